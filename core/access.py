@@ -1,0 +1,50 @@
+"""Who is asking, and which locations they may see: every core function checks scope here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.errors import PermissionDenied
+from core.models import StaffRole
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A signed-in staff member: owners see every location, managers only theirs."""
+
+    user_id: int
+    role: StaffRole
+    location_ids: frozenset[int] = field(default_factory=frozenset)
+    token_id: int | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        """True for an owner (all locations)."""
+        return self.role is StaffRole.OWNER
+
+    def may_see(self, location_id: int) -> bool:
+        """True when this staff member's scope includes the location."""
+        return self.is_owner or location_id in self.location_ids
+
+
+def require_staff(actor: Staff | None) -> Staff:
+    """The signed-in staff member, or `PermissionDenied`."""
+    if actor is None:
+        raise PermissionDenied("Sign in as staff (Authorization: Bearer <token>).")
+    return actor
+
+
+def require_owner(actor: Staff | None) -> Staff:
+    """The signed-in owner, or `PermissionDenied`."""
+    staff = require_staff(actor)
+    if not staff.is_owner:
+        raise PermissionDenied("Only an owner may do this.")
+    return staff
+
+
+def require_location(actor: Staff | None, location_id: int) -> Staff:
+    """The signed-in staff member if the location is in their scope, or `PermissionDenied`."""
+    staff = require_staff(actor)
+    if not staff.may_see(location_id):
+        raise PermissionDenied("You do not have access to this location.")
+    return staff

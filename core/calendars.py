@@ -1,0 +1,142 @@
+"""Calendars (staff diaries): owner contact, weekly roster and dated exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from core import validation as check
+from core.access import Staff, require_location, require_staff
+from core.errors import NotFound, ValidationFailed
+from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
+from core.locations import get_location
+from core.pagination import Page, keyset_page
+
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A roster interval on a weekday (0 = Monday), in `HH:MM` local wall-clock time."""
+
+    weekday: int
+    start: str
+    end: str
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    cleaners = {
+        "name": lambda v: check.text("name", v, max_length=200),
+        "owner_name": lambda v: check.text("ownerName", v, max_length=200, required=False),
+        "owner_email": lambda v: check.email("ownerEmail", v, required=False),
+        "owner_phone": lambda v: check.phone("ownerPhone", v),
+    }
+    return {key: cleaners[key](value) for key, value in changes.items()}
+
+
+async def get_calendar(actor: Staff | None, calendar_id: int) -> Calendar:
+    """One calendar in scope, or `NotFound` / `PermissionDenied`."""
+    require_staff(actor)
+    calendar = await Calendar.get_or_none(id=calendar_id)
+    if calendar is None:
+        raise NotFound("Calendar", calendar_id)
+    require_location(actor, calendar.location_id)
+    return calendar
+
+
+async def calendar_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Calendar]:
+    """A page of the calendars of a location in scope, by name."""
+    await get_location(actor, location_id)
+    return await keyset_page(Calendar.filter(location_id=location_id), ("name", "id"), first, after)
+
+
+async def create_calendar(actor: Staff | None, location_id: int, **values: Any) -> Calendar:
+    """Create a calendar at a location; `name` is required."""
+    await get_location(actor, location_id)
+    if not values.get("name"):
+        raise ValidationFailed("name", "This field is required.")
+    return await Calendar.create(location_id=location_id, **_clean(values))
+
+
+async def update_calendar(actor: Staff | None, calendar_id: int, **changes: Any) -> Calendar:
+    """Change the given fields of a calendar."""
+    calendar = await get_calendar(actor, calendar_id)
+    calendar.update_from_dict(_clean(changes))
+    await calendar.save()
+    return calendar
+
+
+def _clean_roster(intervals: list[Interval]) -> list[tuple[int, int, int]]:
+    rows = []
+    for i, interval in enumerate(intervals):
+        field = f"rules[{i}]"
+        if not 0 <= interval.weekday <= 6:
+            raise ValidationFailed(f"{field}.weekday", "Weekday must be Monday to Sunday.")
+        start = check.clock_time(f"{field}.start", interval.start)
+        end = check.clock_time(f"{field}.end", interval.end)
+        if end <= start:
+            raise ValidationFailed(f"{field}.end", "An interval must end after it starts.")
+        rows.append((interval.weekday, start, end, i))
+    rows.sort()
+    for (day_a, _, end_a, _), (day_b, start_b, _, index_b) in zip(rows, rows[1:]):
+        if day_a == day_b and start_b < end_a:
+            raise ValidationFailed(f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.")
+    return [(day, start, end) for day, start, end, _ in rows]
+
+
+async def set_roster(actor: Staff | None, calendar_id: int, intervals: list[Interval]) -> Calendar:
+    """Replace the calendar's weekly roster with these intervals (validated, no overlaps)."""
+    calendar = await get_calendar(actor, calendar_id)
+    rows = _clean_roster(intervals)
+    async with in_transaction():
+        await RosterRule.filter(calendar_id=calendar.id).delete()
+        await RosterRule.bulk_create(
+            [RosterRule(calendar_id=calendar.id, weekday=d, start_minute=s, end_minute=e) for d, s, e in rows]
+        )
+    return calendar
+
+
+async def add_exception(
+    actor: Staff | None,
+    calendar_id: int,
+    *,
+    date: dt.date,
+    kind: ExceptionKind,
+    start: str | None = None,
+    end: str | None = None,
+    note: str = "",
+) -> CalendarException:
+    """Add time off or extra hours on a local date; without times it covers the whole day."""
+    calendar = await get_calendar(actor, calendar_id)
+    if (start is None) != (end is None):
+        raise ValidationFailed("end" if end is None else "start", "Give both a start and an end, or neither.")
+    if start is None:
+        if kind is ExceptionKind.EXTRA_HOURS:
+            raise ValidationFailed("start", "Extra hours need a start and an end.")
+        start_minute, end_minute = 0, 24 * 60
+    else:
+        start_minute, end_minute = check.clock_time("start", start), check.clock_time("end", end)
+        if end_minute <= start_minute:
+            raise ValidationFailed("end", "An exception must end after it starts.")
+    return await CalendarException.create(
+        calendar_id=calendar.id,
+        date=date,
+        kind=kind,
+        start_minute=start_minute,
+        end_minute=end_minute,
+        note=check.text("note", note, max_length=500, required=False),
+    )
+
+
+async def remove_exception(actor: Staff | None, exception_id: int) -> Calendar:
+    """Remove a dated exception; returns its calendar."""
+    require_staff(actor)
+    exception = await CalendarException.get_or_none(id=exception_id)
+    if exception is None:
+        raise NotFound("CalendarException", exception_id)
+    calendar = await get_calendar(actor, exception.calendar_id)
+    await exception.delete()
+    return calendar

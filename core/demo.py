@@ -1,0 +1,61 @@
+"""Demo data for `agendum serve --demo`: a clinic with calendars, rosters, services and customers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.accounts import create_admin
+from core.models import Calendar, Customer, Location, RosterRule, Service, Tier
+from core.settings import Settings
+
+DEMO_EMAIL = "demo@agendum.local"
+WEEKDAY_HOURS = [(9 * 60, 12 * 60), (13 * 60, 17 * 60)]
+
+
+async def seed_demo(settings: Settings) -> str:
+    """Create the demo location once (idempotent) and return a fresh owner token."""
+    if not await Location.filter(name="Riverside Clinic").exists():
+        await _create_clinic()
+    issued = await create_admin(DEMO_EMAIL, "demo-password-123", settings)
+    return issued.token
+
+
+async def _create_clinic() -> None:
+    clinic = await Location.create(
+        name="Riverside Clinic", timezone="Europe/London", currency="GBP", locale="en_GB",
+        contact_email="hello@riverside.example", contact_phone="+44 20 7946 0000", tier=Tier.GOLD,
+    )
+    calendars = [
+        await Calendar.create(location=clinic, name=name, owner_name=owner, owner_email=email, owner_phone=phone)
+        for name, owner, email, phone in (
+            ("Dr Ada Patel", "Ada Patel", "ada@riverside.example", "+44 7700 900001"),
+            ("Dr Ben Okafor", "Ben Okafor", "ben@riverside.example", "+44 7700 900002"),
+            ("Treatment Room", "Front Desk", "desk@riverside.example", "+44 20 7946 0000"),
+        )
+    ]
+    await RosterRule.bulk_create(
+        [
+            RosterRule(calendar=calendar, weekday=day, start_minute=start, end_minute=end)
+            for calendar in calendars
+            for day in range(5)
+            for start, end in WEEKDAY_HOURS
+        ]
+        + [RosterRule(calendar=calendars[0], weekday=5, start_minute=10 * 60, end_minute=13 * 60)]
+    )
+    for name, minutes, price, buffer in (
+        ("Consultation", 30, "60.00", 5),
+        ("Follow-up", 15, "35.00", 0),
+        ("Physiotherapy session", 45, "75.00", 15),
+    ):
+        service = await Service.create(
+            location=clinic, name=name, duration_minutes=minutes, price=Decimal(price), buffer_after_minutes=buffer
+        )
+        await service.calendars.add(*calendars)
+    for first, last, email, phone in (
+        ("Grace", "Hopper", "grace@example.com", "+44 7700 900101"),
+        ("Alan", "Turing", "alan@example.com", "+44 7700 900102"),
+        ("Katherine", "Johnson", "katherine@example.com", "+44 7700 900103"),
+    ):
+        await Customer.create(
+            location=clinic, first_name=first, last_name=last, email=email, email_key=email.lower(), mobile_phone=phone
+        )

@@ -1,0 +1,50 @@
+"""Errors the caller can act on. Core raises them; the API turns each into a typed result."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every expected refusal; raising one inside a transaction rolls it back."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    """Input is malformed or breaks an invariant; `field` names the input path at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the caller may not know that it does."""
+
+    def __init__(self, kind: str, id: object = None) -> None:
+        super().__init__(f"{kind} not found." if id is None else f"{kind} {id} not found.")
+        self.kind = kind
+
+
+class PermissionDenied(DomainError):
+    """The caller is not signed in, or not allowed to do this."""
+
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message)
+
+
+class InvalidCredentials(DomainError):
+    """Email or password is wrong; the same answer whichever of the two it was."""
+
+    def __init__(self) -> None:
+        super().__init__("The email or password is incorrect.")
+
+
+class RateLimited(DomainError):
+    """Too many attempts; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(f"Too many attempts. Try again in {seconds} seconds.")
+        self.retry_after = seconds

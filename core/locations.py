@@ -1,0 +1,94 @@
+"""Locations: create, change, list within the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from core import validation as check
+from core.access import Staff, require_location, require_owner, require_staff
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import Location, Tier
+from core.pagination import Page, keyset_page
+
+REQUIRED = ("name", "timezone", "currency")
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    cleaners = {
+        "name": lambda v: check.text("name", v, max_length=200),
+        "timezone": lambda v: check.timezone("timezone", v),
+        "currency": lambda v: check.currency("currency", v),
+        "locale": lambda v: check.locale("locale", v),
+        "contact_email": lambda v: check.email("contactEmail", v, required=False),
+        "contact_phone": lambda v: check.phone("contactPhone", v),
+        "tier": lambda v: Tier(v),
+        "slot_step_minutes": lambda v: check.minutes("slotStepMinutes", v, minimum=5, maximum=240),
+        "shares_headquarters_settings": bool,
+        "headquarters_id": lambda v: v,
+    }
+    unknown = set(changes) - set(cleaners)
+    if unknown:
+        raise ValidationFailed(sorted(unknown)[0], "Unknown field.")
+    return {key: cleaners[key](value) for key, value in changes.items()}
+
+
+async def _check_headquarters(actor: Staff, location: Location | None, fields: dict[str, Any]) -> None:
+    hq_id = fields.get("headquarters_id", location.headquarters_id if location else None)
+    shares = fields.get("shares_headquarters_settings", location.shares_headquarters_settings if location else False)
+    if shares and hq_id is None:
+        raise ValidationFailed("sharesHeadquartersSettings", "Only a location with a headquarters can share its settings.")
+    if "headquarters_id" not in fields or hq_id is None:
+        return
+    if location is not None and hq_id == location.id:
+        raise ValidationFailed("headquartersId", "A location cannot be its own headquarters.")
+    hq = await Location.get_or_none(id=hq_id)
+    if hq is None or not actor.may_see(hq.id):
+        raise ValidationFailed("headquartersId", "No such location.")
+    if hq.headquarters_id is not None:
+        raise ValidationFailed("headquartersId", "That location is itself a branch; choose its headquarters.")
+    if location is not None and await Location.filter(headquarters_id=location.id).exists():
+        raise ValidationFailed("headquartersId", "This location is a headquarters of other locations.")
+
+
+async def location_page(actor: Staff | None, first: int | None, after: str | None) -> Page[Location]:
+    """A page of the locations the caller may see, by name."""
+    staff = require_staff(actor)
+    query = Location.all() if staff.is_owner else Location.filter(id__in=list(staff.location_ids))
+    return await keyset_page(query, ("name", "id"), first, after)
+
+
+async def get_location(actor: Staff | None, location_id: int) -> Location:
+    """One location in scope, or `NotFound` / `PermissionDenied`."""
+    require_staff(actor)
+    location = await Location.get_or_none(id=location_id)
+    if location is None:
+        raise NotFound("Location", location_id)
+    require_location(actor, location.id)
+    return location
+
+
+async def create_location(actor: Staff | None, **values: Any) -> Location:
+    """Create a location (owners only); name, timezone and currency are required."""
+    staff = require_owner(actor)
+    for key in REQUIRED:
+        if not values.get(key):
+            raise ValidationFailed(key, "This field is required.")
+    fields = _clean(values)
+    await _check_headquarters(staff, None, fields)
+    return await Location.create(**fields)
+
+
+async def update_location(actor: Staff | None, location_id: int, **changes: Any) -> Location:
+    """Change the given fields of a location; only owners change the tier or headquarters."""
+    location = await get_location(actor, location_id)
+    staff = require_staff(actor)
+    fields = _clean(changes)
+    if not staff.is_owner and ({"tier", "headquarters_id"} & fields.keys()):
+        raise PermissionDenied("Only an owner may change the tier or the headquarters.")
+    await _check_headquarters(staff, location, fields)
+    async with in_transaction():
+        location.update_from_dict(fields)
+        await location.save()
+    return location

@@ -1,0 +1,162 @@
+"""Tortoise models of the core: locations, calendars, services, customers, staff."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tier(str, Enum):
+    """Subscription tier of a location; plugins allow some tiers."""
+
+    FREE = "FREE"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
+
+
+class StaffRole(str, Enum):
+    """OWNER sees every location; MANAGER only the locations named for them."""
+
+    OWNER = "OWNER"
+    MANAGER = "MANAGER"
+
+
+class ExceptionKind(str, Enum):
+    """A dated change to a roster: time off removes time, extra hours add it."""
+
+    TIME_OFF = "TIME_OFF"
+    EXTRA_HOURS = "EXTRA_HOURS"
+
+
+class Location(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    timezone = fields.CharField(max_length=64)
+    currency = fields.CharField(max_length=3)
+    locale = fields.CharField(max_length=35, default="en")
+    contact_email = fields.CharField(max_length=254, default="")
+    contact_phone = fields.CharField(max_length=40, default="")
+    tier = fields.CharEnumField(Tier, max_length=16, default=Tier.FREE)
+    headquarters = fields.ForeignKeyField(
+        "core.Location", related_name="branches", null=True, on_delete=fields.RESTRICT
+    )
+    shares_headquarters_settings = fields.BooleanField(default=False)
+    slot_step_minutes = fields.IntField(default=15)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "location"
+
+
+class Calendar(Model):
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="calendars", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    owner_name = fields.CharField(max_length=200, default="")
+    owner_email = fields.CharField(max_length=254, default="")
+    owner_phone = fields.CharField(max_length=40, default="")
+    # Bumped by the first statement of every booking transaction: it serialises writers per calendar.
+    version = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "calendar"
+
+
+class RosterRule(Model):
+    """One working interval on a weekday, in local wall-clock minutes since midnight."""
+
+    id = fields.IntField(primary_key=True)
+    calendar = fields.ForeignKeyField("core.Calendar", related_name="roster", on_delete=fields.CASCADE)
+    weekday = fields.SmallIntField()  # 0 = Monday
+    start_minute = fields.SmallIntField()
+    end_minute = fields.SmallIntField()
+
+    class Meta:
+        table = "roster_rule"
+        ordering = ["weekday", "start_minute"]
+
+
+class CalendarException(Model):
+    """Time off or extra hours on one local date (no times: the whole day)."""
+
+    id = fields.IntField(primary_key=True)
+    calendar = fields.ForeignKeyField("core.Calendar", related_name="exceptions", on_delete=fields.CASCADE)
+    date = fields.DateField()
+    start_minute = fields.SmallIntField()
+    end_minute = fields.SmallIntField()
+    kind = fields.CharEnumField(ExceptionKind, max_length=16)
+    note = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "calendar_exception"
+        ordering = ["date", "start_minute"]
+        indexes = (("calendar_id", "date"),)
+
+
+class Service(Model):
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="services", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    duration_minutes = fields.IntField()
+    price = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
+    buffer_after_minutes = fields.IntField(default=0)
+    bookable_online = fields.BooleanField(default=True)
+    calendars: fields.ManyToManyRelation[Calendar] = fields.ManyToManyField(
+        "core.Calendar", related_name="services", through="service_calendar"
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "service"
+
+
+class Customer(Model):
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="customers", on_delete=fields.CASCADE)
+    first_name = fields.CharField(max_length=100)
+    last_name = fields.CharField(max_length=100)
+    email = fields.CharField(max_length=254)
+    # Lower-cased email: the unique key per location (case-insensitive uniqueness on every database).
+    email_key = fields.CharField(max_length=254)
+    mobile_phone = fields.CharField(max_length=40, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "customer"
+        unique_together = (("location", "email_key"),)
+        indexes = (("location_id", "last_name", "first_name", "id"),)
+
+
+class StaffUser(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254)
+    email_key = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    password_hash = fields.CharField(max_length=200)
+    role = fields.CharEnumField(StaffRole, max_length=16)
+    locations: fields.ManyToManyRelation[Location] = fields.ManyToManyField(
+        "core.Location", related_name="managers", through="staff_user_location"
+    )
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_user"
+
+
+class StaffToken(Model):
+    """A bearer token for the API (only its SHA-256 is stored)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("core.StaffUser", related_name="tokens", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff_token"

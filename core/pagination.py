@@ -1,0 +1,70 @@
+"""Keyset pagination: stable pages over any ordering, with opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, Sequence, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from core.errors import ValidationFailed
+
+T = TypeVar("T")
+MAX_PAGE = 100
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of items, each with its cursor, and whether more follow."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """An opaque cursor for the ordering values of one row."""
+    return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The ordering values in a cursor, or `ValidationFailed` on field `after`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        raise ValidationFailed("after", "Not a cursor from this list.") from None
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, (str, int)) for v in values):
+        raise ValidationFailed("after", "Not a cursor from this list.")
+    return values
+
+
+def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
+    clauses = []
+    for i, name in enumerate(order):
+        equal = {order[j]: values[j] for j in range(i)}
+        clauses.append(Q(**equal, **{f"{name}__gt": values[i]}))
+    return Q(*clauses, join_type="OR")
+
+
+def check_first(first: int | None, default: int = 50) -> int:
+    """The page size asked for, within 1..MAX_PAGE."""
+    size = default if first is None else first
+    if not 1 <= size <= MAX_PAGE:
+        raise ValidationFailed("first", f"Ask for 1 to {MAX_PAGE} items.")
+    return size
+
+
+async def keyset_page(query: QuerySet, order: Sequence[str], first: int | None, after: str | None) -> Page:
+    """The page of `query` (ascending by `order`, whose last field is unique) after a cursor."""
+    size = check_first(first)
+    if after:
+        query = query.filter(_after(order, decode_cursor(after, len(order))))
+    rows = await query.order_by(*order).limit(size + 1)
+    items = rows[:size]
+    cursors = [encode_cursor([getattr(row, name) for name in order]) for row in items]
+    return Page(items=items, cursors=cursors, has_next_page=len(rows) > size, has_previous_page=bool(after))

@@ -1,0 +1,43 @@
+"""Rate limits: keyed fixed-window counters. Every attempt counts, allowed or not."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from core.errors import RateLimited
+from core.settings import RateLimit
+
+
+class Limiter(Protocol):
+    """Counts attempts per key; answers how long to wait when over the limit."""
+
+    async def hit(self, key: str, rule: RateLimit) -> float | None:
+        """Count one attempt; None when allowed, else seconds until the window resets."""
+
+
+class MemoryLimiter:
+    """Counters in this process's memory (one server process, or tests)."""
+
+    def __init__(self, clock=time.monotonic, max_keys: int = 100_000) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._counters: dict[str, tuple[float, int]] = {}  # key -> (window end, attempts)
+
+    async def hit(self, key: str, rule: RateLimit) -> float | None:
+        """Count one attempt; None when allowed, else seconds until the window resets."""
+        now = self._clock()
+        resets_at, count = self._counters.get(key, (0.0, 0))
+        if resets_at <= now:
+            resets_at, count = (int(now // rule.window) + 1) * rule.window, 0
+            if len(self._counters) >= self._max_keys:
+                self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
+        self._counters[key] = (resets_at, count + 1)
+        return resets_at - now if count + 1 > rule.limit else None
+
+
+async def enforce(limiter: Limiter, key: str, rule: RateLimit) -> None:
+    """Count one attempt under `key`; raise `RateLimited` when over the limit."""
+    retry_after = await limiter.hit(key, rule)
+    if retry_after is not None:
+        raise RateLimited(retry_after)

@@ -1,0 +1,84 @@
+"""Services: what can be booked, for how long and at what price, on which calendars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from core import validation as check
+from core.access import Staff, require_location, require_staff
+from core.errors import NotFound, ValidationFailed
+from core.locations import get_location
+from core.models import Calendar, Service
+from core.pagination import Page, keyset_page
+
+MAX_MINUTES = 24 * 60
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    cleaners = {
+        "name": lambda v: check.text("name", v, max_length=200),
+        "duration_minutes": lambda v: check.minutes("durationMinutes", v, minimum=1, maximum=MAX_MINUTES),
+        "price": lambda v: check.money("price", v),
+        "buffer_after_minutes": lambda v: check.minutes("bufferAfterMinutes", v, maximum=MAX_MINUTES),
+        "bookable_online": bool,
+    }
+    return {key: cleaners[key](value) for key, value in changes.items() if key != "calendar_ids"}
+
+
+async def _calendars(location_id: int, calendar_ids: list[int]) -> list[Calendar]:
+    wanted = set(calendar_ids)
+    calendars = await Calendar.filter(id__in=list(wanted), location_id=location_id)
+    if len(calendars) != len(wanted):
+        missing = sorted(wanted - {c.id for c in calendars})[0]
+        raise ValidationFailed("calendarIds", f"Calendar {missing} is not a calendar of this location.")
+    return calendars
+
+
+async def get_service(actor: Staff | None, service_id: int) -> Service:
+    """One service in scope, or `NotFound` / `PermissionDenied`."""
+    require_staff(actor)
+    service = await Service.get_or_none(id=service_id)
+    if service is None:
+        raise NotFound("Service", service_id)
+    require_location(actor, service.location_id)
+    return service
+
+
+async def service_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Service]:
+    """A page of the services of a location in scope, by name."""
+    await get_location(actor, location_id)
+    return await keyset_page(Service.filter(location_id=location_id), ("name", "id"), first, after)
+
+
+async def create_service(actor: Staff | None, location_id: int, **values: Any) -> Service:
+    """Create a service; `name` and `duration_minutes` are required."""
+    await get_location(actor, location_id)
+    for key, field in (("name", "name"), ("duration_minutes", "durationMinutes")):
+        if values.get(key) in (None, ""):
+            raise ValidationFailed(field, "This field is required.")
+    fields = _clean(values)
+    calendars = await _calendars(location_id, values.get("calendar_ids") or [])
+    async with in_transaction():
+        service = await Service.create(location_id=location_id, **fields)
+        if calendars:
+            await service.calendars.add(*calendars)
+    return service
+
+
+async def update_service(actor: Staff | None, service_id: int, **changes: Any) -> Service:
+    """Change the given fields of a service; `calendar_ids` replaces the calendars providing it."""
+    service = await get_service(actor, service_id)
+    fields = _clean(changes)
+    calendars = None
+    if changes.get("calendar_ids") is not None:
+        calendars = await _calendars(service.location_id, changes["calendar_ids"])
+    async with in_transaction():
+        service.update_from_dict(fields)
+        await service.save()
+        if calendars is not None:
+            await service.calendars.clear()
+            if calendars:
+                await service.calendars.add(*calendars)
+    return service

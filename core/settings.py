@@ -1,0 +1,103 @@
+"""Settings read from the environment (all `AGENDUM_*`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
+DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` attempts per `window` seconds for one key."""
+
+    limit: int
+    window: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about its environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+    demo: bool = False
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    staff_token_hours: int = 24 * 30
+    login_limit_per_account: RateLimit = RateLimit(10, 15 * 60)
+    login_limit_per_ip: RateLimit = RateLimit(30, 15 * 60)
+    max_query_depth: int = 12
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    expose_process_id: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Read `AGENDUM_*` variables; keyword overrides win (the CLI passes `demo=True`)."""
+        env = os.environ if environ is None else environ
+        get = lambda name, default="": env.get(f"AGENDUM_{name}", default)  # noqa: E731
+        settings = cls(
+            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=get("SECRET_KEY"),
+            base_url=get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            debug=_flag(get("DEBUG")),
+            demo=_flag(get("DEMO")),
+            cors_origins=tuple(o.strip() for o in get("CORS_ORIGINS").split(",") if o.strip()),
+            trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
+            staff_token_hours=int(get("STAFF_TOKEN_HOURS", "720")),
+            expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
+        )
+        return replace(settings, **overrides)
+
+    def checked(self) -> "Settings":
+        """Return settings fit to serve, filling the demo secret; refuse a missing or weak one."""
+        if self.demo and not self.secret_key:
+            return replace(self, secret_key=DEMO_SECRET)
+        if not self.secret_key:
+            raise SettingsError(
+                "AGENDUM_SECRET_KEY is not set. Set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                "or run the demo with `agendum serve --demo`."
+            )
+        if not self.demo and (len(self.secret_key) < MIN_SECRET_LENGTH or self.secret_key == DEMO_SECRET):
+            raise SettingsError(
+                f"AGENDUM_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters "
+                "(the demo key is refused outside demo mode)."
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parse a comma-separated list of IPs or CIDR networks; refuse anything else."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"AGENDUM_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return tuple(networks)

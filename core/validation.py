@@ -1,0 +1,119 @@
+"""Checks of single input values; each raises `ValidationFailed` naming the field."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+
+from core.errors import ValidationFailed
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
+HHMM_RE = re.compile(r"^(\d{2}):(\d{2})$")
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def timezone(field: str, value: str) -> str:
+    """An IANA timezone name such as `Europe/London`."""
+    if value not in _timezones():
+        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.") from None
+    return value
+
+
+def currency(field: str, value: str) -> str:
+    """An ISO 4217 currency code such as `EUR`; returned upper-case."""
+    code = value.strip().upper()
+    if len(code) != 3 or code not in list_currencies():
+        raise ValidationFailed(field, f"{value!r} is not an ISO 4217 currency code such as 'EUR'.")
+    return code
+
+
+def locale(field: str, value: str) -> str:
+    """A locale identifier such as `en_GB` or `de`."""
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValidationFailed(field, f"{value!r} is not a known locale such as 'en_GB'.") from None
+
+
+def text(field: str, value: str, *, max_length: int, required: bool = True) -> str:
+    """Trimmed text, not blank when required, at most `max_length` characters."""
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise ValidationFailed(field, "This field is required.")
+    if len(cleaned) > max_length:
+        raise ValidationFailed(field, f"At most {max_length} characters.")
+    if any(ord(c) < 32 and c not in "\t" for c in cleaned):
+        raise ValidationFailed(field, "Control characters are not allowed.")
+    return cleaned
+
+
+def email(field: str, value: str, *, required: bool = True) -> str:
+    """An email address (trimmed); empty is allowed only when not required."""
+    cleaned = value.strip()
+    if not cleaned and not required:
+        return ""
+    if len(cleaned) > 254 or not EMAIL_RE.match(cleaned):
+        raise ValidationFailed(field, f"{value!r} is not a valid email address.")
+    return cleaned
+
+
+def phone(field: str, value: str) -> str:
+    """A phone number of digits, spaces and + ( ) . / - ; empty is allowed."""
+    cleaned = value.strip()
+    if cleaned and not PHONE_RE.match(cleaned):
+        raise ValidationFailed(field, f"{value!r} is not a valid phone number.")
+    return cleaned
+
+
+def minutes(field: str, value: int, *, minimum: int = 0, maximum: int = 24 * 60) -> int:
+    """A whole number of minutes within [minimum, maximum]."""
+    if value < minimum:
+        raise ValidationFailed(field, f"Must be at least {minimum} minutes.")
+    if value > maximum:
+        raise ValidationFailed(field, f"Must be at most {maximum} minutes.")
+    return value
+
+
+def money(field: str, value: Decimal) -> Decimal:
+    """A non-negative amount with at most two decimals."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationFailed(field, "Not a number.") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationFailed(field, "Must be zero or more.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed(field, "At most two decimal places.")
+    if amount >= Decimal("1e10"):
+        raise ValidationFailed(field, "Too large.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def clock_time(field: str, value: str) -> int:
+    """Local wall-clock `HH:MM` (00:00 to 24:00) as minutes since midnight."""
+    match = HHMM_RE.match(value.strip())
+    if not match:
+        raise ValidationFailed(field, f"{value!r} is not a time written HH:MM.")
+    hours, mins = int(match.group(1)), int(match.group(2))
+    if mins > 59 or hours > 24 or (hours == 24 and mins):
+        raise ValidationFailed(field, f"{value!r} is not a time between 00:00 and 24:00.")
+    return hours * 60 + mins
+
+
+def format_clock(minute: int) -> str:
+    """Minutes since midnight as `HH:MM`."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"

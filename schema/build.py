@@ -1,0 +1,73 @@
+"""Schema assembly: the core's Query and Mutation, plus what plugins contribute, with limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.tools import merge_types
+
+from core.settings import Settings
+from schema.calendars import CalendarMutation, CalendarQuery
+from schema.customers import CustomerMutation, CustomerQuery
+from schema.limits import limits_extension
+from schema.locations import LocationMutation, LocationQuery
+from schema.scalars import SCALAR_OVERRIDES
+from schema.services import ServiceMutation, ServiceQuery
+from schema.staff import StaffMutation, StaffQuery
+
+CORE_QUERIES: tuple[type, ...] = (LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, StaffQuery)
+CORE_MUTATIONS: tuple[type, ...] = (LocationMutation, CalendarMutation, ServiceMutation, CustomerMutation, StaffMutation)
+
+
+class SchemaConflict(Exception):
+    """Two contributors declare the same root field."""
+
+
+def _fields(cls: type) -> list[str]:
+    return [f.python_name for f in cls.__strawberry_definition__.fields]
+
+
+def check_unique_fields(kind: str, contributors: Sequence[tuple[str, type]]) -> None:
+    """Refuse two contributors (named by plugin) that declare the same root field."""
+    seen: dict[str, str] = {}
+    for owner, cls in contributors:
+        for name in _fields(cls):
+            if name in seen:
+                raise SchemaConflict(f"{kind} field {name!r} is declared by both {seen[name]} and {owner}.")
+            seen[name] = owner
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions; GraphQL's own errors (syntax, validation, coercion) stay."""
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+
+
+def build_schema(
+    settings: Settings,
+    queries: Sequence[tuple[str, type]] = (),
+    mutations: Sequence[tuple[str, type]] = (),
+    types: Sequence[type] = (),
+) -> strawberry.Schema:
+    """The executable schema: core roots merged with (owner, class) contributions from plugins."""
+    all_queries = [("core", q) for q in CORE_QUERIES] + list(queries)
+    all_mutations = [("core", m) for m in CORE_MUTATIONS] + list(mutations)
+    check_unique_fields("Query", all_queries)
+    check_unique_fields("Mutation", all_mutations)
+    extensions: list = [
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        limits_extension(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+    ]
+    if not settings.debug:
+        extensions.append(partial(MaskErrors, should_mask_error=should_mask))
+    return strawberry.Schema(
+        query=merge_types("Query", tuple(cls for _, cls in all_queries)),
+        mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
+        types=list(types),
+        extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
+    )

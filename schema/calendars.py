@@ -1,0 +1,107 @@
+"""GraphQL for calendars: details, weekly roster, dated exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import strawberry
+
+from core import calendars
+from schema.context import Info
+from schema.errors import as_result
+from schema.inputs import parse_id, provided, result
+from schema.types import Calendar, CalendarException, Connection, ExceptionKind, Weekday
+
+CalendarResult = result("CalendarResult", Calendar)
+CalendarExceptionResult = result("CalendarExceptionResult", CalendarException)
+CalendarConnectionResult = result("CalendarConnectionResult", Connection[Calendar])
+
+
+@strawberry.input
+class CreateCalendarInput:
+    location_id: strawberry.ID
+    name: str
+    owner_name: str = ""
+    owner_email: str = ""
+    owner_phone: str = ""
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateCalendarInput:
+    name: Optional[str] = strawberry.UNSET
+    owner_name: Optional[str] = strawberry.UNSET
+    owner_email: Optional[str] = strawberry.UNSET
+    owner_phone: Optional[str] = strawberry.UNSET
+
+
+@strawberry.input(description="A working interval in local wall-clock time, HH:MM (end may be 24:00).")
+class RosterIntervalInput:
+    weekday: Weekday
+    start: str
+    end: str
+
+
+@strawberry.input(description="Time off or extra hours on a local date; no times means the whole day (time off only).")
+class CalendarExceptionInput:
+    calendar_id: strawberry.ID
+    date: dt.date
+    kind: ExceptionKind
+    start: Optional[str] = None
+    end: Optional[str] = None
+    note: str = ""
+
+
+@strawberry.type
+class CalendarQuery:
+    @strawberry.field(description="Calendars of a location, by name.")
+    @as_result
+    async def calendars(
+        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None
+    ) -> CalendarConnectionResult:
+        page = await calendars.calendar_page(await info.context.staff(), parse_id("Location", location_id), first, after)
+        return Connection[Calendar].of(page, Calendar.from_model)
+
+    @strawberry.field
+    @as_result
+    async def calendar(self, info: Info, id: strawberry.ID) -> CalendarResult:
+        return Calendar.from_model(await calendars.get_calendar(await info.context.staff(), parse_id("Calendar", id)))
+
+
+@strawberry.type
+class CalendarMutation:
+    @strawberry.mutation
+    @as_result
+    async def create_calendar(self, info: Info, input: CreateCalendarInput) -> CalendarResult:
+        fields = provided(input)
+        location_id = parse_id("Location", fields.pop("location_id"))
+        return Calendar.from_model(await calendars.create_calendar(await info.context.staff(), location_id, **fields))
+
+    @strawberry.mutation
+    @as_result
+    async def update_calendar(self, info: Info, id: strawberry.ID, input: UpdateCalendarInput) -> CalendarResult:
+        row = await calendars.update_calendar(await info.context.staff(), parse_id("Calendar", id), **provided(input))
+        return Calendar.from_model(row)
+
+    @strawberry.mutation(description="Replace the weekly roster; intervals on one weekday must not overlap.")
+    @as_result
+    async def set_roster(
+        self, info: Info, calendar_id: strawberry.ID, rules: list[RosterIntervalInput]
+    ) -> CalendarResult:
+        intervals = [calendars.Interval(weekday=r.weekday.value, start=r.start, end=r.end) for r in rules]
+        row = await calendars.set_roster(await info.context.staff(), parse_id("Calendar", calendar_id), intervals)
+        return Calendar.from_model(row)
+
+    @strawberry.mutation
+    @as_result
+    async def add_calendar_exception(self, info: Info, input: CalendarExceptionInput) -> CalendarExceptionResult:
+        fields = provided(input, nullable=("start", "end"))
+        calendar_id = parse_id("Calendar", fields.pop("calendar_id"))
+        row = await calendars.add_exception(await info.context.staff(), calendar_id, **fields)
+        return CalendarException.from_model(row)
+
+    @strawberry.mutation(description="Remove a dated exception; returns its calendar.")
+    @as_result
+    async def remove_calendar_exception(self, info: Info, id: strawberry.ID) -> CalendarResult:
+        row = await calendars.remove_exception(await info.context.staff(), parse_id("CalendarException", id))
+        return Calendar.from_model(row)

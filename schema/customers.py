@@ -1,0 +1,66 @@
+"""GraphQL for customers."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+
+from core import customers
+from schema.context import Info
+from schema.errors import as_result
+from schema.inputs import parse_id, provided, result
+from schema.types import Connection, Customer
+
+CustomerResult = result("CustomerResult", Customer)
+CustomerConnectionResult = result("CustomerConnectionResult", Connection[Customer])
+
+
+@strawberry.input
+class CreateCustomerInput:
+    location_id: strawberry.ID
+    first_name: str
+    last_name: str
+    email: str
+    mobile_phone: str = ""
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateCustomerInput:
+    first_name: Optional[str] = strawberry.UNSET
+    last_name: Optional[str] = strawberry.UNSET
+    email: Optional[str] = strawberry.UNSET
+    mobile_phone: Optional[str] = strawberry.UNSET
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="Customers of a location by last and first name; `search` matches name, email or phone.")
+    @as_result
+    async def customers(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        search: Optional[str] = None,
+        first: Optional[int] = None,
+        after: Optional[str] = None,
+    ) -> CustomerConnectionResult:
+        staff = await info.context.staff()
+        page = await customers.search_customers(staff, parse_id("Location", location_id), search, first, after)
+        return Connection[Customer].of(page, Customer.from_model)
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation
+    @as_result
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerResult:
+        fields = provided(input)
+        location_id = parse_id("Location", fields.pop("location_id"))
+        return Customer.from_model(await customers.create_customer(await info.context.staff(), location_id, **fields))
+
+    @strawberry.mutation
+    @as_result
+    async def update_customer(self, info: Info, id: strawberry.ID, input: UpdateCustomerInput) -> CustomerResult:
+        row = await customers.update_customer(await info.context.staff(), parse_id("Customer", id), **provided(input))
+        return Customer.from_model(row)

@@ -1,0 +1,53 @@
+"""Turning GraphQL arguments into core arguments: ids, partial updates, result unions."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Union
+
+import strawberry
+
+from core.errors import NotFound, ValidationFailed
+from schema.errors import NotFound as NotFoundType
+from schema.errors import PermissionDenied, ValidationError
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(kind: str, value: Any) -> int:
+    """A numeric object id from a GraphQL ID; anything else is `NotFound`."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound(kind, value)
+    return int(text)
+
+
+def parse_ids(kind: str, values: list[Any] | None) -> list[int] | None:
+    """A list of object ids, or None when not given."""
+    return None if values is None else [parse_id(kind, v) for v in values]
+
+
+def camel(name: str) -> str:
+    """snake_case to the camelCase GraphQL name."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def provided(data: Any, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of an input object that the caller set (not UNSET), by snake_case name;
+    null is refused except for the `nullable` fields."""
+    values = {}
+    for f in dataclasses.fields(data):
+        value = getattr(data, f.name)
+        if value is strawberry.UNSET:
+            continue
+        if value is None and f.name not in nullable:
+            raise ValidationFailed(camel(f.name), "Cannot be null.")
+        values[f.name] = value
+    return values
+
+
+def result(name: str, *types: type) -> Any:
+    """A result union of these types and the standard errors."""
+    members = (*types, ValidationError, NotFoundType, PermissionDenied)
+    return Annotated[Union[members], strawberry.union(name)]
