@@ -8,6 +8,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.settings import Settings
@@ -15,7 +16,7 @@ from schema.calendars import CalendarMutation, CalendarQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
-from schema.scalars import SCALAR_OVERRIDES
+from schema.scalars import SCALAR_MAP
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
 
@@ -69,5 +70,5 @@ def build_schema(
         mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
         types=list(types),
         extensions=extensions,
-        scalar_overrides=SCALAR_OVERRIDES,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -25,11 +25,10 @@ def _parse_datetime(value: object) -> dt.datetime:
 
 
 DateTime = strawberry.scalar(
-    dt.datetime,
     name="DateTime",
     description="An instant in ISO 8601 with a UTC offset, e.g. 2026-03-01T09:00:00+01:00. Values without an offset are refused.",
     serialize=lambda value: value.isoformat(),
     parse_value=_parse_datetime,
 )
 
-SCALAR_OVERRIDES = {dt.datetime: DateTime}
+SCALAR_MAP = {dt.datetime: DateTime}

@@ -1,0 +1,218 @@
+"""Test harness: a fresh database per test (cloned from a migrated template) on SQLite and on
+PostgreSQL, and the real app served by uvicorn on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from app import create_app
+from core.accounts import create_admin
+from core.db import run_migrations, tortoise_config
+from core.ratelimit import MemoryLimiter
+from core.settings import RateLimit, Settings
+
+POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1"
+TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def _pg_url(database: str) -> str:
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    return await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1), timeout=5)
+
+
+async def _postgres_reachable() -> str | None:
+    try:
+        connection = await _pg_admin()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        return f"{type(error).__name__}: {error}"
+    await connection.close()
+    return None
+
+
+class Databases:
+    """Makes a fresh database per test by cloning a migrated template."""
+
+    def __init__(self, backend: str, workdir: Path) -> None:
+        self.backend = backend
+        self.workdir = workdir
+        self.count = 0
+        self.template = f"agendum_test_{RUN_ID}_template"
+
+    def url(self, name: str) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite://{self.workdir / name}.sqlite3"
+        return _pg_url(name)
+
+    async def create_template(self) -> None:
+        # Tortoise caches INSERT/DELETE SQL per connection *name*, not per dialect: clear it
+        # when this process moves from one backend to the other.
+        EXECUTOR_CACHE.clear()
+        if self.backend == "postgres":
+            admin = await _pg_admin()
+            try:
+                await admin.execute(f'CREATE DATABASE "{self.template}"')
+            finally:
+                await admin.close()
+        try:
+            await run_migrations(tortoise_config(self.url(self.template)))
+        finally:
+            await Tortoise.close_connections()
+
+    async def new(self) -> str:
+        self.count += 1
+        name = f"agendum_test_{RUN_ID}_{self.count}"
+        if self.backend == "sqlite":
+            shutil.copyfile(self.workdir / f"{self.template}.sqlite3", self.workdir / f"{name}.sqlite3")
+        else:
+            admin = await _pg_admin()
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            finally:
+                await admin.close()
+        return self.url(name)
+
+    async def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[-1]
+        if self.backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite://") + suffix).unlink(missing_ok=True)
+            return
+        admin = await _pg_admin()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    async def drop_template(self) -> None:
+        if self.backend == "postgres":
+            await self.drop(_pg_url(self.template))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def databases(request, tmp_path_factory):
+    """The database factory of one backend; every test using it runs on both backends."""
+    backend = request.param
+    if backend == "postgres":
+        problem = await _postgres_reachable()
+        if problem:
+            if REQUIRE_POSTGRES:
+                pytest.fail(f"AGENDUM_REQUIRE_POSTGRES=1 but PostgreSQL at {POSTGRES_URL} is unreachable: {problem}")
+            pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL} ({problem}); set AGENDUM_TEST_POSTGRES_URL")
+    dbs = Databases(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    await dbs.create_template()
+    yield dbs
+    await dbs.drop_template()
+
+
+@pytest.fixture
+async def database_url(databases):
+    """A fresh, migrated database for this test, dropped afterwards."""
+    url = await databases.new()
+    yield url
+    await databases.drop(url)
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    """Settings for a test server: explicit limits, debug errors, the test secret."""
+    base = Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        debug=True,
+        login_limit_per_account=RateLimit(5, 60),
+        login_limit_per_ip=RateLimit(20, 60),
+    )
+    return replace(base, **overrides)
+
+
+def free_socket() -> socket.socket:
+    """A loopback socket bound to a free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@dataclass
+class Api:
+    """A running server and a client for it."""
+
+    url: str
+    client: httpx.AsyncClient
+    settings: Settings
+    owner_token: str
+
+    async def gql(self, query: str, variables: dict | None = None, token: str | None = "owner", **headers) -> dict:
+        """POST a GraphQL request (as the owner by default; token=None for anonymous)."""
+        if token == "owner":
+            token = self.owner_token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict | None = None, token: str | None = "owner") -> dict:
+        """The `data` of a request that must not have `errors`."""
+        body = await self.gql(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+
+async def start_server(settings: Settings):
+    """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
+    app = create_app(settings, limiter=MemoryLimiter())
+    sock = free_socket()
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+async def api_factory(database_url):
+    """Start servers on this test's database with settings overrides; all stopped afterwards."""
+    running = []
+
+    async def start(**overrides) -> Api:
+        settings = make_settings(database_url, **overrides)
+        server, task, url = await start_server(settings)
+        client = httpx.AsyncClient(base_url=url, timeout=30)
+        running.append((server, task, client))
+        issued = await create_admin("owner@test.example", "owner-password-1", settings)
+        return Api(url=url, client=client, settings=settings, owner_token=issued.token)
+
+    yield start
+    for server, task, client in running:
+        await client.aclose()
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def api(api_factory) -> Api:
+    """The app on a fresh database, served over real HTTP, with an owner's token."""
+    return await api_factory()
