@@ -43,6 +43,23 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
+def _check_cursor_types(query: QuerySet, order: Sequence[str], values: Sequence[Any]) -> None:
+    """Refuse a forged cursor whose values the ordering columns cannot hold (a wrong type,
+    or an integer out of the column's range would otherwise fail inside the database)."""
+    fields = query.model._meta.fields_map
+    for name, value in zip(order, values):
+        field = fields[name]
+        if field.field_type is int:
+            low, high = field.constraints.get("ge", value), field.constraints.get("le", value)
+            fits = type(value) is int and low <= value <= high
+        elif field.field_type is str:
+            fits = isinstance(value, str)
+        else:
+            fits = True
+        if not fits:
+            raise ValidationFailed("after", "Not a cursor from this list.")
+
+
 def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
     clauses = []
     for i, name in enumerate(order):
@@ -63,7 +80,9 @@ async def keyset_page(query: QuerySet, order: Sequence[str], first: int | None, 
     """The page of `query` (ascending by `order`, whose last field is unique) after a cursor."""
     size = check_first(first)
     if after:
-        query = query.filter(_after(order, decode_cursor(after, len(order))))
+        values = decode_cursor(after, len(order))
+        _check_cursor_types(query, order, values)
+        query = query.filter(_after(order, values))
     rows = await query.order_by(*order).limit(size + 1)
     items = rows[:size]
     cursors = [encode_cursor([getattr(row, name) for name in order]) for row in items]

@@ -96,11 +96,12 @@ def money(field: str, value: Decimal) -> Decimal:
         raise ValidationFailed(field, "Not a number.") from None
     if not amount.is_finite() or amount < 0:
         raise ValidationFailed(field, "Must be zero or more.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed(field, "At most two decimal places.")
+    # Before quantizing: quantizing a huge amount raises InvalidOperation.
     if amount >= Decimal("1e10"):
         raise ValidationFailed(field, "Too large.")
-    return amount.quantize(Decimal("0.01"))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed(field, "At most two decimal places.")
+    return amount.quantize(Decimal("0.01")).copy_abs()  # copy_abs: no "-0.00"
 
 
 def clock_time(field: str, value: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,6 @@ from core.accounts import authenticate
 from core.ratelimit import Limiter
 from core.settings import Settings
 from schema.loaders import Loaders
-
-_UNSET = object()
-
 
 @dataclass
 class Context:
@@ -28,13 +26,16 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
-    _staff: Any = _UNSET
+    _staff: asyncio.Future | None = None
 
     async def staff(self) -> Staff | None:
-        """The signed-in staff member (from the bearer token), looked up once per request."""
-        if self._staff is _UNSET:
-            self._staff = await authenticate(self.bearer_token) if self.bearer_token else None
-        return self._staff
+        """The signed-in staff member (from the bearer token), looked up once per request
+        even when several resolvers ask at the same time."""
+        if not self.bearer_token:
+            return None
+        if self._staff is None:
+            self._staff = asyncio.ensure_future(authenticate(self.bearer_token))
+        return await self._staff
 
 
 Info = StrawberryInfo[Context, None]

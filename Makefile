@@ -1,0 +1,32 @@
+# Agendum: `make serve` runs the demo server, `make test` runs the tests.
+# Each target creates the virtual environment and installs everything it needs.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install serve test schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/agendum serve --demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+schema: $(STAMP)
+	$(BIN)/python -m schema > schema.graphql
+
+bench: $(STAMP)
+	$(BIN)/python bench/graphql.py
+
+clean:
+	rm -rf $(VENV) agendum.sqlite3 agendum.sqlite3-wal agendum.sqlite3-shm

@@ -1,0 +1,126 @@
+"""Scope and confidentiality, generated from the schema: every root field is called by a manager
+of location B against location A's objects, and anonymously. Each must refuse (or, for lists,
+leave A out) and change nothing, while the same call by the owner works. A root field missing
+from CALLS fails the test, so a new field cannot escape it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.accounts import issue_token
+from core.models import StaffUser
+
+SECRET = "SECRET-A"
+
+INTROSPECT = """{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"""
+
+DENIED = {"PermissionDenied", "NotFound"}
+PUBLIC = {"staffLogin"}
+
+
+async def _setup(api) -> dict:
+    """Location A (with a calendar, service, customer, exception, manager) and location B with its manager."""
+    q = api.data
+    a = (await q('mutation { createLocation(input: {name: "%s clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }' % SECRET))["createLocation"]["id"]
+    b = (await q('mutation { createLocation(input: {name: "B clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'))["createLocation"]["id"]
+    cal = (await q('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "%s diary"}) { ... on Calendar { id } } }' % SECRET, {"l": a}))["createCalendar"]["id"]
+    svc = (await q('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "%s service", durationMinutes: 30, calendarIds: [$c]}) { ... on Service { id } } }' % SECRET, {"l": a, "c": cal}))["createService"]["id"]
+    cust = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "%s", lastName: "Customer", email: "secret@a.example"}) { ... on Customer { id } } }' % SECRET, {"l": a}))["createCustomer"]["id"]
+    exc = (await q('mutation($c: ID!) { addCalendarException(input: {calendarId: $c, date: "2030-01-02", kind: TIME_OFF, note: "%s"}) { ... on CalendarException { id } } }' % SECRET, {"c": cal}))["addCalendarException"]["id"]
+    users = {}
+    for name, loc in (("a", a), ("b", b)):
+        created = (await q(
+            'mutation($e: String!, $n: String!, $l: ID!) { createStaffUser(input: {email: $e, name: $n, password: "manager-password-1", role: MANAGER, locationIds: [$l]}) { ... on StaffUser { id } } }',
+            {"e": f"manager-{name}@test.example", "n": f"{SECRET} manager" if name == "a" else "B manager", "l": loc},
+        ))["createStaffUser"]["id"]
+        user = await StaffUser.get(id=int(created))
+        users[name] = (created, (await issue_token(user, 24)).token)
+    return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc,
+            "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
+
+
+# Each root field: (document, variables from the fixture ids, kind). kind "denied": the caller
+# outside A's scope gets PermissionDenied/NotFound; "list": the answer leaves A out.
+CALLS = {
+    "locations": ("{ locations { __typename ... on LocationConnection { edges { node { name } } } } }", lambda i: {}, "list"),
+    "location": ("query($id: ID!) { location(id: $id) { __typename ... on Location { name } } }", lambda i: {"id": i["a"]}, "denied"),
+    "calendars": ("query($id: ID!) { calendars(locationId: $id) { __typename ... on CalendarConnection { edges { node { name } } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "calendar": ("query($id: ID!) { calendar(id: $id) { __typename ... on Calendar { name } } }", lambda i: {"id": i["cal"]}, "denied"),
+    "services": ("query($id: ID!) { services(locationId: $id) { __typename ... on ServiceConnection { edges { node { name } } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "customers": ("query($id: ID!) { customers(locationId: $id) { __typename ... on CustomerConnection { edges { node { firstName } } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "staffUsers": ("{ staffUsers { __typename ... on StaffUserConnection { edges { node { name locations { name } } } } } }", lambda i: {}, "list"),
+    "createLocation": ('mutation { createLocation(input: {name: "New", timezone: "UTC", currency: "EUR"}) { __typename } }', lambda i: {}, "denied"),
+    "updateLocation": ('mutation($id: ID!) { updateLocation(id: $id, input: {name: "Renamed"}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "createCalendar": ('mutation($id: ID!) { createCalendar(input: {locationId: $id, name: "New"}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "updateCalendar": ('mutation($id: ID!) { updateCalendar(id: $id, input: {name: "Renamed"}) { __typename } }', lambda i: {"id": i["cal"]}, "denied"),
+    "setRoster": ('mutation($id: ID!) { setRoster(calendarId: $id, rules: [{weekday: MONDAY, start: "09:00", end: "10:00"}]) { __typename } }', lambda i: {"id": i["cal"]}, "denied"),
+    "addCalendarException": ('mutation($id: ID!) { addCalendarException(input: {calendarId: $id, date: "2030-02-02", kind: TIME_OFF}) { __typename } }', lambda i: {"id": i["cal"]}, "denied"),
+    "removeCalendarException": ("mutation($id: ID!) { removeCalendarException(id: $id) { __typename } }", lambda i: {"id": i["exc"]}, "denied"),
+    "createService": ('mutation($id: ID!) { createService(input: {locationId: $id, name: "New", durationMinutes: 15}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "updateService": ('mutation($id: ID!) { updateService(id: $id, input: {name: "Renamed"}) { __typename } }', lambda i: {"id": i["svc"]}, "denied"),
+    "createCustomer": ('mutation($id: ID!) { createCustomer(input: {locationId: $id, firstName: "N", lastName: "C", email: "n@c.example"}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "updateCustomer": ('mutation($id: ID!) { updateCustomer(id: $id, input: {firstName: "Renamed"}) { __typename } }', lambda i: {"id": i["cust"]}, "denied"),
+    "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
+    "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
+    "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
+}
+
+A_SNAPSHOT = """query($a: ID!, $cal: ID!) {
+  location(id: $a) { ... on Location { name calendars { name roster { weekday start end } exceptions(from: "2030-01-01") { id note }
+    services { name calendars { name } } } services { name durationMinutes } } }
+  customers(locationId: $a) { ... on CustomerConnection { edges { node { firstName lastName email } } } }
+  calendar(id: $cal) { ... on Calendar { name } }
+  staffUsers { ... on StaffUserConnection { edges { node { name active } } } }
+}"""
+
+
+async def _root_fields(api) -> set[str]:
+    schema = (await api.data(INTROSPECT))["__schema"]
+    return {f["name"] for f in schema["queryType"]["fields"] + schema["mutationType"]["fields"]}
+
+
+async def test_every_root_field_has_a_scope_case(api):
+    assert await _root_fields(api) == set(CALLS), "add the new root field to CALLS in tests/test_scope.py"
+
+
+@pytest.mark.parametrize("caller", ["manager_of_b", "anonymous"])
+async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
+    ids = await _setup(api)
+    token = ids["manager_b_token"] if caller == "manager_of_b" else None
+    before = await api.data(A_SNAPSHOT, {"a": ids["a"], "cal": ids["cal"]})
+    for field, (document, variables, kind) in CALLS.items():
+        if kind == "public":
+            continue
+        body = await api.gql(document, variables(ids), token=token)
+        assert not body.get("errors"), (field, body)
+        answer = body["data"][field]
+        if kind == "denied" or caller == "anonymous":
+            assert answer["__typename"] in DENIED, (field, answer)
+        assert SECRET not in json.dumps(answer), (field, answer)
+    assert await api.data(A_SNAPSHOT, {"a": ids["a"], "cal": ids["cal"]}) == before
+    # The manager of A's tokens were not revoked by the outsider.
+    assert (await api.data("{ locations { __typename } }", token=ids["manager_a_token"]))["locations"]["__typename"] == "LocationConnection"
+
+
+async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api):
+    ids = await _setup(api)
+    for field, (document, variables, kind) in CALLS.items():
+        token = "owner" if field in {"createLocation", "createStaffUser", "revokeStaffToken"} else ids["manager_a_token"]
+        if kind == "public":
+            token = None
+        answer = (await api.data(document, variables(ids), token=token))[field]
+        assert answer["__typename"] not in DENIED | {"ValidationError"}, (field, answer)
+        if kind == "list":
+            assert SECRET in json.dumps(answer), (field, answer)
+
+
+async def test_nested_relations_hide_locations_out_of_scope(api):
+    ids = await _setup(api)
+    await api.data('mutation($b: ID!, $a: ID!) { updateLocation(id: $b, input: {headquartersId: $a}) { __typename } }', {"a": ids["a"], "b": ids["b"]})
+    query = 'query($b: ID!) { location(id: $b) { ... on Location { headquarters { name branches { name } } } } }'
+    as_b = (await api.data(query, {"b": ids["b"]}, token=ids["manager_b_token"]))["location"]
+    assert as_b == {"headquarters": None}
+    as_owner = (await api.data(query, {"b": ids["b"]}))["location"]
+    assert as_owner["headquarters"]["name"] == f"{SECRET} clinic"
