@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.errors import PermissionDenied
-from core.models import StaffRole
+from core.models import ActorKind, StaffRole
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,28 @@ def require_location(actor: Staff | None, location_id: int) -> Staff:
     if not staff.may_see(location_id):
         raise PermissionDenied("You do not have access to this location.")
     return staff
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever changes an appointment, through which channel, from where.
+
+    Staff act with their scope; customer channels (links, portal) act for one customer and can
+    never override rules."""
+
+    kind: ActorKind
+    id: str = ""
+    staff: Staff | None = None
+    customer_id: int | None = None
+    ip: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def for_staff(cls, staff: Staff | None, ip: str = "", user_agent: str = "") -> "Actor":
+        """A staff actor (still subject to scope checks: `staff` may be None for anonymous)."""
+        return cls(ActorKind.STAFF, str(staff.user_id) if staff else "", staff, None, ip, user_agent)
+
+    @property
+    def is_customer(self) -> bool:
+        """True for the customer channels (links, portal)."""
+        return self.kind not in (ActorKind.STAFF, ActorKind.SYSTEM)

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from core import validation as check
 from core.access import Staff, require_owner, require_staff
+from core.clock import now
 from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, keyset_page
@@ -26,11 +27,6 @@ class IssuedToken:
     token: str
     expires_at: dt.datetime
     user: StaffUser
-
-
-def now() -> dt.datetime:
-    """The current instant, timezone-aware UTC."""
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def authenticate(token: str) -> Staff | None:

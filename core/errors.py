@@ -48,3 +48,35 @@ class RateLimited(DomainError):
         seconds = max(1, int(retry_after + 0.999))
         super().__init__(f"Too many attempts. Try again in {seconds} seconds.")
         self.retry_after = seconds
+
+
+class RuleViolation(DomainError):
+    """A scheduling rule refuses the change; `rule` is its code (MIN_NOTICE, ...)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class SlotUnavailable(DomainError):
+    """The time is taken, or the calendar is not working then."""
+
+    def __init__(self, message: str = "That time is no longer available.") -> None:
+        super().__init__(message)
+
+
+class InvalidTransition(DomainError):
+    """The appointment's status does not allow this action."""
+
+    def __init__(self, status: str, action: str, message: str | None = None) -> None:
+        super().__init__(message or f"A {status.lower().replace('_', ' ')} appointment cannot be {action}.")
+        self.status = status
+        self.action = action
+
+
+class StaleAppointment(DomainError):
+    """The appointment changed since the caller read it (its sequence moved on)."""
+
+    def __init__(self, current_sequence: int) -> None:
+        super().__init__("This appointment was changed meanwhile. Reload it and try again.")
+        self.current_sequence = current_sequence

@@ -11,6 +11,7 @@ from core.access import Staff, require_location, require_owner, require_staff
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, keyset_page
+from core.rules import clean_rule_fields
 
 REQUIRED = ("name", "timezone", "currency")
 
@@ -91,4 +92,14 @@ async def update_location(actor: Staff | None, location_id: int, **changes: Any)
     async with in_transaction():
         location.update_from_dict(fields)
         await location.save()
+    return location
+
+
+async def update_rules(actor: Staff | None, location_id: int, **changes: Any) -> Location:
+    """Change the scheduling rules of a location (not of a branch sharing its headquarters')."""
+    location = await get_location(actor, location_id)
+    if location.shares_headquarters_settings:
+        raise ValidationFailed("locationId", "This location uses its headquarters' settings; change the rules there.")
+    location.update_from_dict(clean_rule_fields(changes))
+    await location.save()
     return location

@@ -31,6 +31,26 @@ class ExceptionKind(str, Enum):
     EXTRA_HOURS = "EXTRA_HOURS"
 
 
+class AppointmentStatus(str, Enum):
+    """Where an appointment is in its life; every status but CANCELLED occupies its time."""
+
+    SCHEDULED = "SCHEDULED"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+class ActorKind(str, Enum):
+    """Who made a change: staff, or a customer through one of the channels, or the system."""
+
+    STAFF = "STAFF"
+    CUSTOMER_LINK = "CUSTOMER_LINK"
+    PORTAL = "PORTAL"
+    ONE_TIME_LINK = "ONE_TIME_LINK"
+    SYSTEM = "SYSTEM"
+
+
 class Location(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
@@ -45,6 +65,16 @@ class Location(Model):
     )
     shares_headquarters_settings = fields.BooleanField(default=False)
     slot_step_minutes = fields.IntField(default=15)
+    # Scheduling rules (core/rules.py); a branch sharing its headquarters' settings uses the HQ's.
+    min_notice_minutes = fields.IntField(default=0)
+    max_advance_days = fields.IntField(default=365)
+    same_day_changes_allowed = fields.BooleanField(default=True)
+    cancellation_notice_hours = fields.IntField(default=0)
+    cancellation_policy = fields.TextField(default="")
+    reschedule_notice_hours = fields.IntField(default=0)
+    max_customer_reschedules = fields.IntField(null=True)
+    cancellation_reasons = fields.JSONField(default=list)
+    cancellation_reason_required = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -105,6 +135,8 @@ class Service(Model):
     price = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
     buffer_after_minutes = fields.IntField(default=0)
     bookable_online = fields.BooleanField(default=True)
+    # Rule fields this service sets differently from its location (same names as the rules).
+    rule_overrides = fields.JSONField(default=dict)
     calendars: fields.ManyToManyRelation[Calendar] = fields.ManyToManyField(
         "core.Calendar", related_name="services", through="service_calendar"
     )
@@ -160,3 +192,47 @@ class StaffToken(Model):
 
     class Meta:
         table = "staff_token"
+
+
+class Appointment(Model):
+    """A booking of a service on a calendar for a customer. Instants are UTC."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="appointments", on_delete=fields.CASCADE)
+    calendar = fields.ForeignKeyField("core.Calendar", related_name="appointments", on_delete=fields.CASCADE)
+    service = fields.ForeignKeyField("core.Service", related_name="appointments", on_delete=fields.RESTRICT)
+    customer = fields.ForeignKeyField("core.Customer", related_name="appointments", on_delete=fields.RESTRICT)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    # End of the service's buffer: the calendar is busy from starts_at until here.
+    blocked_until = fields.DatetimeField()
+    status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.SCHEDULED)
+    cancellation_reason = fields.CharField(max_length=200, default="")
+    cancellation_note = fields.TextField(default="")
+    sequence = fields.IntField(default=0)
+    customer_reschedules = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "appointment"
+        indexes = (("calendar_id", "starts_at"), ("location_id", "starts_at"), ("customer_id", "starts_at"))
+
+
+class AppointmentEvent(Model):
+    """One change of an appointment: who, from where, what before and after."""
+
+    id = fields.IntField(primary_key=True)
+    appointment = fields.ForeignKeyField("core.Appointment", related_name="events", on_delete=fields.CASCADE)
+    at = fields.DatetimeField(auto_now_add=True)
+    action = fields.CharField(max_length=32)
+    actor_kind = fields.CharEnumField(ActorKind, max_length=16)
+    actor_id = fields.CharField(max_length=64, default="")
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=500, default="")
+    before = fields.JSONField(default=dict)
+    after = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "appointment_event"
+        indexes = (("appointment_id", "at"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Sequence, TypeVar
 
@@ -24,6 +25,10 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -76,14 +81,25 @@ def check_first(first: int | None, default: int = 50) -> int:
     return size
 
 
-async def keyset_page(query: QuerySet, order: Sequence[str], first: int | None, after: str | None) -> Page:
-    """The page of `query` (ascending by `order`, whose last field is unique) after a cursor."""
+async def keyset_page(
+    query: QuerySet,
+    order: Sequence[str],
+    first: int | None,
+    after: str | None,
+    decoders: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> Page:
+    """The page of `query` (ascending by `order`, whose last field is unique) after a cursor;
+    `decoders` turn cursor values back into field values (e.g. ISO text into datetimes)."""
     size = check_first(first)
     if after:
         values = decode_cursor(after, len(order))
         _check_cursor_types(query, order, values)
+        try:
+            values = [(decoders or {}).get(name, lambda v: v)(v) for name, v in zip(order, values)]
+        except (ValueError, TypeError):
+            raise ValidationFailed("after", "Not a cursor from this list.") from None
         query = query.filter(_after(order, values))
     rows = await query.order_by(*order).limit(size + 1)
     items = rows[:size]
-    cursors = [encode_cursor([getattr(row, name) for name in order]) for row in items]
+    cursors = [encode_cursor([_plain(getattr(row, name)) for name in order]) for row in items]
     return Page(items=items, cursors=cursors, has_next_page=len(rows) > size, has_previous_page=bool(after))

@@ -12,6 +12,7 @@ from core.errors import NotFound, ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Service
 from core.pagination import Page, keyset_page
+from core.rules import clean_rule_fields
 
 MAX_MINUTES = 24 * 60
 
@@ -81,4 +82,18 @@ async def update_service(actor: Staff | None, service_id: int, **changes: Any) -
             await service.calendars.clear()
             if calendars:
                 await service.calendars.add(*calendars)
+    return service
+
+
+async def update_service_rules(actor: Staff | None, service_id: int, **changes: Any) -> Service:
+    """Override some of the location's rules for this service; None removes an override (the
+    location's rule applies again)."""
+    service = await get_service(actor, service_id)
+    overrides = dict(service.rule_overrides or {})
+    removals = {key for key, value in changes.items() if value is None}
+    for key in removals:
+        overrides.pop(key, None)
+    overrides.update(clean_rule_fields({k: v for k, v in changes.items() if k not in removals}))
+    service.rule_overrides = overrides
+    await service.save()
     return service

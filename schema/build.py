@@ -12,16 +12,20 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.settings import Settings
+from schema.appointments import AppointmentMutation, AppointmentQuery
 from schema.calendars import CalendarMutation, CalendarQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
 from schema.scalars import SCALAR_MAP
+from schema.rules import RulesMutation
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
 
-CORE_QUERIES: tuple[type, ...] = (LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, StaffQuery)
-CORE_MUTATIONS: tuple[type, ...] = (LocationMutation, CalendarMutation, ServiceMutation, CustomerMutation, StaffMutation)
+CORE_QUERIES: tuple[type, ...] = (LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, StaffQuery)
+CORE_MUTATIONS: tuple[type, ...] = (
+    LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation, StaffMutation,
+)
 
 
 class SchemaConflict(Exception):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Generic, TypeVar
+from dataclasses import asdict
+from typing import Annotated, Generic, Optional, TypeVar
 
 import strawberry
 
 from core import models
+from core.rules import Rules
 from core.validation import format_clock
 from schema.context import Info
 
@@ -27,6 +29,25 @@ class Weekday(Enum):
     FRIDAY = 4
     SATURDAY = 5
     SUNDAY = 6
+
+
+@strawberry.type(description="Rules binding every change, whoever makes it; staff may override them.")
+class SchedulingRules:
+    min_notice_minutes: int
+    max_advance_days: int
+    same_day_changes_allowed: bool
+    cancellation_notice_hours: int
+    cancellation_policy: str
+    reschedule_notice_hours: int
+    max_customer_reschedules: Optional[int] = strawberry.field(description="null: no limit.")
+    cancellation_reasons: list[str]
+    cancellation_reason_required: bool
+
+    @classmethod
+    def of(cls, rules: Rules) -> "SchedulingRules":
+        values = asdict(rules)
+        values["cancellation_reasons"] = list(rules.cancellation_reasons)
+        return cls(**values)
 
 
 async def _visible(info: Info, location_id: int | None) -> bool:
@@ -70,6 +91,10 @@ class Location:
         rows = await info.context.loaders.children(models.Location, "headquarters_id").load(int(self.id))
         return [Location.from_model(r) for r in rows if await _visible(info, r.id)]
 
+    @strawberry.field(description="The scheduling rules in force (the headquarters' when this location shares its settings).")
+    async def rules(self, info: Info) -> SchedulingRules:
+        return SchedulingRules.of(Rules.of(await _settings_source(info, self)))
+
     @strawberry.field(description="Calendars (staff diaries and resources) of this location, by name.")
     async def calendars(self, info: Info) -> list[Calendar]:
         rows = await info.context.loaders.children(models.Calendar, "location_id", ("name", "id")).load(int(self.id))
@@ -79,6 +104,14 @@ class Location:
     async def services(self, info: Info) -> list[Service]:
         rows = await info.context.loaders.children(models.Service, "location_id", ("name", "id")).load(int(self.id))
         return [Service.from_model(r) for r in rows]
+
+
+async def _settings_source(info: Info, location: "Location") -> models.Location:
+    """The location row whose settings apply (the headquarters' when shared)."""
+    loader = info.context.loaders.by_id(models.Location)
+    if location.shares_headquarters_settings and location.headquarters_id:
+        return await loader.load(location.headquarters_id)
+    return await loader.load(int(location.id))
 
 
 async def _location(info: Info, location_id: int) -> Location:
@@ -164,18 +197,28 @@ class Service:
     buffer_after_minutes: int
     bookable_online: bool
     location_id: strawberry.Private[int]
+    rule_overrides: strawberry.Private[dict]
 
     @classmethod
     def from_model(cls, m: models.Service) -> "Service":
         return cls(
             id=strawberry.ID(str(m.id)), name=m.name, duration_minutes=m.duration_minutes, price=m.price,
             buffer_after_minutes=m.buffer_after_minutes, bookable_online=m.bookable_online,
-            location_id=m.location_id,
+            location_id=m.location_id, rule_overrides=dict(m.rule_overrides or {}),
         )
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
         return await _location(info, self.location_id)
+
+    @strawberry.field(description="The rules for this service: its location's, with this service's overrides.")
+    async def rules(self, info: Info) -> SchedulingRules:
+        location = Location.from_model(await info.context.loaders.by_id(models.Location).load(self.location_id))
+        return SchedulingRules.of(Rules.of(await _settings_source(info, location), self.rule_overrides))
+
+    @strawberry.field(description="Names of the rules this service overrides.")
+    def overridden_rules(self) -> list[str]:
+        return sorted(self.rule_overrides)
 
     @strawberry.field(description="Calendars that provide this service, by name.")
     async def calendars(self, info: Info) -> list[Calendar]:

@@ -5,6 +5,7 @@ from CALLS fails the test, so a new field cannot escape it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -29,6 +30,14 @@ async def _setup(api) -> dict:
     svc = (await q('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "%s service", durationMinutes: 30, calendarIds: [$c]}) { ... on Service { id } } }' % SECRET, {"l": a, "c": cal}))["createService"]["id"]
     cust = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "%s", lastName: "Customer", email: "secret@a.example"}) { ... on Customer { id } } }' % SECRET, {"l": a}))["createCustomer"]["id"]
     exc = (await q('mutation($c: ID!) { addCalendarException(input: {calendarId: $c, date: "2030-01-02", kind: TIME_OFF, note: "%s"}) { ... on CalendarException { id } } }' % SECRET, {"c": cal}))["addCalendarException"]["id"]
+    appointments = []
+    for days in (5, -2, -3):
+        start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+        booked = (await q(
+            'mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}, override: true) { __typename ... on Appointment { id } } }',
+            {"c": cal, "s": svc, "u": cust, "t": start.isoformat()},
+        ))["bookAppointment"]
+        appointments.append(booked["id"])
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -37,11 +46,17 @@ async def _setup(api) -> dict:
         ))["createStaffUser"]["id"]
         user = await StaffUser.get(id=int(created))
         users[name] = (created, (await issue_token(user, 24)).token)
-    return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc,
+    return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc, "appt": appointments[0],
+            "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
             "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
 
 
-# Each root field: (document, variables from the fixture ids, kind). kind "denied": the caller
+FUTURE = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
+LATER = FUTURE + dt.timedelta(days=1)
+WINDOW = {"f": FUTURE.isoformat(), "t": (FUTURE + dt.timedelta(days=7)).isoformat()}
+
+# Each root field, in the order called: (document, variables from the fixture ids, kind).
+# Token revocation comes last: the owner control revokes the manager of A's tokens. kind "denied": the caller
 # outside A's scope gets PermissionDenied/NotFound; "list": the answer leaves A out.
 CALLS = {
     "locations": ("{ locations { __typename ... on LocationConnection { edges { node { name } } } } }", lambda i: {}, "list"),
@@ -62,6 +77,17 @@ CALLS = {
     "updateService": ('mutation($id: ID!) { updateService(id: $id, input: {name: "Renamed"}) { __typename } }', lambda i: {"id": i["svc"]}, "denied"),
     "createCustomer": ('mutation($id: ID!) { createCustomer(input: {locationId: $id, firstName: "N", lastName: "C", email: "n@c.example"}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
     "updateCustomer": ('mutation($id: ID!) { updateCustomer(id: $id, input: {firstName: "Renamed"}) { __typename } }', lambda i: {"id": i["cust"]}, "denied"),
+    "appointment": ("query($id: ID!) { appointment(id: $id) { __typename ... on Appointment { customer { firstName } } } }", lambda i: {"id": i["appt"]}, "denied"),
+    "appointments": ("query($id: ID!) { appointments(locationId: $id) { __typename ... on AppointmentConnection { edges { node { customer { firstName } } } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "availableSlots": ("query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) { __typename } }", lambda i: {"c": i["cal"], "s": i["svc"], **WINDOW}, "denied"),
+    "bookAppointment": ('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}, override: true) { __typename } }', lambda i: {"c": i["cal"], "s": i["svc"], "u": i["cust"], "t": i["future"]}, "denied"),
+    "confirmAppointment": ("mutation($id: ID!) { confirmAppointment(id: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
+    "rescheduleAppointment": ("mutation($id: ID!, $t: DateTime!) { rescheduleAppointment(id: $id, start: $t, override: true) { __typename } }", lambda i: {"id": i["appt"], "t": i["later"]}, "denied"),
+    "cancelAppointment": ("mutation($id: ID!) { cancelAppointment(id: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
+    "markAppointmentCompleted": ("mutation($id: ID!) { markAppointmentCompleted(id: $id) { __typename } }", lambda i: {"id": i["past1"]}, "denied"),
+    "markAppointmentNoShow": ("mutation($id: ID!) { markAppointmentNoShow(id: $id) { __typename } }", lambda i: {"id": i["past2"]}, "denied"),
+    "updateLocationRules": ("mutation($id: ID!) { updateLocationRules(locationId: $id, input: {minNoticeMinutes: 60}) { __typename } }", lambda i: {"id": i["a"]}, "denied"),
+    "updateServiceRules": ("mutation($id: ID!) { updateServiceRules(serviceId: $id, input: {minNoticeMinutes: 60}) { __typename } }", lambda i: {"id": i["svc"]}, "denied"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
@@ -69,8 +95,9 @@ CALLS = {
 
 A_SNAPSHOT = """query($a: ID!, $cal: ID!) {
   location(id: $a) { ... on Location { name calendars { name roster { weekday start end } exceptions(from: "2030-01-01") { id note }
-    services { name calendars { name } } } services { name durationMinutes } } }
+    services { name calendars { name } } } services { name durationMinutes rules { minNoticeMinutes } } rules { minNoticeMinutes } } }
   customers(locationId: $a) { ... on CustomerConnection { edges { node { firstName lastName email } } } }
+  appointments(locationId: $a) { ... on AppointmentConnection { edges { node { status startsAt sequence history { action } } } } }
   calendar(id: $cal) { ... on Calendar { name } }
   staffUsers { ... on StaffUserConnection { edges { node { name active } } } }
 }"""

@@ -1,0 +1,69 @@
+"""Reading appointments and free slots within the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.access import Staff, require_location, require_staff
+from core.calendars import get_calendar
+from core.errors import NotFound, ValidationFailed
+from core.locations import get_location
+from core.models import Appointment, AppointmentStatus, Location, Service
+from core.pagination import Page, keyset_page
+from core.slots import Slot, check_window, slots_for
+
+
+async def get_appointment(actor: Staff | None, appointment_id: int) -> Appointment:
+    """One appointment in scope, or `NotFound` / `PermissionDenied`."""
+    require_staff(actor)
+    appointment = await Appointment.get_or_none(id=appointment_id)
+    if appointment is None:
+        raise NotFound("Appointment", appointment_id)
+    require_location(actor, appointment.location_id)
+    return appointment
+
+
+async def appointment_page(
+    actor: Staff | None,
+    location_id: int,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    status: AppointmentStatus | None = None,
+    calendar_id: int | None = None,
+    customer_id: int | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[Appointment]:
+    """A page of a location's appointments by start, optionally starting in [start, end) and
+    filtered by status, calendar or customer."""
+    await get_location(actor, location_id)
+    if start and end and end <= start:
+        raise ValidationFailed("to", "`to` must be after `from`.")
+    query = Appointment.filter(location_id=location_id)
+    if start:
+        query = query.filter(starts_at__gte=start)
+    if end:
+        query = query.filter(starts_at__lt=end)
+    if status:
+        query = query.filter(status=status)
+    if calendar_id:
+        query = query.filter(calendar_id=calendar_id)
+    if customer_id:
+        query = query.filter(customer_id=customer_id)
+    return await keyset_page(query, ("starts_at", "id"), first, after, decoders={"starts_at": dt.datetime.fromisoformat})
+
+
+async def available_slots(
+    actor: Staff | None, calendar_id: int, service_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[Location, list[Slot]]:
+    """Free slots of a service on a calendar in scope, with the location (for its timezone)."""
+    check_window(start, end)
+    calendar = await get_calendar(actor, calendar_id)
+    service = await Service.get_or_none(id=service_id, location_id=calendar.location_id)
+    if service is None:
+        raise NotFound("Service", service_id)
+    if not await service.calendars.filter(id=calendar.id).exists():
+        raise ValidationFailed("serviceId", "This calendar does not provide that service.")
+    location = await Location.get(id=calendar.location_id)
+    return location, await slots_for(location, calendar, service, start, end)

@@ -1,0 +1,306 @@
+"""The one path for book / confirm / reschedule / cancel / complete / no-show, whoever asks.
+
+Every change runs in one short transaction whose first statement locks the calendar row (an
+UPDATE bumping its version): writers of one calendar are serialised on SQLite and PostgreSQL
+alike. Then the caller's in-transaction steps, then overlap and rule checks, the write, the
+history row and the in-transaction listeners (outbox rows). After commit, the committed-change
+listeners run, each isolated. On PostgreSQL an exclusion constraint backs the overlap check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from core import clock, rules as rule_checks
+from core import validation as check
+from core.access import Actor, require_location
+from core.changes import Change, run_after_commit, run_in_transaction
+from core.errors import (
+    InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
+)
+from core.models import (
+    Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
+)
+from core.rules import Rules
+from core.scheduling import is_on_grid
+from core.slots import busy_intervals, load_availability, rules_for
+
+Step = Callable[[], Awaitable[None]]
+LIVE = (Status.SCHEDULED, Status.CONFIRMED)
+
+
+def snapshot(appointment: Appointment) -> dict:
+    """The fields of an appointment that history records, JSON-ready."""
+    return {
+        "status": appointment.status.value,
+        "startsAt": appointment.starts_at.isoformat(),
+        "endsAt": appointment.ends_at.isoformat(),
+        "sequence": appointment.sequence,
+        "cancellationReason": appointment.cancellation_reason,
+        "cancellationNote": appointment.cancellation_note,
+    }
+
+
+def _changed(before: dict, after: dict) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before[k] for k in keys if k in before}, {k: after[k] for k in keys}
+
+
+def _enforce_rules(actor: Actor, override: bool) -> bool:
+    if override and actor.is_customer:
+        raise PermissionDenied("Only staff can override scheduling rules.")
+    return not override
+
+
+def _authorize(actor: Actor, location_id: int, customer_id: int | None = None) -> None:
+    if actor.is_customer:
+        if customer_id is not None and actor.customer_id not in (None, customer_id):
+            raise NotFound("Appointment")
+        return
+    require_location(actor.staff, location_id)
+
+
+async def _contact(location: Location) -> str:
+    return location.contact_phone or location.contact_email
+
+
+async def _check_slot(
+    location: Location, service: Service, calendar_id: int, start: dt.datetime, enforce: bool, exclude_id: int | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """Roster, grid and overlap checks for a new start; returns (ends_at, blocked_until)."""
+    duration = dt.timedelta(minutes=service.duration_minutes)
+    blocked_until = start + duration + dt.timedelta(minutes=service.buffer_after_minutes)
+    if enforce:
+        tz = ZoneInfo(location.timezone)
+        day = start.astimezone(tz).date()
+        availability = await load_availability(calendar_id, tz, day - dt.timedelta(days=1), day)
+        on_grid = is_on_grid(availability, start, duration, dt.timedelta(minutes=location.slot_step_minutes))
+        if on_grid is None:
+            raise SlotUnavailable("The calendar is not available at that time.")
+        if not on_grid:
+            raise ValidationFailed("start", "That start is not on the slot grid; choose one of the available slots.")
+    if await busy_intervals(calendar_id, start, blocked_until, exclude_id=exclude_id):
+        raise SlotUnavailable()
+    return start + duration, blocked_until
+
+
+async def _commit(calendar_id: int, work: Callable[[], Awaitable[Change | None]]) -> Change | None:
+    """Run `work` in a transaction that first locks the calendar; then the after-commit listeners."""
+    try:
+        async with in_transaction():
+            await Calendar.filter(id=calendar_id).update(version=F("version") + 1)
+            change = await work()
+            if change is not None:
+                await run_in_transaction(change)
+    except IntegrityError as error:
+        if "appointment_no_overlap" in str(error) or "exclusion" in str(error).lower():
+            raise SlotUnavailable() from None
+        raise
+    if change is not None:
+        await run_after_commit(change)
+    return change
+
+
+async def _record(appointment: Appointment, action: str, actor: Actor, before: dict) -> None:
+    old, new = _changed(before, snapshot(appointment))
+    await AppointmentEvent.create(
+        appointment_id=appointment.id, action=action, actor_kind=actor.kind, actor_id=actor.id[:64],
+        ip=actor.ip[:64], user_agent=actor.user_agent[:500], before=old, after=new,
+    )
+
+
+async def book(
+    actor: Actor,
+    *,
+    calendar_id: int,
+    service_id: int,
+    customer_id: int,
+    start: dt.datetime,
+    override: bool = False,
+    steps: Sequence[Step] = (),
+) -> Appointment:
+    """Book `service` on `calendar` for `customer` at `start` (aware datetime)."""
+    enforce = _enforce_rules(actor, override)
+    calendar = await Calendar.get_or_none(id=calendar_id)
+    if calendar is None:
+        raise NotFound("Calendar", calendar_id)
+    _authorize(actor, calendar.location_id, customer_id)
+    location = await Location.get(id=calendar.location_id)
+    service = await Service.get_or_none(id=service_id, location_id=location.id)
+    if service is None or not await service.calendars.filter(id=calendar.id).exists():
+        raise ValidationFailed("serviceId", "This calendar does not provide that service.")
+    if actor.is_customer and not service.bookable_online:
+        raise ValidationFailed("serviceId", "This service cannot be booked online.")
+    customer = await Customer.get_or_none(id=customer_id, location_id=location.id)
+    if customer is None:
+        raise ValidationFailed("customerId", "No such customer at this location.")
+    start = _utc(start)
+    rules = await rules_for(location, service)
+    appointment: Appointment | None = None
+
+    async def work() -> Change:
+        nonlocal appointment
+        for step in steps:
+            await step()
+        if enforce:
+            rule_checks.check_new_start(rules, start, clock.now())
+        ends_at, blocked_until = await _check_slot(location, service, calendar.id, start, enforce)
+        appointment = await Appointment.create(
+            location_id=location.id, calendar_id=calendar.id, service_id=service.id, customer_id=customer.id,
+            starts_at=start, ends_at=ends_at, blocked_until=blocked_until,
+            status=Status.CONFIRMED if actor.is_customer else Status.SCHEDULED,
+        )
+        await _record(appointment, "BOOKED", actor, {})
+        return Change("BOOKED", appointment, {}, actor)
+
+    await _commit(calendar.id, work)
+    return appointment
+
+
+async def _load(actor: Actor, appointment_id: int) -> tuple[Appointment, Location, Service]:
+    appointment = await Appointment.get_or_none(id=appointment_id)
+    if appointment is None:
+        raise NotFound("Appointment", appointment_id)
+    _authorize(actor, appointment.location_id, appointment.customer_id)
+    location = await Location.get(id=appointment.location_id)
+    service = await Service.get(id=appointment.service_id)
+    return appointment, location, service
+
+
+async def _change(
+    actor: Actor,
+    appointment_id: int,
+    action: str,
+    apply: Callable[[Appointment, Location, Rules, bool], Awaitable[bool]],
+    override: bool = False,
+    steps: Sequence[Step] = (),
+) -> Appointment:
+    """Lock, re-read the appointment, let `apply` check and change it, record and notify."""
+    enforce = _enforce_rules(actor, override)
+    appointment, location, service = await _load(actor, appointment_id)
+    rules = await rules_for(location, service)
+    result: Appointment = appointment
+
+    async def work() -> Change | None:
+        nonlocal result
+        for step in steps:
+            await step()
+        fresh = await Appointment.get(id=appointment_id)
+        before = snapshot(fresh)
+        if not await apply(fresh, location, rules, enforce):
+            result = fresh
+            return None
+        await fresh.save()
+        await _record(fresh, action, actor, before)
+        result = fresh
+        return Change(action, fresh, before, actor)
+
+    await _commit(appointment.calendar_id, work)
+    return result
+
+
+async def confirm(actor: Actor, appointment_id: int, override: bool = False) -> Appointment:
+    """SCHEDULED becomes CONFIRMED; confirming a confirmed appointment changes nothing."""
+
+    async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
+        if appointment.status is Status.CONFIRMED:
+            return False
+        if appointment.status is not Status.SCHEDULED:
+            raise InvalidTransition(appointment.status.value, "confirmed")
+        if enforce:
+            rule_checks.check_same_day(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), await _contact(location))
+        appointment.status = Status.CONFIRMED
+        return True
+
+    return await _change(actor, appointment_id, "CONFIRMED", apply, override)
+
+
+async def reschedule(
+    actor: Actor,
+    appointment_id: int,
+    start: dt.datetime,
+    expected_sequence: int | None = None,
+    override: bool = False,
+    steps: Sequence[Step] = (),
+) -> Appointment:
+    """Move an appointment to `start` on its calendar. A customer's move leaves it CONFIRMED,
+    a staff move SCHEDULED (the customer should confirm). `expected_sequence` guards against
+    a change made meanwhile."""
+    start = _utc(start)
+
+    async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
+        if expected_sequence is not None and appointment.sequence != expected_sequence:
+            raise StaleAppointment(appointment.sequence)
+        if appointment.status not in LIVE:
+            raise InvalidTransition(appointment.status.value, "rescheduled")
+        service = await Service.get(id=appointment.service_id)
+        now = clock.now()
+        if enforce:
+            rule_checks.check_reschedule(
+                rules, appointment.starts_at, now, ZoneInfo(location.timezone), await _contact(location),
+                appointment.customer_reschedules if actor.is_customer else None,
+            )
+            rule_checks.check_new_start(rules, start, now)
+        ends_at, blocked_until = await _check_slot(location, service, appointment.calendar_id, start, enforce, appointment.id)
+        appointment.starts_at, appointment.ends_at, appointment.blocked_until = start, ends_at, blocked_until
+        appointment.sequence += 1
+        appointment.status = Status.CONFIRMED if actor.is_customer else Status.SCHEDULED
+        if actor.is_customer:
+            appointment.customer_reschedules += 1
+        return True
+
+    return await _change(actor, appointment_id, "RESCHEDULED", apply, override, steps)
+
+
+async def cancel(
+    actor: Actor, appointment_id: int, reason: str | None = None, note: str = "", override: bool = False
+) -> Appointment:
+    """Cancel a scheduled or confirmed appointment, with a reason from the location's list."""
+    clean_note = check.text("note", note or "", max_length=2000, required=False)
+
+    async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
+        if appointment.status not in LIVE:
+            raise InvalidTransition(appointment.status.value, "cancelled")
+        clean_reason = (reason or "").strip()
+        if clean_reason and rules.cancellation_reasons and clean_reason not in rules.cancellation_reasons:
+            raise ValidationFailed("reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".")
+        if clean_reason and not rules.cancellation_reasons:
+            clean_reason = check.text("reason", clean_reason, max_length=200)
+        if enforce and rules.cancellation_reason_required and not clean_reason:
+            raise ValidationFailed("reason", "Please choose a reason for cancelling.")
+        if enforce:
+            rule_checks.check_cancel(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), await _contact(location))
+        appointment.status = Status.CANCELLED
+        appointment.cancellation_reason, appointment.cancellation_note = clean_reason, clean_note
+        return True
+
+    return await _change(actor, appointment_id, "CANCELLED", apply, override)
+
+
+async def mark(actor: Actor, appointment_id: int, status: Status) -> Appointment:
+    """Staff mark an appointment COMPLETED or NO_SHOW once it has started."""
+    if actor.is_customer or status not in (Status.COMPLETED, Status.NO_SHOW):
+        raise PermissionDenied("Only staff can mark appointments completed or no-show.")
+    action = "marked completed" if status is Status.COMPLETED else "marked no-show"
+
+    async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
+        if appointment.status not in LIVE:
+            raise InvalidTransition(appointment.status.value, action)
+        if clock.now() < appointment.starts_at:
+            raise InvalidTransition(appointment.status.value, action, f"An appointment cannot be {action} before it starts.")
+        appointment.status = status
+        return True
+
+    return await _change(actor, appointment_id, status.value, apply)
+
+
+def _utc(start: dt.datetime) -> dt.datetime:
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValidationFailed("start", "Give the start with a UTC offset.")
+    return start.astimezone(dt.timezone.utc)

@@ -1,0 +1,94 @@
+"""Free slots of a calendar for a service: loads what the engine needs, with one indexed range
+query for the appointments in the window (never the calendar's whole history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from core import clock
+from core.errors import ValidationFailed
+from core.models import Appointment, AppointmentStatus, Calendar, CalendarException, Location, RosterRule, Service
+from core.rules import Rules
+from core.scheduling import Availability, Interval, free_slots
+
+MAX_WINDOW = dt.timedelta(days=62)
+# Longest an appointment can block its calendar: service duration plus buffer, each at most a day.
+MAX_SPAN = dt.timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free start and the end of the service booked there (UTC)."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+async def settings_source(location: Location) -> Location:
+    """The location whose settings apply: its headquarters when it shares them, else itself."""
+    if location.shares_headquarters_settings and location.headquarters_id:
+        return await Location.get(id=location.headquarters_id)
+    return location
+
+
+async def rules_for(location: Location, service: Service) -> Rules:
+    """The rules binding changes of this service at this location."""
+    return Rules.of(await settings_source(location), service.rule_overrides)
+
+
+async def load_availability(calendar_id: int, tz: ZoneInfo, first_day: dt.date, last_day: dt.date) -> Availability:
+    """Roster and the exceptions between two local dates (inclusive) of a calendar."""
+    roster = await RosterRule.filter(calendar_id=calendar_id).values_list("weekday", "start_minute", "end_minute")
+    exceptions = await CalendarException.filter(
+        calendar_id=calendar_id, date__gte=first_day, date__lte=last_day
+    ).values_list("date", "kind", "start_minute", "end_minute")
+    return Availability.build(tz, roster, exceptions)
+
+
+async def busy_intervals(
+    calendar_id: int, start: dt.datetime, end: dt.datetime, exclude_id: int | None = None
+) -> list[Interval]:
+    """Time blocked by live appointments (buffers included) that may touch [start, end)."""
+    query = Appointment.filter(
+        calendar_id=calendar_id,
+        starts_at__gte=start - MAX_SPAN,
+        starts_at__lt=end,
+        blocked_until__gt=start,
+    ).exclude(status=AppointmentStatus.CANCELLED)
+    if exclude_id is not None:
+        query = query.exclude(id=exclude_id)
+    return [tuple(row) for row in await query.values_list("starts_at", "blocked_until")]
+
+
+def check_window(start: dt.datetime, end: dt.datetime) -> None:
+    """Refuse a window that ends before it starts or is longer than 62 days."""
+    if end <= start:
+        raise ValidationFailed("to", "`to` must be after `from`.")
+    if end - start > MAX_WINDOW:
+        raise ValidationFailed("to", "Ask for at most 62 days at a time.")
+
+
+async def slots_for(
+    location: Location, calendar: Calendar, service: Service, start: dt.datetime, end: dt.datetime, rules: Rules | None = None
+) -> list[Slot]:
+    """Free slots of `service` on `calendar` starting in [start, end), within the rules'
+    minimum notice and maximum advance."""
+    check_window(start, end)
+    tz = ZoneInfo(location.timezone)
+    rules = rules or await rules_for(location, service)
+    now = clock.now()
+    duration = dt.timedelta(minutes=service.duration_minutes)
+    buffer = dt.timedelta(minutes=service.buffer_after_minutes)
+    first_day = start.astimezone(tz).date() - dt.timedelta(days=1)
+    last_day = end.astimezone(tz).date() + dt.timedelta(days=1)
+    availability = await load_availability(calendar.id, tz, first_day, last_day)
+    busy = await busy_intervals(calendar.id, start, end + duration + buffer)
+    starts = free_slots(
+        availability, busy, duration=duration, buffer=buffer, step=dt.timedelta(minutes=location.slot_step_minutes),
+        window_start=start, window_end=end,
+        earliest=now + dt.timedelta(minutes=rules.min_notice_minutes),
+        latest=now + dt.timedelta(days=rules.max_advance_days),
+    )
+    return [Slot(s, s + duration) for s in starts]

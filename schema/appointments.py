@@ -1,0 +1,275 @@
+"""GraphQL for appointments: reading, free slots, and the staff side of the booking path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from core import appointments, booking, models
+from core import errors as core_errors
+from core.access import Actor
+from schema.context import Info
+from schema.errors import CONVERTERS, Problem, as_result
+from schema.inputs import parse_id, result
+from schema.types import Calendar, Connection, Customer, Location, Service
+
+AppointmentStatus = strawberry.enum(models.AppointmentStatus, description="Every status but CANCELLED occupies its time.")
+ActorKind = strawberry.enum(models.ActorKind, description="Who made a change, through which channel.")
+
+
+@strawberry.type(description="The time is taken, or the calendar is not working then.")
+class SlotUnavailable(Problem):
+    pass
+
+
+@strawberry.type(description="A scheduling rule refuses the change. `rule`: MIN_NOTICE, MAX_ADVANCE, SAME_DAY_CHANGE, CANCELLATION_NOTICE, RESCHEDULE_NOTICE, MAX_RESCHEDULES, or a plugin's code.")
+class RuleViolation(Problem):
+    rule: str
+
+
+@strawberry.type(description="The appointment's status does not allow this action.")
+class InvalidTransition(Problem):
+    status: AppointmentStatus
+    action: str
+
+
+@strawberry.type(description="The appointment changed since you read it; `currentSequence` is its sequence now.")
+class StaleAppointment(Problem):
+    current_sequence: int
+
+
+CONVERTERS.update({
+    core_errors.SlotUnavailable: lambda e: SlotUnavailable(message=e.message),
+    core_errors.RuleViolation: lambda e: RuleViolation(message=e.message, rule=e.rule),
+    core_errors.InvalidTransition: lambda e: InvalidTransition(message=e.message, status=models.AppointmentStatus(e.status), action=e.action),
+    core_errors.StaleAppointment: lambda e: StaleAppointment(message=e.message, current_sequence=e.current_sequence),
+})
+
+
+FIELD_ORDER = ["status", "startsAt", "endsAt", "sequence", "cancellationReason", "cancellationNote"]
+
+
+@strawberry.type(description="One field of an appointment before and after a change.")
+class FieldChange:
+    field: str
+    before: Optional[str]
+    after: Optional[str]
+
+
+@strawberry.type(description="A change of an appointment: when, by whom, from where, what changed.")
+class AppointmentEvent:
+    at: dt.datetime
+    action: str
+    actor_kind: ActorKind
+    actor: str = strawberry.field(description="The actor's id in its channel (staff user id, link id, ...).")
+    ip: str
+    user_agent: str
+    changes: list[FieldChange]
+
+    @classmethod
+    def from_model(cls, m: models.AppointmentEvent, tz: ZoneInfo) -> "AppointmentEvent":
+        names = sorted(set(m.before) | set(m.after), key=lambda n: (FIELD_ORDER.index(n) if n in FIELD_ORDER else 99, n))
+        return cls(
+            at=m.at.astimezone(tz), action=m.action, actor_kind=m.actor_kind, actor=m.actor_id, ip=m.ip,
+            user_agent=m.user_agent,
+            changes=[FieldChange(field=n, before=_text(m.before.get(n)), after=_text(m.after.get(n))) for n in names],
+        )
+
+
+def _text(value) -> Optional[str]:
+    return None if value is None else str(value)
+
+
+@strawberry.type(description="A booking of a service on a calendar for a customer. Times carry the location's offset.")
+class Appointment:
+    id: strawberry.ID
+    status: AppointmentStatus
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    sequence: int = strawberry.field(description="Bumped on every reschedule; pass it back as expectedSequence.")
+    cancellation_reason: str
+    cancellation_note: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    location_id: strawberry.Private[int]
+    calendar_id: strawberry.Private[int]
+    service_id: strawberry.Private[int]
+    customer_id: strawberry.Private[int]
+    tz: strawberry.Private[ZoneInfo]
+
+    @classmethod
+    def from_model(cls, m: models.Appointment, tz: ZoneInfo) -> "Appointment":
+        return cls(
+            id=strawberry.ID(str(m.id)), status=m.status, starts_at=m.starts_at.astimezone(tz),
+            ends_at=m.ends_at.astimezone(tz), sequence=m.sequence, cancellation_reason=m.cancellation_reason,
+            cancellation_note=m.cancellation_note, created_at=m.created_at.astimezone(tz),
+            updated_at=m.updated_at.astimezone(tz), location_id=m.location_id, calendar_id=m.calendar_id,
+            service_id=m.service_id, customer_id=m.customer_id, tz=tz,
+        )
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return Location.from_model(await info.context.loaders.by_id(models.Location).load(self.location_id))
+
+    @strawberry.field
+    async def calendar(self, info: Info) -> Calendar:
+        return Calendar.from_model(await info.context.loaders.by_id(models.Calendar).load(self.calendar_id))
+
+    @strawberry.field
+    async def service(self, info: Info) -> Service:
+        return Service.from_model(await info.context.loaders.by_id(models.Service).load(self.service_id))
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer:
+        return Customer.from_model(await info.context.loaders.by_id(models.Customer).load(self.customer_id))
+
+    @strawberry.field(description="Every change, oldest first.")
+    async def history(self, info: Info) -> list[AppointmentEvent]:
+        rows = await info.context.loaders.children(models.AppointmentEvent, "appointment_id", ("at", "id")).load(int(self.id))
+        return [AppointmentEvent.from_model(r, self.tz) for r in rows]
+
+
+@strawberry.type(description="A free start and the end of the service booked there.")
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+
+
+@strawberry.type
+class SlotList:
+    slots: list[Slot]
+
+
+AppointmentResult = result("AppointmentResult", Appointment, SlotUnavailable, RuleViolation, InvalidTransition, StaleAppointment)
+AppointmentConnectionResult = result("AppointmentConnectionResult", Connection[Appointment])
+SlotListResult = result("SlotListResult", SlotList)
+From = Annotated[dt.datetime, strawberry.argument(name="from")]
+OptionalFrom = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
+OVERRIDE = "Staff only: bypass the scheduling rules (never the double-booking check)."
+
+
+async def _tz(info: Info, location_id: int) -> ZoneInfo:
+    return ZoneInfo((await info.context.loaders.by_id(models.Location).load(location_id)).timezone)
+
+
+async def _actor(info: Info) -> Actor:
+    ctx = info.context
+    return Actor.for_staff(await ctx.staff(), ctx.client_ip, ctx.user_agent)
+
+
+async def _view(info: Info, row: models.Appointment) -> Appointment:
+    return Appointment.from_model(row, await _tz(info, row.location_id))
+
+
+@strawberry.input
+class BookAppointmentInput:
+    calendar_id: strawberry.ID
+    service_id: strawberry.ID
+    customer_id: strawberry.ID
+    start: dt.datetime
+
+
+@strawberry.type
+class AppointmentQuery:
+    @strawberry.field
+    @as_result
+    async def appointment(self, info: Info, id: strawberry.ID) -> AppointmentResult:
+        return await _view(info, await appointments.get_appointment(await info.context.staff(), parse_id("Appointment", id)))
+
+    @strawberry.field(description="Appointments of a location by start; `from`/`to` bound the start.")
+    @as_result
+    async def appointments(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        from_: OptionalFrom = None,
+        to: Optional[dt.datetime] = None,
+        status: Optional[AppointmentStatus] = None,
+        calendar_id: Optional[strawberry.ID] = None,
+        customer_id: Optional[strawberry.ID] = None,
+        first: Optional[int] = None,
+        after: Optional[str] = None,
+    ) -> AppointmentConnectionResult:
+        location = parse_id("Location", location_id)
+        page = await appointments.appointment_page(
+            await info.context.staff(), location, start=from_, end=to, status=status,
+            calendar_id=parse_id("Calendar", calendar_id) if calendar_id else None,
+            customer_id=parse_id("Customer", customer_id) if customer_id else None,
+            first=first, after=after,
+        )
+        tz = await _tz(info, location)
+        return Connection[Appointment].of(page, lambda row: Appointment.from_model(row, tz))
+
+    @strawberry.field(description="Free slots of a service on a calendar starting in [from, to) (at most 62 days).")
+    @as_result
+    async def available_slots(
+        self, info: Info, calendar_id: strawberry.ID, service_id: strawberry.ID, from_: From, to: dt.datetime
+    ) -> SlotListResult:
+        location, slots = await appointments.available_slots(
+            await info.context.staff(), parse_id("Calendar", calendar_id), parse_id("Service", service_id), from_, to
+        )
+        tz = ZoneInfo(location.timezone)
+        return SlotList(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots])
+
+
+@strawberry.type
+class AppointmentMutation:
+    @strawberry.mutation(description="Book a slot. The rules apply unless `override`.")
+    @as_result
+    async def book_appointment(
+        self, info: Info, input: BookAppointmentInput, override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False
+    ) -> AppointmentResult:
+        row = await booking.book(
+            await _actor(info), calendar_id=parse_id("Calendar", input.calendar_id),
+            service_id=parse_id("Service", input.service_id), customer_id=parse_id("Customer", input.customer_id),
+            start=input.start, override=override,
+        )
+        return await _view(info, row)
+
+    @strawberry.mutation(description="SCHEDULED becomes CONFIRMED; confirming again changes nothing.")
+    @as_result
+    async def confirm_appointment(
+        self, info: Info, id: strawberry.ID, override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False
+    ) -> AppointmentResult:
+        return await _view(info, await booking.confirm(await _actor(info), parse_id("Appointment", id), override))
+
+    @strawberry.mutation(description="Move an appointment on its calendar; it becomes SCHEDULED for the customer to confirm.")
+    @as_result
+    async def reschedule_appointment(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        start: dt.datetime,
+        expected_sequence: Optional[int] = None,
+        override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False,
+    ) -> AppointmentResult:
+        row = await booking.reschedule(await _actor(info), parse_id("Appointment", id), start, expected_sequence, override)
+        return await _view(info, row)
+
+    @strawberry.mutation(description="Cancel; `reason` from the location's cancellation reasons when it has a list.")
+    @as_result
+    async def cancel_appointment(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        reason: Optional[str] = None,
+        note: Optional[str] = None,
+        override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False,
+    ) -> AppointmentResult:
+        row = await booking.cancel(await _actor(info), parse_id("Appointment", id), reason, note or "", override)
+        return await _view(info, row)
+
+    @strawberry.mutation(description="Mark an appointment that has started as completed.")
+    @as_result
+    async def mark_appointment_completed(self, info: Info, id: strawberry.ID) -> AppointmentResult:
+        row = await booking.mark(await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.COMPLETED)
+        return await _view(info, row)
+
+    @strawberry.mutation(description="Mark an appointment that has started as a no-show.")
+    @as_result
+    async def mark_appointment_no_show(self, info: Info, id: strawberry.ID) -> AppointmentResult:
+        row = await booking.mark(await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.NO_SHOW)
+        return await _view(info, row)
