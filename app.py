@@ -24,6 +24,7 @@ from core.ratelimit import Limiter, MemoryLimiter
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
 from schema.context import Context
+from schema.error_codes import with_codes
 from web.client_ip import request_ip
 
 
@@ -53,6 +54,11 @@ class AgendumGraphQL(GraphQL):
             request=request,
             response=response,
         )
+
+
+    async def process_result(self, request: Request, result) -> dict:
+        """The response body, each error with an `extensions.code`."""
+        return with_codes(await super().process_result(request, result), result.errors)
 
 
 class ProcessIdHeader:
@@ -176,7 +182,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             print(f"\nAgendum demo: GraphiQL at {settings.base_url}/graphql")
             print(f"Staff token (owner demo@agendum.local): {token}")
             print(f"Try: curl -s {settings.base_url}/graphql -H 'Authorization: Bearer {token}' "
-                  "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n")
+                  "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n",
+                  flush=True)  # uvicorn.run blocks: without a flush a piped stdout never shows the token
 
         asyncio.run(_with_orm(settings, work))
     uvicorn.run(

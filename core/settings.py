@@ -57,7 +57,7 @@ class Settings:
             demo=_flag(get("DEMO")),
             cors_origins=tuple(o.strip() for o in get("CORS_ORIGINS").split(",") if o.strip()),
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
-            staff_token_hours=int(get("STAFF_TOKEN_HOURS", "720")),
+            staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
         )
         return replace(settings, **overrides)
@@ -88,6 +88,12 @@ class Settings:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _hours(name: str, value: str) -> int:
+    if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000:
+        raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number of hours from 1 to 100000")
+    return int(value)
 
 
 def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

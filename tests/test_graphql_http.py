@@ -56,11 +56,25 @@ async def test_unexpected_errors_are_masked_outside_debug_and_typed_errors_are_n
     api = await api_factory(debug=False)
     refused = await api.data('mutation { createLocation(input: {name: "x", timezone: "Nowhere/Land", currency: "EUR"}) { __typename ... on ValidationError { field message } } }')
     assert refused["createLocation"]["field"] == "timezone"
-    await Tortoise.get_connection("default").execute_script('DROP TABLE "customer"')
+    connection = Tortoise.get_connection("default")
+    await connection.execute_script('DROP TABLE "appointment_event"; DROP TABLE "appointment"; DROP TABLE "customer"')
     created = await api.data('mutation { createLocation(input: {name: "x", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }')
     body = await api.gql('query($id: ID!) { customers(locationId: $id) { __typename } }', {"id": created["createLocation"]["id"]})
     assert body["errors"][0]["message"] == "Unexpected error."
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "customer" not in str(body).lower().replace("customers", "")
+
+
+async def test_every_error_has_a_code(api):
+    cases = {
+        "{ locations { __typename }": ({}, "GRAPHQL_PARSE_FAILED"),
+        "{ nope }": ({}, "GRAPHQL_VALIDATION_FAILED"),
+        'query($t: DateTime!) { availableSlots(calendarId: "1", serviceId: "1", from: $t, to: $t) { __typename } }': (
+            {"t": "2026-01-01T10:00"}, "BAD_USER_INPUT"),
+    }
+    for query, (variables, code) in cases.items():
+        body = await api.gql(query, variables)
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code, body
 
 
 def test_datetimes_without_offset_are_refused():
