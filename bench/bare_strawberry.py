@@ -1,14 +1,18 @@
-"""Baseline for bench/graphql.py: the smallest strawberry schema as a bare ASGI app (no Starlette,
-no ORM, no extensions), so the benchmark can show what the framework alone costs per request.
+"""Baseline for bench/graphql.py: a one-field strawberry schema as a bare ASGI app (no Starlette,
+no ORM, no auth), with the same parser and validation caches Agendum's schema uses, so the
+benchmark shows what strawberry + uvicorn alone cost per request.
 
 Serve from the project root with: uvicorn bench.bare_strawberry:app
-(not with --app-dir bench: bench/graphql.py would shadow graphql-core)
+(not with --app-dir bench: bench/graphql.py would shadow graphql-core).
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 
 
 @strawberry.type
@@ -18,5 +22,8 @@ class Query:
         return "pong"
 
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)],
+)
 app = GraphQL(schema)

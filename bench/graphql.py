@@ -1,8 +1,9 @@
 """GraphQL request-rate benchmark: Agendum versus a bare strawberry app, in one run.
 
 What it measures
-  1. bare     `{ __typename }` against bench/bare_strawberry.py: strawberry's ASGI view and
-              the smallest schema, with nothing around it. This is the ceiling for one worker.
+  1. bare     `{ __typename }` against bench/bare_strawberry.py: strawberry's ASGI view and a
+              one-field schema with the same parser/validation caches as Agendum, nothing else
+              around it (no Starlette, auth or database). The ceiling for one worker.
   2. Agendum  `{ locations { ... on LocationConnection { edges { node { id name } } } } }` with
               `Authorization: Bearer <owner token>` against the real app (app:app_from_env,
               production settings: no debug, error masking on) on a temp SQLite database that
@@ -18,15 +19,21 @@ How to read it
   p50 / p99  latency of one request as this client sees it, queueing included: with N
              connections open, p50 is roughly N / (req/s).
   server CPU share of one core the server process used in the window; near 100% means the
-             server is CPU-bound and req/s is its capacity on one core.
+             server is CPU-bound and req/s is its capacity on one core. "ms/request" is that
+             CPU time divided by the requests served: the cost of one request, and less
+             sensitive than req/s to other work stealing the server's core.
   client CPU the same for this process; if it nears 100% the client, not the server, is the
              limit and the numbers understate the server.
   ratio      Agendum req/s / bare req/s: the share of strawberry's bare throughput that is left
              after Agendum's app, auth and database work (1.0 would be "free").
+  rounds     the measured seconds are split into alternating rounds (bare, Agendum, bare, ...)
+             with both servers up, so background load drifting during the run hits both alike;
+             the per-round req/s show how steady the machine was.
   The machine has 2 cores shared by client and server, so absolute numbers are for comparing
   runs on the same machine, not capacity planning.
 
-Usage: .venv/bin/python bench/graphql.py [--seconds 10] [--concurrency 16] [--warmup 2]
+Usage: .venv/bin/python bench/graphql.py [--seconds 10] [--concurrency 16] [--warmup 2] [--rounds 2]
+(or `make bench`)
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ BARE_QUERY = "{ __typename }"
 LOCATIONS = ("Harbour Street", "Old Town")
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 30.0
 
 
 # ------------------------------------------------------------------ servers
@@ -66,6 +74,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if this benchmark dies without cleaning up (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Server:
@@ -85,6 +103,7 @@ class Server:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,  # our Ctrl-C does not reach it; stop() ends it
+            preexec_fn=_die_with_parent,
         )
 
     def log_tail(self, lines: int = 30) -> str:
@@ -201,16 +220,31 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 @dataclass
 class Result:
+    """Measured windows of one server, summed over rounds."""
+
     label: str
-    seconds: float
+    seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
-    server_cpu: float = 0.0
-    client_cpu: float = 0.0
+    server_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
+    round_rps: list[float] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds
+
+    @property
+    def server_cpu(self) -> float:
+        return self.server_cpu_seconds / self.seconds
+
+    @property
+    def client_cpu(self) -> float:
+        return self.client_cpu_seconds / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu_seconds * 1000 / max(1, len(self.latencies))
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -219,13 +253,13 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
-async def load(server: Server, label: str, request: bytes, check, concurrency: int, warmup: float, seconds: float) -> Result:
-    """Keep `concurrency` connections busy for warmup + seconds; count only the measured window."""
+async def load(server: Server, result: Result, request: bytes, check, concurrency: int, warmup: float, seconds: float) -> None:
+    """Keep `concurrency` connections busy for warmup + seconds; add the measured window to result."""
     clock = time.perf_counter  # loop.time() has only millisecond resolution under uvloop
     start = clock()
     window_start, window_end = start + warmup, start + warmup + seconds
-    result = Result(label, seconds)
     samples: dict[str, float] = {}
+    count = len(result.latencies)
 
     async def sample_cpu() -> None:
         await asyncio.sleep(window_start - clock())
@@ -245,7 +279,7 @@ async def load(server: Server, label: str, request: bytes, check, concurrency: i
                 writer.write(request)
                 status, body = await read_response(reader)
                 done = clock()
-                if sent >= window_start and done <= window_end:
+                if window_start <= done <= window_end:
                     if status == 200 and b'"errors"' not in body:
                         result.latencies.append(done - sent)
                     else:
@@ -253,10 +287,17 @@ async def load(server: Server, label: str, request: bytes, check, concurrency: i
         finally:
             writer.close()
 
-    await asyncio.gather(sample_cpu(), *(worker() for _ in range(concurrency)))
-    result.server_cpu = (samples["server1"] - samples["server0"]) / seconds
-    result.client_cpu = (samples["client1"] - samples["client0"]) / seconds
-    return result
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(sample_cpu(), *(worker() for _ in range(concurrency))),
+            warmup + seconds + REQUEST_TIMEOUT,
+        )
+    except asyncio.TimeoutError:
+        raise RuntimeError(f"{server.name} server stopped answering:\n{server.log_tail()}") from None
+    result.seconds += seconds
+    result.server_cpu_seconds += samples["server1"] - samples["server0"]
+    result.client_cpu_seconds += samples["client1"] - samples["client0"]
+    result.round_rps.append((len(result.latencies) - count) / seconds)
 
 
 async def read_response_after(writer: asyncio.StreamWriter, reader: asyncio.StreamReader, request: bytes):
@@ -282,10 +323,12 @@ def expect_bare(status: int, body: bytes) -> None:
 
 
 def line(result: Result, what: str) -> str:
+    rounds = " / ".join(f"{r:.0f}" for r in result.round_rps)
     return (
-        f"  {result.label:<8} {what:<32} {result.rps:8.0f} req/s   p50 {result.percentile(50):6.2f} ms"
-        f"   p99 {result.percentile(99):6.2f} ms   server CPU {result.server_cpu:4.0%}"
-        f"   client CPU {result.client_cpu:4.0%}   failures {result.failures}"
+        f"  {result.label:<8} {what:<28} {result.rps:7.0f} req/s  (rounds {rounds})\n"
+        f"  {'':<8} {'':<28} p50 {result.percentile(50):6.2f} ms   p99 {result.percentile(99):6.2f} ms   "
+        f"server CPU {result.server_cpu:4.0%} = {result.cpu_ms_per_request:.2f} ms/request   "
+        f"client CPU {result.client_cpu:4.0%}   failures {result.failures}"
     )
 
 
@@ -299,22 +342,26 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
         "PYTHONUNBUFFERED": "1",
     })
     token, locations = await asyncio.to_thread(seed, database_url, env)
-    results = []
 
     targets = [
         ("bare", ["bench.bare_strawberry:app"], BARE_QUERY, None, expect_bare, "{ __typename }"),
         ("Agendum", ["--factory", "app:app_from_env"], AGENDUM_QUERY, token, expect_agendum(locations),
          f"locations ({locations} rows, bearer)"),
     ]
+    runs = []
     for name, target, query, bearer, check, what in targets:
         server = Server(name, target, env, workdir)
         servers.append(server)
-        request = build_request(server.port, query, bearer)
+        runs.append((server, build_request(server.port, query, bearer), check, Result(name), what))
+    for server, request, *_ in runs:
         await server.wait_ready(request)
-        result = await load(server, name, request, check, args.concurrency, args.warmup, args.seconds)
-        server.stop()
-        results.append((result, what))
-    return results
+    # Alternate the servers in short rounds (an idle server costs nothing), so drifting
+    # background load on the machine hits both alike.
+    for round_ in range(args.rounds):
+        for server, request, check, result, _ in runs:
+            warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
+            await load(server, result, request, check, args.concurrency, warmup, args.seconds / args.rounds)
+    return [(result, what) for _, _, _, result, what in runs]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -322,9 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per server (default 10)")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds the seconds are split into (default 2)")
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0:
-        parser.error("--seconds must be > 0, --concurrency >= 1, --warmup >= 0")
+    if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--seconds must be > 0, --concurrency >= 1, --warmup >= 0, --rounds >= 1")
 
     try:
         import uvloop
@@ -332,6 +380,10 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         loop_factory, loop_name = None, "asyncio"
 
+    def terminate(signum, frame):
+        raise KeyboardInterrupt  # unwinds like Ctrl-C, so the finally below cleans up
+
+    signal.signal(signal.SIGTERM, terminate)
     workdir = Path(tempfile.mkdtemp(prefix="agendum-bench-"))
     servers: list[Server] = []
     try:
@@ -344,14 +396,19 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"GraphQL benchmark: uvicorn, 1 worker (uvloop + httptools, no access log); client {loop_name}, "
-        f"{args.concurrency} keep-alive connections, {args.warmup:g} s warm-up + {args.seconds:g} s measured per server; "
-        f"{os.cpu_count()} CPUs"
+        f"{args.concurrency} keep-alive connections; per server {args.warmup:g} s warm-up + {args.seconds:g} s measured "
+        f"in {args.rounds} alternating round(s); {os.cpu_count()} CPUs shared by client and servers"
     )
     for result, what in results:
         print(line(result, what))
     (bare, _), (agendum, _) = results
     ratio = agendum.rps / bare.rps if bare.rps else float("nan")
-    print(f"  ratio Agendum / bare: {ratio:.2f}  (bare serves {1 / ratio:.1f}x as many requests per second)")
+    cost = agendum.cpu_ms_per_request / bare.cpu_ms_per_request if bare.cpu_ms_per_request else float("nan")
+    print(
+        f"  ratio Agendum / bare: {ratio:.2f} of the requests per second"
+        f" (bare serves {1 / ratio if ratio else float('inf'):.1f}x as many);"
+        f" Agendum uses {cost:.1f}x the server CPU per request"
+    )
     for result, _ in results:
         if result.client_cpu > 0.9:
             print(f"  warning: client CPU {result.client_cpu:.0%} during {result.label}: the client may be the limit")
@@ -360,4 +417,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted; servers stopped, temp files removed")

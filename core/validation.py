@@ -14,7 +14,7 @@ from core.errors import ValidationFailed
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
-HHMM_RE = re.compile(r"^(\d{2}):(\d{2})$")
+HHMM_RE = re.compile(r"^(\d{2}):(\d{2})$", re.ASCII)
 
 
 @lru_cache(maxsize=1)
