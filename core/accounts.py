@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -15,7 +16,7 @@ from core.errors import InvalidCredentials, NotFound, PermissionDenied, Validati
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, keyset_page
 from core.passwords import check_strength, hash_password, verify_password
-from core.ratelimit import Limiter, enforce
+from core.ratelimit import Limiter, enforce, ip_key
 from core.settings import Settings
 from core.tokens import new_token, token_hash
 
@@ -29,15 +30,41 @@ class IssuedToken:
     user: StaffUser
 
 
+_TOKEN_SQL = (
+    'SELECT t.id, t.user_id, t.expires_at, u.role FROM "staff_token" t JOIN "staff_user" u ON u.id = t.user_id'
+    " WHERE t.token_hash = {p} AND t.revoked_at IS NULL AND u.active = {true}"
+)
+_MANAGED_SQL = 'SELECT location_id FROM "staff_user_location" WHERE staff_user_id = {p}'
+
+
+def _sql(template: str, connection) -> str:
+    postgres = connection.capabilities.dialect == "postgres"
+    return template.format(p="$1" if postgres else "?", true="TRUE" if postgres else "1")
+
+
 async def authenticate(token: str) -> Staff | None:
-    """The staff member a bearer token belongs to, or None if unknown, expired, revoked or inactive."""
-    row = await StaffToken.get_or_none(token_hash=token_hash(token)).select_related("user")
-    if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.active:
+    """The staff member a bearer token belongs to, or None if unknown, expired, revoked or inactive.
+
+    Runs on every authenticated request: one hand-written query (two for a manager), because
+    building it through the ORM costs several times more than running it."""
+    connection = connections.get("default")
+    rows = await connection.execute_query_dict(_sql(_TOKEN_SQL, connection), [token_hash(token)])
+    if not rows:
         return None
+    row = rows[0]
+    expires_at = row["expires_at"]
+    if isinstance(expires_at, str):
+        expires_at = dt.datetime.fromisoformat(expires_at)
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=dt.timezone.utc)
+    if expires_at <= now():
+        return None
+    role = StaffRole(row["role"])
     location_ids: frozenset[int] = frozenset()
-    if row.user.role is StaffRole.MANAGER:
-        location_ids = frozenset(await row.user.locations.all().values_list("id", flat=True))
-    return Staff(user_id=row.user_id, role=row.user.role, location_ids=location_ids, token_id=row.id)
+    if role is StaffRole.MANAGER:
+        managed = await connection.execute_query_dict(_sql(_MANAGED_SQL, connection), [row["user_id"]])
+        location_ids = frozenset(r["location_id"] for r in managed)
+    return Staff(user_id=row["user_id"], role=role, location_ids=location_ids, token_id=row["id"])
 
 
 async def issue_token(user: StaffUser, hours: int) -> IssuedToken:
@@ -51,7 +78,7 @@ async def issue_token(user: StaffUser, hours: int) -> IssuedToken:
 async def login(email: str, password: str, *, client_ip: str, limiter: Limiter, settings: Settings) -> IssuedToken:
     """Exchange email and password for a token; every attempt counts per account and per IP."""
     email_key = email.strip().lower()[:254]
-    await enforce(limiter, f"staff-login:ip:{client_ip}", settings.login_limit_per_ip)
+    await enforce(limiter, f"staff-login:ip:{ip_key(client_ip)}", settings.login_limit_per_ip)
     await enforce(limiter, f"staff-login:account:{email_key}", settings.login_limit_per_account)
     user = await StaffUser.get_or_none(email_key=email_key, active=True)
     if not await verify_password(user.password_hash if user else None, password) or user is None:

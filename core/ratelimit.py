@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import Protocol
 
@@ -34,6 +35,20 @@ class MemoryLimiter:
                 self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
         self._counters[key] = (resets_at, count + 1)
         return resets_at - now if count + 1 > rule.limit else None
+
+
+def ip_key(ip: str) -> str:
+    """The rate-limit key of a client address: IPv6 clients are counted per /64 network, since one
+    subscriber usually holds a whole /64."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 async def enforce(limiter: Limiter, key: str, rule: RateLimit) -> None:

@@ -182,7 +182,7 @@ async def start_server(settings: Settings):
     """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
     app = create_app(settings, limiter=MemoryLimiter())
     sock = free_socket()
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

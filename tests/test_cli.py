@@ -1,0 +1,171 @@
+"""The real `agendum` command in a subprocess: migrate, create-admin, and serve (refusing a
+missing or weak secret, the demo, and the client IP as the served app sees it). Every
+subprocess runs in a temporary directory on a temporary SQLite file and is bounded by timeouts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import TEST_SECRET, free_socket
+from core.settings import DEMO_SECRET
+
+AGENDUM = Path(sys.executable).with_name("agendum")
+COMMAND_TIMEOUT = 60
+STARTUP_TIMEOUT = 30
+LOCATIONS = "{ locations { __typename ... on LocationConnection { edges { node { name } } } } }"
+LOGIN = "mutation($email: String!, $password: String!) { staffLogin(email: $email, password: $password) { __typename } }"
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """The environment of a fresh install: no AGENDUM_* settings but a temporary database, and
+    stdout buffered as it is when piped (no PYTHONUNBUFFERED)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AGENDUM_") and k != "PYTHONUNBUFFERED"}
+    clean["AGENDUM_DATABASE_URL"] = f"sqlite://{tmp_path / 'agendum.sqlite3'}"
+    return clean
+
+
+def agendum(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run `agendum ARGS` to completion in tmp_path."""
+    return subprocess.run(
+        [str(AGENDUM), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+    )
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with free_socket() as sock:
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, env: dict[str, str], *args: str, printed: str = ""):
+    """Run `agendum serve ARGS --port <free>` until its stdout shows `printed` and then /healthz
+    answers; yield (url, stdout so far) as (str, callable); terminate the server afterwards.
+    (`printed` is awaited before any request, as a request's access log line flushes stdout.)"""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(AGENDUM), "serve", *args, "--port", str(port)], cwd=tmp_path, env=env, stdout=stdout, stderr=stderr
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"agendum serve exited with {process.returncode}:\n{err.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"agendum serve did not print {printed!r} and answer /healthz within "
+                            f"{STARTUP_TIMEOUT}s:\n{out.read_text()}\n{err.read_text()}")
+            if printed not in out.read_text():
+                time.sleep(0.1)
+                continue
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz", timeout=2).json() == {"status": "ok"}:
+                    break
+            time.sleep(0.1)
+        yield url, out.read_text
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def graphql(url: str, query: str, variables: dict | None = None, token: str | None = None, **headers) -> dict:
+    """POST a GraphQL request to a served app; the `data` of an error-free answer."""
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), body["errors"]
+    return body["data"]
+
+
+def test_migrate_then_create_admin_prints_a_working_token(tmp_path, env):
+    migrated = agendum(tmp_path, env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Migrations applied." in migrated.stdout
+    created = agendum(tmp_path, env, "create-admin", "--email", "a@b.example")
+    assert created.returncode == 0, created.stderr
+    assert "Owner a@b.example." in created.stdout
+    token = created.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token), created.stdout
+    again = agendum(tmp_path, env, "create-admin", "--email", "A@B.example")
+    assert again.returncode == 0, again.stderr
+    second_token = again.stdout.strip().splitlines()[-1]
+    assert second_token != token
+    weak = agendum(tmp_path, env, "create-admin", "--email", "c@d.example", "--password", "short")
+    assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
+    assert "Traceback" not in weak.stderr
+
+    with serving(tmp_path, {**env, "AGENDUM_SECRET_KEY": TEST_SECRET}) as (url, _):
+        for owner_token in (token, second_token):
+            assert graphql(url, LOCATIONS, token=owner_token)["locations"] == {"__typename": "LocationConnection", "edges": []}
+        assert graphql(url, LOCATIONS, token=token[:-1] + "x")["locations"]["__typename"] == "PermissionDenied"
+
+
+def test_serve_without_a_secret_key_outside_demo_mode_refuses_to_start(tmp_path, env):
+    refused = agendum(tmp_path, env, "serve", "--port", str(free_port()))
+    assert refused.returncode != 0
+    assert "AGENDUM_SECRET_KEY is not set" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "agendum.sqlite3").exists()  # refused before touching the database
+
+
+@pytest.mark.parametrize("secret", ["short-secret", "x" * 31, DEMO_SECRET])
+def test_serve_refuses_a_weak_secret_key(tmp_path, env, secret):
+    refused = agendum(tmp_path, {**env, "AGENDUM_SECRET_KEY": secret}, "serve", "--port", str(free_port()))
+    assert refused.returncode != 0
+    assert "AGENDUM_SECRET_KEY is too weak" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("AGENDUM_STAFF_TOKEN_HOURS", "abc"), ("AGENDUM_STAFF_TOKEN_HOURS", "0"), ("AGENDUM_STAFF_TOKEN_HOURS", "10" * 20),
+    ("AGENDUM_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+])
+def test_bad_settings_are_refused_with_a_clear_message(tmp_path, env, setting, value):
+    refused = agendum(tmp_path, {**env, setting: value}, "create-admin", "--email", "a@b.example")
+    assert refused.returncode != 0
+    assert refused.stderr.startswith(f"agendum: {setting}:"), refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_serve_demo_prints_graphiql_address_and_a_token_for_the_demo_location(tmp_path, env):
+    # The token must show while the server runs although stdout is a file, not a terminal.
+    with serving(tmp_path, env, "--demo", printed="Staff token") as (url, stdout):
+        printed = stdout()
+        assert f"GraphiQL at {url}/graphql" in printed, printed
+        token = re.search(r"Staff token \(owner demo@agendum\.local\): (\S+)", printed).group(1)
+        ide = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}, timeout=30)
+        assert ide.status_code == 200 and "graphiql" in ide.text.lower()
+        locations = graphql(url, LOCATIONS, token=token)["locations"]
+        assert [edge["node"]["name"] for edge in locations["edges"]] == ["Riverside Clinic"]
+        assert graphql(url, LOCATIONS)["locations"]["__typename"] == "PermissionDenied"
+
+
+def test_served_app_ignores_forwarded_for_without_trusted_proxies(tmp_path, env):
+    """`agendum serve` lets no one but AGENDUM_TRUSTED_PROXIES set the client IP: spoofed
+    X-Forwarded-For values all share the peer's per-IP login budget (30 by default)."""
+    with serving(tmp_path, env, "--demo") as (url, _):
+        for i in range(30):
+            attempt = graphql(url, LOGIN, {"email": f"user{i}@test.example", "password": "wrong-password-1"},
+                              **{"X-Forwarded-For": f"203.0.113.{i + 1}"})
+            assert attempt["staffLogin"]["__typename"] == "InvalidCredentials"
+        last = graphql(url, LOGIN, {"email": "demo@agendum.local", "password": "demo-password-123"},
+                       **{"X-Forwarded-For": "198.51.100.1"})
+        assert last["staffLogin"]["__typename"] == "RateLimited"
