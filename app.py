@@ -18,8 +18,10 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from core.changes import on_change_in_transaction
 from core.db import run_migrations, tortoise_config
 from core.errors import DomainError
+from core.notifications import Notifier
 from core.ratelimit import Limiter, MemoryLimiter
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, limiter: Limiter | None = None)
     limiter = limiter or MemoryLimiter()
     schema = build_schema(settings)
     graphql = AgendumGraphQL(schema, settings, limiter)
+    on_change_in_transaction("email", Notifier(settings).queue)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -25,31 +25,30 @@ class Change:
 
 
 Listener = Callable[[Change], Awaitable[None]]
-_in_transaction: list[Listener] = []
-_after_commit: list[Listener] = []
+_in_transaction: dict[str, Listener] = {}
+_after_commit: dict[str, Listener] = {}
 
 
-def on_change_in_transaction(listener: Listener) -> Listener:
-    """Register a listener run inside the booking transaction (no external I/O there)."""
-    _in_transaction.append(listener)
-    return listener
+def on_change_in_transaction(name: str, listener: Listener) -> None:
+    """Register (or replace, by name) a listener run inside the booking transaction; it must do
+    no external I/O, and an exception it raises rolls the change back."""
+    _in_transaction[name] = listener
 
 
-def on_change_committed(listener: Listener) -> Listener:
-    """Register a listener run after commit; one failing does not stop the others."""
-    _after_commit.append(listener)
-    return listener
+def on_change_committed(name: str, listener: Listener) -> None:
+    """Register (or replace, by name) a listener run after commit; one failing does not stop the others."""
+    _after_commit[name] = listener
 
 
 async def run_in_transaction(change: Change) -> None:
     """Call every in-transaction listener; an exception rolls the change back."""
-    for listener in _in_transaction:
+    for listener in list(_in_transaction.values()):
         await listener(change)
 
 
 async def run_after_commit(change: Change) -> None:
     """Call every after-commit listener, each isolated: failures are logged, never raised."""
-    for listener in _after_commit:
+    for listener in list(_after_commit.values()):
         try:
             await listener(change)
         except Exception:  # noqa: BLE001 - isolation is the point

@@ -16,6 +16,14 @@ from core.rules import clean_rule_fields
 REQUIRED = ("name", "timezone", "currency")
 
 
+async def settings_source(location: Location) -> Location:
+    """The location whose settings (rules, email templates, branding) apply: its headquarters
+    when it shares them, else itself."""
+    if location.shares_headquarters_settings and location.headquarters_id:
+        return await Location.get(id=location.headquarters_id)
+    return location
+
+
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     cleaners = {
         "name": lambda v: check.text("name", v, max_length=200),

@@ -75,6 +75,8 @@ class Location(Model):
     max_customer_reschedules = fields.IntField(null=True)
     cancellation_reasons = fields.JSONField(default=list)
     cancellation_reason_required = fields.BooleanField(default=False)
+    # Minutes before an appointment when reminders go out (e.g. [1440, 120]).
+    reminder_offsets_minutes = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -236,3 +238,83 @@ class AppointmentEvent(Model):
     class Meta:
         table = "appointment_event"
         indexes = (("appointment_id", "at"),)
+
+
+class RecipientRole(str, Enum):
+    """Whom an email template is written for."""
+
+    CUSTOMER = "CUSTOMER"
+    STAFF = "STAFF"
+
+
+class DeliveryStatus(str, Enum):
+    """Where an outbox message is: waiting, being sent, sent, given up, or voided (a stale reminder)."""
+
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    VOID = "VOID"
+
+
+class EmailTemplate(Model):
+    """A named plain-text template of a location, for one recipient role and one event."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="email_templates", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=200)
+    event = fields.CharField(max_length=64)
+    role = fields.CharEnumField(RecipientRole, max_length=16)
+    subject = fields.CharField(max_length=500)
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "email_template"
+        unique_together = (("location", "name"),)
+
+
+class StaffNotice(Model):
+    """At a location, an event that notifies the calendar's owner when a customer made the change."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="staff_notices", on_delete=fields.CASCADE)
+    event = fields.CharField(max_length=64)
+    template = fields.ForeignKeyField("core.EmailTemplate", related_name="staff_notices", null=True, on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "staff_notice"
+        unique_together = (("location", "event"),)
+
+
+class OutboxMessage(Model):
+    """An email rendered when queued, delivered by a worker that leases it (nothing is lost)."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="outbox", on_delete=fields.CASCADE)
+    appointment = fields.ForeignKeyField("core.Appointment", related_name="emails", null=True, on_delete=fields.SET_NULL)
+    event = fields.CharField(max_length=64)
+    role = fields.CharEnumField(RecipientRole, max_length=16)
+    template_name = fields.CharField(max_length=200, default="")
+    to_address = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=500)
+    body = fields.TextField()
+    ics = fields.TextField(null=True)
+    message_id = fields.CharField(max_length=200, unique=True)
+    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.QUEUED)
+    # A reminder belongs to one version of its appointment: a reschedule or cancel voids it.
+    is_reminder = fields.BooleanField(default=False)
+    appointment_sequence = fields.IntField(null=True)
+    attempts = fields.IntField(default=0)
+    send_after = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    leased_by = fields.CharField(max_length=100, default="")
+    last_error = fields.TextField(default="")
+    sent_at = fields.DatetimeField(null=True)
+    resent_from = fields.ForeignKeyField("core.OutboxMessage", related_name="resends", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("status", "send_after"), ("location_id", "created_at"), ("appointment_id", "status"))

@@ -65,11 +65,11 @@ def _check_cursor_types(query: QuerySet, order: Sequence[str], values: Sequence[
             raise ValidationFailed("after", "Not a cursor from this list.")
 
 
-def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
+def _after(order: Sequence[str], values: Sequence[Any], descending: bool = False) -> Q:
     clauses = []
     for i, name in enumerate(order):
         equal = {order[j]: values[j] for j in range(i)}
-        clauses.append(Q(**equal, **{f"{name}__gt": values[i]}))
+        clauses.append(Q(**equal, **{f"{name}__{'lt' if descending else 'gt'}": values[i]}))
     return Q(*clauses, join_type="OR")
 
 
@@ -87,9 +87,10 @@ async def keyset_page(
     first: int | None,
     after: str | None,
     decoders: Mapping[str, Callable[[Any], Any]] | None = None,
+    descending: bool = False,
 ) -> Page:
-    """The page of `query` (ascending by `order`, whose last field is unique) after a cursor;
-    `decoders` turn cursor values back into field values (e.g. ISO text into datetimes)."""
+    """The page of `query` (by `order`, whose last field is unique; ascending unless `descending`)
+    after a cursor; `decoders` turn cursor values back into field values (ISO text into datetimes)."""
     size = check_first(first)
     if after:
         values = decode_cursor(after, len(order))
@@ -98,8 +99,8 @@ async def keyset_page(
             values = [(decoders or {}).get(name, lambda v: v)(v) for name, v in zip(order, values)]
         except (ValueError, TypeError):
             raise ValidationFailed("after", "Not a cursor from this list.") from None
-        query = query.filter(_after(order, values))
-    rows = await query.order_by(*order).limit(size + 1)
+        query = query.filter(_after(order, values, descending))
+    rows = await query.order_by(*(f"-{name}" if descending else name for name in order)).limit(size + 1)
     items = rows[:size]
     cursors = [encode_cursor([_plain(getattr(row, name)) for name in order]) for row in items]
     return Page(items=items, cursors=cursors, has_next_page=len(rows) > size, has_previous_page=bool(after))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
 from typing import Mapping
 
 DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
@@ -42,6 +43,11 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     expose_process_id: bool = False
+    mail_from: str = "Agendum <no-reply@agendum.local>"
+    # Outgoing email (core/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
+    smtp_url: str = ""
+    # Run the outbox worker inside the app process (off when separate `agendum worker` processes send).
+    run_worker: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -59,11 +65,16 @@ class Settings:
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
             staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
+            mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
+            smtp_url=get("SMTP_URL").strip(),
+            run_worker=_switch("RUN_WORKER", get("RUN_WORKER", "true")),
         )
         return replace(settings, **overrides)
 
     def checked(self) -> "Settings":
-        """Return settings fit to serve, filling the demo secret; refuse a missing or weak one."""
+        """Return settings fit to serve, filling the demo secret; refuse a missing or weak one,
+        and an unusable SMTP URL or sender address."""
+        self.check_delivery()
         if self.demo and not self.secret_key:
             return replace(self, secret_key=DEMO_SECRET)
         if not self.secret_key:
@@ -80,6 +91,23 @@ class Settings:
             )
         return self
 
+    def check_delivery(self) -> None:
+        """Refuse an unusable AGENDUM_SMTP_URL or AGENDUM_MAIL_FROM (SettingsError says which)."""
+        self.smtp
+        _, address = parseaddr(self.mail_from)
+        if "@" not in address or any(ch in self.mail_from for ch in "\r\n"):
+            raise SettingsError(
+                f"AGENDUM_MAIL_FROM: {self.mail_from!r} is not an email address; "
+                "use e.g. `Agendum <no-reply@example.com>` or `no-reply@example.com`"
+            )
+
+    @property
+    def smtp(self):
+        """The SMTP server (core.smtp.SmtpConfig) from AGENDUM_SMTP_URL, or None when unset."""
+        from core.smtp import parse_smtp_url  # core.smtp imports this module
+
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
+
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite default."""
@@ -88,6 +116,13 @@ class Settings:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _switch(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise SettingsError(f"AGENDUM_{name}: {value!r} is not true or false")
+    return lowered in {"1", "true", "yes", "on"}
 
 
 def _hours(name: str, value: str) -> int:

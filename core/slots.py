@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core.errors import ValidationFailed
+from core.locations import settings_source
 from core.models import Appointment, AppointmentStatus, Calendar, CalendarException, Location, RosterRule, Service
 from core.rules import Rules
 from core.scheduling import Availability, Interval, free_slots
@@ -24,13 +25,6 @@ class Slot:
 
     start: dt.datetime
     end: dt.datetime
-
-
-async def settings_source(location: Location) -> Location:
-    """The location whose settings apply: its headquarters when it shares them, else itself."""
-    if location.shares_headquarters_settings and location.headquarters_id:
-        return await Location.get(id=location.headquarters_id)
-    return location
 
 
 async def rules_for(location: Location, service: Service) -> Rules:

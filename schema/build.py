@@ -15,6 +15,7 @@ from core.settings import Settings
 from schema.appointments import AppointmentMutation, AppointmentQuery
 from schema.calendars import CalendarMutation, CalendarQuery
 from schema.customers import CustomerMutation, CustomerQuery
+from schema.email import EmailMutation, EmailQuery
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
 from schema.scalars import SCALAR_MAP
@@ -22,9 +23,12 @@ from schema.rules import RulesMutation
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
 
-CORE_QUERIES: tuple[type, ...] = (LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, StaffQuery)
+CORE_QUERIES: tuple[type, ...] = (
+    LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, StaffQuery,
+)
 CORE_MUTATIONS: tuple[type, ...] = (
-    LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation, StaffMutation,
+    LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation,
+    EmailMutation, StaffMutation,
 )
 
 

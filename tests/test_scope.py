@@ -11,7 +11,7 @@ import json
 import pytest
 
 from core.accounts import issue_token
-from core.models import StaffUser
+from core.models import DeliveryStatus, OutboxMessage, StaffUser
 
 SECRET = "SECRET-A"
 
@@ -38,6 +38,12 @@ async def _setup(api) -> dict:
             {"c": cal, "s": svc, "u": cust, "t": start.isoformat()},
         ))["bookAppointment"]
         appointments.append(booked["id"])
+    template = (await q(
+        'mutation($l: ID!) { saveEmailTemplate(input: {locationId: $l, name: "%s template", event: "APPOINTMENT_CANCELLED", role: STAFF, subject: "s", body: "b"}) { ... on EmailTemplate { id } } }' % SECRET,
+        {"l": a},
+    ))["saveEmailTemplate"]["id"]
+    delivery = await OutboxMessage.filter(location_id=int(a)).order_by("id").first()
+    await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -47,7 +53,7 @@ async def _setup(api) -> dict:
         user = await StaffUser.get(id=int(created))
         users[name] = (created, (await issue_token(user, 24)).token)
     return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc, "appt": appointments[0],
-            "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
+            "template": template, "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
             "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
 
 
@@ -88,6 +94,15 @@ CALLS = {
     "markAppointmentNoShow": ("mutation($id: ID!) { markAppointmentNoShow(id: $id) { __typename } }", lambda i: {"id": i["past2"]}, "denied"),
     "updateLocationRules": ("mutation($id: ID!) { updateLocationRules(locationId: $id, input: {minNoticeMinutes: 60}) { __typename } }", lambda i: {"id": i["a"]}, "denied"),
     "updateServiceRules": ("mutation($id: ID!) { updateServiceRules(serviceId: $id, input: {minNoticeMinutes: 60}) { __typename } }", lambda i: {"id": i["svc"]}, "denied"),
+    "emailPlaceholders": ("query($id: ID!) { emailPlaceholders(locationId: $id, role: CUSTOMER) { __typename } }", lambda i: {"id": i["a"]}, "denied"),
+    "emailTemplates": ("query($id: ID!) { emailTemplates(locationId: $id) { __typename ... on EmailTemplateList { templates { name } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "previewEmail": ("query($a: ID!) { previewEmail(appointmentId: $a, templateId: \"default:APPOINTMENT_BOOKED:CUSTOMER\") { __typename ... on EmailPreview { body } } }", lambda i: {"a": i["appt"]}, "denied"),
+    "emailDeliveries": ("query($id: ID!) { emailDeliveries(locationId: $id) { __typename ... on EmailDeliveryConnection { edges { node { subject body } } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "emailSettings": ("query($id: ID!) { emailSettings(locationId: $id) { __typename ... on EmailSettings { staffNotices { event } } } }", lambda i: {"id": i["a"]}, "denied"),
+    "saveEmailTemplate": ('mutation($id: ID!) { saveEmailTemplate(input: {locationId: $id, name: "New", event: "APPOINTMENT_BOOKED", role: STAFF, subject: "s", body: "b"}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "resendEmail": ("mutation($id: ID!) { resendEmail(deliveryId: $id) { __typename } }", lambda i: {"id": i["delivery"]}, "denied"),
+    "updateEmailSettings": ("mutation($id: ID!) { updateEmailSettings(locationId: $id, input: {reminderOffsetsMinutes: [60]}) { __typename } }", lambda i: {"id": i["a"]}, "denied"),
+    "deleteEmailTemplate": ("mutation($id: ID!) { deleteEmailTemplate(id: $id) { __typename } }", lambda i: {"id": i["template"]}, "denied"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
@@ -98,6 +113,9 @@ A_SNAPSHOT = """query($a: ID!, $cal: ID!) {
     services { name calendars { name } } } services { name durationMinutes rules { minNoticeMinutes } } rules { minNoticeMinutes } } }
   customers(locationId: $a) { ... on CustomerConnection { edges { node { firstName lastName email } } } }
   appointments(locationId: $a) { ... on AppointmentConnection { edges { node { status startsAt sequence history { action } } } } }
+  emailTemplates(locationId: $a) { ... on EmailTemplateList { templates { name subject } } }
+  emailDeliveries(locationId: $a) { ... on EmailDeliveryConnection { edges { node { status subject } } } }
+  emailSettings(locationId: $a) { ... on EmailSettings { reminderOffsetsMinutes } }
   calendar(id: $cal) { ... on Calendar { name } }
   staffUsers { ... on StaffUserConnection { edges { node { name active } } } }
 }"""

@@ -1,0 +1,141 @@
+"""Staff's view of email: previews, deliveries and resends, reminder offsets and staff notices."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from core import clock
+from core.access import Staff, require_location, require_staff
+from core.appointments import get_appointment
+from core.email_registry import REGISTRY
+from core.email_render import EmailContext, core_values, render
+from core.email_templates import Template, default_template, get_template
+from core.errors import NotFound, ValidationFailed
+from core.locations import get_location, settings_source
+from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
+from core.pagination import Page, keyset_page
+
+MAX_REMINDERS = 5
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A template rendered for one appointment, as its recipient would read it."""
+
+    to: str
+    subject: str
+    body: str
+
+
+async def preview_email(actor: Staff | None, appointment_id: int, template: int | str, values_of=None) -> Preview:
+    """Render a saved template (by id) or a default (by `default:EVENT:ROLE`) for an appointment."""
+    appointment = await get_appointment(actor, appointment_id)
+    chosen = await _template_for_preview(actor, template, appointment.location_id)
+    context = await EmailContext.load(appointment, chosen.role)
+    values = await (values_of or core_values)(context)
+    subject, body = render(chosen, values)
+    to = context.customer.email if chosen.role is RecipientRole.CUSTOMER else context.calendar.owner_email
+    return Preview(to=to, subject=subject, body=body)
+
+
+async def _template_for_preview(actor: Staff | None, template: int | str, location_id: int) -> Template:
+    if isinstance(template, str) and template.startswith("default:"):
+        _, event, role = (template.split(":") + ["", ""])[:3]
+        found = default_template(event, RecipientRole(role)) if role in RecipientRole.__members__ else None
+        if found is None:
+            raise NotFound("EmailTemplate", template)
+        return found
+    row = await get_template(actor, int(template))
+    source = await settings_source(await Location.get(id=location_id))
+    if row.location_id not in (location_id, source.id):
+        raise ValidationFailed("templateId", "That template belongs to another location.")
+    return Template.of(row)
+
+
+async def delivery_page(
+    actor: Staff | None, location_id: int, status: DeliveryStatus | None, first: int | None, after: str | None
+) -> Page[OutboxMessage]:
+    """A page of a location's emails, newest first, optionally of one status."""
+    await get_location(actor, location_id)
+    query = OutboxMessage.filter(location_id=location_id)
+    if status is not None:
+        query = query.filter(status=status)
+    return await keyset_page(query, ("id",), first, after, descending=True)
+
+
+async def get_delivery(actor: Staff | None, delivery_id: int) -> OutboxMessage:
+    """One outbox message in scope."""
+    require_staff(actor)
+    row = await OutboxMessage.get_or_none(id=delivery_id)
+    if row is None:
+        raise NotFound("EmailDelivery", delivery_id)
+    require_location(actor, row.location_id)
+    return row
+
+
+async def resend_email(actor: Staff | None, delivery_id: int) -> OutboxMessage:
+    """Queue a copy of a sent or failed message (a new Message-ID); the original stays as it was."""
+    original = await get_delivery(actor, delivery_id)
+    if original.status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
+        raise ValidationFailed("deliveryId", f"Only sent or failed emails can be resent; this one is {original.status.value.lower()}.")
+    domain = original.message_id.rpartition("@")[2].rstrip(">") or "agendum.local"
+    return await OutboxMessage.create(
+        location_id=original.location_id, appointment_id=original.appointment_id, event=original.event,
+        role=original.role, template_name=original.template_name, to_address=original.to_address,
+        subject=original.subject, body=original.body, ics=original.ics, message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        send_after=clock.now(), resent_from_id=original.id,
+    )
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """A location's reminder offsets and staff notices (event -> template, None for the default)."""
+
+    reminder_offsets_minutes: list[int]
+    staff_notices: list[tuple[str, EmailTemplate | None]]
+
+
+async def email_settings(actor: Staff | None, location_id: int) -> EmailSettings:
+    """The email settings in force at a location (its headquarters' when shared)."""
+    source = await settings_source(await get_location(actor, location_id))
+    notices = await StaffNotice.filter(location_id=source.id).order_by("event").prefetch_related("template")
+    return EmailSettings(list(source.reminder_offsets_minutes or []), [(n.event, n.template) for n in notices])
+
+
+async def update_email_settings(
+    actor: Staff | None,
+    location_id: int,
+    *,
+    reminder_offsets_minutes: list[int] | None = None,
+    staff_notices: list[tuple[str, int | None]] | None = None,
+) -> EmailSettings:
+    """Replace the reminder offsets and/or the staff notices of a location."""
+    location = await get_location(actor, location_id)
+    if location.shares_headquarters_settings:
+        raise ValidationFailed("locationId", "This location uses its headquarters' email settings; change them there.")
+    if reminder_offsets_minutes is not None:
+        offsets = sorted(set(reminder_offsets_minutes), reverse=True)
+        if len(offsets) > MAX_REMINDERS or any(not 5 <= m <= 60 * 24 * 30 for m in offsets):
+            raise ValidationFailed("reminderOffsetsMinutes", f"Up to {MAX_REMINDERS} reminders, each 5 minutes to 30 days before.")
+        location.reminder_offsets_minutes = offsets
+    notices = []
+    for event, template_id in staff_notices or []:
+        if event not in REGISTRY.events or event == "APPOINTMENT_REMINDER":
+            raise ValidationFailed("staffNotices", f"{event!r} is not an event staff can be notified of.")
+        template = None
+        if template_id is not None:
+            template = await EmailTemplate.get_or_none(id=template_id, location_id=location.id, role=RecipientRole.STAFF)
+            if template is None:
+                raise ValidationFailed("staffNotices", f"Template {template_id} is not a staff template of this location.")
+        notices.append(StaffNotice(location_id=location.id, event=event, template=template))
+    if len({n.event for n in notices}) != len(notices):
+        raise ValidationFailed("staffNotices", "Each event at most once.")
+    async with in_transaction():
+        await location.save()
+        if staff_notices is not None:
+            await StaffNotice.filter(location_id=location.id).delete()
+            await StaffNotice.bulk_create(notices)
+    return await email_settings(actor, location_id)

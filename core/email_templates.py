@@ -1,0 +1,195 @@
+"""Email templates: built-in defaults for every core event, a location's own named templates,
+and checks that a template uses only placeholders allowed for its role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from core import validation as check
+from core.access import Staff, require_location, require_staff
+from core.email_registry import REGISTRY, EmailRegistry, placeholders_in
+from core.errors import NotFound, ValidationFailed
+from core.locations import get_location, settings_source
+from core.models import EmailTemplate, Location, RecipientRole
+
+CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template ready to render: a location's saved one or a built-in default (`id` None)."""
+
+    id: int | None
+    name: str
+    event: str
+    role: RecipientRole
+    subject: str
+    body: str
+
+    @property
+    def is_default(self) -> bool:
+        """True for a built-in default template."""
+        return self.id is None
+
+    @classmethod
+    def of(cls, row: EmailTemplate) -> "Template":
+        """The template of a saved row."""
+        return cls(row.id, row.name, row.event, row.role, row.subject, row.body)
+
+
+_SIGNATURE = "\n\n{LocationName}\n{LocationPhone}\n"
+DEFAULTS = {
+    ("APPOINTMENT_BOOKED", CUSTOMER): (
+        "Your appointment at {LocationName} is booked",
+        "Hello {ClientFirstName},\n\nyour appointment is booked:\n\n{ServiceName} with {CalendarName}\n"
+        "{AppointmentStartDateTime}" + _SIGNATURE,
+    ),
+    ("APPOINTMENT_CONFIRMED", CUSTOMER): (
+        "Your appointment at {LocationName} is confirmed",
+        "Hello {ClientFirstName},\n\nthank you, your appointment is confirmed:\n\n{ServiceName} with {CalendarName}\n"
+        "{AppointmentStartDateTime}" + _SIGNATURE,
+    ),
+    ("APPOINTMENT_RESCHEDULED", CUSTOMER): (
+        "Your appointment at {LocationName} has moved",
+        "Hello {ClientFirstName},\n\nyour appointment has moved to a new time:\n\n{ServiceName} with {CalendarName}\n"
+        "{AppointmentStartDateTime}" + _SIGNATURE,
+    ),
+    ("APPOINTMENT_CANCELLED", CUSTOMER): (
+        "Your appointment at {LocationName} is cancelled",
+        "Hello {ClientFirstName},\n\nyour appointment has been cancelled:\n\n{ServiceName} with {CalendarName}\n"
+        "{AppointmentStartDateTime}\n\nReason: {CancellationReason}\n{CancellationNote}" + _SIGNATURE,
+    ),
+    ("APPOINTMENT_REMINDER", CUSTOMER): (
+        "Reminder: your appointment at {LocationName}",
+        "Hello {ClientFirstName},\n\na reminder of your appointment:\n\n{ServiceName} with {CalendarName}\n"
+        "{AppointmentStartDateTime}" + _SIGNATURE,
+    ),
+    ("APPOINTMENT_BOOKED", STAFF): (
+        "New appointment: {ClientFullName}, {AppointmentStartDateTime}",
+        "{ClientFullName} ({ClientMobilePhone}, {ClientEmail}) booked {ServiceName} with {CalendarName} "
+        "for {AppointmentStartDateTime}.\n",
+    ),
+    ("APPOINTMENT_CONFIRMED", STAFF): (
+        "Confirmed: {ClientFullName}, {AppointmentStartDateTime}",
+        "{ClientFullName} ({ClientMobilePhone}) confirmed {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n",
+    ),
+    ("APPOINTMENT_RESCHEDULED", STAFF): (
+        "Moved: {ClientFullName}, now {AppointmentStartDateTime}",
+        "{ClientFullName} ({ClientMobilePhone}) moved {ServiceName} with {CalendarName} to {AppointmentStartDateTime}.\n",
+    ),
+    ("APPOINTMENT_CANCELLED", STAFF): (
+        "Cancelled: {ClientFullName}, {AppointmentStartDateTime}",
+        "{ClientFullName} ({ClientMobilePhone}) cancelled {ServiceName} with {CalendarName} on {AppointmentStartDateTime}.\n"
+        "Reason: {CancellationReason}\n{CancellationNote}\n",
+    ),
+}
+_extra_defaults: dict[tuple[str, RecipientRole], tuple[str, str]] = {}
+
+
+def add_default(event: str, role: RecipientRole, subject: str, body: str) -> None:
+    """Register a built-in default template (plugins do, for the events they add)."""
+    _extra_defaults[(event, role)] = (subject, body)
+
+
+def default_template(event: str, role: RecipientRole) -> Template | None:
+    """The built-in default for an event and role, if there is one."""
+    found = DEFAULTS.get((event, role)) or _extra_defaults.get((event, role))
+    if found is None:
+        return None
+    return Template(None, f"Default {event.lower().replace('_', ' ')} ({role.value.lower()})", event, role, *found)
+
+
+def default_templates() -> list[Template]:
+    """Every built-in default, by event and role."""
+    keys = sorted({*DEFAULTS, *_extra_defaults}, key=lambda k: (k[0], k[1].value))
+    return [default_template(event, role) for event, role in keys]
+
+
+def check_placeholders(role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str], registry: EmailRegistry = REGISTRY) -> None:
+    """Refuse placeholders that are unknown or not allowed for the role, listing the allowed ones."""
+    allowed = {p.name for p in registry.allowed(role, enabled_plugins)}
+    for field, text in (("subject", subject), ("body", body)):
+        for name in placeholders_in(text):
+            if name not in allowed:
+                known = name in registry.placeholders
+                problem = f"{{{name}}} is not allowed in {role.value.lower()} emails" if known else f"{{{name}}} is not a placeholder"
+                listing = ", ".join(f"{{{n}}}" for n in sorted(allowed))
+                raise ValidationFailed(field, f"{problem}. Allowed: {listing}.")
+
+
+async def _editable_location(actor: Staff | None, location_id: int) -> Location:
+    location = await get_location(actor, location_id)
+    if location.shares_headquarters_settings:
+        raise ValidationFailed("locationId", "This location uses its headquarters' email templates; change them there.")
+    return location
+
+
+async def save_template(
+    actor: Staff | None, location_id: int, *, name: str, event: str, role: RecipientRole, subject: str, body: str,
+    enabled_plugins: frozenset[str] = frozenset(),
+) -> EmailTemplate:
+    """Create or replace (by name) a location's template, after checking its event and placeholders.
+    A location has at most one customer template per event: it replaces the default."""
+    location = await _editable_location(actor, location_id)
+    clean_name = check.text("name", name, max_length=200)
+    if event not in REGISTRY.events:
+        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(REGISTRY.events))}.")
+    clean_subject = check.text("subject", subject, max_length=500)
+    if "\n" in subject.strip() or "\r" in subject:
+        raise ValidationFailed("subject", "A subject is one line.")
+    if not body.strip():
+        raise ValidationFailed("body", "This field is required.")
+    if len(body) > 20_000:
+        raise ValidationFailed("body", "At most 20000 characters.")
+    check_placeholders(role, clean_subject, body, enabled_plugins)
+    if role is CUSTOMER:
+        taken = await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER).exclude(name=clean_name).first()
+        if taken:
+            raise ValidationFailed("event", f"The customer template for this event is {taken.name!r}; edit that one.")
+    values = {"event": event, "role": role, "subject": clean_subject, "body": body.replace("\r\n", "\n")}
+    row = await EmailTemplate.get_or_none(location_id=location.id, name=clean_name)
+    try:
+        if row is None:
+            return await EmailTemplate.create(location_id=location.id, name=clean_name, **values)
+        row.update_from_dict(values)
+        await row.save()
+        return row
+    except IntegrityError:
+        raise ValidationFailed("name", "A template with this name was just saved; try again.") from None
+
+
+async def get_template(actor: Staff | None, template_id: int) -> EmailTemplate:
+    """A saved template in scope, or `NotFound` / `PermissionDenied`."""
+    require_staff(actor)
+    row = await EmailTemplate.get_or_none(id=template_id)
+    if row is None:
+        raise NotFound("EmailTemplate", template_id)
+    require_location(actor, row.location_id)
+    return row
+
+
+async def delete_template(actor: Staff | None, template_id: int) -> EmailTemplate:
+    """Delete a saved template; its event falls back to the default. Returns the deleted row."""
+    row = await get_template(actor, template_id)
+    await _editable_location(actor, row.location_id)
+    await row.delete()
+    return row
+
+
+async def location_templates(actor: Staff | None, location_id: int) -> list[Template]:
+    """The templates in force at a location (its headquarters' when shared): saved ones, and the
+    defaults of customer events that have no saved template, by event and name."""
+    location = await get_location(actor, location_id)
+    source = await settings_source(location)
+    saved = [Template.of(row) for row in await EmailTemplate.filter(location_id=source.id)]
+    covered = {(t.event, t.role) for t in saved if t.role is CUSTOMER}
+    defaults = [t for t in default_templates() if t.role is STAFF or (t.event, t.role) not in covered]
+    return sorted(saved + defaults, key=lambda t: (t.event, t.role.value, not t.is_default, t.name))
+
+
+async def customer_template(source: Location, event: str) -> Template | None:
+    """The customer template of an event at a settings source: its saved one, else the default."""
+    row = await EmailTemplate.get_or_none(location_id=source.id, event=event, role=CUSTOMER)
+    return Template.of(row) if row else default_template(event, CUSTOMER)

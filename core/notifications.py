@@ -1,0 +1,132 @@
+"""Who is told what: turns each appointment change into outbox rows, inside the booking
+transaction (so a change and its emails commit together, and a failed change leaves none)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+
+from core import clock
+from core.changes import Change
+from core.email_render import EmailContext, core_values, render
+from core.email_templates import Template, customer_template, default_template
+from core.ics import appointment_ics
+from core.locations import settings_source
+from core.models import DeliveryStatus, EmailTemplate, OutboxMessage, RecipientRole, StaffNotice
+from core.settings import Settings
+
+CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
+EVENT_OF_ACTION = {
+    "BOOKED": "APPOINTMENT_BOOKED",
+    "CONFIRMED": "APPOINTMENT_CONFIRMED",
+    "RESCHEDULED": "APPOINTMENT_RESCHEDULED",
+    "CANCELLED": "APPOINTMENT_CANCELLED",
+}
+WITH_CALENDAR_FILE = {"APPOINTMENT_BOOKED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED"}
+
+
+@dataclass
+class OutgoingEmail:
+    """A message about to be queued; plugins may change it (amend_email) or add more."""
+
+    event: str
+    role: RecipientRole
+    to: str
+    subject: str
+    body: str
+    template_name: str = ""
+    ics: str | None = None
+    send_after: dt.datetime | None = None
+    is_reminder: bool = False
+    appointment_sequence: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Notifier:
+    """Queues the emails of appointment changes; registered as an in-transaction change listener."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "agendum.local"
+
+    def message_id(self) -> str:
+        """A fresh Message-ID; kept with the row so a re-send after a crash reuses it."""
+        return f"<{uuid.uuid4().hex}@{self.domain}>"
+
+    async def values(self, context: EmailContext) -> dict[str, str]:
+        """Placeholder values for one email (the plugin host extends this)."""
+        return await core_values(context)
+
+    async def compose(self, template: Template, context: EmailContext, to: str, **extra) -> OutgoingEmail:
+        """Render a template for one recipient."""
+        subject, body = render(template, await self.values(context))
+        return OutgoingEmail(template.event, template.role, to, subject, body, template.name, **extra)
+
+    async def messages_for(self, change: Change) -> list[OutgoingEmail]:
+        """The customer email, the staff notice and the reminders that a change calls for."""
+        event = EVENT_OF_ACTION.get(change.action)
+        if event is None:
+            return []
+        appointment = change.appointment
+        context = await EmailContext.load(appointment, CUSTOMER)
+        source = await settings_source(context.location)
+        messages = []
+        template = await customer_template(source, event)
+        if template is not None and context.customer.email:
+            ics = None
+            if event in WITH_CALENDAR_FILE:
+                ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
+            messages.append(await self.compose(template, context, context.customer.email, ics=ics))
+        if change.actor.is_customer and context.calendar.owner_email:
+            notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
+            if notice is not None:
+                row = await EmailTemplate.get_or_none(id=notice.template_id) if notice.template_id else None
+                staff_template = Template.of(row) if row else default_template(event, STAFF)
+                if staff_template is not None:
+                    staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
+                    messages.append(await self.compose(staff_template, staff_context, context.calendar.owner_email))
+        if change.action in ("BOOKED", "RESCHEDULED"):
+            messages += await self.reminders(context, source)
+        return messages
+
+    async def reminders(self, context: EmailContext, source) -> list[OutgoingEmail]:
+        """Reminders at the location's offsets that are still ahead, tied to this sequence."""
+        appointment = context.appointment
+        template = await customer_template(source, "APPOINTMENT_REMINDER")
+        if template is None or not context.customer.email:
+            return []
+        now = clock.now()
+        messages = []
+        for minutes in sorted(set(source.reminder_offsets_minutes or []), reverse=True):
+            send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
+            if send_after > now:
+                messages.append(await self.compose(
+                    template, context, context.customer.email, send_after=send_after, is_reminder=True,
+                    appointment_sequence=appointment.sequence,
+                ))
+        return messages
+
+    async def queue(self, change: Change) -> None:
+        """In-transaction listener: void stale reminders, then write this change's emails."""
+        appointment = change.appointment
+        if change.action in ("RESCHEDULED", "CANCELLED", "COMPLETED", "NO_SHOW"):
+            await OutboxMessage.filter(
+                appointment_id=appointment.id, is_reminder=True, status=DeliveryStatus.QUEUED
+            ).update(status=DeliveryStatus.VOID, last_error="The appointment changed; this reminder no longer applies.")
+        messages = await self.messages_for(change)
+        await self.write(appointment.location_id, appointment.id, messages)
+
+    async def write(self, location_id: int, appointment_id: int | None, messages: list[OutgoingEmail]) -> None:
+        """Outbox rows for the messages (in the caller's transaction)."""
+        now = clock.now()
+        await OutboxMessage.bulk_create([
+            OutboxMessage(
+                location_id=location_id, appointment_id=appointment_id, event=m.event, role=m.role,
+                template_name=m.template_name[:200], to_address=m.to, subject=m.subject[:500], body=m.body, ics=m.ics,
+                message_id=self.message_id(), is_reminder=m.is_reminder, appointment_sequence=m.appointment_sequence,
+                send_after=m.send_after or now,
+            )
+            for m in messages
+        ])
