@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
+import signal
 import sys
 
 from starlette.applications import Starlette
@@ -13,21 +15,41 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from core.changes import on_change_in_transaction
+from core import plugins
+from core.changes import on_change_committed, on_change_in_transaction
 from core.db import run_migrations, tortoise_config
+from core.delivery import Worker, wake_after_commit
 from core.errors import DomainError
 from core.notifications import Notifier
-from core.ratelimit import Limiter, MemoryLimiter
+from core.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
 from schema.context import Context
 from schema.error_codes import with_codes
+from web.branding import branding_routes
 from web.client_ip import request_ip
+from web.mailbox import DevMailbox
+from web.pages import not_found_handler
+
+log = logging.getLogger("agendum")
+# Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
+BUILTIN_PLUGINS: tuple[str, ...] = ()
+
+
+def load_plugins(settings: Settings) -> plugins.PluginHost:
+    """The plugin host: the built-in plugins, plus entry-point plugins unless settings say not."""
+    return plugins.PluginHost.load(BUILTIN_PLUGINS, entry_point_plugins=settings.load_entry_points)
+
+
+def orm_config(settings: Settings, host: plugins.PluginHost | None = None) -> dict:
+    """Tortoise config of the core and of every installed plugin's models."""
+    return tortoise_config(settings.database_url, (host or load_plugins(settings)).model_apps())
+WORKER_STOP_TIMEOUT = 10  # seconds a stopping worker may take to finish the message in hand
 
 
 class AgendumGraphQL(GraphQL):
@@ -89,18 +111,64 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None, limiter: Limiter | None = None) -> Starlette:
-    """The Agendum ASGI app for these settings (read from the environment when not given)."""
+@contextlib.asynccontextmanager
+async def delivering(app: Starlette, settings: Settings, mailbox: DevMailbox | None):
+    """For the app's lifetime: the dev mailbox (demo mode without AGENDUM_SMTP_URL) and the
+    in-process outbox worker (unless AGENDUM_RUN_WORKER is off), as `app.state.worker`.
+    Runs inside RegisterTortoise, so the worker's task sees the app's database."""
+    if mailbox is not None:
+        await mailbox.start()
+    smtp = mailbox.smtp if mailbox is not None else settings.smtp
+    worker = task = None
+    if settings.run_worker and smtp is not None:
+        worker = Worker(smtp, settings.mail_from, settings.delivery)
+        task = asyncio.create_task(worker.run(), name="agendum-outbox-worker")
+    elif settings.run_worker:
+        log.warning("AGENDUM_SMTP_URL is not set: emails stay queued until a worker with an SMTP server sends them")
+    app.state.worker = worker
+    try:
+        yield
+    finally:
+        if task is not None:
+            worker.stop()
+            try:
+                await asyncio.wait_for(task, WORKER_STOP_TIMEOUT)  # cancels it when too slow (leases expire)
+            except asyncio.TimeoutError:
+                log.warning("the outbox worker did not stop within %ss; its leases will expire", WORKER_STOP_TIMEOUT)
+        app.state.worker = None
+        if mailbox is not None:
+            await mailbox.stop()
+
+
+def create_app(
+    settings: Settings | None = None, limiter: Limiter | None = None, host: plugins.PluginHost | None = None
+) -> Starlette:
+    """The Agendum ASGI app for these settings (read from the environment when not given), with
+    the given plugin host (by default the built-in and entry-point plugins)."""
     settings = (settings or Settings.from_env()).checked()
-    limiter = limiter or MemoryLimiter()
-    schema = build_schema(settings)
+    own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
+    limiter = limiter or limiter_for(settings.redis_url)
+    host = host or load_plugins(settings)
+    plugins.install(host)
+    schema = build_schema(settings, host.graphql())
     graphql = AgendumGraphQL(schema, settings, limiter)
     on_change_in_transaction("email", Notifier(settings).queue)
+    # Keyed: however many apps a process creates, one listener wakes the workers running in it.
+    on_change_committed("email-delivery", wake_after_commit)
+    on_change_committed("plugins", lambda change: plugins.current().appointment_changed(change))
+    mailbox = DevMailbox() if settings.demo and not settings.smtp_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+        async with RegisterTortoise(app, config=orm_config(settings, host)):
+            async with delivering(app, settings, mailbox):
+                await host.startup(app)
+                try:
+                    yield
+                finally:
+                    await host.shutdown(app)
+                    if own_limiter and hasattr(limiter, "aclose"):
+                        await limiter.aclose()
 
     middleware = []
     if settings.cors_origins:
@@ -117,13 +185,23 @@ def create_app(settings: Settings | None = None, limiter: Limiter | None = None)
         middleware.append(Middleware(ProcessIdHeader))
     app = Starlette(
         debug=settings.debug,
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            *branding_routes(),  # /locations/{id}/logo
+            *(mailbox.routes() if mailbox is not None else []),  # /dev/mailbox: demo mode only
+            *(Mount(routes.prefix.rstrip("/"), routes=routes.routes) for _, routes in host.routes()),
+        ],
         middleware=middleware,
+        exception_handlers={404: not_found_handler},  # unknown URLs get the same page as unknown links
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.limiter = limiter
     app.state.schema = schema
+    app.state.plugins = host
+    app.state.mailbox = mailbox
+    app.state.worker = None  # the running outbox worker, set by the lifespan
     return app
 
 
@@ -137,7 +215,7 @@ def app_from_env() -> Starlette:
 
 async def _with_orm(settings: Settings, work) -> None:
     try:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
+        await Tortoise.init(config=orm_config(settings))
         await work()
     finally:
         await Tortoise.close_connections()
@@ -145,7 +223,7 @@ async def _with_orm(settings: Settings, work) -> None:
 
 async def _migrate(settings: Settings) -> None:
     try:
-        await run_migrations(tortoise_config(settings.database_url))
+        await run_migrations(orm_config(settings))
     finally:
         await Tortoise.close_connections()
 
@@ -184,6 +262,8 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             token = await seed_demo(settings)
             print(f"\nAgendum demo: GraphiQL at {settings.base_url}/graphql")
             print(f"Staff token (owner demo@agendum.local): {token}")
+            if not settings.smtp_url:
+                print(f"Dev mailbox (the emails the demo sends): {settings.base_url}/dev/mailbox")
             print(f"Try: curl -s {settings.base_url}/graphql -H 'Authorization: Bearer {token}' "
                   "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n",
                   flush=True)  # uvicorn.run blocks: without a flush a piped stdout never shows the token
@@ -193,6 +273,38 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         "app:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
         log_level="info", proxy_headers=False,
     )
+
+
+def _cmd_worker(args: argparse.Namespace) -> None:
+    from core.delivery import DeliveryConfig
+
+    settings = Settings.from_env()
+    settings.check_delivery()
+    if settings.smtp is None:
+        raise SettingsError("AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
+                            "e.g. smtp://user:password@mail.example.com:587?starttls=true")
+    try:
+        config = DeliveryConfig(lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval,
+                                lease_seconds=args.lease_seconds)
+        worker = Worker(settings.smtp, settings.mail_from, config)
+    except ValueError as error:
+        raise SettingsError(f"invalid worker option: {error}") from None
+
+    async def work() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        print(f"Outbox worker {worker.worker_id}: sending to {settings.smtp.describe()} "
+              f"with {config.lanes} lanes of {config.batch_size}", flush=True)
+        if args.until_idle:
+            await worker.drain()
+        else:
+            await worker.run()
+        s = worker.stats
+        print(f"Outbox worker {worker.worker_id} stopped: {s.sent} sent, {s.retried} to retry, {s.failed} failed, "
+              f"{s.voided} void, {s.released} released, {s.outages} outages", flush=True)
+
+    asyncio.run(_with_orm(settings, work))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -211,6 +323,16 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="password for signing in with staffLogin (optional)")
     admin.set_defaults(func=_cmd_create_admin)
+    worker = commands.add_parser(
+        "worker", help="deliver queued email (run several for scale; pair with AGENDUM_RUN_WORKER=false on servers)"
+    )
+    worker.add_argument("--lanes", type=int, default=4, help="SMTP connections used side by side (default 4)")
+    worker.add_argument("--batch", type=int, default=25, help="messages claimed per lane at a time (default 25)")
+    worker.add_argument("--poll-interval", type=float, default=5.0, help="seconds between looks when idle (default 5)")
+    worker.add_argument("--lease-seconds", type=float, default=300.0,
+                        help="how long a claim is exclusive before another worker may retry it (default 300)")
+    worker.add_argument("--until-idle", action="store_true", help="exit once nothing is due (e.g. from cron)")
+    worker.set_defaults(func=_cmd_worker)
     args = parser.parse_args(argv)
     try:
         args.func(args)

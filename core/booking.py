@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import clock, rules as rule_checks
+from core import clock, plugins, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
 from core.changes import Change, run_after_commit, run_in_transaction
@@ -33,6 +33,7 @@ from core.slots import busy_intervals, load_availability, rules_for
 
 Step = Callable[[], Awaitable[None]]
 LIVE = (Status.SCHEDULED, Status.CONFIRMED)
+CUSTOMER_ACTIONS = {"CONFIRMED": "CONFIRM", "RESCHEDULED": "RESCHEDULE", "CANCELLED": "CANCEL"}
 
 
 def snapshot(appointment: Appointment) -> dict:
@@ -66,7 +67,7 @@ def _authorize(actor: Actor, location_id: int, customer_id: int | None = None) -
     require_location(actor.staff, location_id)
 
 
-async def _contact(location: Location) -> str:
+def _contact(location: Location) -> str:
     return location.contact_phone or location.contact_email
 
 
@@ -150,6 +151,9 @@ async def book(
             await step()
         if enforce:
             rule_checks.check_new_start(rules, start, clock.now())
+        if actor.is_customer:
+            details = {"calendar_id": calendar.id, "service_id": service.id, "customer_id": customer.id, "start": start}
+            await plugins.current().customer_refusal(location.id, None, "BOOK", actor, details)
         ends_at, blocked_until = await _check_slot(location, service, calendar.id, start, enforce)
         appointment = await Appointment.create(
             location_id=location.id, calendar_id=calendar.id, service_id=service.id, customer_id=customer.id,
@@ -180,8 +184,10 @@ async def _change(
     apply: Callable[[Appointment, Location, Rules, bool], Awaitable[bool]],
     override: bool = False,
     steps: Sequence[Step] = (),
+    details: dict | None = None,
 ) -> Appointment:
-    """Lock, re-read the appointment, let `apply` check and change it, record and notify."""
+    """Lock, re-read the appointment, let plugins refuse a customer's action, let `apply` check
+    and change it, record and notify."""
     enforce = _enforce_rules(actor, override)
     appointment, location, service = await _load(actor, appointment_id)
     rules = await rules_for(location, service)
@@ -193,6 +199,9 @@ async def _change(
             await step()
         fresh = await Appointment.get(id=appointment_id)
         before = snapshot(fresh)
+        if actor.is_customer and enforce:
+            facts = {"calendar_id": fresh.calendar_id, "service_id": fresh.service_id, "customer_id": fresh.customer_id, **(details or {})}
+            await plugins.current().customer_refusal(location.id, fresh, CUSTOMER_ACTIONS[action], actor, facts)
         if not await apply(fresh, location, rules, enforce):
             result = fresh
             return None
@@ -214,7 +223,7 @@ async def confirm(actor: Actor, appointment_id: int, override: bool = False) -> 
         if appointment.status is not Status.SCHEDULED:
             raise InvalidTransition(appointment.status.value, "confirmed")
         if enforce:
-            rule_checks.check_same_day(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), await _contact(location))
+            rule_checks.check_same_day(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
         appointment.status = Status.CONFIRMED
         return True
 
@@ -243,7 +252,7 @@ async def reschedule(
         now = clock.now()
         if enforce:
             rule_checks.check_reschedule(
-                rules, appointment.starts_at, now, ZoneInfo(location.timezone), await _contact(location),
+                rules, appointment.starts_at, now, ZoneInfo(location.timezone), _contact(location),
                 appointment.customer_reschedules if actor.is_customer else None,
             )
             rule_checks.check_new_start(rules, start, now)
@@ -255,7 +264,7 @@ async def reschedule(
             appointment.customer_reschedules += 1
         return True
 
-    return await _change(actor, appointment_id, "RESCHEDULED", apply, override, steps)
+    return await _change(actor, appointment_id, "RESCHEDULED", apply, override, steps, {"start": start})
 
 
 async def cancel(
@@ -275,7 +284,7 @@ async def cancel(
         if enforce and rules.cancellation_reason_required and not clean_reason:
             raise ValidationFailed("reason", "Please choose a reason for cancelling.")
         if enforce:
-            rule_checks.check_cancel(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), await _contact(location))
+            rule_checks.check_cancel(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
         appointment.status = Status.CANCELLED
         appointment.cancellation_reason, appointment.cancellation_note = clean_reason, clean_note
         return True

@@ -10,8 +10,8 @@ from tortoise.transactions import in_transaction
 from core import clock
 from core.access import Staff, require_location, require_staff
 from core.appointments import get_appointment
-from core.email_registry import REGISTRY
-from core.email_render import EmailContext, core_values, render
+from core import plugins
+from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, default_template, get_template
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
@@ -30,12 +30,12 @@ class Preview:
     body: str
 
 
-async def preview_email(actor: Staff | None, appointment_id: int, template: int | str, values_of=None) -> Preview:
+async def preview_email(actor: Staff | None, appointment_id: int, template: int | str) -> Preview:
     """Render a saved template (by id) or a default (by `default:EVENT:ROLE`) for an appointment."""
     appointment = await get_appointment(actor, appointment_id)
     chosen = await _template_for_preview(actor, template, appointment.location_id)
     context = await EmailContext.load(appointment, chosen.role)
-    values = await (values_of or core_values)(context)
+    values = await placeholder_values(context)
     subject, body = render(chosen, values)
     to = context.customer.email if chosen.role is RecipientRole.CUSTOMER else context.calendar.owner_email
     return Preview(to=to, subject=subject, body=body)
@@ -123,7 +123,7 @@ async def update_email_settings(
         location.reminder_offsets_minutes = offsets
     notices = []
     for event, template_id in staff_notices or []:
-        if event not in REGISTRY.events or event == "APPOINTMENT_REMINDER":
+        if event not in plugins.current().registry.events or event == "APPOINTMENT_REMINDER":
             raise ValidationFailed("staffNotices", f"{event!r} is not an event staff can be notified of.")
         template = None
         if template_id is not None:

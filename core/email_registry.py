@@ -99,10 +99,6 @@ def core_registry() -> EmailRegistry:
     return registry
 
 
-# The process-wide registry; the plugin host adds plugin events and placeholders at start-up.
-REGISTRY = core_registry()
-
-
 def placeholders_in(text: str) -> list[str]:
     """The placeholder names used in a text, in order of first use."""
     return list(dict.fromkeys(PLACEHOLDER_RE.findall(text.replace("{{", "").replace("}}", ""))))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from core import clock
+from core import clock, plugins
 from core.email_registry import fill
 from core.email_templates import Template
 from core.models import Appointment, AppointmentStatus, Calendar, Customer, Location, RecipientRole, Service
@@ -66,6 +66,15 @@ async def core_values(context: EmailContext) -> dict[str, str]:
             status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
         ).order_by("starts_at").first()
         values["NextAppointmentStartDateTime"] = human_time(upcoming.starts_at, location) if upcoming else ""
+    return values
+
+
+async def placeholder_values(context: EmailContext, enabled: frozenset[str] | None = None) -> dict[str, str]:
+    """Placeholder values for one email: the core's, then those of the plugins enabled at the
+    location (`enabled`, when the caller knows them); a disabled plugin's placeholders render empty."""
+    values = await core_values(context)
+    for _, extra in await plugins.current().call("email_placeholder_values", context.location.id, enabled, context=context):
+        values.update({str(k): str(v) for k, v in extra.items()})
     return values
 
 

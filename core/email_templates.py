@@ -9,7 +9,8 @@ from tortoise.exceptions import IntegrityError
 
 from core import validation as check
 from core.access import Staff, require_location, require_staff
-from core.email_registry import REGISTRY, EmailRegistry, placeholders_in
+from core import plugins
+from core.email_registry import placeholders_in
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
@@ -107,14 +108,20 @@ def default_templates() -> list[Template]:
     return [default_template(event, role) for event, role in keys]
 
 
-def check_placeholders(role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str], registry: EmailRegistry = REGISTRY) -> None:
+def check_placeholders(role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
     """Refuse placeholders that are unknown or not allowed for the role, listing the allowed ones."""
+    registry = plugins.current().registry
     allowed = {p.name for p in registry.allowed(role, enabled_plugins)}
     for field, text in (("subject", subject), ("body", body)):
         for name in placeholders_in(text):
             if name not in allowed:
-                known = name in registry.placeholders
-                problem = f"{{{name}}} is not allowed in {role.value.lower()} emails" if known else f"{{{name}}} is not a placeholder"
+                known = registry.placeholders.get(name)
+                if known is None:
+                    problem = f"{{{name}}} is not a placeholder"
+                elif known.plugin and known.plugin not in enabled_plugins:
+                    problem = f"{{{name}}} comes from the {known.plugin} plugin, which is not enabled at this location"
+                else:
+                    problem = f"{{{name}}} is not allowed in {role.value.lower()} emails"
                 listing = ", ".join(f"{{{n}}}" for n in sorted(allowed))
                 raise ValidationFailed(field, f"{problem}. Allowed: {listing}.")
 
@@ -134,8 +141,9 @@ async def save_template(
     A location has at most one customer template per event: it replaces the default."""
     location = await _editable_location(actor, location_id)
     clean_name = check.text("name", name, max_length=200)
-    if event not in REGISTRY.events:
-        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(REGISTRY.events))}.")
+    events = plugins.current().registry.events
+    if event not in events:
+        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(events))}.")
     clean_subject = check.text("subject", subject, max_length=500)
     if "\n" in subject.strip() or "\r" in subject:
         raise ValidationFailed("subject", "A subject is one line.")

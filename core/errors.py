@@ -80,3 +80,19 @@ class StaleAppointment(DomainError):
     def __init__(self, current_sequence: int) -> None:
         super().__init__("This appointment was changed meanwhile. Reload it and try again.")
         self.current_sequence = current_sequence
+
+
+class LinkUnavailable(DomainError):
+    """A link that was used, has expired or was revoked: it keeps answering, with the owner's
+    contact, so the person knows whom to ask (HTTP 410 on pages)."""
+
+    STATUSES = ("USED", "EXPIRED", "REVOKED")
+
+    def __init__(self, status: str, message: str, owner_name: str = "", owner_email: str = "", owner_phone: str = "") -> None:
+        if status not in self.STATUSES:
+            raise ValueError(f"status must be one of {self.STATUSES}")
+        super().__init__(message)
+        self.status = status
+        self.owner_name = owner_name
+        self.owner_email = owner_email
+        self.owner_phone = owner_phone

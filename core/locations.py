@@ -6,8 +6,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import validation as check
+from core import plugins, validation as check
 from core.access import Staff, require_location, require_owner, require_staff
+from core.colors import clean_color
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, keyset_page
@@ -36,6 +37,7 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         "slot_step_minutes": lambda v: check.minutes("slotStepMinutes", v, minimum=5, maximum=240),
         "shares_headquarters_settings": bool,
         "headquarters_id": lambda v: v,
+        "background_color": lambda v: clean_color("backgroundColor", v),
     }
     unknown = set(changes) - set(cleaners)
     if unknown:
@@ -97,9 +99,14 @@ async def update_location(actor: Staff | None, location_id: int, **changes: Any)
     if not staff.is_owner and ({"tier", "headquarters_id"} & fields.keys()):
         raise PermissionDenied("Only an owner may change the tier or the headquarters.")
     await _check_headquarters(staff, location, fields)
+    if "background_color" in fields and fields.get("shares_headquarters_settings", location.shares_headquarters_settings):
+        raise ValidationFailed("backgroundColor", "This location uses its headquarters' settings; change the branding there.")
+    tier_changed = "tier" in fields and fields["tier"] is not location.tier
     async with in_transaction():
         location.update_from_dict(fields)
         await location.save()
+        if tier_changed:
+            await plugins.current().disable_ineligible(location, f"staff:{staff.user_id}")
     return location
 
 

@@ -77,6 +77,8 @@ class Location(Model):
     cancellation_reason_required = fields.BooleanField(default=False)
     # Minutes before an appointment when reminders go out (e.g. [1440, 120]).
     reminder_offsets_minutes = fields.JSONField(default=list)
+    # Branding of customer pages: a CSS hex colour (the logo is a LocationLogo).
+    background_color = fields.CharField(max_length=7, default="#ffffff")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -318,3 +320,33 @@ class OutboxMessage(Model):
     class Meta:
         table = "outbox_message"
         indexes = (("status", "send_after"), ("location_id", "created_at"), ("appointment_id", "status"))
+
+
+class LocationLogo(Model):
+    """A location's logo image (PNG, JPEG or WebP), shown on customer pages."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.OneToOneField("core.Location", related_name="logo", on_delete=fields.CASCADE)
+    content_type = fields.CharField(max_length=32)
+    data = fields.BinaryField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "location_logo"
+
+
+class PluginActivation(Model):
+    """Whether a plugin is on at a location, with its settings: never inherited from a headquarters."""
+
+    id = fields.IntField(primary_key=True)
+    location = fields.ForeignKeyField("core.Location", related_name="plugin_activations", on_delete=fields.CASCADE)
+    plugin = fields.CharField(max_length=100)
+    enabled = fields.BooleanField(default=False)
+    settings = fields.JSONField(default=dict)
+    changed_by = fields.CharField(max_length=100, default="")
+    changed_at = fields.DatetimeField(auto_now=True)
+    note = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "plugin_activation"
+        unique_together = (("location", "plugin"),)

@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
-from core import clock
+from core import clock, plugins
 from core.changes import Change
-from core.email_render import EmailContext, core_values, render
+from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, customer_template, default_template
 from core.ics import appointment_ics
 from core.locations import settings_source
@@ -55,16 +55,12 @@ class Notifier:
         """A fresh Message-ID; kept with the row so a re-send after a crash reuses it."""
         return f"<{uuid.uuid4().hex}@{self.domain}>"
 
-    async def values(self, context: EmailContext) -> dict[str, str]:
-        """Placeholder values for one email (the plugin host extends this)."""
-        return await core_values(context)
-
-    async def compose(self, template: Template, context: EmailContext, to: str, **extra) -> OutgoingEmail:
+    async def compose(self, template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
         """Render a template for one recipient."""
-        subject, body = render(template, await self.values(context))
+        subject, body = render(template, await placeholder_values(context, enabled))
         return OutgoingEmail(template.event, template.role, to, subject, body, template.name, **extra)
 
-    async def messages_for(self, change: Change) -> list[OutgoingEmail]:
+    async def messages_for(self, change: Change, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
         """The customer email, the staff notice and the reminders that a change calls for."""
         event = EVENT_OF_ACTION.get(change.action)
         if event is None:
@@ -78,7 +74,7 @@ class Notifier:
             ics = None
             if event in WITH_CALENDAR_FILE:
                 ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
-            messages.append(await self.compose(template, context, context.customer.email, ics=ics))
+            messages.append(await self.compose(template, context, context.customer.email, enabled, ics=ics))
         if change.actor.is_customer and context.calendar.owner_email:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
             if notice is not None:
@@ -86,12 +82,12 @@ class Notifier:
                 staff_template = Template.of(row) if row else default_template(event, STAFF)
                 if staff_template is not None:
                     staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
-                    messages.append(await self.compose(staff_template, staff_context, context.calendar.owner_email))
+                    messages.append(await self.compose(staff_template, staff_context, context.calendar.owner_email, enabled))
         if change.action in ("BOOKED", "RESCHEDULED"):
-            messages += await self.reminders(context, source)
+            messages += await self.reminders(context, source, enabled)
         return messages
 
-    async def reminders(self, context: EmailContext, source) -> list[OutgoingEmail]:
+    async def reminders(self, context: EmailContext, source, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
         """Reminders at the location's offsets that are still ahead, tied to this sequence."""
         appointment = context.appointment
         template = await customer_template(source, "APPOINTMENT_REMINDER")
@@ -103,19 +99,28 @@ class Notifier:
             send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
             if send_after > now:
                 messages.append(await self.compose(
-                    template, context, context.customer.email, send_after=send_after, is_reminder=True,
+                    template, context, context.customer.email, enabled, send_after=send_after, is_reminder=True,
                     appointment_sequence=appointment.sequence,
                 ))
         return messages
 
     async def queue(self, change: Change) -> None:
-        """In-transaction listener: void stale reminders, then write this change's emails."""
+        """In-transaction listener: void stale reminders, then write this change's emails, with
+        the messages enabled plugins add and after their amendments."""
         appointment = change.appointment
         if change.action in ("RESCHEDULED", "CANCELLED", "COMPLETED", "NO_SHOW"):
             await OutboxMessage.filter(
                 appointment_id=appointment.id, is_reminder=True, status=DeliveryStatus.QUEUED
             ).update(status=DeliveryStatus.VOID, last_error="The appointment changed; this reminder no longer applies.")
-        messages = await self.messages_for(change)
+        host = plugins.current()
+        enabled = await host.enabled_names(appointment.location_id)
+        messages = await self.messages_for(change, enabled)
+        for _, extra in await host.call("emails_for_change", appointment.location_id, enabled, change=change):
+            messages += list(extra)
+        if enabled:
+            for message in messages:
+                context = await EmailContext.load(appointment, message.role)
+                await host.call("amend_email", appointment.location_id, enabled, message=message, context=context)
         await self.write(appointment.location_id, appointment.id, messages)
 
     async def write(self, location_id: int, appointment_id: int | None, messages: list[OutgoingEmail]) -> None:

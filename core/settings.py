@@ -6,7 +6,10 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from core.delivery import DeliveryConfig
 
 DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
 DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
@@ -44,10 +47,15 @@ class Settings:
     max_tokens: int = 2000
     expose_process_id: bool = False
     mail_from: str = "Agendum <no-reply@agendum.local>"
+    load_entry_points: bool = True
     # Outgoing email (core/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
     smtp_url: str = ""
     # Run the outbox worker inside the app process (off when separate `agendum worker` processes send).
     run_worker: bool = True
+    # Tuning of the outbox worker (core.delivery.DeliveryConfig); None: its defaults. Tests shorten it.
+    delivery: "DeliveryConfig | None" = None
+    # Shared rate-limit counters (core.ratelimit.RedisLimiter) when several processes serve; empty: in memory.
+    redis_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,8 +74,10 @@ class Settings:
             staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
             mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
+            load_entry_points=get("LOAD_ENTRY_POINTS", "1").strip().lower() not in {"0", "false", "no", "off"},
             smtp_url=get("SMTP_URL").strip(),
             run_worker=_switch("RUN_WORKER", get("RUN_WORKER", "true")),
+            redis_url=_redis_url(get("REDIS_URL").strip()),
         )
         return replace(settings, **overrides)
 
@@ -123,6 +133,12 @@ def _switch(name: str, value: str) -> bool:
     if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
         raise SettingsError(f"AGENDUM_{name}: {value!r} is not true or false")
     return lowered in {"1", "true", "yes", "on"}
+
+
+def _redis_url(value: str) -> str:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"AGENDUM_REDIS_URL: {value!r} is not a redis://, rediss:// or unix:// URL")
+    return value
 
 
 def _hours(name: str, value: str) -> int:

@@ -14,6 +14,7 @@ from core.access import Actor
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
 from schema.inputs import parse_id, result
+from schema.plugins import Link, customer_links
 from schema.types import Calendar, Connection, Customer, Location, Service
 
 AppointmentStatus = strawberry.enum(models.AppointmentStatus, description="Every status but CANCELLED occupies its time.")
@@ -125,6 +126,11 @@ class Appointment:
     @strawberry.field
     async def customer(self, info: Info) -> Customer:
         return Customer.from_model(await info.context.loaders.by_id(models.Customer).load(self.customer_id))
+
+    @strawberry.field(description="Links that plugins enabled at the location offer staff for this appointment.")
+    async def links(self, info: Info) -> list[Link]:
+        row = await info.context.loaders.by_id(models.Appointment).load(int(self.id))
+        return await customer_links(info, row, audience="staff")
 
     @strawberry.field(description="Every change, oldest first.")
     async def history(self, info: Info) -> list[AppointmentEvent]:

@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from core.plugin_types import GraphQLContribution
 from core.settings import Settings
 from schema.appointments import AppointmentMutation, AppointmentQuery
 from schema.calendars import CalendarMutation, CalendarQuery
@@ -18,17 +19,18 @@ from schema.customers import CustomerMutation, CustomerQuery
 from schema.email import EmailMutation, EmailQuery
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
+from schema.plugins import LinkUnavailable, PluginDisabled, PluginMutation, PluginQuery
 from schema.scalars import SCALAR_MAP
 from schema.rules import RulesMutation
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
 
 CORE_QUERIES: tuple[type, ...] = (
-    LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, StaffQuery,
+    LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, PluginQuery, StaffQuery,
 )
 CORE_MUTATIONS: tuple[type, ...] = (
     LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation,
-    EmailMutation, StaffMutation,
+    EmailMutation, PluginMutation, StaffMutation,
 )
 
 
@@ -55,15 +57,11 @@ def should_mask(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
-def build_schema(
-    settings: Settings,
-    queries: Sequence[tuple[str, type]] = (),
-    mutations: Sequence[tuple[str, type]] = (),
-    types: Sequence[type] = (),
-) -> strawberry.Schema:
-    """The executable schema: core roots merged with (owner, class) contributions from plugins."""
-    all_queries = [("core", q) for q in CORE_QUERIES] + list(queries)
-    all_mutations = [("core", m) for m in CORE_MUTATIONS] + list(mutations)
+def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLContribution]] = ()) -> strawberry.Schema:
+    """The executable schema: core roots merged with the (plugin, contribution) pairs of plugins."""
+    all_queries = [("core", q) for q in CORE_QUERIES] + [(name, c.query) for name, c in contributions if c.query]
+    all_mutations = [("core", m) for m in CORE_MUTATIONS] + [(name, c.mutation) for name, c in contributions if c.mutation]
+    types = [PluginDisabled, LinkUnavailable, *(t for _, c in contributions for t in c.types)]
     check_unique_fields("Query", all_queries)
     check_unique_fields("Mutation", all_mutations)
     extensions: list = [
@@ -76,7 +74,7 @@ def build_schema(
     return strawberry.Schema(
         query=merge_types("Query", tuple(cls for _, cls in all_queries)),
         mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
-        types=list(types),
+        types=types,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

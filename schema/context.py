@@ -26,6 +26,7 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
+    enabled_plugins: dict[int, frozenset[str]] = field(default_factory=dict)
     _staff: asyncio.Future | None = None
 
     async def staff(self) -> Staff | None:

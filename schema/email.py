@@ -8,7 +8,7 @@ from typing import Optional
 import strawberry
 
 from core import email_admin, email_templates, models
-from core.email_registry import REGISTRY
+from core import plugins
 from core.locations import get_location
 from schema.context import Info
 from schema.errors import as_result
@@ -159,8 +159,7 @@ EmailSettingsResult = result("EmailSettingsResult", EmailSettings)
 
 async def enabled_plugins(info: Info, location_id: int) -> frozenset[str]:
     """Plugins enabled at a location (their placeholders are allowed there)."""
-    host = getattr(info.context, "plugins", None)
-    return await host.enabled_names(location_id) if host else frozenset()
+    return await plugins.current().enabled_names(location_id)
 
 
 @strawberry.type
@@ -169,7 +168,7 @@ class EmailQuery:
     @as_result
     async def email_placeholders(self, info: Info, location_id: strawberry.ID, role: RecipientRole) -> EmailPlaceholderListResult:
         location = await get_location(await info.context.staff(), parse_id("Location", location_id))
-        allowed = REGISTRY.allowed(role, await enabled_plugins(info, location.id))
+        allowed = plugins.current().registry.allowed(role, await enabled_plugins(info, location.id))
         return EmailPlaceholderList(placeholders=[
             EmailPlaceholder(name=p.name, description=p.description, roles=sorted(p.roles, key=lambda r: r.value), plugin=p.plugin)
             for p in allowed
@@ -179,7 +178,7 @@ class EmailQuery:
     @as_result
     async def email_templates(self, info: Info, location_id: strawberry.ID) -> EmailTemplateListResult:
         templates = await email_templates.location_templates(await info.context.staff(), parse_id("Location", location_id))
-        events = [EmailEvent(name=e.name, description=e.description, plugin=e.plugin) for e in sorted(REGISTRY.events.values(), key=lambda e: e.name)]
+        events = [EmailEvent(name=e.name, description=e.description, plugin=e.plugin) for e in sorted(plugins.current().registry.events.values(), key=lambda e: e.name)]
         return EmailTemplateList(templates=[EmailTemplate.of(t) for t in templates], events=events)
 
     @strawberry.field(description="A template rendered for an appointment (templateId of a saved template or a `default:` id).")

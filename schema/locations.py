@@ -44,6 +44,9 @@ class UpdateLocationInput:
     )
     shares_headquarters_settings: Optional[bool] = strawberry.UNSET
     slot_step_minutes: Optional[int] = strawberry.UNSET
+    background_color: Optional[str] = strawberry.field(
+        default=strawberry.UNSET, description="Background colour of customer pages, #rrggbb."
+    )
 
 
 def _core_fields(data) -> dict:

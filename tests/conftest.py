@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,9 +19,10 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from app import create_app
+from app import BUILTIN_PLUGINS, create_app, orm_config
 from core.accounts import create_admin
-from core.db import run_migrations, tortoise_config
+from core.db import run_migrations
+from core.plugins import PluginHost
 from core.ratelimit import MemoryLimiter
 from core.settings import RateLimit, Settings
 
@@ -28,6 +30,11 @@ POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@
 REQUIRE_POSTGRES = os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 RUN_ID = uuid.uuid4().hex[:10]
+# Test-only plugins are packages in tests/plugins (names unlike any real package).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))
+TEST_PLUGIN_MODULES = ("agendum_probe", "agendum_witness")
+# Every database the tests make has the tables of the built-in and the test plugins.
+TEST_PLUGINS = PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)
 
 
 def _pg_url(database: str) -> str:
@@ -73,7 +80,7 @@ class Databases:
             finally:
                 await admin.close()
         try:
-            await run_migrations(tortoise_config(self.url(self.template)))
+            await run_migrations(orm_config(Settings(database_url=self.url(self.template), load_entry_points=False), TEST_PLUGINS))
         finally:
             await Tortoise.close_connections()
 
@@ -140,6 +147,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         debug=True,
         login_limit_per_account=RateLimit(5, 60),
         login_limit_per_ip=RateLimit(20, 60),
+        load_entry_points=False,
     )
     return replace(base, **overrides)
 
@@ -178,9 +186,9 @@ class Api:
         return body["data"]
 
 
-async def start_server(settings: Settings):
+async def start_server(settings: Settings, host: PluginHost | None = None):
     """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
-    app = create_app(settings, limiter=MemoryLimiter())
+    app = create_app(settings, limiter=MemoryLimiter(), host=host)
     sock = free_socket()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
     server = uvicorn.Server(config)
@@ -197,9 +205,9 @@ async def api_factory(database_url):
     """Start servers on this test's database with settings overrides; all stopped afterwards."""
     running = []
 
-    async def start(**overrides) -> Api:
+    async def start(host: PluginHost | None = None, **overrides) -> Api:
         settings = make_settings(database_url, **overrides)
-        server, task, url = await start_server(settings)
+        server, task, url = await start_server(settings, host)
         client = httpx.AsyncClient(base_url=url, timeout=30)
         running.append((server, task, client))
         issued = await create_admin("owner@test.example", "owner-password-1", settings)

@@ -90,9 +90,9 @@ async def test_limiter_allows_up_to_the_limit_and_says_when_the_window_resets():
     limiter = MemoryLimiter(clock=clock)
     rule = RateLimit(3, 60)
     assert [await limiter.hit("k", rule) for _ in range(3)] == [None, None, None]
-    # Windows are aligned to multiples of the window length: this one ends at 1020.
-    assert await limiter.hit("k", rule) == pytest.approx(20.0)
-    clock.now = 1015.0
+    # A key's window starts at its first attempt: this one ends at 1060.
+    assert await limiter.hit("k", rule) == pytest.approx(60.0)
+    clock.now = 1055.0
     assert await limiter.hit("k", rule) == pytest.approx(5.0)
 
 
@@ -143,10 +143,11 @@ async def test_limiter_forgets_expired_keys_when_full_but_keeps_live_counts():
 
 
 async def test_enforce_raises_rate_limited_with_whole_seconds_to_wait():
-    clock = FakeClock(100.2)
+    clock = FakeClock(100.0)
     limiter = MemoryLimiter(clock=clock)
     rule = RateLimit(1, 60)
     await enforce(limiter, "k", rule)
+    clock.now = 140.2
     with pytest.raises(RateLimited) as refused:
         await enforce(limiter, "k", rule)
     assert refused.value.retry_after == 20  # 19.8 s rounded up

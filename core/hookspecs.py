@@ -1,0 +1,160 @@
+"""THE plugin contract: every hook a plugin may implement, and the markers.
+
+A plugin is a module or package of plain functions named after these hooks, decorated with
+`@hookimpl` (importable from `core`) and taking only the arguments they use. Hooks are called
+with keyword arguments. pluggy is synchronous: a hook may be `async def`, and the host awaits
+what it returns.
+
+Startup hooks are called once for every installed plugin. Location-scoped hooks are called
+only for the plugins enabled at the location concerned; a plugin never checks that itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Awaitable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from core.access import Actor
+    from core.changes import Change
+    from core.email_registry import EmailEvent, Placeholder
+    from core.email_render import EmailContext
+    from core.errors import RuleViolation
+    from core.models import Appointment
+    from core.notifications import OutgoingEmail
+    from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
+
+PROJECT = "agendum"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ------------------------------------------------------------------ startup hooks
+
+
+@hookspec
+def plugin_info() -> PluginInfo:
+    """Who the plugin is: name, title, description, version, the tiers that may enable it, and
+    its settings model (pydantic; its defaults are the settings of a newly enabled location).
+
+    Startup, collected: each plugin returns its own. Required.
+    """
+
+
+@hookspec
+def register_models() -> list[str]:
+    """Module paths of the plugin's Tortoise models; they form an app labelled with the plugin's
+    name, registered before the ORM starts (in `serve`, `migrate` and `worker`).
+
+    Startup, collected.
+    """
+
+
+@hookspec
+def register_graphql() -> GraphQLContribution:
+    """Query and mutation classes and extra types to merge into the schema. Root field names
+    must be unique: start-up refuses a clash, naming both owners. Location-scoped fields return
+    unions with `PluginDisabled`; fields that take a token or slug answer `NotFound` when the
+    plugin is disabled where the token leads (use `schema.plugins.gated` / `enabled_at`).
+
+    Startup, collected.
+    """
+
+
+@hookspec
+def register_routes() -> PluginRoutes:
+    """HTTP routes for customers, mounted under the plugin's own prefix (e.g. `/action`).
+    Every route resolves its location first and answers 404 when the plugin is disabled there
+    (use `web.plugin_pages.location_route`).
+
+    Startup, collected; prefixes must be unique.
+    """
+
+
+@hookspec
+def register_email_events() -> list[EmailEvent]:
+    """Email events the plugin adds (e.g. the portal's staff notices), with default templates
+    registered through `core.email_templates.add_default`.
+
+    Startup, collected; names must be unique.
+    """
+
+
+@hookspec
+def register_email_placeholders() -> list[Placeholder]:
+    """Placeholder names the plugin fills, their descriptions and the recipient roles they are
+    allowed for. Listed and accepted in templates only where the plugin is enabled.
+
+    Startup, collected; names must be unique across core and plugins.
+    """
+
+
+@hookspec
+def startup(app: Starlette) -> None | Awaitable[None]:
+    """The app has started (the ORM is ready). Startup, collected."""
+
+
+@hookspec
+def shutdown(app: Starlette) -> None | Awaitable[None]:
+    """The app is stopping. Startup, collected."""
+
+
+# ------------------------------------------------------------------ location-scoped hooks
+
+
+@hookspec
+def email_placeholder_values(context: EmailContext) -> dict[str, str] | Awaitable[dict[str, str]]:
+    """Values for this plugin's placeholders in one email (`context.appointment` may be None).
+
+    Location-scoped: called only for plugins enabled at `context.location`. Collected: results merge.
+    """
+
+
+@hookspec
+def emails_for_change(change: Change) -> list[OutgoingEmail] | Awaitable[list[OutgoingEmail]]:
+    """Extra messages to queue for an appointment change. Runs INSIDE the booking transaction:
+    read the database if needed, but no external I/O; raising rolls the change back.
+
+    Location-scoped (the appointment's location). Collected: lists concatenate.
+    """
+
+
+@hookspec
+def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitable[None]:
+    """Change a message about to be queued, in place (e.g. append a block of text). Runs inside
+    the booking transaction.
+
+    Location-scoped (the message's location). Collected: every enabled plugin amends in turn.
+    """
+
+
+@hookspec
+def appointment_links(appointment: Appointment, audience: str) -> list[Link] | Awaitable[list[Link]]:
+    """Links this plugin offers for an appointment to an audience, "staff" or "customer" (staff
+    see them as `Appointment.links`; customer pages show the customer ones).
+
+    Location-scoped (the appointment's location). Collected: lists concatenate.
+    """
+
+
+@hookspec
+def appointment_changed(change: Change) -> None | Awaitable[None]:
+    """An appointment change has committed. Each implementation runs isolated: one raising is
+    logged and neither stops the others nor undoes the change.
+
+    Location-scoped (the appointment's location). Collected.
+    """
+
+
+@hookspec
+def check_customer_action(appointment: Appointment | None, action: str, actor: Actor, details: dict[str, Any]) -> RuleViolation | None | Awaitable[RuleViolation | None]:
+    """Refuse a customer's change: return a `RuleViolation` (with a rule code of your own) or
+    None. `action` is BOOK, CONFIRM, RESCHEDULE or CANCEL; `appointment` is None when booking;
+    `details` holds calendar_id, service_id, customer_id and start where they apply.
+    Runs inside the booking transaction, after core's rules.
+
+    Location-scoped. Collected: the first refusal wins.
+    """

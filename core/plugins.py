@@ -1,0 +1,327 @@
+"""The plugin host: discovery, start-up contributions, per-location activation and gating.
+
+Gating lives here and only here: location-scoped hooks reach only the plugins enabled at the
+location (the allow-list of PluginActivation rows), so plugin code never checks enablement.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from pydantic import ValidationError as PydanticValidationError
+
+from core import hookspecs
+from core.access import Staff, require_location, require_staff
+from core.email_registry import EmailRegistry, core_registry
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.models import Location, PluginActivation, Tier
+from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+
+log = logging.getLogger("agendum.plugins")
+ENTRY_POINT_GROUP = "agendum"
+
+
+class PluginConflict(Exception):
+    """A plugin cannot be installed: two plugins (or a plugin and core) claim the same name,
+    field, placeholder or prefix, or a hook implementation matches no hook."""
+
+
+class NotEligible(DomainError):
+    """The location's subscription tier does not allow the plugin."""
+
+    def __init__(self, plugin: str, location_id: int, tier: Tier, allowed: Iterable[Tier]) -> None:
+        names = ", ".join(t.value for t in sorted(allowed, key=list(Tier).index))
+        super().__init__(f"{plugin} needs one of the tiers {names}; location {location_id} is {tier.value}.")
+        self.plugin = plugin
+        self.location_id = location_id
+
+
+@dataclass(frozen=True)
+class PluginState:
+    """A plugin as the marketplace shows it for one location."""
+
+    info: PluginInfo
+    enabled: bool
+    eligible: bool
+    settings: dict[str, Any]
+    changed_by: str
+    changed_at: Any
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class PluginHost:
+    """Installed plugins and everything they contribute."""
+
+    def __init__(self, modules: Sequence[ModuleType | Any] = ()) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        for module in modules:
+            info = getattr(module, "plugin_info", None)
+            if info is None:
+                raise PluginConflict(f"Plugin {module!r} has no plugin_info hook.")
+            info = info()
+            if info.name in self.infos or info.name == "core":
+                raise PluginConflict(f"Two plugins are named {info.name!r}.")
+            self.infos[info.name] = info
+            try:
+                self.pm.register(module, name=info.name)
+            except pluggy.PluginValidationError as error:
+                raise PluginConflict(f"Plugin {info.name!r}: {error}") from None
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            name = self.pm.get_name(error.plugin) or repr(error.plugin)
+            raise PluginConflict(f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.hookspecs).") from None
+        self.registry: EmailRegistry = core_registry()
+        self._register_email(self.registry)
+
+    @classmethod
+    def load(cls, module_names: Iterable[str], *, entry_point_plugins: bool = True) -> "PluginHost":
+        """The host of the listed plugin modules plus, when asked, those of the `agendum` entry points."""
+        modules = [importlib.import_module(name) for name in module_names]
+        if entry_point_plugins:
+            modules += [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
+        return cls(modules)
+
+    # ---------------------------------------------------------------- start-up contributions
+
+    def _collect(self, hook: str) -> list[tuple[str, Any]]:
+        """(plugin name, result) of a startup hook for every plugin implementing it."""
+        results = []
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            value = impl.function()
+            if value is not None:
+                results.append((impl.plugin_name, value))
+        return sorted(results, key=lambda item: list(self.infos).index(item[0]))
+
+    def _register_email(self, registry: EmailRegistry) -> None:
+        try:
+            for name, events in self._collect("register_email_events"):
+                for event in events:
+                    registry.add_event(_owned(event, name))
+            for name, placeholders in self._collect("register_email_placeholders"):
+                for placeholder in placeholders:
+                    registry.add_placeholder(_owned(placeholder, name))
+        except ValueError as error:
+            raise PluginConflict(str(error)) from None
+
+    def model_apps(self) -> dict[str, dict]:
+        """Tortoise apps of the plugins' models: label = plugin name, migrations beside the models."""
+        apps = {}
+        for name, modules in self._collect("register_models"):
+            package = modules[0].rsplit(".", 1)[0]
+            apps[name] = {"models": list(modules), "migrations": f"{package}.migrations"}
+        return apps
+
+    def graphql(self) -> list[tuple[str, GraphQLContribution]]:
+        """(plugin name, contribution) of every plugin adding to the schema."""
+        return self._collect("register_graphql")
+
+    def routes(self) -> list[tuple[str, PluginRoutes]]:
+        """(plugin name, routes) of every plugin serving pages; prefixes must be unique."""
+        found = self._collect("register_routes")
+        seen: dict[str, str] = {}
+        for name, routes in found:
+            prefix = routes.prefix.rstrip("/")
+            if not prefix.startswith("/") or prefix in ("", "/graphql", "/healthz", "/locations", "/dev"):
+                raise PluginConflict(f"Plugin {name!r} cannot serve under {routes.prefix!r}.")
+            if prefix in seen:
+                raise PluginConflict(f"Route prefix {prefix!r} is claimed by both {seen[prefix]!r} and {name!r}.")
+            seen[prefix] = name
+        return found
+
+    async def startup(self, app: Any) -> None:
+        """Call every plugin's startup hook."""
+        for impl in self.pm.hook.startup.get_hookimpls():
+            await _resolve(impl.function(app))
+
+    async def shutdown(self, app: Any) -> None:
+        """Call every plugin's shutdown hook (all of them, even if one fails)."""
+        for impl in self.pm.hook.shutdown.get_hookimpls():
+            try:
+                await _resolve(impl.function(app))
+            except Exception:  # noqa: BLE001 - the others still shut down
+                log.exception("shutdown of plugin %s failed", impl.plugin_name)
+
+    # ---------------------------------------------------------------- gating
+
+    async def enabled_names(self, location_id: int) -> frozenset[str]:
+        """The installed plugins enabled at a location (the allow-list)."""
+        if not self.infos:
+            return frozenset()
+        names = await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True)
+        return frozenset(n for n in names if n in self.infos)
+
+    def _impls(self, hook: str, enabled: frozenset[str]):
+        return [impl for impl in getattr(self.pm.hook, hook).get_hookimpls() if impl.plugin_name in enabled]
+
+    async def call(self, hook: str, location_id: int, enabled: frozenset[str] | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a location-scoped hook on the plugins enabled there (`enabled`, when the caller
+        already knows them); (plugin, awaited result) for each implementation that returned something."""
+        if enabled is None:
+            enabled = await self.enabled_names(location_id)
+        if not enabled:
+            return []
+        caller = self.pm.subset_hook_caller(hook, remove_plugins=[self.pm.get_plugin(n) for n in self.infos if n not in enabled])
+        results = []
+        for impl in caller.get_hookimpls():
+            value = await _resolve(impl.function(*[kwargs[arg] for arg in impl.argnames]))
+            if value is not None:
+                results.append((impl.plugin_name, value))
+        return results
+
+    async def call_isolated(self, hook: str, location_id: int, **kwargs: Any) -> None:
+        """Call a location-scoped hook where each implementation runs isolated: a failure is
+        logged and the others still run."""
+        enabled = await self.enabled_names(location_id) if self.infos else frozenset()
+        for impl in self._impls(hook, enabled):
+            try:
+                await _resolve(impl.function(*[kwargs[arg] for arg in impl.argnames]))
+            except Exception:  # noqa: BLE001 - isolation is the point
+                log.exception("%s of plugin %s failed", hook, impl.plugin_name)
+
+    async def customer_refusal(self, location_id: int, appointment, action: str, actor, details: dict) -> None:
+        """Raise the first `RuleViolation` an enabled plugin returns for a customer's action."""
+        for _, violation in await self.call(
+            "check_customer_action", location_id, appointment=appointment, action=action, actor=actor, details=details
+        ):
+            raise violation
+
+    async def appointment_changed(self, change) -> None:
+        """After-commit listener: tell the enabled plugins, each isolated."""
+        await self.call_isolated("appointment_changed", change.appointment.location_id, change=change)
+
+    # ---------------------------------------------------------------- activation (the marketplace)
+
+    def info(self, plugin: str) -> PluginInfo:
+        """An installed plugin's info, or `NotFound`."""
+        if plugin not in self.infos:
+            raise NotFound("Plugin", plugin)
+        return self.infos[plugin]
+
+    def _settings(self, info: PluginInfo, stored: dict | None) -> dict[str, Any]:
+        model = info.settings_model
+        try:
+            return model.model_validate(stored or {}).model_dump(by_alias=True, mode="json")
+        except PydanticValidationError:
+            return model().model_dump(by_alias=True, mode="json")
+
+    async def settings_of(self, plugin: str, location_id: int):
+        """The validated settings model of a plugin at a location (defaults when never set)."""
+        info = self.info(plugin)
+        row = await PluginActivation.get_or_none(location_id=location_id, plugin=plugin)
+        return info.settings_model.model_validate(self._settings(info, row.settings if row else None))
+
+    async def states(self, actor: Staff | None, location_id: int) -> list[PluginState]:
+        """Every installed plugin with its state at a location."""
+        location = await _location(actor, location_id)
+        rows = {r.plugin: r for r in await PluginActivation.filter(location_id=location.id)}
+        states = []
+        for name, info in self.infos.items():
+            row = rows.get(name)
+            states.append(PluginState(
+                info=info, enabled=bool(row and row.enabled), eligible=location.tier in info.tiers,
+                settings=self._settings(info, row.settings if row else None),
+                changed_by=row.changed_by if row else "", changed_at=row.changed_at if row else None,
+            ))
+        return states
+
+    async def set_enabled(self, actor: Staff | None, location_ids: Sequence[int], plugin: str, enabled: bool) -> list[PluginState]:
+        """Turn a plugin on or off at several locations at once: all or none (an ineligible
+        location refuses the whole request)."""
+        staff = require_staff(actor)
+        info = self.info(plugin)
+        if not location_ids:
+            raise ValidationFailed("locationIds", "Name at least one location.")
+        locations = [await _location(staff, location_id) for location_id in dict.fromkeys(location_ids)]
+        if enabled:
+            for location in locations:
+                if location.tier not in info.tiers:
+                    raise NotEligible(plugin, location.id, location.tier, info.tiers)
+        for location in locations:
+            row, _ = await PluginActivation.get_or_create(location_id=location.id, plugin=plugin)
+            row.enabled, row.changed_by, row.note = enabled, f"staff:{staff.user_id}", ""
+            if enabled and not row.settings:
+                row.settings = self._settings(info, None)
+            await row.save()
+        return [next(s for s in await self.states(staff, loc.id) if s.info.name == plugin) for loc in locations]
+
+    async def update_settings(self, actor: Staff | None, location_id: int, plugin: str, settings: dict[str, Any]) -> PluginState:
+        """Validate and store a plugin's settings at a location (camelCase keys); a refusal names the field."""
+        staff = require_staff(actor)
+        info = self.info(plugin)
+        location = await _location(staff, location_id)
+        if not isinstance(settings, dict):
+            raise ValidationFailed("settings", "Settings are an object of named values.")
+        row = await PluginActivation.get_or_none(location_id=location.id, plugin=plugin)
+        merged = {**self._settings(info, row.settings if row else None), **settings}
+        try:
+            clean = info.settings_model.model_validate(merged).model_dump(by_alias=True, mode="json")
+        except PydanticValidationError as error:
+            first = error.errors()[0]
+            path = ".".join(str(p) for p in first["loc"])
+            raise ValidationFailed(f"settings.{path}" if path else "settings", first["msg"]) from None
+        await self.validate_settings(plugin, location.id, clean)
+        row = row or PluginActivation(location_id=location.id, plugin=plugin)
+        row.settings, row.changed_by = clean, f"staff:{staff.user_id}"
+        await row.save()
+        return next(s for s in await self.states(staff, location.id) if s.info.name == plugin)
+
+    async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> None:
+        """Let the plugin itself check settings against the database (e.g. a unique slug): its
+        `validate_settings(location_id, settings)` function, if it has one, raises ValidationFailed."""
+        check = getattr(self.pm.get_plugin(plugin), "validate_settings", None)
+        if check is not None:
+            await _resolve(check(location_id=location_id, settings=settings))
+
+    async def disable_ineligible(self, location: Location, changed_by: str) -> list[str]:
+        """After a tier change: turn off, with a note, every enabled plugin the tier no longer allows."""
+        disabled = []
+        for row in await PluginActivation.filter(location_id=location.id, enabled=True):
+            info = self.infos.get(row.plugin)
+            if info is not None and location.tier not in info.tiers:
+                row.enabled, row.changed_by = False, changed_by
+                row.note = f"Disabled: the {location.tier.value} tier does not include this plugin."
+                await row.save()
+                disabled.append(row.plugin)
+        return disabled
+
+
+def _owned(item, plugin: str):
+    return type(item)(**{**item.__dict__, "plugin": plugin})
+
+
+async def _location(actor: Staff | None, location_id: int) -> Location:
+    require_staff(actor)
+    location = await Location.get_or_none(id=location_id)
+    if location is None:
+        raise NotFound("Location", location_id)
+    require_location(actor, location.id)
+    return location
+
+
+# The host of the running app; core modules reach plugins only through it.
+_current = PluginHost()
+
+
+def install(host: PluginHost) -> None:
+    """Make `host` the one the core calls (done by `create_app` and the CLI)."""
+    global _current
+    _current = host
+
+
+def current() -> PluginHost:
+    """The installed plugin host (empty until `install`)."""
+    return _current

@@ -1,0 +1,153 @@
+"""GraphQL of the plugin host: the marketplace, and the pieces plugin fields are built from
+(`PluginDisabled`, `LinkUnavailable`, gating helpers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from enum import Enum
+from typing import Any, Callable, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+
+from core import errors as core_errors
+from core import models, plugins
+from schema.context import Info
+from schema.errors import CONVERTERS, Problem, as_result
+from schema.inputs import parse_id, parse_ids, result
+from schema.types import Tier
+
+
+@strawberry.type(description="The plugin is not enabled at this location.")
+class PluginDisabled(Problem):
+    plugin: str
+
+
+@strawberry.type(description="The plugin's tier requirements exclude the location.")
+class NotEligible(Problem):
+    plugin: str
+    location_id: strawberry.ID
+
+
+@strawberry.enum(description="Why a link no longer works.")
+class LinkStatus(Enum):
+    USED = "USED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
+@strawberry.type(description="A link that was used, has expired or was revoked; contact the owner.")
+class LinkUnavailable(Problem):
+    status: LinkStatus
+    owner_name: str
+    owner_email: str
+    owner_phone: str
+
+
+CONVERTERS[plugins.NotEligible] = lambda e: NotEligible(message=e.message, plugin=e.plugin, location_id=strawberry.ID(str(e.location_id)))
+CONVERTERS[core_errors.LinkUnavailable] = lambda e: LinkUnavailable(
+    message=e.message, status=LinkStatus(e.status), owner_name=e.owner_name, owner_email=e.owner_email, owner_phone=e.owner_phone
+)
+
+
+@strawberry.type(description="A link a plugin offers for an appointment.")
+class Link:
+    kind: str
+    label: str
+    url: str
+
+
+@strawberry.type(description="An installed plugin and its state at one location.")
+class PluginState:
+    name: str
+    title: str
+    description: str
+    version: str
+    allowed_tiers: list[Tier]
+    enabled: bool
+    eligible: bool
+    settings: JSON = strawberry.field(description="Validated settings, camelCase keys; defaults until changed.")
+    changed_by: str
+    changed_at: Optional[dt.datetime]
+
+    @classmethod
+    def of(cls, state: plugins.PluginState) -> "PluginState":
+        info = state.info
+        return cls(
+            name=info.name, title=info.title, description=info.description, version=info.version,
+            allowed_tiers=sorted(info.tiers, key=list(models.Tier).index), enabled=state.enabled, eligible=state.eligible,
+            settings=state.settings, changed_by=state.changed_by, changed_at=state.changed_at,
+        )
+
+
+@strawberry.type
+class PluginStateList:
+    plugins: list[PluginState]
+
+
+PluginStateListResult = result("PluginStateListResult", PluginStateList, NotEligible)
+PluginStateResult = result("PluginStateResult", PluginState)
+
+
+async def enabled_at(info: Info, plugin: str, location_id: int) -> bool:
+    """Whether a plugin is enabled at a location, asked once per request and location."""
+    cache = info.context.enabled_plugins
+    if location_id not in cache:
+        cache[location_id] = await plugins.current().enabled_names(location_id)
+    return plugin in cache[location_id]
+
+
+def gated(plugin: str, location_of: Callable[..., Any]):
+    """Decorate a location-scoped plugin resolver: `location_of(**kwargs)` gives the location id
+    (awaitable or not); the resolver answers `PluginDisabled` where the plugin is off."""
+
+    def decorate(resolver):
+        @functools.wraps(resolver)
+        async def wrapper(self, info: Info, **kwargs):
+            location_id = location_of(**kwargs)
+            if hasattr(location_id, "__await__"):
+                location_id = await location_id
+            if not await enabled_at(info, plugin, location_id):
+                return PluginDisabled(message=f"The {plugins.current().info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
+            return await resolver(self, info, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+async def require_enabled(info: Info, plugin: str, location_id: int, kind: str = "Link") -> None:
+    """For fields that take a token or slug: `NotFound` where the plugin is off (disabled looks missing)."""
+    if not await enabled_at(info, plugin, location_id):
+        raise core_errors.NotFound(kind)
+
+
+async def customer_links(info: Info, appointment: models.Appointment, audience: str = "customer") -> list[Link]:  # noqa: ARG001
+    """Links the enabled plugins offer for an appointment to an audience."""
+    found = await plugins.current().call("appointment_links", appointment.location_id, appointment=appointment, audience=audience)
+    return [Link(kind=link.kind, label=link.label, url=link.url) for _, links in found for link in links]
+
+
+@strawberry.type
+class PluginQuery:
+    @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")
+    @as_result
+    async def plugins(self, info: Info, location_id: strawberry.ID) -> PluginStateListResult:
+        states = await plugins.current().states(await info.context.staff(), parse_id("Location", location_id))
+        return PluginStateList(plugins=[PluginState.of(s) for s in states])
+
+
+@strawberry.type
+class PluginMutation:
+    @strawberry.mutation(description="Turn a plugin on or off at one or several locations (all or none: an ineligible tier refuses the request).")
+    @as_result
+    async def set_plugin_enabled(self, info: Info, location_ids: list[strawberry.ID], plugin: str, enabled: bool) -> PluginStateListResult:
+        states = await plugins.current().set_enabled(await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
+        return PluginStateList(plugins=[PluginState.of(s) for s in states])
+
+    @strawberry.mutation(description="Change a plugin's settings at a location (camelCase keys; only those given change).")
+    @as_result
+    async def update_plugin_settings(self, info: Info, location_id: strawberry.ID, plugin: str, settings: JSON) -> PluginStateResult:
+        state = await plugins.current().update_settings(await info.context.staff(), parse_id("Location", location_id), plugin, settings)
+        return PluginState.of(state)
