@@ -10,10 +10,17 @@ import json
 
 import pytest
 
+from conftest import TEST_PLUGINS
 from core.accounts import issue_token
 from core.models import DeliveryStatus, OutboxMessage, StaffUser
 
 SECRET = "SECRET-A"
+
+
+@pytest.fixture
+async def api(api_factory):
+    """The app with the test-only plugins installed, so their fields are walked too."""
+    return await api_factory(host=TEST_PLUGINS)
 
 INTROSPECT = """{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"""
 
@@ -26,6 +33,8 @@ async def _setup(api) -> dict:
     q = api.data
     a = (await q('mutation { createLocation(input: {name: "%s clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }' % SECRET))["createLocation"]["id"]
     b = (await q('mutation { createLocation(input: {name: "B clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'))["createLocation"]["id"]
+    await q('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": a})
+    await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "probe", enabled: true) { __typename } }', {"l": a})
     cal = (await q('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "%s diary"}) { ... on Calendar { id } } }' % SECRET, {"l": a}))["createCalendar"]["id"]
     svc = (await q('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "%s service", durationMinutes: 30, calendarIds: [$c]}) { ... on Service { id } } }' % SECRET, {"l": a, "c": cal}))["createService"]["id"]
     cust = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "%s", lastName: "Customer", email: "secret@a.example"}) { ... on Customer { id } } }' % SECRET, {"l": a}))["createCustomer"]["id"]
@@ -106,6 +115,8 @@ CALLS = {
     "plugins": ("query($id: ID!) { plugins(locationId: $id) { __typename } }", lambda i: {"id": i["a"]}, "denied"),
     "setPluginEnabled": ('mutation($id: ID!) { setPluginEnabled(locationIds: [$id], plugin: "witness", enabled: true) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
     "updatePluginSettings": ('mutation($id: ID!) { updatePluginSettings(locationId: $id, plugin: "witness", settings: {}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "probeGreeting": ("query($id: ID!) { probeGreeting(locationId: $id) { __typename ... on ProbeGreeting { text } } }", lambda i: {"id": i["a"]}, "denied"),
+    "probeNote": ('mutation($id: ID!) { probeNote(locationId: $id, text: "x") { __typename } }', lambda i: {"id": i["a"]}, "denied"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
