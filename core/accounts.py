@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import validation as check
+from core import sql, validation as check
 from core.access import Staff, require_owner, require_staff
 from core.clock import now
 from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
@@ -32,14 +31,9 @@ class IssuedToken:
 
 _TOKEN_SQL = (
     'SELECT t.id, t.user_id, t.expires_at, u.role FROM "staff_token" t JOIN "staff_user" u ON u.id = t.user_id'
-    " WHERE t.token_hash = {p} AND t.revoked_at IS NULL AND u.active = {true}"
+    " WHERE t.token_hash = {0} AND t.revoked_at IS NULL AND u.active = {true}"
 )
-_MANAGED_SQL = 'SELECT location_id FROM "staff_user_location" WHERE staff_user_id = {p}'
-
-
-def _sql(template: str, connection) -> str:
-    postgres = connection.capabilities.dialect == "postgres"
-    return template.format(p="$1" if postgres else "?", true="TRUE" if postgres else "1")
+_MANAGED_SQL = 'SELECT location_id FROM "staff_user_location" WHERE staff_user_id = {0}'
 
 
 async def authenticate(token: str) -> Staff | None:
@@ -47,22 +41,14 @@ async def authenticate(token: str) -> Staff | None:
 
     Runs on every authenticated request: one hand-written query (two for a manager), because
     building it through the ORM costs several times more than running it."""
-    connection = connections.get("default")
-    rows = await connection.execute_query_dict(_sql(_TOKEN_SQL, connection), [token_hash(token)])
-    if not rows:
+    found = await sql.rows(_TOKEN_SQL, [token_hash(token)])
+    if not found or sql.instant(found[0]["expires_at"]) <= now():
         return None
-    row = rows[0]
-    expires_at = row["expires_at"]
-    if isinstance(expires_at, str):
-        expires_at = dt.datetime.fromisoformat(expires_at)
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=dt.timezone.utc)
-    if expires_at <= now():
-        return None
+    row = found[0]
     role = StaffRole(row["role"])
     location_ids: frozenset[int] = frozenset()
     if role is StaffRole.MANAGER:
-        managed = await connection.execute_query_dict(_sql(_MANAGED_SQL, connection), [row["user_id"]])
+        managed = await sql.rows(_MANAGED_SQL, [row["user_id"]])
         location_ids = frozenset(r["location_id"] for r in managed)
     return Staff(user_id=row["user_id"], role=role, location_ids=location_ids, token_id=row["id"])
 

@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import clock
+from core import clock, sql
 from core.errors import ValidationFailed
 from core.locations import settings_source
-from core.models import Appointment, AppointmentStatus, Calendar, CalendarException, Location, RosterRule, Service
+from core.models import Calendar, CalendarException, Location, RosterRule, Service
 from core.rules import Rules
 from core.scheduling import Availability, Interval, free_slots
 
@@ -41,19 +41,19 @@ async def load_availability(calendar_id: int, tz: ZoneInfo, first_day: dt.date, 
     return Availability.build(tz, roster, exceptions)
 
 
+_BUSY_SQL = (
+    'SELECT starts_at, blocked_until FROM "appointment" WHERE calendar_id = {0} AND starts_at >= {1}'
+    " AND starts_at < {2} AND blocked_until > {3} AND status <> 'CANCELLED' AND id <> {4}"
+)
+
+
 async def busy_intervals(
     calendar_id: int, start: dt.datetime, end: dt.datetime, exclude_id: int | None = None
 ) -> list[Interval]:
-    """Time blocked by live appointments (buffers included) that may touch [start, end)."""
-    query = Appointment.filter(
-        calendar_id=calendar_id,
-        starts_at__gte=start - MAX_SPAN,
-        starts_at__lt=end,
-        blocked_until__gt=start,
-    ).exclude(status=AppointmentStatus.CANCELLED)
-    if exclude_id is not None:
-        query = query.exclude(id=exclude_id)
-    return [tuple(row) for row in await query.values_list("starts_at", "blocked_until")]
+    """Time blocked by live appointments (buffers included) that may touch [start, end): one range
+    scan of the (calendar_id, starts_at) index, bounded by the longest an appointment can last."""
+    found = await sql.rows(_BUSY_SQL, [calendar_id, start - MAX_SPAN, end, start, exclude_id or 0])
+    return [(sql.instant(r["starts_at"]), sql.instant(r["blocked_until"])) for r in found]
 
 
 def check_window(start: dt.datetime, end: dt.datetime) -> None:

@@ -307,3 +307,14 @@ async def test_appointments_listing_filters_and_pages(api):
     assert [e["node"]["id"] for e in window] == ids[1:3]
     forged = (await api.data(query, {"l": clinic.location, "after": "eyJ4IjoxfQ"}))["appointments"]
     assert forged == {"__typename": "ValidationError", "field": "after"}
+
+
+async def test_overlap_checks_hold_whatever_offset_the_times_are_given_in(api):
+    clinic = await make_clinic(api, timezone="Asia/Kathmandu")
+    start = local(clinic.tz, 4, 10)
+    assert (await book(api, clinic, start))["__typename"] == "Appointment"
+    for zone in ("UTC", "America/Los_Angeles", "Pacific/Kiritimati"):
+        same_instant = start.astimezone(dt.timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo(zone))
+        assert (await book(api, clinic, same_instant))["__typename"] == "SlotUnavailable", zone
+        shifted = same_instant + dt.timedelta(minutes=15)
+        assert (await book(api, clinic, shifted))["__typename"] == "SlotUnavailable", zone
