@@ -38,7 +38,7 @@ from web.pages import not_found_handler
 
 log = logging.getLogger("agendum")
 # Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
-BUILTIN_PLUGINS: tuple[str, ...] = ()
+BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.action_links",)
 
 
 def load_plugins(settings: Settings) -> plugins.PluginHost:
@@ -149,6 +149,7 @@ def create_app(
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
     limiter = limiter or limiter_for(settings.redis_url)
     host = host or load_plugins(settings)
+    host.settings = settings
     plugins.install(host)
     schema = build_schema(settings, host.graphql())
     graphql = AgendumGraphQL(schema, settings, limiter)

@@ -22,7 +22,7 @@ from core import validation as check
 from core.access import Actor, require_location
 from core.changes import Change, run_after_commit, run_in_transaction
 from core.errors import (
-    InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
+    DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
 )
 from core.models import (
     Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
@@ -313,3 +313,41 @@ def _utc(start: dt.datetime) -> dt.datetime:
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValidationFailed("start", "Give the start with a UTC offset.")
     return start.astimezone(dt.timezone.utc)
+
+
+async def customer_refusals(appointment: Appointment) -> dict[str, DomainError | None]:
+    """What the appointment's customer could do with it now: for CONFIRM, RESCHEDULE and CANCEL,
+    the refusal they would meet (None when allowed). A new start's own rules (notice, advance)
+    are left to the slots offered; plugins are asked when the customer acts."""
+    location = await Location.get(id=appointment.location_id)
+    service = await Service.get(id=appointment.service_id)
+    rules = await rules_for(location, service)
+    now, tz, contact = clock.now(), ZoneInfo(location.timezone), _contact(location)
+    status = appointment.status
+
+    def attempt(*checks: Callable[[], None]) -> DomainError | None:
+        try:
+            for check_one in checks:
+                check_one()
+        except DomainError as refusal:
+            return refusal
+        return None
+
+    def live(action: str) -> Callable[[], None]:
+        def check_live() -> None:
+            if status not in LIVE:
+                raise InvalidTransition(status.value, action)
+        return check_live
+
+    def confirmable() -> None:
+        if status is Status.CONFIRMED:
+            raise InvalidTransition(status.value, "confirmed", "This appointment is already confirmed.")
+        if status is not Status.SCHEDULED:
+            raise InvalidTransition(status.value, "confirmed")
+
+    return {
+        "CONFIRM": attempt(confirmable, lambda: rule_checks.check_same_day(rules, appointment.starts_at, now, tz, contact)),
+        "RESCHEDULE": attempt(live("rescheduled"), lambda: rule_checks.check_reschedule(
+            rules, appointment.starts_at, now, tz, contact, appointment.customer_reschedules)),
+        "CANCEL": attempt(live("cancelled"), lambda: rule_checks.check_cancel(rules, appointment.starts_at, now, tz, contact)),
+    }

@@ -88,7 +88,10 @@ class LinkUnavailable(DomainError):
 
     STATUSES = ("USED", "EXPIRED", "REVOKED")
 
-    def __init__(self, status: str, message: str, owner_name: str = "", owner_email: str = "", owner_phone: str = "") -> None:
+    def __init__(
+        self, status: str, message: str, owner_name: str = "", owner_email: str = "", owner_phone: str = "",
+        location_id: int | None = None,
+    ) -> None:
         if status not in self.STATUSES:
             raise ValueError(f"status must be one of {self.STATUSES}")
         super().__init__(message)
@@ -96,3 +99,4 @@ class LinkUnavailable(DomainError):
         self.owner_name = owner_name
         self.owner_email = owner_email
         self.owner_phone = owner_phone
+        self.location_id = location_id  # for pages: the branding to show it in

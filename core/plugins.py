@@ -64,6 +64,7 @@ class PluginHost:
     """Installed plugins and everything they contribute."""
 
     def __init__(self, modules: Sequence[ModuleType | Any] = ()) -> None:
+        self.settings: Any = None  # the app's Settings, set by create_app (secret key, base URL)
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}

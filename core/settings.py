@@ -42,6 +42,9 @@ class Settings:
     staff_token_hours: int = 24 * 30
     login_limit_per_account: RateLimit = RateLimit(10, 15 * 60)
     login_limit_per_ip: RateLimit = RateLimit(30, 15 * 60)
+    # Attempts at link tokens (action links, one-time links...), counted per client and per token.
+    link_limit_per_ip: RateLimit = RateLimit(120, 60)
+    link_limit_per_token: RateLimit = RateLimit(30, 60)
     max_query_depth: int = 12
     max_aliases: int = 15
     max_tokens: int = 2000

@@ -1,0 +1,82 @@
+"""Appointment Action Links: a link in customers' appointment emails opens a page where they
+view, confirm, reschedule or cancel the appointment without signing in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import hookimpl, plugins
+from core.email_registry import Placeholder
+from core.models import Appointment, RecipientRole, Tier
+from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
+from plugins.action_links.links import NAME, ActionLinkSettings, token_for, url_of
+from web.pages import register_template_dir
+
+PLACEHOLDER = "ActionLinkBlock"
+register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(
+        name=NAME, title="Appointment Action Links",
+        description="Customers view, confirm, reschedule or cancel their appointment from a link in their emails.",
+        version="1.0", tiers=frozenset({Tier.SILVER, Tier.GOLD, Tier.PLATINUM}), settings_model=ActionLinkSettings,
+    )
+
+
+@hookimpl
+def register_models():
+    return ["plugins.action_links.models"]
+
+
+@hookimpl
+def register_graphql():
+    from plugins.action_links.schema import ActionLinkMutation, ActionLinkQuery, ActionLinkRevoked, ActionLinkView
+
+    return GraphQLContribution(query=ActionLinkQuery, mutation=ActionLinkMutation, types=(ActionLinkView, ActionLinkRevoked))
+
+
+@hookimpl
+def register_routes():
+    from plugins.action_links.routes import ROUTES
+
+    return PluginRoutes(prefix="/action", routes=ROUTES)
+
+
+@hookimpl
+def register_email_placeholders():
+    return [Placeholder(PLACEHOLDER, "The action link text, then the link to view, confirm, reschedule or cancel the appointment.",
+                        frozenset({RecipientRole.CUSTOMER}))]
+
+
+async def _block(appointment: Appointment, settings: ActionLinkSettings) -> str:
+    return f"{settings.link_text}\n{url_of(await token_for(appointment))}\n"
+
+
+@hookimpl
+async def email_placeholder_values(context):
+    settings = await plugins.current().settings_of(NAME, context.location.id)
+    if context.appointment is None or context.role is not RecipientRole.CUSTOMER or not settings.include_in_emails:
+        return {PLACEHOLDER: ""}
+    return {PLACEHOLDER: await _block(context.appointment, settings)}
+
+
+@hookimpl
+async def amend_email(message, context):
+    """A customer appointment email whose template lacks the block gets it appended."""
+    if message.role is not RecipientRole.CUSTOMER or context.appointment is None:
+        return
+    settings = await plugins.current().settings_of(NAME, context.location.id)
+    if not settings.include_in_emails:
+        return
+    url = url_of(await token_for(context.appointment))
+    if url not in message.body:
+        message.body = f"{message.body.rstrip()}\n\n{await _block(context.appointment, settings)}"
+
+
+@hookimpl
+async def appointment_links(appointment, audience):
+    url = url_of(await token_for(appointment))
+    label = "Customer's action link" if audience == "staff" else "View, confirm, reschedule or cancel this appointment"
+    return [Link("action_link", label, url)]

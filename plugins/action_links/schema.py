@@ -1,0 +1,156 @@
+"""GraphQL of action links: the customer's view and actions by token, and staff's revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Optional, Union
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from core.appointments import get_appointment
+from core.errors import NotFound as Missing
+from core.models import Appointment, AppointmentStatus
+from plugins.action_links import service
+from plugins.action_links.links import NAME, open_link, revoke, url_of
+from schema.appointments import (
+    AppointmentStatus as AppointmentStatusType, InvalidTransition, RuleViolation, Slot, SlotUnavailable, StaleAppointment,
+)
+from schema.context import Info
+from schema.errors import NotFound, PermissionDenied, RateLimited, ValidationError, as_result
+from schema.inputs import parse_id
+from schema.plugins import LinkUnavailable, PluginDisabled, gated
+
+From = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
+
+
+@strawberry.type(description="A change made through the link.")
+class ActionLinkEvent:
+    at: dt.datetime
+    action: str
+
+
+@strawberry.type(description="An appointment as its customer sees it through an action link.")
+class ActionLinkView:
+    appointment_status: AppointmentStatusType = strawberry.field(description="Named so, not `status`, to sit beside LinkUnavailable.status in one query.")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    sequence: int = strawberry.field(description="Pass it back as expectedSequence when rescheduling.")
+    service_name: str
+    calendar_name: str
+    location_name: str
+    location_phone: str
+    location_email: str
+    timezone: str
+    can_confirm: bool
+    can_reschedule: bool
+    can_cancel: bool
+    confirm_refusal: Optional[str] = strawberry.field(description="Why confirming is not possible now, if it is not.")
+    reschedule_refusal: Optional[str]
+    cancel_refusal: Optional[str]
+    cancellation_reasons: list[str]
+    cancellation_reason_required: bool
+    cancellation_policy: str
+    history: list[ActionLinkEvent]
+    view: strawberry.Private[service.View]
+
+    @classmethod
+    def of(cls, view: service.View) -> "ActionLinkView":
+        appointment, location, tz = view.opened.appointment, view.opened.location, view.tz
+        return cls(
+            appointment_status=appointment.status, starts_at=appointment.starts_at.astimezone(tz), ends_at=appointment.ends_at.astimezone(tz),
+            sequence=appointment.sequence, service_name=view.service.name, calendar_name=view.calendar.name,
+            location_name=location.name, location_phone=location.contact_phone, location_email=location.contact_email,
+            timezone=location.timezone, can_confirm=view.can("CONFIRM"), can_reschedule=view.can("RESCHEDULE"),
+            can_cancel=view.can("CANCEL"), confirm_refusal=view.refusal("CONFIRM"), reschedule_refusal=view.refusal("RESCHEDULE"),
+            cancel_refusal=view.refusal("CANCEL"), cancellation_reasons=list(view.reasons),
+            cancellation_reason_required=view.reason_required, cancellation_policy=view.policy,
+            history=[ActionLinkEvent(at=e.at.astimezone(tz), action=e.action) for e in view.history], view=view,
+        )
+
+    @strawberry.field(description="Free slots to move to (same calendar and service), from `from` (default now) for 14 days.")
+    async def reschedule_slots(self, from_: From = None) -> list[Slot]:
+        tz = ZoneInfo(self.timezone)
+        slots = await service.reschedule_slots(self.view.opened, from_)
+        return [Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots]
+
+
+@strawberry.type(description="The appointment's new action link; the old one no longer works.")
+class ActionLinkRevoked:
+    url: str
+
+
+ActionLinkResult = Annotated[
+    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited], strawberry.union("ActionLinkResult")
+]
+ActionLinkChangeResult = Annotated[
+    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited, RuleViolation, InvalidTransition, StaleAppointment,
+          SlotUnavailable, ValidationError, PermissionDenied],
+    strawberry.union("ActionLinkChangeResult"),
+]
+RevokeActionLinkResult = Annotated[
+    Union[ActionLinkRevoked, PluginDisabled, NotFound, PermissionDenied, ValidationError], strawberry.union("RevokeActionLinkResult")
+]
+
+
+async def _opened(info: Info, token: str):
+    ctx = info.context
+    return await service.resolve(token, ctx.client_ip, ctx.limiter)
+
+
+async def _view_after(token: str) -> ActionLinkView:
+    """The view after a change (the attempt was already counted)."""
+    return ActionLinkView.of(await service.view(await open_link(token)))
+
+
+@strawberry.type
+class ActionLinkQuery:
+    @strawberry.field(description="The appointment behind an action link, with what its customer may do now.")
+    @as_result
+    async def action_link(self, info: Info, token: str) -> ActionLinkResult:
+        return ActionLinkView.of(await service.view(await _opened(info, token)))
+
+
+@strawberry.type
+class ActionLinkMutation:
+    @strawberry.mutation(description="Confirm the appointment (Scheduled becomes Confirmed).")
+    @as_result
+    async def confirm_via_action_link(self, info: Info, token: str) -> ActionLinkChangeResult:
+        opened = await _opened(info, token)
+        if opened.appointment.status is AppointmentStatus.CONFIRMED:
+            return ActionLinkView.of(await service.view(opened))
+        await service.confirm(opened, info.context.client_ip, info.context.user_agent)
+        return await _view_after(token)
+
+    @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service.")
+    @as_result
+    async def reschedule_via_action_link(
+        self, info: Info, token: str, start: dt.datetime, expected_sequence: Optional[int] = None
+    ) -> ActionLinkChangeResult:
+        opened = await _opened(info, token)
+        await service.reschedule(opened, start, expected_sequence, info.context.client_ip, info.context.user_agent)
+        return await _view_after(token)
+
+    @strawberry.mutation(description="Cancel the appointment with a reason from the location's list and a note.")
+    @as_result
+    async def cancel_via_action_link(
+        self, info: Info, token: str, reason: Optional[str] = None, note: Optional[str] = None
+    ) -> ActionLinkChangeResult:
+        opened = await _opened(info, token)
+        await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
+        return await _view_after(token)
+
+    @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working.")
+    @as_result
+    @gated(NAME, lambda appointment_id: _location_of(appointment_id))
+    async def revoke_action_link(self, info: Info, appointment_id: strawberry.ID) -> RevokeActionLinkResult:
+        appointment = await get_appointment(await info.context.staff(), parse_id("Appointment", appointment_id))
+        return ActionLinkRevoked(url=url_of(await revoke(appointment)))
+
+
+async def _location_of(appointment_id) -> int:
+    row = await Appointment.get_or_none(id=parse_id("Appointment", appointment_id))
+    if row is None:
+        raise Missing("Appointment", appointment_id)
+    return row.location_id
+

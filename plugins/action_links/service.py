@@ -1,0 +1,105 @@
+"""What a customer can see and do through an action link, shared by the page and GraphQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from core import booking, clock, plugins
+from core.access import Actor
+from core.errors import DomainError
+from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
+from core.ratelimit import enforce, ip_key
+from core.slots import Slot, rules_for, slots_for
+from plugins.action_links.links import Opened, open_link
+
+ACTIONS = ("CONFIRM", "RESCHEDULE", "CANCEL")
+
+
+@dataclass
+class View:
+    """The appointment as its customer sees it through the link, and what they may do."""
+
+    opened: Opened
+    service: Service
+    calendar: Calendar
+    refusals: dict[str, DomainError | None]
+    reasons: tuple[str, ...]
+    reason_required: bool
+    policy: str
+    history: list[AppointmentEvent]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.opened.location.timezone)
+
+    def can(self, action: str) -> bool:
+        """True when the rules allow the action now."""
+        return self.refusals[action] is None
+
+    def refusal(self, action: str) -> str | None:
+        """Why the action is refused, in words, or None."""
+        problem = self.refusals[action]
+        return problem.message if problem else None
+
+
+async def resolve(token: str, client_ip: str, limiter) -> Opened:
+    """Count the attempt (per client and per token, whatever the outcome), then resolve the
+    token (see links.open_link)."""
+    settings = plugins.current().settings
+    await enforce(limiter, f"action-link:ip:{ip_key(client_ip)}", settings.link_limit_per_ip)
+    await enforce(limiter, f"action-link:token:{token[:64]}", settings.link_limit_per_token)
+    return await open_link(token)
+
+
+def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
+    """The customer acting through this link."""
+    return Actor(ActorKind.CUSTOMER_LINK, id=f"action-link:{opened.link.id}", customer_id=opened.appointment.customer_id,
+                 ip=ip, user_agent=user_agent)
+
+
+async def view(opened: Opened) -> View:
+    """Everything the page shows: details, allowed actions with reasons, link history."""
+    appointment = opened.appointment
+    service = await Service.get(id=appointment.service_id)
+    rules = await rules_for(opened.location, service)
+    history = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.CUSTOMER_LINK).order_by("at", "id")
+    return View(
+        opened=opened, service=service, calendar=await Calendar.get(id=appointment.calendar_id),
+        refusals=await booking.customer_refusals(appointment), reasons=rules.cancellation_reasons,
+        reason_required=rules.cancellation_reason_required, policy=rules.cancellation_policy, history=list(history),
+    )
+
+
+async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, days: int = 14) -> list[Slot]:
+    """Free slots of the same calendar and service from `start` (default now) for `days` days,
+    the appointment's own time excluded."""
+    appointment = opened.appointment
+    begin = max(start or clock.now(), clock.now())
+    service = await Service.get(id=appointment.service_id)
+    calendar = await Calendar.get(id=appointment.calendar_id)
+    slots = await slots_for(opened.location, calendar, service, begin, begin + dt.timedelta(days=days))
+    return [s for s in slots if s.start != appointment.starts_at]
+
+
+async def confirm(opened: Opened, ip: str, user_agent: str) -> Appointment:
+    """Confirm through the link."""
+    return await booking.confirm(actor(opened, ip, user_agent), opened.appointment.id)
+
+
+async def reschedule(opened: Opened, start: dt.datetime, expected_sequence: int | None, ip: str, user_agent: str) -> Appointment:
+    """Move the appointment through the link (the same appointment; its link keeps working)."""
+    return await booking.reschedule(actor(opened, ip, user_agent), opened.appointment.id, start, expected_sequence)
+
+
+async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_agent: str) -> Appointment:
+    """Cancel through the link, under the location's cancellation rules."""
+    return await booking.cancel(actor(opened, ip, user_agent), opened.appointment.id, reason, note)
+
+
+async def customer_links(opened: Opened) -> list:
+    """Links other enabled plugins offer this customer for the appointment (not this plugin's own)."""
+    found = await plugins.current().call("appointment_links", opened.appointment.location_id,
+                                         appointment=opened.appointment, audience="customer")
+    return [link for name, links in found if name != "action_links" for link in links]
