@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 
 import pytest
 
 from conftest import TEST_PLUGINS
 from core.accounts import issue_token
-from core.models import DeliveryStatus, OutboxMessage, StaffUser
+from plugins.action_links.links import token_for
+from core.models import Appointment, DeliveryStatus, OutboxMessage, StaffUser
 
 SECRET = "SECRET-A"
 
@@ -35,11 +37,13 @@ async def _setup(api) -> dict:
     b = (await q('mutation { createLocation(input: {name: "B clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'))["createLocation"]["id"]
     await q('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": a})
     await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "probe", enabled: true) { __typename } }', {"l": a})
+    await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": a})
     cal = (await q('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "%s diary"}) { ... on Calendar { id } } }' % SECRET, {"l": a}))["createCalendar"]["id"]
     svc = (await q('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "%s service", durationMinutes: 30, calendarIds: [$c]}) { ... on Service { id } } }' % SECRET, {"l": a, "c": cal}))["createService"]["id"]
     cust = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "%s", lastName: "Customer", email: "secret@a.example"}) { ... on Customer { id } } }' % SECRET, {"l": a}))["createCustomer"]["id"]
     exc = (await q('mutation($c: ID!) { addCalendarException(input: {calendarId: $c, date: "2030-01-02", kind: TIME_OFF, note: "%s"}) { ... on CalendarException { id } } }' % SECRET, {"c": cal}))["addCalendarException"]["id"]
     appointments = []
+    starts = []
     for days in (5, -2, -3):
         start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
         booked = (await q(
@@ -47,12 +51,14 @@ async def _setup(api) -> dict:
             {"c": cal, "s": svc, "u": cust, "t": start.isoformat()},
         ))["bookAppointment"]
         appointments.append(booked["id"])
+        starts.append(start.isoformat())
     template = (await q(
         'mutation($l: ID!) { saveEmailTemplate(input: {locationId: $l, name: "%s template", event: "APPOINTMENT_CANCELLED", role: STAFF, subject: "s", body: "b"}) { ... on EmailTemplate { id } } }' % SECRET,
         {"l": a},
     ))["saveEmailTemplate"]["id"]
     delivery = await OutboxMessage.filter(location_id=int(a)).order_by("id").first()
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
+    action_token = await token_for(await Appointment.get(id=int(appointments[0])))
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -62,7 +68,7 @@ async def _setup(api) -> dict:
         user = await StaffUser.get(id=int(created))
         users[name] = (created, (await issue_token(user, 24)).token)
     return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc, "appt": appointments[0],
-            "template": template, "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
+            "template": template, "action_token": action_token, "appt_start": starts[0], "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
             "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
 
 
@@ -72,7 +78,8 @@ WINDOW = {"f": FUTURE.isoformat(), "t": (FUTURE + dt.timedelta(days=7)).isoforma
 
 # Each root field, in the order called: (document, variables from the fixture ids, kind).
 # Token revocation comes last: the owner control revokes the manager of A's tokens. kind "denied": the caller
-# outside A's scope gets PermissionDenied/NotFound; "list": the answer leaves A out.
+# outside A's scope gets PermissionDenied/NotFound; "list": the answer leaves A out; "token": a link
+# token authorises (a guessed one answers NotFound); "public": no authorisation needed.
 CALLS = {
     "locations": ("{ locations { __typename ... on LocationConnection { edges { node { name } } } } }", lambda i: {}, "list"),
     "location": ("query($id: ID!) { location(id: $id) { __typename ... on Location { name } } }", lambda i: {"id": i["a"]}, "denied"),
@@ -117,6 +124,11 @@ CALLS = {
     "updatePluginSettings": ('mutation($id: ID!) { updatePluginSettings(locationId: $id, plugin: "witness", settings: {}) { __typename } }', lambda i: {"id": i["a"]}, "denied"),
     "probeGreeting": ("query($id: ID!) { probeGreeting(locationId: $id) { __typename ... on ProbeGreeting { text } } }", lambda i: {"id": i["a"]}, "denied"),
     "probeNote": ('mutation($id: ID!) { probeNote(locationId: $id, text: "x") { __typename } }', lambda i: {"id": i["a"]}, "denied"),
+    "actionLink": ("query($t: String!) { actionLink(token: $t) { __typename ... on ActionLinkView { serviceName } } }", lambda i: {"t": i["action_token"]}, "token"),
+    "confirmViaActionLink": ("mutation($t: String!) { confirmViaActionLink(token: $t) { __typename } }", lambda i: {"t": i["action_token"]}, "token"),
+    "rescheduleViaActionLink": ("mutation($t: String!, $s: DateTime!) { rescheduleViaActionLink(token: $t, start: $s) { __typename } }", lambda i: {"t": i["action_token"], "s": i["appt_start"]}, "token"),
+    "cancelViaActionLink": ("mutation($t: String!) { cancelViaActionLink(token: $t) { __typename } }", lambda i: {"t": i["action_token"]}, "token"),
+    "revokeActionLink": ("mutation($id: ID!) { revokeActionLink(appointmentId: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
@@ -152,6 +164,10 @@ async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
     for field, (document, variables, kind) in CALLS.items():
         if kind == "public":
             continue
+        if kind == "token":  # a token-taking field: whoever holds the link may use it; a guess finds nothing
+            body = await api.gql(document, variables({**ids, "action_token": secrets.token_urlsafe(32)}), token=token)
+            assert body["data"][field]["__typename"] == "NotFound", (field, body)
+            continue
         body = await api.gql(document, variables(ids), token=token)
         assert not body.get("errors"), (field, body)
         answer = body["data"][field]
@@ -167,7 +183,7 @@ async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api):
     ids = await _setup(api)
     for field, (document, variables, kind) in CALLS.items():
         token = "owner" if field in {"createLocation", "createStaffUser", "revokeStaffToken"} else ids["manager_a_token"]
-        if kind == "public":
+        if kind in ("public", "token"):
             token = None
         answer = (await api.data(document, variables(ids), token=token))[field]
         assert answer["__typename"] not in DENIED | {"ValidationError"}, (field, answer)
