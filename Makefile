@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 schema: $(STAMP)
-	$(BIN)/python -m schema > schema.graphql
+	$(BIN)/agendum schema > schema.graphql
 
 bench: $(STAMP)
 	$(BIN)/python bench/graphql.py

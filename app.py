@@ -38,7 +38,7 @@ from web.pages import not_found_handler
 
 log = logging.getLogger("agendum")
 # Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.action_links",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.action_links", "plugins.one_time_links")
 
 
 def load_plugins(settings: Settings) -> plugins.PluginHost:
@@ -177,7 +177,7 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "DELETE"],  # DELETE: removing a logo (web/branding.py)
                 allow_headers=["authorization", "content-type"],
                 allow_credentials=True,
             )
@@ -308,6 +308,16 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     asyncio.run(_with_orm(settings, work))
 
 
+def printed_schema() -> str:
+    """The GraphQL schema (SDL) a default installation serves: core and built-in plugins."""
+    settings = Settings(load_entry_points=False)
+    return build_schema(settings, load_plugins(settings).graphql()).as_str() + "\n"
+
+
+def _cmd_schema(args: argparse.Namespace) -> None:
+    sys.stdout.write(printed_schema())
+
+
 def main(argv: list[str] | None = None) -> None:
     """The `agendum` command."""
     parser = argparse.ArgumentParser(prog="agendum", description="Agendum appointment scheduling API")
@@ -318,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=_cmd_serve)
+    schema_cmd = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_cmd.set_defaults(func=_cmd_schema)
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=_cmd_migrate)
     admin = commands.add_parser("create-admin", help="create the first owner and print a bearer token")

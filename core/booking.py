@@ -20,12 +20,13 @@ from tortoise.transactions import in_transaction
 from core import clock, plugins, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
+from core.customers import clean_new_customer
 from core.changes import Change, run_after_commit, run_in_transaction
 from core.errors import (
     DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
 )
 from core.models import (
-    Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
+    ActorKind, Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
 )
 from core.rules import Rules
 from core.scheduling import is_on_grid
@@ -121,12 +122,17 @@ async def book(
     *,
     calendar_id: int,
     service_id: int,
-    customer_id: int,
     start: dt.datetime,
+    customer_id: int | None = None,
+    contact: dict | None = None,
     override: bool = False,
     steps: Sequence[Step] = (),
+    after: Sequence[Callable[[Appointment], Awaitable[None]]] = (),
 ) -> Appointment:
-    """Book `service` on `calendar` for `customer` at `start` (aware datetime)."""
+    """Book `service` on `calendar` at `start` (aware datetime) for a customer: `customer_id`, or
+    `contact` details (first_name, last_name, email, mobile_phone) of the location's customer with
+    that email, created when there is none (an existing customer's details are never changed).
+    `steps` run first in the transaction (e.g. claiming a link); `after` get the new appointment."""
     enforce = _enforce_rules(actor, override)
     calendar = await Calendar.get_or_none(id=calendar_id)
     if calendar is None:
@@ -136,19 +142,26 @@ async def book(
     service = await Service.get_or_none(id=service_id, location_id=location.id)
     if service is None or not await service.calendars.filter(id=calendar.id).exists():
         raise ValidationFailed("serviceId", "This calendar does not provide that service.")
-    if actor.is_customer and not service.bookable_online:
+    # Customers book online services only; a one-time link offers the services staff chose for it.
+    if actor.is_customer and actor.kind is not ActorKind.ONE_TIME_LINK and not service.bookable_online:
         raise ValidationFailed("serviceId", "This service cannot be booked online.")
-    customer = await Customer.get_or_none(id=customer_id, location_id=location.id)
-    if customer is None:
-        raise ValidationFailed("customerId", "No such customer at this location.")
+    if contact is not None:
+        contact = clean_new_customer(contact)
+        customer = None
+    else:
+        customer = await Customer.get_or_none(id=customer_id, location_id=location.id)
+        if customer is None:
+            raise ValidationFailed("customerId", "No such customer at this location.")
     start = _utc(start)
     rules = await rules_for(location, service)
     appointment: Appointment | None = None
 
     async def work() -> Change:
-        nonlocal appointment
+        nonlocal appointment, customer
         for step in steps:
             await step()
+        if customer is None:
+            customer = await _customer_by_contact(location.id, contact)
         if enforce:
             rule_checks.check_new_start(rules, start, clock.now())
         if actor.is_customer:
@@ -161,10 +174,23 @@ async def book(
             status=Status.CONFIRMED if actor.is_customer else Status.SCHEDULED,
         )
         await _record(appointment, "BOOKED", actor, {})
+        for then in after:
+            await then(appointment)
         return Change("BOOKED", appointment, {}, actor)
 
     await _commit(calendar.id, work)
     return appointment
+
+
+async def _customer_by_contact(location_id: int, contact: dict) -> Customer:
+    """The location's customer with this email, or a new one with these details."""
+    found = await Customer.get_or_none(location_id=location_id, email_key=contact["email_key"])
+    if found is not None:
+        return found
+    try:
+        return await Customer.create(location_id=location_id, **contact)
+    except IntegrityError:  # the same email was just added by a booking on another calendar
+        raise SlotUnavailable("We could not book this just now. Please try again.") from None
 
 
 async def _load(actor: Actor, appointment_id: int) -> tuple[Appointment, Location, Service]:

@@ -33,6 +33,14 @@ def clean_customer_fields(changes: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def clean_new_customer(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate the details of a new customer: first name, last name and email are required."""
+    for key, field in (("first_name", "firstName"), ("last_name", "lastName"), ("email", "email")):
+        if not values.get(key):
+            raise ValidationFailed(field, "This field is required.")
+    return clean_customer_fields(values)
+
+
 async def get_customer(actor: Staff | None, customer_id: int) -> Customer:
     """One customer in scope, or `NotFound` / `PermissionDenied`."""
     require_staff(actor)
@@ -62,10 +70,7 @@ async def search_customers(
 async def create_customer(actor: Staff | None, location_id: int, **values: Any) -> Customer:
     """Create a customer; first name, last name and email are required."""
     await get_location(actor, location_id)
-    for key, field in (("first_name", "firstName"), ("last_name", "lastName"), ("email", "email")):
-        if not values.get(key):
-            raise ValidationFailed(field, "This field is required.")
-    fields = clean_customer_fields(values)
+    fields = clean_new_customer(values)
     if await Customer.filter(location_id=location_id, email_key=fields["email_key"]).exists():
         raise ValidationFailed("email", DUPLICATE_EMAIL)
     try:

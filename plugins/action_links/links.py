@@ -14,6 +14,7 @@ from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Location
 from core.plugin_types import PluginSettings
 from core.tokens import derive_token, looks_like_token, token_hash
+from plugins.action_links.models import ActionLink
 
 NAME = "action_links"
 PURPOSE = "action-link"
@@ -32,7 +33,7 @@ class ActionLinkSettings(PluginSettings):
 class Opened:
     """A link that resolved: its row, its appointment and location, the settings there."""
 
-    link: "ActionLink"  # noqa: F821
+    link: ActionLink
     appointment: Appointment
     location: Location
     settings: ActionLinkSettings
@@ -50,7 +51,6 @@ def url_of(token: str) -> str:
 
 async def token_for(appointment: Appointment) -> str:
     """The current token of an appointment's link, creating the link on first use."""
-    from plugins.action_links.models import ActionLink
 
     row = await ActionLink.get_or_none(appointment_id=appointment.id)
     if row is None:
@@ -65,7 +65,6 @@ async def token_for(appointment: Appointment) -> str:
 
 async def revoke(appointment: Appointment) -> str:
     """Replace an appointment's link token; the old one becomes unknown. Returns the new token."""
-    from plugins.action_links.models import ActionLink
 
     await token_for(appointment)
     row = await ActionLink.get(appointment_id=appointment.id)
@@ -79,7 +78,6 @@ async def revoke(appointment: Appointment) -> str:
 async def open_link(token: str) -> Opened:
     """Resolve a token: `NotFound` when unknown, replaced, or the plugin is off at the
     appointment's location (all alike); `LinkUnavailable` EXPIRED after its validity."""
-    from plugins.action_links.models import ActionLink
 
     if not looks_like_token(token):
         raise NotFound("Link")

@@ -1,0 +1,143 @@
+"""The customer's pages under /book/{token}: choose a service, a time, then give your details.
+GETs only show; the booking is a POST with a CSRF token bound to the link token."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core import clock
+from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, ValidationFailed
+from core.models import Location
+from plugins.one_time_links import links
+from web.client_ip import ip_of
+from web.csrf import page_csrf_token, valid_form_csrf
+from web.pages import gone_page, not_found_page, render_page, too_many_page
+
+DAYS = 14
+FIELDS = ("first_name", "last_name", "email", "mobile_phone")
+
+
+async def _open(request: Request) -> links.Opened | Response:
+    """The active link of the request, or the page to answer instead (404, 410, 429)."""
+    try:
+        opened = await links.resolve(request.path_params["token"], ip_of(request), request.app.state.limiter)
+    except NotFound:
+        return await not_found_page(request)
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after)
+    if opened.status is not links.Status.ACTIVE:
+        return await _gone(request, opened.unavailable())
+    return opened
+
+
+async def _gone(request: Request, gone: LinkUnavailable) -> Response:
+    return await gone_page(
+        request, location=await Location.get(id=gone.location_id), title=links.MESSAGES[gone.status],
+        message=f"{links.MESSAGES[gone.status]} Please contact the owner to book.",
+        owner_name=gone.owner_name, owner_email=gone.owner_email, owner_phone=gone.owner_phone,
+    )
+
+
+def _fmt(tz: ZoneInfo):
+    def fmt(instant: dt.datetime, pattern: str = "%A %d %B %Y, %H:%M") -> str:
+        return instant.astimezone(tz).strftime(pattern)
+    return fmt
+
+
+async def _render(request: Request, opened: links.Opened, template: str, status: int = 200, **context) -> Response:
+    tz = ZoneInfo(opened.location.timezone)
+    values = {"opened": opened, "token": request.path_params["token"], "fmt": _fmt(tz), "tz": tz, "error": None, **context}
+    return await render_page(request, f"one_time_links/{template}", values, location=opened.location, status=status)
+
+
+def _service_id(request: Request, values) -> int | None:
+    try:
+        return int(values.get("service", ""))
+    except ValueError:
+        return None
+
+
+async def show(request: Request) -> Response:
+    """GET: the calendar and its services; with ?service=, that service's free times
+    (14 days from ?from=, with a way to later days); with ?start= too, the details form."""
+    opened = await _open(request)
+    if isinstance(opened, Response):
+        return opened
+    params = request.query_params
+    service_id = _service_id(request, params)
+    if service_id is None and len(opened.services) == 1:
+        service_id = opened.services[0].id
+    if service_id is None:
+        return await _render(request, opened, "services.html", title="Book an appointment")
+    try:
+        service = opened.service(service_id)
+    except ValidationFailed:
+        return await _render(request, opened, "services.html", title="Book an appointment", status=422,
+                             error="Please choose one of these services.")
+    tz = ZoneInfo(opened.location.timezone)
+    if params.get("start"):
+        try:
+            start = dt.datetime.fromisoformat(params["start"])
+        except ValueError:
+            start = None
+        if start is not None and start.tzinfo is not None:
+            return await _form(request, opened, service, start)
+    try:
+        first_day = dt.date.fromisoformat(params["from"]) if params.get("from") else dt.datetime.now(tz).date()
+    except ValueError:
+        first_day = dt.datetime.now(tz).date()
+    begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
+    slots = await links.free_slots(opened, service.id, begin, dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz))
+    days: dict[dt.date, list] = {}
+    for slot in slots:
+        days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return await _render(
+        request, opened, "slots.html", title="Choose a time", service=service, days=days,
+        later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
+        earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > dt.datetime.now(tz).date() else None,
+    )
+
+
+async def _form(request: Request, opened: links.Opened, service, start: dt.datetime, *, error: str | None = None,
+                values: dict | None = None, status: int = 200) -> Response:
+    token = request.path_params["token"]
+    return await _render(
+        request, opened, "details.html", status=status, title="Your details", service=service, start=start,
+        csrf=page_csrf_token(request, token), values=values or {}, error=error,
+    )
+
+
+async def book(request: Request) -> Response:
+    """POST: book the chosen time with the given details (the link is used up only if it works)."""
+    opened = await _open(request)
+    if isinstance(opened, Response):
+        return opened
+    form = await request.form()
+    values = {name: str(form.get(name, ""))[:254] for name in FIELDS}
+    try:
+        service = opened.service(_service_id(request, form) or 0)
+        start = dt.datetime.fromisoformat(str(form.get("start", "")))
+        if start.tzinfo is None:
+            raise ValueError
+    except (ValidationFailed, ValueError):
+        return await _render(request, opened, "services.html", title="Book an appointment", status=422,
+                             error="Please choose a service and a time.")
+    if not await valid_form_csrf(request, request.path_params["token"]):
+        return await _form(request, opened, service, start, values=values, status=403,
+                           error="This form has expired. Please check your details and send them again.")
+    try:
+        appointment = await links.book(opened, service.id, start, values, ip_of(request), request.headers.get("user-agent", "")[:500])
+    except LinkUnavailable as gone:
+        return await _gone(request, gone)
+    except DomainError as refused:
+        return await _form(request, opened, service, start, values=values, status=409 if not isinstance(refused, ValidationFailed) else 422,
+                           error=refused.message)
+    return await _render(request, opened, "booked.html", title="Booked", service=service, appointment=appointment)
+
+
+ROUTES = [Route("/{token}", show, methods=["GET"]), Route("/{token}", book, methods=["POST"])]
