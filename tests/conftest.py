@@ -20,6 +20,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app import BUILTIN_PLUGINS, create_app, orm_config
+from browser import browser, phone, screenshot  # noqa: F401 - browser fixtures (tests/browser.py)
 from core.accounts import create_admin
 from core.db import run_migrations
 from core.plugins import PluginHost

@@ -42,3 +42,8 @@ def request_ip(scope: dict, proxies: Sequence[Network]) -> str:
         if name == b"x-forwarded-for":
             forwarded = value.decode("latin-1") if forwarded is None else f"{forwarded},{value.decode('latin-1')}"
     return client_ip(peer, forwarded, proxies)
+
+
+def ip_of(request) -> str:
+    """The client IP of a Starlette request, trusting the app's AGENDUM_TRUSTED_PROXIES."""
+    return request_ip(request.scope, request.app.state.settings.trusted_proxies)

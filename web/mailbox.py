@@ -1,0 +1,190 @@
+"""The dev mailbox of demo mode: an SMTP sink (aiosmtpd) inside the app process that keeps the
+messages it receives in memory, and the page `GET /dev/mailbox` listing them newest first, so a
+newcomer can read the demo's emails and click their links. Demo mode only; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import email.policy
+import itertools
+import re
+from collections import deque
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from aiosmtpd.smtp import SMTP
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from core.smtp import SmtpConfig
+
+KEEP = 500  # the newest messages kept; older ones are forgotten
+_URL = re.compile(r"""https?://[^\s<>"'`]+""")
+_TRAILING = ".,;:!?)]}'\""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the sink accepted."""
+
+    id: int
+    received_at: dt.datetime
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    subject: str
+    from_: str
+    to: str
+    date: str
+    message_id: str
+    text: str
+    ics: str | None
+    ics_method: str | None
+    size: int
+
+
+def parse_received(number: int, envelope_from: str, envelope_to: list[str], raw: bytes) -> Received:
+    """What the page shows of a raw message: headers, the plain-text body, the calendar file."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    ics = method = None
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            ics = part.get_content()
+            if isinstance(ics, bytes):
+                ics = ics.decode("utf-8", "replace")
+            method = part.get_param("method")
+            break
+    try:
+        date = parsedate_to_datetime(str(message["Date"])).strftime("%a %d %b %Y %H:%M:%S %z")
+    except (TypeError, ValueError):
+        date = str(message["Date"] or "")
+    return Received(
+        id=number,
+        received_at=dt.datetime.now(dt.timezone.utc),
+        envelope_from=envelope_from,
+        envelope_to=tuple(envelope_to),
+        subject=str(message["Subject"] or "(no subject)"),
+        from_=str(message["From"] or envelope_from),
+        to=str(message["To"] or ", ".join(envelope_to)),
+        date=date,
+        message_id=str(message["Message-ID"] or ""),
+        text=text.replace("\r\n", "\n"),
+        ics=ics.replace("\r\n", "\n") if ics else None,
+        ics_method=str(method) if method else None,
+        size=len(raw),
+    )
+
+
+def linkify(text: str) -> Markup:
+    """Plain text as HTML: everything escaped, every http(s) URL a link that opens in a new tab."""
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        stripped = _trim(match.group(0))
+        end = match.start() + len(stripped)
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>').format(stripped))
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def _trim(url: str) -> str:
+    """A URL without the punctuation that ends the sentence around it (a closing parenthesis
+    only when it has no opening one in the URL)."""
+    while url and url[-1] in _TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_templates.filters["linkify"] = linkify
+
+
+class DevMailbox:
+    """An SMTP server on a free loopback port, run on the app's event loop, keeping what arrives."""
+
+    def __init__(self, keep: int = KEEP, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.messages: deque[Received] = deque(maxlen=keep)
+        self._numbers = itertools.count(1)
+        self._server: asyncio.AbstractServer | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        """Listen on a free port (aiosmtpd's Controller cannot take port 0, a plain server can)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="agendum-dev-mailbox", ident="Agendum dev mailbox", enable_SMTPUTF8=True),
+            self.host, 0,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    @property
+    def smtp(self) -> SmtpConfig:
+        """Where the outbox worker sends to while the dev mailbox runs."""
+        if self.port is None:
+            raise RuntimeError("the dev mailbox is not started")
+        return SmtpConfig(host=self.host, port=self.port, timeout=5.0)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd handler hook
+        number = next(self._numbers)
+        try:
+            received = parse_received(number, envelope.mail_from, envelope.rcpt_tos, envelope.content)
+        except Exception as error:  # noqa: BLE001 - show what could not be read rather than refuse it
+            received = Received(
+                number, dt.datetime.now(dt.timezone.utc), envelope.mail_from, tuple(envelope.rcpt_tos),
+                f"(unreadable message: {type(error).__name__})", envelope.mail_from, ", ".join(envelope.rcpt_tos),
+                "", "", envelope.content.decode("utf-8", "replace"), None, None, len(envelope.content),
+            )
+        self.messages.append(received)
+        return "250 Message accepted for delivery"
+
+    def find(self, number: int) -> Received | None:
+        return next((m for m in self.messages if m.id == number), None)
+
+    # -------------------------------------------------------------- pages
+
+    async def page(self, request: Request) -> HTMLResponse:
+        """GET /dev/mailbox: every message kept, newest first."""
+        html = _templates.get_template("dev_mailbox.html").render(
+            messages=list(reversed(self.messages)), keep=self.messages.maxlen, port=self.port,
+        )
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    async def calendar_file(self, request: Request) -> Response:
+        """GET /dev/mailbox/{id}/invite.ics: a message's calendar file, to open in a calendar app."""
+        received = self.find(request.path_params["number"])
+        if received is None or received.ics is None:
+            return Response("No such calendar file.", status_code=404, media_type="text/plain")
+        return Response(
+            received.ics.replace("\n", "\r\n"),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="invite.ics"', "Cache-Control": "no-store"},
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/dev/mailbox", self.page, methods=["GET"]),
+            Route("/dev/mailbox/{number:int}/invite.ics", self.calendar_file, methods=["GET"]),
+        ]

@@ -1,0 +1,166 @@
+"""Customer pages: one jinja2 environment (autoescaped) with the base layout in the location's
+branding, the error pages every plugin shares (404, 410, 429), and the security headers of every page.
+
+A plugin registers its template folder once, at import or startup, under its own prefix, and
+renders templates that extend `base.html`:
+
+    register_template_dir(Path(__file__).parent / "templates", prefix="action_links")
+    return await render_page(request, "action_links/appointment.html", {"title": ..., ...}, location=location)
+
+Templates get `brand` (core.branding.Branding: name, colours, logo address, language), `title`,
+`csp_nonce`, `request`, and the global `csrf_field(token)`. Pages run no JavaScript, and the
+Content-Security-Policy allows none: CSS goes in `{% block style %}`, which is inside the base
+layout's one nonce'd <style> element (style attributes are refused by the policy).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from core.branding import Branding, branding_of
+from core.models import Location
+from web.csrf import CSRF_FIELD
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+_prefixed: dict[str, str] = {}
+_prefix_loader = PrefixLoader({}, delimiter="/")
+_extra_loader = ChoiceLoader([])
+env = Environment(
+    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), _prefix_loader, _extra_loader]),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.globals["csrf_field"] = lambda token: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+def register_template_dir(path: str | Path, prefix: str | None = None) -> None:
+    """Make the templates in `path` available to `render_page`, as `<prefix>/<name>` when a prefix
+    is given (use the plugin's name: it keeps two plugins' `page.html` apart). Without a prefix the
+    folder is searched after the toolkit's own (`base.html` and `error.html` cannot be replaced).
+    Registering the same folder again changes nothing; another folder under a taken prefix is refused."""
+    folder = str(Path(path).resolve())
+    if prefix is None:
+        if not any(folder in loader.searchpath for loader in _extra_loader.loaders):
+            _extra_loader.loaders.append(FileSystemLoader(folder))
+        return
+    if not prefix or "/" in prefix:
+        raise ValueError(f"template prefix {prefix!r} must be a non-empty name without '/'")
+    if _prefixed.get(prefix, folder) != folder:
+        raise ValueError(f"template prefix {prefix!r} is already registered for {_prefixed[prefix]}")
+    _prefixed[prefix] = folder
+    _prefix_loader.mapping[prefix] = FileSystemLoader(folder)
+
+
+def content_security_policy(nonce: str) -> str:
+    """No scripts, no plugins, no framing; images and forms only from this origin; styles only
+    from the page's own nonce'd <style>."""
+    return (
+        "default-src 'none'; img-src 'self'; "
+        f"style-src 'nonce-{nonce}'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(response: Response, nonce: str | None = None) -> Response:
+    """Add the headers every customer page carries (also for redirects and downloads of plugin
+    routes): links carry tokens in their URLs, so never cache, never send a Referer, never frame."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(nonce or secrets.token_urlsafe(16))
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cache-Control"] = "no-store"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    return response
+
+
+async def render_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    location: Location | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render `template` in the branding of `location` (neutral when None) with the security headers."""
+    brand = await branding_of(location) if location is not None else Branding.neutral()
+    return _render(request, template, context or {}, brand, status, headers)
+
+
+def _render(request: Request, template: str, context: dict[str, Any], brand: Branding, status: int,
+            headers: dict[str, str] | None) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    values = {"title": "", **context, "brand": brand, "csp_nonce": nonce, "request": request}
+    html = env.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    return security_headers(response, nonce)
+
+
+# ------------------------------------------------------------------ error pages
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who to contact about an unavailable link (the diary contact)."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.email or self.phone)
+
+
+NOT_FOUND_TITLE = "Page not found"
+NOT_FOUND_MESSAGE = "This link is not valid. Check that you opened the whole address from your message."
+
+
+async def not_found_page(request: Request) -> HTMLResponse:
+    """404, the same for an unknown token and for a plugin disabled at the location: no branding,
+    nothing that tells one from the other."""
+    context = {"title": NOT_FOUND_TITLE, "message": NOT_FOUND_MESSAGE, "contact": None, "retry_after": None}
+    return _render(request, "error.html", context, Branding.neutral(), 404, None)
+
+
+async def gone_page(
+    request: Request,
+    *,
+    location: Location,
+    message: str,
+    owner_name: str = "",
+    owner_email: str = "",
+    owner_phone: str = "",
+    title: str = "Link unavailable",
+) -> HTMLResponse:
+    """410 for a link that is used, expired or revoked: its status message, and who to contact
+    (the diary contact: owner name, email, phone), in the location's branding."""
+    context = {"title": title, "message": message, "retry_after": None,
+               "contact": Contact(owner_name, owner_email, owner_phone) or None}
+    return await render_page(request, "error.html", context, location=location, status=410)
+
+
+async def too_many_page(request: Request, retry_after: float, *, location: Location | None = None) -> HTMLResponse:
+    """429 with Retry-After (whole seconds, at least 1)."""
+    seconds = max(1, math.ceil(retry_after))
+    context = {"title": "Too many attempts", "retry_after": seconds, "contact": None,
+               "message": "There were too many attempts from your network. Please wait a moment and try again."}
+    return await render_page(request, "error.html", context, location=location, status=429,
+                             headers={"Retry-After": str(seconds)})
+
+
+async def not_found_handler(request: Request, exc: Exception) -> HTMLResponse:
+    """The app's answer to an unknown URL (Starlette exception handler for 404): the same page."""
+    return await not_found_page(request)
