@@ -124,7 +124,9 @@ async def test_expired_revoked_disabled_and_unknown(api):
 async def test_the_pages_book_with_a_post_and_then_send_people_to_the_owner(api):
     clinic, _, token = await setup(api)
     start = local(clinic.tz, 5, 10)
-    slots = await api.client.get(f"/book/{token}")  # one service: straight to the times
+    first = await api.client.get(f"/book/{token}")  # one service: straight to the times, one day at a time
+    assert first.status_code == 200 and "Choose a time" in first.text and 'aria-current="date"' in first.text
+    slots = await api.client.get(f"/book/{token}", params={"day": start.date().isoformat()})
     assert slots.status_code == 200 and "Choose a time" in slots.text and f"start={start.isoformat()}".replace("+", "%2B").replace(":", "%3A") in slots.text
     form = await api.client.get(f"/book/{token}", params={"service": clinic.service, "start": start.isoformat()})
     assert form.status_code == 200 and "Your details" in form.text

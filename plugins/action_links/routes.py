@@ -17,6 +17,7 @@ from plugins.action_links.links import Opened, open_link
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
+from web.slot_picker import pick_day
 
 DONE = {
     "confirmed": "Thank you: your appointment is confirmed.",
@@ -82,11 +83,10 @@ async def slots_page(request: Request) -> Response:
         start = None
     slots = await service.reschedule_slots(opened, start, SLOT_DAYS)
     first_day = (start or dt.datetime.now(tz)).date()
-    days: dict[dt.date, list] = {}
-    for slot in slots:
-        days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    days, chosen = pick_day(slots, tz, request.query_params.get("day"))
+    base = f"/action/{opened.token}/reschedule?from={first_day.isoformat()}"
     context = {
-        "title": "Choose a new time", "days": days, "token": opened.token, "tz": tz, "appointment": opened.appointment,
+        "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "tz": tz, "appointment": opened.appointment,
         "csrf": page_csrf_token(request, opened.token), "later": (first_day + dt.timedelta(days=SLOT_DAYS)).isoformat(),
         "earlier": (first_day - dt.timedelta(days=SLOT_DAYS)).isoformat() if start and first_day > dt.datetime.now(tz).date() else None,
         "fmt": _formatter(tz), "error": None,

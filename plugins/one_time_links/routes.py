@@ -17,6 +17,7 @@ from plugins.one_time_links import links
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
+from web.slot_picker import pick_day
 
 DAYS = 14
 FIELDS = ("first_name", "last_name", "email", "mobile_phone")
@@ -93,11 +94,11 @@ async def show(request: Request) -> Response:
         first_day = dt.datetime.now(tz).date()
     begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
     slots = await links.free_slots(opened, service.id, begin, dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz))
-    days: dict[dt.date, list] = {}
-    for slot in slots:
-        days.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    days, chosen = pick_day(slots, tz, params.get("day"))
+    base = f"/book/{request.path_params['token']}?service={service.id}&from={first_day.isoformat()}"
     return await _render(
-        request, opened, "slots.html", title="Choose a time", service=service, days=days,
+        request, opened, "slots.html", title="Choose a time", service=service, days=days, chosen=chosen,
+        day_url=lambda day: f"{base}&day={day.isoformat()}",
         later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
         earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > dt.datetime.now(tz).date() else None,
     )
