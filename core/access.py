@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from core.models import ActorKind, StaffRole
 
 
@@ -73,3 +73,14 @@ class Actor:
     def is_customer(self) -> bool:
         """True for the customer channels (links, portal)."""
         return self.kind not in (ActorKind.STAFF, ActorKind.SYSTEM)
+
+
+async def in_scope(actor: Staff | None, model, object_id: int, kind: str, location_field: str = "location_id"):
+    """The row of `model` with this id if the caller's scope includes its location; `NotFound` when
+    there is none, `PermissionDenied` when it is out of scope."""
+    require_staff(actor)
+    row = await model.get_or_none(id=object_id)
+    if row is None:
+        raise NotFound(kind, object_id)
+    require_location(actor, getattr(row, location_field))
+    return row

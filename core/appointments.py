@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.access import Staff, require_location, require_staff
+from core.access import Staff, in_scope
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location
@@ -15,12 +15,7 @@ from core.slots import Slot, check_window, slots_for
 
 async def get_appointment(actor: Staff | None, appointment_id: int) -> Appointment:
     """One appointment in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    appointment = await Appointment.get_or_none(id=appointment_id)
-    if appointment is None:
-        raise NotFound("Appointment", appointment_id)
-    require_location(actor, appointment.location_id)
-    return appointment
+    return await in_scope(actor, Appointment, appointment_id, "Appointment")
 
 
 async def appointment_page(

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, require_location, require_staff
+from core.access import Staff, in_scope, require_staff
 from core.errors import NotFound, ValidationFailed
 from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
 from core.locations import get_location
@@ -39,12 +39,7 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
 
 async def get_calendar(actor: Staff | None, calendar_id: int) -> Calendar:
     """One calendar in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    calendar = await Calendar.get_or_none(id=calendar_id)
-    if calendar is None:
-        raise NotFound("Calendar", calendar_id)
-    require_location(actor, calendar.location_id)
-    return calendar
+    return await in_scope(actor, Calendar, calendar_id, "Calendar")
 
 
 async def calendar_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Calendar]:

@@ -9,8 +9,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, require_location, require_staff
-from core.errors import NotFound, ValidationFailed
+from core.access import Staff, in_scope
+from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Customer
 from core.pagination import Page, keyset_page
@@ -43,12 +43,7 @@ def clean_new_customer(values: dict[str, Any]) -> dict[str, Any]:
 
 async def get_customer(actor: Staff | None, customer_id: int) -> Customer:
     """One customer in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    customer = await Customer.get_or_none(id=customer_id)
-    if customer is None:
-        raise NotFound("Customer", customer_id)
-    require_location(actor, customer.location_id)
-    return customer
+    return await in_scope(actor, Customer, customer_id, "Customer")
 
 
 async def search_customers(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from core import clock
-from core.access import Staff, require_location, require_staff
+from core.access import Staff, in_scope
 from core.appointments import get_appointment
 from core import plugins
 from core.email_render import EmailContext, placeholder_values, render
@@ -68,12 +68,7 @@ async def delivery_page(
 
 async def get_delivery(actor: Staff | None, delivery_id: int) -> OutboxMessage:
     """One outbox message in scope."""
-    require_staff(actor)
-    row = await OutboxMessage.get_or_none(id=delivery_id)
-    if row is None:
-        raise NotFound("EmailDelivery", delivery_id)
-    require_location(actor, row.location_id)
-    return row
+    return await in_scope(actor, OutboxMessage, delivery_id, "EmailDelivery")
 
 
 async def resend_email(actor: Staff | None, delivery_id: int) -> OutboxMessage:

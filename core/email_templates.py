@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from core import validation as check
-from core.access import Staff, require_location, require_staff
+from core.access import Staff, in_scope
 from core import plugins
 from core.email_registry import placeholders_in
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
 
@@ -170,12 +170,7 @@ async def save_template(
 
 async def get_template(actor: Staff | None, template_id: int) -> EmailTemplate:
     """A saved template in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    row = await EmailTemplate.get_or_none(id=template_id)
-    if row is None:
-        raise NotFound("EmailTemplate", template_id)
-    require_location(actor, row.location_id)
-    return row
+    return await in_scope(actor, EmailTemplate, template_id, "EmailTemplate")
 
 
 async def delete_template(actor: Staff | None, template_id: int) -> EmailTemplate:

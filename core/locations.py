@@ -7,9 +7,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import plugins, validation as check
-from core.access import Staff, require_location, require_owner, require_staff
+from core.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, keyset_page
 from core.rules import clean_rule_fields
@@ -72,12 +72,7 @@ async def location_page(actor: Staff | None, first: int | None, after: str | Non
 
 async def get_location(actor: Staff | None, location_id: int) -> Location:
     """One location in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    location = await Location.get_or_none(id=location_id)
-    if location is None:
-        raise NotFound("Location", location_id)
-    require_location(actor, location.id)
-    return location
+    return await in_scope(actor, Location, location_id, "Location", "id")
 
 
 async def create_location(actor: Staff | None, **values: Any) -> Location:

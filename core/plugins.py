@@ -19,7 +19,7 @@ import pluggy
 from pydantic import ValidationError as PydanticValidationError
 
 from core import hookspecs
-from core.access import Staff, require_location, require_staff
+from core.access import Staff, in_scope, require_staff
 from core.email_registry import EmailRegistry, core_registry
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.models import Location, PluginActivation, Tier
@@ -305,12 +305,7 @@ def _owned(item, plugin: str):
 
 
 async def _location(actor: Staff | None, location_id: int) -> Location:
-    require_staff(actor)
-    location = await Location.get_or_none(id=location_id)
-    if location is None:
-        raise NotFound("Location", location_id)
-    require_location(actor, location.id)
-    return location
+    return await in_scope(actor, Location, location_id, "Location", "id")
 
 
 # The host of the running app; core modules reach plugins only through it.

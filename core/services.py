@@ -7,8 +7,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, require_location, require_staff
-from core.errors import NotFound, ValidationFailed
+from core.access import Staff, in_scope
+from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Service
 from core.pagination import Page, keyset_page
@@ -39,12 +39,7 @@ async def _calendars(location_id: int, calendar_ids: list[int]) -> list[Calendar
 
 async def get_service(actor: Staff | None, service_id: int) -> Service:
     """One service in scope, or `NotFound` / `PermissionDenied`."""
-    require_staff(actor)
-    service = await Service.get_or_none(id=service_id)
-    if service is None:
-        raise NotFound("Service", service_id)
-    require_location(actor, service.location_id)
-    return service
+    return await in_scope(actor, Service, service_id, "Service")
 
 
 async def service_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Service]:

@@ -38,6 +38,7 @@ async def _setup(api) -> dict:
     await q('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": a})
     await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "probe", enabled: true) { __typename } }', {"l": a})
     await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": a})
+    await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": a})
     cal = (await q('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "%s diary"}) { ... on Calendar { id } } }' % SECRET, {"l": a}))["createCalendar"]["id"]
     svc = (await q('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "%s service", durationMinutes: 30, calendarIds: [$c]}) { ... on Service { id } } }' % SECRET, {"l": a, "c": cal}))["createService"]["id"]
     cust = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "%s", lastName: "Customer", email: "secret@a.example"}) { ... on Customer { id } } }' % SECRET, {"l": a}))["createCustomer"]["id"]
@@ -59,6 +60,7 @@ async def _setup(api) -> dict:
     delivery = await OutboxMessage.filter(location_id=int(a)).order_by("id").first()
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
     action_token = await token_for(await Appointment.get(id=int(appointments[0])))
+    one_time = (await q('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c, note: "%s"}) { ... on OneTimeLink { id url } } }' % SECRET, {"c": cal}))["createOneTimeLink"]
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -68,7 +70,7 @@ async def _setup(api) -> dict:
         user = await StaffUser.get(id=int(created))
         users[name] = (created, (await issue_token(user, 24)).token)
     return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc, "appt": appointments[0],
-            "template": template, "action_token": action_token, "appt_start": starts[0], "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
+            "template": template, "action_token": action_token, "link": one_time["id"], "link_token": one_time["url"].rsplit("/", 1)[1], "appt_start": starts[0], "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
             "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
 
 
@@ -129,6 +131,12 @@ CALLS = {
     "rescheduleViaActionLink": ("mutation($t: String!, $s: DateTime!) { rescheduleViaActionLink(token: $t, start: $s) { __typename } }", lambda i: {"t": i["action_token"], "s": i["appt_start"]}, "token"),
     "cancelViaActionLink": ("mutation($t: String!) { cancelViaActionLink(token: $t) { __typename } }", lambda i: {"t": i["action_token"]}, "token"),
     "revokeActionLink": ("mutation($id: ID!) { revokeActionLink(appointmentId: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
+    "oneTimeLink": ("query($t: String!) { oneTimeLink(token: $t) { __typename ... on OneTimeLinkView { calendarName } } }", lambda i: {"t": i["link_token"]}, "token"),
+    "oneTimeLinkSlots": ("query($t: String!, $s: ID!, $f: DateTime!, $to: DateTime!) { oneTimeLinkSlots(token: $t, serviceId: $s, from: $f, to: $to) { __typename } }", lambda i: {"t": i["link_token"], "s": i["svc"], "f": WINDOW["f"], "to": WINDOW["t"]}, "token"),
+    "bookViaOneTimeLink": ('mutation($t: String!, $s: ID!, $st: DateTime!) { bookViaOneTimeLink(token: $t, input: {serviceId: $s, start: $st, firstName: "N", lastName: "C", email: "n@c.example"}) { __typename } }', lambda i: {"t": i["link_token"], "s": i["svc"], "st": i["later"]}, "token"),
+    "oneTimeLinks": ("query($c: ID!) { oneTimeLinks(calendarId: $c) { __typename ... on OneTimeLinkConnection { edges { node { note url } } } } }", lambda i: {"c": i["cal"]}, "denied"),
+    "createOneTimeLink": ("mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { __typename } }", lambda i: {"c": i["cal"]}, "denied"),
+    "revokeOneTimeLink": ("mutation($id: ID!) { revokeOneTimeLink(id: $id) { __typename } }", lambda i: {"id": i["link"]}, "denied"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
@@ -165,7 +173,8 @@ async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
         if kind == "public":
             continue
         if kind == "token":  # a token-taking field: whoever holds the link may use it; a guess finds nothing
-            body = await api.gql(document, variables({**ids, "action_token": secrets.token_urlsafe(32)}), token=token)
+            guesses = {"action_token": secrets.token_urlsafe(32), "link_token": secrets.token_urlsafe(32)}
+            body = await api.gql(document, variables({**ids, **guesses}), token=token)
             assert body["data"][field]["__typename"] == "NotFound", (field, body)
             continue
         body = await api.gql(document, variables(ids), token=token)
