@@ -1,0 +1,118 @@
+"""Emails of the booking path end to end, through a real SMTP server (aiosmtpd) and the app's
+in-process outbox worker: the right template to the right people, every placeholder filled, the
+calendar file right; and an SMTP outage during a burst of bookings loses and repeats nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+import pytest
+from icalendar import Calendar as ICalendar
+
+from core import booking
+from core.access import Actor
+from core.delivery import DeliveryConfig
+from core.models import ActorKind, DeliveryStatus, OutboxMessage
+from helpers import book, local, make_clinic
+from smtp_server import SmtpServer
+
+FAST = DeliveryConfig(poll_interval=0.2, outage_base=0.05, outage_cap=0.2, retry_base=0.1, retry_cap=0.5, max_attempts=3)
+CUSTOMER_PLACEHOLDERS = ["ClientFullName", "ClientFirstName", "AppointmentStartDateTime", "AppointmentEndDateTime",
+                         "NextAppointmentStartDateTime", "ServiceName", "CalendarName", "LocationName", "LocationPhone",
+                         "CancellationReason", "CancellationNote"]
+STAFF_PLACEHOLDERS = CUSTOMER_PLACEHOLDERS + ["ClientEmail", "ClientMobilePhone"]
+EVENTS = ["APPOINTMENT_BOOKED", "APPOINTMENT_CONFIRMED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED"]
+SAVE = 'mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on EmailTemplate { id } ... on ValidationError { message } } }'
+
+
+@pytest.fixture
+async def smtp():
+    server = await SmtpServer().up()
+    yield server
+    await server.down()
+
+
+def body_of(mail) -> str:
+    return mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def calendar_file(mail):
+    for part in mail.message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            return ICalendar.from_ical(part.get_content()), part
+    return None, None
+
+
+async def test_each_change_sends_the_right_template_to_the_right_people(api_factory, smtp):
+    api = await api_factory(smtp_url=smtp.url(), delivery=FAST)
+    clinic = await make_clinic(api, rules={"cancellationReasons": ["Clash"]})
+    staff_ids = {}
+    for event in EVENTS:
+        customer_body = " | ".join(f"{name}=[{{{name}}}]" for name in CUSTOMER_PLACEHOLDERS)
+        saved = await api.data(SAVE, {"i": {"locationId": clinic.location, "name": f"c-{event}", "event": event, "role": "CUSTOMER",
+                                             "subject": f"{event} for {{ClientFirstName}}", "body": customer_body}})
+        assert saved["saveEmailTemplate"]["__typename"] == "EmailTemplate", saved
+        staff_body = " | ".join(f"{name}=[{{{name}}}]" for name in STAFF_PLACEHOLDERS)
+        saved = await api.data(SAVE, {"i": {"locationId": clinic.location, "name": f"s-{event}", "event": event, "role": "STAFF",
+                                             "subject": f"STAFF {event}", "body": staff_body}})
+        staff_ids[event] = saved["saveEmailTemplate"]["id"]
+    notices = [{"event": e, "templateId": staff_ids[e]} for e in EVENTS]
+    await api.data('mutation($l: ID!, $n: [StaffNoticeInput!]!) { updateEmailSettings(locationId: $l, input: {staffNotices: $n}) { __typename } }', {"l": clinic.location, "n": notices})
+    customer = Actor(ActorKind.PORTAL, id="portal:1", customer_id=int(clinic.customer))
+    start, moved_to = local(clinic.tz, 6, 10), local(clinic.tz, 7, 11)
+    booked = await book(api, clinic, start)  # by staff: the customer is told, the diary contact not
+    appointment_id = int(booked["id"])
+    await booking.confirm(customer, appointment_id)
+    await booking.reschedule(customer, appointment_id, moved_to)
+    await booking.cancel(customer, appointment_id, reason="Clash", note="Sorry!")
+    await smtp.wait_for(4 + 3)
+    by_subject = {mail.message["Subject"]: mail for mail in smtp.received}
+    assert set(by_subject) == {
+        "APPOINTMENT_BOOKED for Ada", "APPOINTMENT_CONFIRMED for Ada", "APPOINTMENT_RESCHEDULED for Ada", "APPOINTMENT_CANCELLED for Ada",
+        "STAFF APPOINTMENT_CONFIRMED", "STAFF APPOINTMENT_RESCHEDULED", "STAFF APPOINTMENT_CANCELLED",
+    }
+    for subject, mail in by_subject.items():
+        text = body_of(mail)
+        assert "{" not in text, text
+        staff = subject.startswith("STAFF")
+        assert mail.recipients == (["who@clinic.example"] if staff else ["ada@example.com"])
+        assert "ClientFullName=[Ada Lovelace]" in text and "CalendarName=[Dr Who]" in text and "LocationPhone=[+44 20 7946 0000]" in text
+        assert ("ClientEmail=[ada@example.com]" in text and "ClientMobilePhone=[+44 7700 900123]" in text) if staff else "ClientEmail" not in text
+        assert re.search(r"AppointmentStartDateTime=\[\w+day, \w+ \d+, 2026", text)
+    cancelled = body_of(by_subject["APPOINTMENT_CANCELLED for Ada"])
+    assert "CancellationReason=[Clash]" in cancelled and "CancellationNote=[Sorry!]" in cancelled
+    # Calendar files: booked and rescheduled invite, cancelled cancels; the same UID throughout.
+    methods, uids, sequences = {}, set(), {}
+    for subject in ("APPOINTMENT_BOOKED for Ada", "APPOINTMENT_RESCHEDULED for Ada", "APPOINTMENT_CANCELLED for Ada"):
+        ics, part = calendar_file(by_subject[subject])
+        event = next(c for c in ics.walk() if c.name == "VEVENT")
+        methods[subject], sequences[subject] = str(ics["METHOD"]), int(event["SEQUENCE"])
+        uids.add(str(event["UID"]))
+        assert part.get_param("method") == methods[subject]
+    assert list(methods.values()) == ["REQUEST", "REQUEST", "CANCEL"] and len(uids) == 1
+    assert list(sequences.values()) == [0, 1, 1]
+    ics, _ = calendar_file(by_subject["APPOINTMENT_RESCHEDULED for Ada"])
+    assert next(c for c in ics.walk() if c.name == "VEVENT").decoded("DTSTART") == moved_to
+    assert calendar_file(by_subject["APPOINTMENT_CONFIRMED for Ada"])[0] is None
+
+
+async def test_an_smtp_outage_during_200_bookings_loses_and_repeats_nothing(api_factory, smtp):
+    await smtp.down()
+    api = await api_factory(smtp_url=smtp.url(timeout=0.5), delivery=FAST)
+    clinic = await make_clinic(api, step=15, duration=15)
+    results = []
+    for i in range(200):
+        day, minute = divmod(i, 48)
+        start = local(clinic.tz, 2 + day, 8) + dt.timedelta(minutes=15 * minute)
+        results.append((await book(api, clinic, start))["__typename"])
+    assert results == ["Appointment"] * 200
+    await asyncio.sleep(2.0)  # longer than all retries would last if an outage counted as a try
+    assert smtp.received == [] and await OutboxMessage.filter(status=DeliveryStatus.FAILED).count() == 0
+    await smtp.up()
+    await smtp.wait_for(200, timeout=60)
+    await asyncio.sleep(0.5)
+    assert len(smtp.received) == 200 and set(smtp.message_ids().values()) == {1}
+    rows = await OutboxMessage.all()
+    assert {r.status for r in rows} == {DeliveryStatus.SENT} and {r.attempts for r in rows} == {0}
