@@ -27,6 +27,8 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/graphql.py
+	$(BIN)/python bench/slots.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) agendum.sqlite3 agendum.sqlite3-wal agendum.sqlite3-shm

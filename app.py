@@ -291,6 +291,8 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise SettingsError(f"invalid worker option: {error}") from None
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
     async def work() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -73,8 +73,11 @@ async def placeholder_values(context: EmailContext, enabled: frozenset[str] | No
     """Placeholder values for one email: the core's, then those of the plugins enabled at the
     location (`enabled`, when the caller knows them); a disabled plugin's placeholders render empty."""
     values = await core_values(context)
-    for _, extra in await plugins.current().call("email_placeholder_values", context.location.id, enabled, context=context):
-        values.update({str(k): str(v) for k, v in extra.items()})
+    host = plugins.current()
+    owners = {name: p.plugin for name, p in host.registry.placeholders.items()}
+    for plugin, extra in await host.call("email_placeholder_values", context.location.id, enabled, context=context):
+        # A plugin fills only the placeholders it registered: never core's or another plugin's.
+        values.update({str(k): str(v) for k, v in extra.items() if owners.get(str(k)) == plugin})
     return values
 
 

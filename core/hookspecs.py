@@ -67,8 +67,9 @@ def register_graphql() -> GraphQLContribution:
 @hookspec
 def register_routes() -> PluginRoutes:
     """HTTP routes for customers, mounted under the plugin's own prefix (e.g. `/action`).
-    Every route resolves its location first and answers 404 when the plugin is disabled there
-    (use `web.plugin_pages.location_route`).
+    Every route resolves its location first (e.g. token -> link -> location) and answers 404 when
+    the thing is unknown or the plugin is disabled there (`core.plugins.current().enabled_names`,
+    `web.pages.not_found_page`): disabled looks like missing.
 
     Startup, collected; prefixes must be unique.
     """
@@ -154,7 +155,8 @@ def check_customer_action(appointment: Appointment | None, action: str, actor: A
     """Refuse a customer's change: return a `RuleViolation` (with a rule code of your own) or
     None. `action` is BOOK, CONFIRM, RESCHEDULE or CANCEL; `appointment` is None when booking;
     `details` holds calendar_id, service_id, customer_id and start where they apply.
-    Runs inside the booking transaction, after core's rules.
+    Runs inside the booking transaction, after the calendar lock: for BOOK after core's rules,
+    for the other actions before core's status and rule checks (a refusal either way changes nothing).
 
     Location-scoped. Collected: the first refusal wins.
     """

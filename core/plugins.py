@@ -160,7 +160,7 @@ class PluginHost:
 
     async def enabled_names(self, location_id: int) -> frozenset[str]:
         """The installed plugins enabled at a location (the allow-list)."""
-        if not self.infos:
+        if not self.infos or not 0 < location_id <= 2**31 - 1:
             return frozenset()
         names = await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True)
         return frozenset(n for n in names if n in self.infos)

@@ -8,6 +8,7 @@ from typing import Optional
 import strawberry
 
 from core import email_admin, email_templates, models
+from core.delivery import wake_local_workers
 from core import plugins
 from core.locations import get_location
 from schema.context import Info
@@ -224,7 +225,9 @@ class EmailMutation:
     @strawberry.mutation(description="Queue a copy of a sent or failed email.")
     @as_result
     async def resend_email(self, info: Info, delivery_id: strawberry.ID) -> EmailDeliveryResult:
-        return EmailDelivery.of(await email_admin.resend_email(await info.context.staff(), parse_id("EmailDelivery", delivery_id)))
+        row = await email_admin.resend_email(await info.context.staff(), parse_id("EmailDelivery", delivery_id))
+        wake_local_workers()  # send it now, not at the next poll
+        return EmailDelivery.of(row)
 
     @strawberry.mutation(description="Set reminder offsets (minutes before) and which events notify the calendar's owner.")
     @as_result

@@ -14,16 +14,15 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core.smtp import SmtpConfig
+from web.pages import env, render_page
 
 KEEP = 500  # the newest messages kept; older ones are forgotten
 _URL = re.compile(r"""https?://[^\s<>"'`]+""")
@@ -106,13 +105,7 @@ def _trim(url: str) -> str:
     return url
 
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_templates.filters["linkify"] = linkify
+env.filters["linkify"] = linkify
 
 
 class DevMailbox:
@@ -167,10 +160,9 @@ class DevMailbox:
 
     async def page(self, request: Request) -> HTMLResponse:
         """GET /dev/mailbox: every message kept, newest first."""
-        html = _templates.get_template("dev_mailbox.html").render(
-            messages=list(reversed(self.messages)), keep=self.messages.maxlen, port=self.port,
-        )
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return await render_page(request, "dev_mailbox.html", {
+            "title": "Dev mailbox", "messages": list(reversed(self.messages)), "keep": self.messages.maxlen, "port": self.port,
+        })
 
     async def calendar_file(self, request: Request) -> Response:
         """GET /dev/mailbox/{id}/invite.ics: a message's calendar file, to open in a calendar app."""
