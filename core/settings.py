@@ -75,6 +75,8 @@ class Settings:
             cors_origins=tuple(o.strip() for o in get("CORS_ORIGINS").split(",") if o.strip()),
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
             staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
+            link_limit_per_ip=parse_rate(get("LINK_LIMIT_PER_IP", "120/60"), "AGENDUM_LINK_LIMIT_PER_IP"),
+            link_limit_per_token=parse_rate(get("LINK_LIMIT_PER_TOKEN", "30/60"), "AGENDUM_LINK_LIMIT_PER_TOKEN"),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
             mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
             load_entry_points=get("LOAD_ENTRY_POINTS", "1").strip().lower() not in {"0", "false", "no", "off"},
@@ -148,6 +150,18 @@ def _hours(name: str, value: str) -> int:
     if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000:
         raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number of hours from 1 to 100000")
     return int(value)
+
+
+def parse_rate(value: str, name: str) -> RateLimit:
+    """A rate limit written `attempts/seconds`, e.g. `120/60`."""
+    attempts, _, seconds = value.partition("/")
+    try:
+        rule = RateLimit(int(attempts), float(seconds))
+    except ValueError:
+        raise SettingsError(f"{name}: {value!r} is not written attempts/seconds, e.g. 120/60") from None
+    if rule.limit < 1 or rule.window <= 0:
+        raise SettingsError(f"{name}: {value!r} needs at least 1 attempt over a positive number of seconds")
+    return rule
 
 
 def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

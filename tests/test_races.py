@@ -97,6 +97,8 @@ def _env(database_url: str) -> dict[str, str]:
         AGENDUM_DATABASE_URL=database_url,
         AGENDUM_SECRET_KEY=secrets.token_urlsafe(48),
         AGENDUM_EXPOSE_PROCESS_ID="1",
+        AGENDUM_LINK_LIMIT_PER_IP="10000/60",  # the races send more than the default allows per link
+        AGENDUM_LINK_LIMIT_PER_TOKEN="10000/60",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -301,3 +303,26 @@ async def test_concurrent_reschedules_with_the_same_expected_sequence_have_one_w
     assert [e["action"] for e in final["history"]] == ["BOOKED", "RESCHEDULED"]
     stored = await appointments(served, clinic)
     assert [(a["id"], a["startsAt"], a["sequence"]) for a in stored] == [(booked["id"], winner["startsAt"], 1)]
+
+
+ONE_TIME_BOOK = """mutation($t: String!, $i: BookViaOneTimeLinkInput!) { bookViaOneTimeLink(token: $t, input: $i) {
+  __typename ... on OneTimeBooking { startsAt } ... on LinkUnavailable { status } ... on SlotUnavailable { message } } }"""
+
+
+async def test_one_time_link_used_by_many_clients_at_once_books_once(served):
+    """The link is claimed inside the booking transaction: one booking, every other client told
+    the link is used (not that a slot is taken: each asks for a different free time)."""
+    clinic = await make_clinic(served)
+    await served.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": clinic.location})
+    created = await served.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { url } } }', {"c": clinic.calendar})
+    token = created["createOneTimeLink"]["url"].rsplit("/", 1)[1]
+    starts = [local(clinic.tz, day, hour) for day in range(3, 12) for hour in range(3, 23)][:CLIENTS]
+    requests = [
+        (ONE_TIME_BOOK, {"t": token, "i": {"serviceId": clinic.service, "start": start.isoformat(), "firstName": "Client",
+                                           "lastName": str(n), "email": f"client{n}@example.com"}})
+        for n, start in enumerate(starts)
+    ]
+    answers = await race(served, requests)
+    assert typenames(answers) == {"OneTimeBooking": 1, "LinkUnavailable": CLIENTS - 1}, typenames(answers)
+    assert {a.result["status"] for a in answers if a.result["__typename"] == "LinkUnavailable"} == {"USED"}
+    assert len(await appointments(served, clinic)) == 1
