@@ -341,13 +341,16 @@ def _utc(start: dt.datetime) -> dt.datetime:
     return start.astimezone(dt.timezone.utc)
 
 
-async def customer_refusals(appointment: Appointment) -> dict[str, DomainError | None]:
+async def customer_refusals(
+    appointment: Appointment, location: Location | None = None, rules: Rules | None = None
+) -> dict[str, DomainError | None]:
     """What the appointment's customer could do with it now: for CONFIRM, RESCHEDULE and CANCEL,
     the refusal they would meet (None when allowed). A new start's own rules (notice, advance)
-    are left to the slots offered; plugins are asked when the customer acts."""
-    location = await Location.get(id=appointment.location_id)
-    service = await Service.get(id=appointment.service_id)
-    rules = await rules_for(location, service)
+    are left to the slots offered; plugins are asked when the customer acts. Pass the location
+    and rules when you have them."""
+    location = location or await Location.get(id=appointment.location_id)
+    if rules is None:
+        rules = await rules_for(location, await Service.get(id=appointment.service_id))
     now, tz, contact = clock.now(), ZoneInfo(location.timezone), _contact(location)
     status = appointment.status
 

@@ -38,6 +38,7 @@ class Opened:
     location: Location
     settings: ActionLinkSettings
     token: str
+    enabled: frozenset[str]  # plugins enabled at the appointment's location
 
 
 def _token(appointment_id: int, generation: int) -> str:
@@ -86,7 +87,8 @@ async def open_link(token: str) -> Opened:
         raise NotFound("Link")
     appointment = await Appointment.get(id=link.appointment_id)
     host = plugins.current()
-    if NAME not in await host.enabled_names(appointment.location_id):
+    enabled = await host.enabled_names(appointment.location_id)
+    if NAME not in enabled:
         raise NotFound("Link")
     location = await Location.get(id=appointment.location_id)
     settings = await host.settings_of(NAME, location.id)
@@ -95,4 +97,4 @@ async def open_link(token: str) -> Opened:
             "EXPIRED", "This link has expired.", owner_name=location.name,
             owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,
         )
-    return Opened(link, appointment, location, settings, token)
+    return Opened(link, appointment, location, settings, token, enabled)

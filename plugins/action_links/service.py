@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
 from core.ratelimit import enforce, ip_key
 from core.slots import Slot, rules_for, slots_for
-from plugins.action_links.links import Opened, open_link
+from plugins.action_links.links import NAME, Opened, open_link
 
 ACTIONS = ("CONFIRM", "RESCHEDULE", "CANCEL")
 
@@ -67,7 +67,7 @@ async def view(opened: Opened) -> View:
     history = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.CUSTOMER_LINK).order_by("at", "id")
     return View(
         opened=opened, service=service, calendar=await Calendar.get(id=appointment.calendar_id),
-        refusals=await booking.customer_refusals(appointment), reasons=rules.cancellation_reasons,
+        refusals=await booking.customer_refusals(appointment, opened.location, rules), reasons=rules.cancellation_reasons,
         reason_required=rules.cancellation_reason_required, policy=rules.cancellation_policy, history=list(history),
     )
 
@@ -100,6 +100,7 @@ async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_ag
 
 async def customer_links(opened: Opened) -> list:
     """Links other enabled plugins offer this customer for the appointment (not this plugin's own)."""
-    found = await plugins.current().call("appointment_links", opened.appointment.location_id,
+    others = opened.enabled - {NAME}
+    found = await plugins.current().call("appointment_links", opened.appointment.location_id, others,
                                          appointment=opened.appointment, audience="customer")
-    return [link for name, links in found if name != "action_links" for link in links]
+    return [link for _, links in found for link in links]
