@@ -225,3 +225,13 @@ async def api_factory(database_url):
 async def api(api_factory) -> Api:
     """The app on a fresh database, served over real HTTP, with an owner's token."""
     return await api_factory()
+
+
+@pytest.fixture
+async def smtp():
+    """A real SMTP server (aiosmtpd) on a free loopback port, recording what it receives."""
+    from smtp_server import SmtpServer  # it imports this module
+
+    server = await SmtpServer().up()
+    yield server
+    await server.down()

@@ -8,12 +8,10 @@ import datetime as dt
 import re
 import secrets
 
-import pytest
 
 from core.models import Appointment, AppointmentEvent, OutboxMessage, PluginActivation
 from core.settings import RateLimit
 from helpers import book, later_today, local, make_clinic, midday_timezone
-from smtp_server import SmtpServer
 
 LINK_RE = re.compile(r"http://testserver/action/([A-Za-z0-9_-]{43})")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,12 +23,6 @@ CHANGE_FIELDS = """__typename ... on ActionLinkView { appointmentStatus startsAt
   ... on StaleAppointment { currentSequence } ... on NotFound { message } ... on LinkUnavailable { status }
   ... on InvalidTransition { message } ... on ValidationError { field message } ... on SlotUnavailable { message }"""
 
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().up()
-    yield server
-    await server.down()
 
 
 async def enable(api, clinic, tier="SILVER"):

@@ -40,12 +40,6 @@ ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendum//Test//EN\r\nMETHOD:
        "UID:appointment-1@agendum.test\r\nSUMMARY:Check-up for Zoë\r\nDTSTART:20261124T103000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().up()
-    yield server
-    await server.down()
-
 
 @pytest.fixture
 async def location(api) -> Location:

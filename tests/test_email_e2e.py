@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import re
 
-import pytest
 from icalendar import Calendar as ICalendar
 
 from core import booking
@@ -16,7 +15,6 @@ from core.access import Actor
 from core.delivery import DeliveryConfig
 from core.models import ActorKind, DeliveryStatus, OutboxMessage
 from helpers import book, local, make_clinic
-from smtp_server import SmtpServer
 
 FAST = DeliveryConfig(poll_interval=0.2, outage_base=0.05, outage_cap=0.2, retry_base=0.1, retry_cap=0.5, max_attempts=3)
 CUSTOMER_PLACEHOLDERS = ["ClientFullName", "ClientFirstName", "AppointmentStartDateTime", "AppointmentEndDateTime",
@@ -26,12 +24,6 @@ STAFF_PLACEHOLDERS = CUSTOMER_PLACEHOLDERS + ["ClientEmail", "ClientMobilePhone"
 EVENTS = ["APPOINTMENT_BOOKED", "APPOINTMENT_CONFIRMED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED"]
 SAVE = 'mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on EmailTemplate { id } ... on ValidationError { message } } }'
 
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().up()
-    yield server
-    await server.down()
 
 
 def body_of(mail) -> str:

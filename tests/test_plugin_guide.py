@@ -14,7 +14,6 @@ import pytest
 from core.models import OutboxMessage
 from core.plugins import PluginHost
 from helpers import book, local, make_clinic
-from smtp_server import SmtpServer
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 BLOCK = re.compile(r"^```[a-z]*\n(?:#|\{#) file: (?P<path>\S+?)(?: #\})?\n(?P<body>.*?)^```", re.S | re.M)
@@ -63,12 +62,6 @@ def greeting(example_dir):
             del sys.modules[name]
         importlib.invalidate_caches()
 
-
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().up()
-    yield server
-    await server.down()
 
 
 async def test_the_guides_greeting_plugin_works(greeting, smtp, api_factory):

@@ -3,6 +3,8 @@ and not at another; the marketplace; gating; isolation; start-up refusals."""
 
 from __future__ import annotations
 
+import asyncio
+
 import agendum_probe
 import agendum_witness
 import pytest
@@ -13,7 +15,7 @@ from core.errors import RuleViolation
 from core.models import ActorKind, Customer, OutboxMessage, PluginActivation
 from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
 from core.plugins import PluginConflict, PluginHost
-from helpers import Clinic, book, local, make_clinic
+from helpers import book, local, make_clinic
 
 from core import hookimpl
 
@@ -199,3 +201,18 @@ def test_start_up_refuses_clashes_naming_the_plugins():
         host.routes()
     with pytest.raises(PluginConflict, match="eight.*plugin_infos"):  # a misspelled hook
         PluginHost([_plugin("eight", plugin_infos=lambda: None)])
+
+
+async def test_plugin_messages_and_amendments_reach_the_smtp_server(api_factory, smtp):
+    api = await api_factory(host=probe_host(), smtp_url=smtp.url())
+    on, _ = await two_clinics(api)
+    booked = await book(api, on, local(on.tz, 3, 10))
+    refused = await book(api, on, local(on.tz, 3, 10))  # a failed booking leaves no message behind
+    assert (booked["__typename"], refused["__typename"]) == ("Appointment", "SlotUnavailable")
+    await smtp.wait_for(2)
+    await asyncio.sleep(0.3)
+    by_recipient = {tuple(mail.recipients): mail for mail in smtp.received}
+    assert set(by_recipient) == {("ada@example.com",), ("probe@example.com",)} and len(smtp.received) == 2
+    customer = by_recipient[("ada@example.com",)].message.get_body(("plain",)).get_content()
+    assert "-- amended by the probe" in customer
+    assert by_recipient[("probe@example.com",)].message["Subject"] == f"Probe saw booking {booked['id']}"
