@@ -62,11 +62,11 @@ def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
 async def view(opened: Opened) -> View:
     """Everything the page shows: details, allowed actions with reasons, link history."""
     appointment = opened.appointment
-    service = await Service.get(id=appointment.service_id)
+    service, calendar = appointment.service, appointment.calendar  # loaded with the link
     rules = await rules_for(opened.location, service)
     history = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.CUSTOMER_LINK).order_by("at", "id")
     return View(
-        opened=opened, service=service, calendar=await Calendar.get(id=appointment.calendar_id),
+        opened=opened, service=service, calendar=calendar,
         refusals=await booking.customer_refusals(appointment, opened.location, rules), reasons=rules.cancellation_reasons,
         reason_required=rules.cancellation_reason_required, policy=rules.cancellation_policy, history=list(history),
     )
