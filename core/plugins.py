@@ -211,6 +211,11 @@ class PluginHost:
         ):
             raise violation
 
+    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None) -> list:
+        """The links the enabled plugins offer for an appointment to "staff" or "customer"."""
+        found = await self.call("appointment_links", appointment.location_id, enabled, appointment=appointment, audience=audience)
+        return [link for _, links in found for link in links]
+
     async def appointment_changed(self, change) -> None:
         """After-commit listener: tell the enabled plugins, each isolated."""
         await self.call_isolated("appointment_changed", change.appointment.location_id, change=change)

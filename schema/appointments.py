@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from core import appointments, booking, models
+from core import appointments, booking, models, plugins
 from core import errors as core_errors
 from core.access import Actor
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
 from schema.inputs import parse_id, result
-from schema.plugins import Link, customer_links
+from schema.plugins import Link
 from schema.types import Calendar, Connection, Customer, Location, Service
 
 AppointmentStatus = strawberry.enum(models.AppointmentStatus, description="Every status but CANCELLED occupies its time.")
@@ -130,7 +130,7 @@ class Appointment:
     @strawberry.field(description="Links that plugins enabled at the location offer staff for this appointment.")
     async def links(self, info: Info) -> list[Link]:
         row = await info.context.loaders.by_id(models.Appointment).load(int(self.id))
-        return await customer_links(info, row, audience="staff")
+        return [Link(kind=link.kind, label=link.label, url=link.url) for link in await plugins.current().links(row, "staff")]
 
     @strawberry.field(description="Every change, oldest first.")
     async def history(self, info: Info) -> list[AppointmentEvent]:

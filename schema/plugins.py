@@ -123,12 +123,6 @@ async def require_enabled(info: Info, plugin: str, location_id: int, kind: str =
         raise core_errors.NotFound(kind)
 
 
-async def customer_links(info: Info, appointment: models.Appointment, audience: str = "customer") -> list[Link]:  # noqa: ARG001
-    """Links the enabled plugins offer for an appointment to an audience."""
-    found = await plugins.current().call("appointment_links", appointment.location_id, appointment=appointment, audience=audience)
-    return [Link(kind=link.kind, label=link.label, url=link.url) for _, links in found for link in links]
-
-
 @strawberry.type
 class PluginQuery:
     @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")

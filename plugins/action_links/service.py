@@ -100,7 +100,4 @@ async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_ag
 
 async def customer_links(opened: Opened) -> list:
     """Links other enabled plugins offer this customer for the appointment (not this plugin's own)."""
-    others = opened.enabled - {NAME}
-    found = await plugins.current().call("appointment_links", opened.appointment.location_id, others,
-                                         appointment=opened.appointment, audience="customer")
-    return [link for _, links in found for link in links]
+    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME})
