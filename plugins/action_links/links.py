@@ -82,16 +82,14 @@ async def open_link(token: str) -> Opened:
 
     if not looks_like_token(token):
         raise NotFound("Link")
-    link = await ActionLink.get_or_none(token_hash=token_hash(token)).select_related(
-        "appointment__location", "appointment__service", "appointment__calendar"
-    )
+    link = await ActionLink.get_or_none(token_hash=token_hash(token))
     if link is None:
         raise NotFound("Link")
-    appointment = link.appointment
+    appointment = await Appointment.get(id=link.appointment_id)
     enabled, settings = await plugins.current().enabled_with_settings(NAME, appointment.location_id)
     if NAME not in enabled:
         raise NotFound("Link")
-    location = appointment.location
+    location = await Location.get(id=appointment.location_id)
     if clock.now() > appointment.ends_at + dt.timedelta(hours=settings.valid_hours_after_end):
         raise LinkUnavailable(
             "EXPIRED", "This link has expired.", owner_name=location.name,

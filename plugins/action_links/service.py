@@ -62,7 +62,7 @@ def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
 async def view(opened: Opened) -> View:
     """Everything the page shows: details, allowed actions with reasons, link history."""
     appointment = opened.appointment
-    service, calendar = appointment.service, appointment.calendar  # loaded with the link
+    service, calendar = await Service.get(id=appointment.service_id), await Calendar.get(id=appointment.calendar_id)
     rules = await rules_for(opened.location, service)
     history = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.CUSTOMER_LINK).order_by("at", "id")
     return View(
