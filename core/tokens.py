@@ -35,8 +35,3 @@ def derive_token(secret: str, purpose: str, object_id: int | str, generation: in
 def looks_like_token(value: str) -> bool:
     """True for a string of the shape of our tokens (cheap filter before any lookup)."""
     return 40 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
-
-
-def same(a: str, b: str) -> bool:
-    """Constant-time equality of two secrets."""
-    return hmac.compare_digest(a.encode(), b.encode())
