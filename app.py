@@ -38,7 +38,7 @@ from web.pages import not_found_handler
 
 log = logging.getLogger("agendum")
 # Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.action_links", "plugins.one_time_links")
+BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.action_links", "plugins.one_time_links", "plugins.client_portal")
 
 
 def load_plugins(settings: Settings) -> plugins.PluginHost:

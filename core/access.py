@@ -55,7 +55,8 @@ class Actor:
     """Whoever changes an appointment, through which channel, from where.
 
     Staff act with their scope; customer channels (links, portal) act for one customer and can
-    never override rules."""
+    never override rules. A channel that sends staff its own notices of its changes (the portal)
+    sets `core_staff_notices` False, so the diary contact is told once."""
 
     kind: ActorKind
     id: str = ""
@@ -63,6 +64,7 @@ class Actor:
     customer_id: int | None = None
     ip: str = ""
     user_agent: str = ""
+    core_staff_notices: bool = True
 
     @classmethod
     def for_staff(cls, staff: Staff | None, ip: str = "", user_agent: str = "") -> "Actor":

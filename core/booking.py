@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from core import clock, plugins, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
-from core.customers import clean_new_customer
+from core.customers import clean_new_customer, customer_for_contact
 from core.changes import Change, run_after_commit, run_in_transaction
 from core.errors import (
     DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
@@ -184,11 +184,8 @@ async def book(
 
 async def _customer_by_contact(location_id: int, contact: dict) -> Customer:
     """The location's customer with this email, or a new one with these details."""
-    found = await Customer.get_or_none(location_id=location_id, email_key=contact["email_key"])
-    if found is not None:
-        return found
     try:
-        return await Customer.create(location_id=location_id, **contact)
+        return await customer_for_contact(location_id, contact)
     except IntegrityError:  # the same email was just added by a booking on another calendar
         raise SlotUnavailable("We could not book this just now. Please try again.") from None
 

@@ -41,6 +41,14 @@ def clean_new_customer(values: dict[str, Any]) -> dict[str, Any]:
     return clean_customer_fields(values)
 
 
+async def customer_for_contact(location_id: int, contact: dict[str, Any]) -> Customer:
+    """The location's customer with the email of `contact` (cleaned by `clean_new_customer`), whose
+    stored details are never changed, or a new customer with these details. Raises IntegrityError
+    when another request adds the same email at the same moment."""
+    found = await Customer.get_or_none(location_id=location_id, email_key=contact["email_key"])
+    return found or await Customer.create(location_id=location_id, **contact)
+
+
 async def get_customer(actor: Staff | None, customer_id: int) -> Customer:
     """One customer in scope, or `NotFound` / `PermissionDenied`."""
     return await in_scope(actor, Customer, customer_id, "Customer")

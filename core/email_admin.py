@@ -12,8 +12,8 @@ from core.access import Staff, in_scope
 from core.appointments import get_appointment
 from core import plugins
 from core.email_render import EmailContext, placeholder_values, render
-from core.email_templates import Template, default_template, get_template
-from core.errors import NotFound, ValidationFailed
+from core.email_templates import Template, get_template, template_by_reference
+from core.errors import ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, keyset_page
@@ -42,17 +42,12 @@ async def preview_email(actor: Staff | None, appointment_id: int, template: int 
 
 
 async def _template_for_preview(actor: Staff | None, template: int | str, location_id: int) -> Template:
-    if isinstance(template, str) and template.startswith("default:"):
-        _, event, role = (template.split(":") + ["", ""])[:3]
-        found = default_template(event, RecipientRole(role)) if role in RecipientRole.__members__ else None
-        if found is None:
-            raise NotFound("EmailTemplate", template)
-        return found
-    row = await get_template(actor, int(template))
-    source = await settings_source(await Location.get(id=location_id))
-    if row.location_id not in (location_id, source.id):
-        raise ValidationFailed("templateId", "That template belongs to another location.")
-    return Template.of(row)
+    location = await Location.get(id=location_id)
+    if not str(template).startswith("default:"):
+        row = await get_template(actor, int(template))
+        if row.location_id not in (location.id, (await settings_source(location)).id):
+            raise ValidationFailed("templateId", "That template belongs to another location.")
+    return await template_by_reference(template, location)
 
 
 async def delivery_page(

@@ -11,7 +11,7 @@ from core import validation as check
 from core.access import Staff, in_scope
 from core import plugins
 from core.email_registry import placeholders_in
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
 
@@ -183,12 +183,17 @@ async def delete_template(actor: Staff | None, template_id: int) -> EmailTemplat
 
 async def location_templates(actor: Staff | None, location_id: int) -> list[Template]:
     """The templates in force at a location (its headquarters' when shared): saved ones, and the
-    defaults of customer events that have no saved template, by event and name."""
+    defaults (those of plugin events only where the plugin is enabled) of customer events that have
+    no saved template, by event and name."""
     location = await get_location(actor, location_id)
     source = await settings_source(location)
     saved = [Template.of(row) for row in await EmailTemplate.filter(location_id=source.id)]
     covered = {(t.event, t.role) for t in saved if t.role is CUSTOMER}
-    defaults = [t for t in default_templates() if t.role is STAFF or (t.event, t.role) not in covered]
+    events, enabled = plugins.current().registry.events, await plugins.current().enabled_names(location.id)
+    defaults = [
+        t for t in default_templates()
+        if (t.role is STAFF or (t.event, t.role) not in covered) and t.event in events and events[t.event].plugin in (None, *enabled)
+    ]
     return sorted(saved + defaults, key=lambda t: (t.event, t.role.value, not t.is_default, t.name))
 
 
@@ -196,3 +201,20 @@ async def customer_template(source: Location, event: str) -> Template | None:
     """The customer template of an event at a settings source: its saved one, else the default."""
     row = await EmailTemplate.get_or_none(location_id=source.id, event=event, role=CUSTOMER)
     return Template.of(row) if row else default_template(event, CUSTOMER)
+
+
+async def template_by_reference(reference: int | str, location: Location) -> Template:
+    """A template by its id as GraphQL shows it: a saved template of the location (or of its
+    settings source) or a built-in `default:EVENT:ROLE`; `NotFound` otherwise."""
+    text = str(reference)
+    if text.startswith("default:"):
+        _, event, role = (text.split(":") + ["", ""])[:3]
+        found = default_template(event, RecipientRole(role)) if role in RecipientRole.__members__ else None
+        if found is None:
+            raise NotFound("EmailTemplate", text)
+        return found
+    source = await settings_source(location)
+    row = await EmailTemplate.get_or_none(id=int(text), location_id__in=[location.id, source.id]) if text.isdigit() and len(text) < 10 else None
+    if row is None:
+        raise NotFound("EmailTemplate", text)
+    return Template.of(row)

@@ -11,6 +11,7 @@ only for the plugins enabled at the location concerned; a plugin never checks th
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable
 
 import pluggy
@@ -133,9 +134,11 @@ def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitab
 
 
 @hookspec
-def appointment_links(appointment: Appointment, audience: str) -> list[Link] | Awaitable[list[Link]]:
+def appointment_links(appointment: Appointment, audience: str, valid_until: datetime | None) -> list[Link] | Awaitable[list[Link]]:
     """Links this plugin offers for an appointment to an audience, "staff" or "customer" (staff
-    see them as `Appointment.links`; customer pages show the customer ones).
+    see them as `Appointment.links`; customer pages show the customer ones). `valid_until`: how
+    long links shown on the asking page may work (e.g. its own link's expiry), None for no bound;
+    a link that signs someone in must not outlive it.
 
     Location-scoped (the appointment's location). Collected: lists concatenate.
     """

@@ -10,6 +10,7 @@ from email.utils import parseaddr
 
 from core import clock, plugins
 from core.changes import Change
+from core.delivery import wake_local_workers
 from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, customer_template, default_template
 from core.ics import appointment_ics
@@ -44,6 +45,20 @@ class OutgoingEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+async def compose(template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
+    """Render a template for one recipient (`enabled`: the plugins enabled at the location, when
+    known). Plugins use it for the messages they add or send."""
+    subject, body = render(template, await placeholder_values(context, enabled))
+    return OutgoingEmail(template.event, template.role, to, subject, body, template.name, **extra)
+
+
+async def queue_emails(location_id: int, messages: list[OutgoingEmail]) -> None:
+    """Queue messages that are not about an appointment change (e.g. a plugin's account emails),
+    in the caller's transaction if there is one, and wake this process's delivery workers."""
+    await Notifier(plugins.current().settings).write(location_id, None, messages)
+    wake_local_workers()
+
+
 class Notifier:
     """Queues the emails of appointment changes; registered as an in-transaction change listener."""
 
@@ -54,11 +69,6 @@ class Notifier:
     def message_id(self) -> str:
         """A fresh Message-ID; kept with the row so a re-send after a crash reuses it."""
         return f"<{uuid.uuid4().hex}@{self.domain}>"
-
-    async def compose(self, template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
-        """Render a template for one recipient."""
-        subject, body = render(template, await placeholder_values(context, enabled))
-        return OutgoingEmail(template.event, template.role, to, subject, body, template.name, **extra)
 
     async def messages_for(self, change: Change, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
         """The customer email, the staff notice and the reminders that a change calls for."""
@@ -74,15 +84,15 @@ class Notifier:
             ics = None
             if event in WITH_CALENDAR_FILE:
                 ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
-            messages.append(await self.compose(template, context, context.customer.email, enabled, ics=ics))
-        if change.actor.is_customer and context.calendar.owner_email:
+            messages.append(await compose(template, context, context.customer.email, enabled, ics=ics))
+        if change.actor.is_customer and change.actor.core_staff_notices and context.calendar.owner_email:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
             if notice is not None:
                 row = await EmailTemplate.get_or_none(id=notice.template_id) if notice.template_id else None
                 staff_template = Template.of(row) if row else default_template(event, STAFF)
                 if staff_template is not None:
                     staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
-                    messages.append(await self.compose(staff_template, staff_context, context.calendar.owner_email, enabled))
+                    messages.append(await compose(staff_template, staff_context, context.calendar.owner_email, enabled))
         if change.action in ("BOOKED", "RESCHEDULED"):
             messages += await self.reminders(context, source, enabled)
         return messages
@@ -98,7 +108,7 @@ class Notifier:
         for minutes in sorted(set(source.reminder_offsets_minutes or []), reverse=True):
             send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
             if send_after > now:
-                messages.append(await self.compose(
+                messages.append(await compose(
                     template, context, context.customer.email, enabled, send_after=send_after, is_reminder=True,
                     appointment_sequence=appointment.sequence,
                 ))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pluggy
 from pydantic import ValidationError as PydanticValidationError
+from tortoise.transactions import in_transaction
 
 from core import hookspecs
 from core.access import Staff, in_scope, require_staff
@@ -211,9 +212,11 @@ class PluginHost:
         ):
             raise violation
 
-    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None) -> list:
-        """The links the enabled plugins offer for an appointment to "staff" or "customer"."""
-        found = await self.call("appointment_links", appointment.location_id, enabled, appointment=appointment, audience=audience)
+    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None, valid_until=None) -> list:
+        """The links the enabled plugins offer for an appointment to "staff" or "customer"
+        (`valid_until`: the asking page's own expiry, if it has one)."""
+        found = await self.call("appointment_links", appointment.location_id, enabled, appointment=appointment, audience=audience,
+                                valid_until=valid_until)
         return [link for _, links in found for link in links]
 
     async def appointment_changed(self, change) -> None:
@@ -267,12 +270,13 @@ class PluginHost:
             for location in locations:
                 if location.tier not in info.tiers:
                     raise NotEligible(plugin, location.id, location.tier, info.tiers)
-        for location in locations:
-            row, _ = await PluginActivation.get_or_create(location_id=location.id, plugin=plugin)
-            row.enabled, row.changed_by, row.note = enabled, f"staff:{staff.user_id}", ""
-            if enabled and not row.settings:
-                row.settings = self._settings(info, None)
-            await row.save()
+        async with in_transaction():
+            for location in locations:
+                row, _ = await PluginActivation.get_or_create(location_id=location.id, plugin=plugin)
+                row.enabled, row.changed_by, row.note = enabled, f"staff:{staff.user_id}", ""
+                if enabled:
+                    row.settings = await self.validate_settings(plugin, location.id, self._settings(info, row.settings))
+                await row.save()
         return [next(s for s in await self.states(staff, loc.id) if s.info.name == plugin) for loc in locations]
 
     async def update_settings(self, actor: Staff | None, location_id: int, plugin: str, settings: dict[str, Any]) -> PluginState:
@@ -290,18 +294,23 @@ class PluginHost:
             first = error.errors()[0]
             path = ".".join(str(p) for p in first["loc"])
             raise ValidationFailed(f"settings.{path}" if path else "settings", first["msg"]) from None
-        await self.validate_settings(plugin, location.id, clean)
-        row = row or PluginActivation(location_id=location.id, plugin=plugin)
-        row.settings, row.changed_by = clean, f"staff:{staff.user_id}"
-        await row.save()
+        async with in_transaction():
+            row = row or PluginActivation(location_id=location.id, plugin=plugin)
+            row.settings, row.changed_by = await self.validate_settings(plugin, location.id, clean), f"staff:{staff.user_id}"
+            await row.save()
         return next(s for s in await self.states(staff, location.id) if s.info.name == plugin)
 
-    async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> None:
-        """Let the plugin itself check settings against the database (e.g. a unique slug): its
-        `validate_settings(location_id, settings)` function, if it has one, raises ValidationFailed."""
+    async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> dict[str, Any]:
+        """Let the plugin itself check settings against the database and claim what they name
+        (e.g. a unique slug in its own table): its `validate_settings(location_id, settings)`
+        function, if it has one, raises ValidationFailed or returns the settings, completed if need
+        be (e.g. a generated slug). Called when the plugin is enabled and on every change, inside
+        the transaction that stores the settings."""
         check = getattr(self.pm.get_plugin(plugin), "validate_settings", None)
-        if check is not None:
-            await _resolve(check(location_id=location_id, settings=settings))
+        if check is None:
+            return settings
+        completed = await _resolve(check(location_id=location_id, settings=settings))
+        return settings if completed is None else completed
 
     async def disable_ineligible(self, location: Location, changed_by: str) -> list[str]:
         """After a tier change: turn off, with a note, every enabled plugin the tier no longer allows."""

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 
 from core import errors as core_errors
 from core import models, plugins
+from core.access import require_location
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
 from schema.inputs import parse_id, parse_ids, result
@@ -99,8 +100,9 @@ async def enabled_at(info: Info, plugin: str, location_id: int) -> bool:
 
 
 def gated(plugin: str, location_of: Callable[..., Any]):
-    """Decorate a location-scoped plugin resolver: `location_of(**kwargs)` gives the location id
-    (awaitable or not); the resolver answers `PluginDisabled` where the plugin is off."""
+    """Decorate a plugin's staff resolver: `location_of(**kwargs)` gives the location id
+    (awaitable or not); callers who cannot see the location are refused first (so enablement is
+    never revealed to them), then the resolver answers `PluginDisabled` where the plugin is off."""
 
     def decorate(resolver):
         @functools.wraps(resolver)
@@ -108,6 +110,7 @@ def gated(plugin: str, location_of: Callable[..., Any]):
             location_id = location_of(**kwargs)
             if hasattr(location_id, "__await__"):
                 location_id = await location_id
+            require_location(await info.context.staff(), location_id)
             if not await enabled_at(info, plugin, location_id):
                 return PluginDisabled(message=f"The {plugins.current().info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
             return await resolver(self, info, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 
 import pytest
@@ -61,6 +62,7 @@ async def _setup(api) -> dict:
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
     action_token = await token_for(await Appointment.get(id=int(appointments[0])))
     one_time = (await q('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c, note: "%s"}) { ... on OneTimeLink { id url } } }' % SECRET, {"c": cal}))["createOneTimeLink"]
+    portal = await _portal_setup(api, a)
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -71,7 +73,27 @@ async def _setup(api) -> dict:
         users[name] = (created, (await issue_token(user, 24)).token)
     return {"a": a, "b": b, "cal": cal, "svc": svc, "cust": cust, "exc": exc, "appt": appointments[0],
             "template": template, "action_token": action_token, "link": one_time["id"], "link_token": one_time["url"].rsplit("/", 1)[1], "appt_start": starts[0], "delivery": str(delivery.id), "past1": appointments[1], "past2": appointments[2], "future": FUTURE.isoformat(), "later": LATER.isoformat(),
-            "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1]}
+            "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1], **portal}
+
+
+async def _portal_link(location_id: str, event: str) -> str:
+    body = (await OutboxMessage.filter(location_id=int(location_id), event=event).order_by("-id").first()).body
+    return re.search(r"/(?:verify|password)/([A-Za-z0-9_-]+)", body).group(1)
+
+
+async def _portal_setup(api, a: str) -> dict:
+    """The client portal on at A; A's customer with a password; unused verification and reset links."""
+    q = api.data
+    await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }', {"l": a})
+    slug = (await q('query($l: ID!) { portalUrl(locationId: $l) { ... on PortalUrl { slug } } }', {"l": a}))["portalUrl"]["slug"]
+    ask = 'mutation($s: String!) { portalRequestPasswordReset(slug: $s, email: "secret@a.example") { __typename } }'
+    await q(ask, {"s": slug}, token=None)
+    reset = 'mutation($t: String!) { portalResetPassword(token: $t, password: "portal-password-1") { __typename } }'
+    assert (await q(reset, {"t": await _portal_link(a, "PORTAL_SET_PASSWORD")}, token=None))["portalResetPassword"]["__typename"] == "PortalMessage"
+    await q(ask, {"s": slug}, token=None)
+    register = 'mutation($s: String!) { portalRegister(slug: $s, input: {firstName: "New", lastName: "Client", email: "new@a.example", password: "portal-password-3"}) { __typename } }'
+    await q(register, {"s": slug}, token=None)
+    return {"slug": slug, "reset_token": await _portal_link(a, "PORTAL_SET_PASSWORD"), "verify_token": await _portal_link(a, "PORTAL_VERIFY_EMAIL")}
 
 
 FUTURE = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -81,7 +103,8 @@ WINDOW = {"f": FUTURE.isoformat(), "t": (FUTURE + dt.timedelta(days=7)).isoforma
 # Each root field, in the order called: (document, variables from the fixture ids, kind).
 # Token revocation comes last: the owner control revokes the manager of A's tokens. kind "denied": the caller
 # outside A's scope gets PermissionDenied/NotFound; "list": the answer leaves A out; "token": a link
-# token authorises (a guessed one answers NotFound); "public": no authorisation needed.
+# token authorises (a guessed one answers NotFound); "slug": a portal's address (a guessed one answers
+# NotFound); "session": a customer's portal session (NotSignedIn without); "public": no authorisation needed.
 CALLS = {
     "locations": ("{ locations { __typename ... on LocationConnection { edges { node { name } } } } }", lambda i: {}, "list"),
     "location": ("query($id: ID!) { location(id: $id) { __typename ... on Location { name } } }", lambda i: {"id": i["a"]}, "denied"),
@@ -137,6 +160,21 @@ CALLS = {
     "oneTimeLinks": ("query($c: ID!) { oneTimeLinks(calendarId: $c) { __typename ... on OneTimeLinkConnection { edges { node { note url } } } } }", lambda i: {"c": i["cal"]}, "denied"),
     "createOneTimeLink": ("mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { __typename } }", lambda i: {"c": i["cal"]}, "denied"),
     "revokeOneTimeLink": ("mutation($id: ID!) { revokeOneTimeLink(id: $id) { __typename } }", lambda i: {"id": i["link"]}, "denied"),
+    "portalUrl": ("query($id: ID!) { portalUrl(locationId: $id) { __typename ... on PortalUrl { url } } }", lambda i: {"id": i["a"]}, "denied"),
+    "portalServices": ("query($s: String!) { portalServices(slug: $s) { __typename ... on PortalServices { services { name } } } }", lambda i: {"s": i["slug"]}, "slug"),
+    "portalAvailableSlots": ("query($s: String!, $v: ID!, $f: DateTime!, $t: DateTime!) { portalAvailableSlots(slug: $s, serviceId: $v, from: $f, to: $t) { __typename } }", lambda i: {"s": i["slug"], "v": i["svc"], **WINDOW}, "slug"),
+    "portalRegister": ('mutation($s: String!) { portalRegister(slug: $s, input: {firstName: "N", lastName: "C", email: "n2@c.example", password: "portal-password-2"}) { __typename } }', lambda i: {"s": i["slug"]}, "slug"),
+    "portalVerifyEmail": ("mutation($t: String!) { portalVerifyEmail(token: $t) { __typename } }", lambda i: {"t": i["verify_token"]}, "token"),
+    "portalResetPassword": ('mutation($t: String!) { portalResetPassword(token: $t, password: "portal-password-1") { __typename } }', lambda i: {"t": i["reset_token"]}, "token"),
+    "portalRequestPasswordReset": ('mutation($s: String!) { portalRequestPasswordReset(slug: $s, email: "secret@a.example") { __typename } }', lambda i: {"s": i["slug"]}, "slug"),
+    "portalLogin": ('mutation($s: String!) { portalLogin(slug: $s, email: "secret@a.example", password: "portal-password-1") { __typename ... on PortalSignedIn { customer { firstName } } } }', lambda i: {"s": i["slug"]}, "slug"),
+    "portalMe": ("{ portalMe { __typename ... on PortalCustomer { firstName email } } }", lambda i: {}, "session"),
+    "portalAppointments": ("{ portalAppointments { __typename ... on PortalAppointmentList { appointments { serviceName calendarName } } } }", lambda i: {}, "session"),
+    "portalBook": ("mutation($v: ID!, $t: DateTime!) { portalBook(input: {serviceId: $v, start: $t}) { __typename } }", lambda i: {"v": i["svc"], "t": i["later"]}, "session"),
+    "portalCancel": ("mutation($id: ID!) { portalCancel(appointmentId: $id) { __typename ... on PortalAppointment { status } } }", lambda i: {"id": i["appt"]}, "session"),
+    "portalChangePassword": ('mutation { portalChangePassword(currentPassword: "portal-password-1", newPassword: "portal-password-1") { __typename } }', lambda i: {}, "session"),
+    "portalUpdateProfile": ('mutation { portalUpdateProfile(input: {currentPassword: "portal-password-1", mobilePhone: "+1 555 0100"}) { __typename } }', lambda i: {}, "session"),
+    "portalLogout": ("mutation { portalLogout { __typename } }", lambda i: {}, "session"),
     "createStaffUser": ('mutation { createStaffUser(input: {email: "new@test.example", password: "new-password-12", role: OWNER}) { __typename } }', lambda i: {}, "denied"),
     "revokeStaffToken": ("mutation($id: ID!) { revokeStaffToken(userId: $id) { __typename } }", lambda i: {"id": i["manager_a"]}, "denied"),
     "staffLogin": ('mutation { staffLogin(email: "manager-a@test.example", password: "manager-password-1") { __typename } }', lambda i: {}, "public"),
@@ -172,10 +210,14 @@ async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
     for field, (document, variables, kind) in CALLS.items():
         if kind == "public":
             continue
-        if kind == "token":  # a token-taking field: whoever holds the link may use it; a guess finds nothing
-            guesses = {"action_token": secrets.token_urlsafe(32), "link_token": secrets.token_urlsafe(32)}
-            body = await api.gql(document, variables({**ids, **guesses}), token=token)
+        if kind in ("token", "slug"):  # whoever holds the link or knows the portal may use it; a guess finds nothing
+            guesses = {name: secrets.token_urlsafe(32) for name in ("action_token", "link_token", "verify_token", "reset_token")}
+            body = await api.gql(document, variables({**ids, **guesses, "slug": "guessed-portal"}), token=token)
             assert body["data"][field]["__typename"] == "NotFound", (field, body)
+            continue
+        if kind == "session":  # a customer's portal session is the only way in
+            body = await api.gql(document, variables(ids), token=token)
+            assert body["data"][field]["__typename"] == "NotSignedIn", (field, body)
             continue
         body = await api.gql(document, variables(ids), token=token)
         assert not body.get("errors"), (field, body)
@@ -192,8 +234,8 @@ async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api):
     ids = await _setup(api)
     for field, (document, variables, kind) in CALLS.items():
         token = "owner" if field in {"createLocation", "createStaffUser", "revokeStaffToken"} else ids["manager_a_token"]
-        if kind in ("public", "token"):
-            token = None
+        if kind in ("public", "token", "slug", "session"):
+            token = None  # the customer's own: a link, the portal's address, the session cookie set by portalLogin
         answer = (await api.data(document, variables(ids), token=token))[field]
         assert answer["__typename"] not in DENIED | {"ValidationError"}, (field, answer)
         if kind == "list":

@@ -99,5 +99,7 @@ async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_ag
 
 
 async def customer_links(opened: Opened) -> list:
-    """Links other enabled plugins offer this customer for the appointment (not this plugin's own)."""
-    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME})
+    """Links other enabled plugins offer this customer for the appointment (not this plugin's own),
+    bounded by this link's expiry."""
+    valid_until = opened.appointment.ends_at + dt.timedelta(hours=opened.settings.valid_hours_after_end)
+    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME}, valid_until)

@@ -1,0 +1,77 @@
+"""Client Portal: customers sign in with email and password at /portal/{slug} to see their own
+appointments, book and cancel under the location's policy; staff hear of it by templated emails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import hookimpl
+from core.errors import NotFound
+from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+from plugins.client_portal import emails
+from plugins.client_portal.addresses import portal_at, validate_settings  # noqa: F401 - the host calls validate_settings
+from plugins.client_portal.settings import NAME, PortalSettings
+from plugins.client_portal.signin_links import sign_in_link
+from web.pages import register_template_dir
+
+register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(
+        name=NAME, title="Client Portal",
+        description="Customers sign in to see their own appointments, book and cancel under your policy.",
+        version="1.0", settings_model=PortalSettings,
+    )
+
+
+@hookimpl
+def register_models():
+    return ["plugins.client_portal.models"]
+
+
+@hookimpl
+def register_graphql():
+    from plugins.client_portal.schema import PortalMutation, PortalQuery
+
+    return GraphQLContribution(query=PortalQuery, mutation=PortalMutation)
+
+
+@hookimpl
+def register_routes():
+    from plugins.client_portal.routes import ROUTES
+
+    return PluginRoutes(prefix="/portal", routes=ROUTES)
+
+
+@hookimpl
+def register_email_events():
+    return emails.EVENTS
+
+
+@hookimpl
+def register_email_placeholders():
+    return emails.PLACEHOLDERS
+
+
+@hookimpl
+async def email_placeholder_values(context):
+    return await emails.placeholder_values(context)
+
+
+@hookimpl
+async def emails_for_change(change):
+    return await emails.staff_notices(change)
+
+
+@hookimpl
+async def appointment_links(appointment, audience, valid_until):
+    """For the customer: "See all my appointments", signing them in to the portal."""
+    if audience != "customer":
+        return []
+    try:
+        portal = await portal_at(appointment.location_id)
+    except NotFound:
+        return []
+    return [sign_in_link(portal, appointment, valid_until)]

@@ -1,0 +1,97 @@
+"""The portal's emails: account emails to customers (confirm the address, set a password) and
+notices to staff of bookings and cancellations made in the portal."""
+
+from __future__ import annotations
+
+from core import plugins
+from core.changes import Change
+from core.email_registry import EmailEvent, Placeholder
+from core.email_render import EmailContext
+from core.email_templates import add_default, customer_template, default_template, template_by_reference
+from core.errors import NotFound
+from core.locations import settings_source
+from core.models import ActorKind, Customer, Location, RecipientRole
+from core.notifications import OutgoingEmail, compose, queue_emails
+from plugins.client_portal.addresses import Portal, portal_url
+from plugins.client_portal.models import PortalAccount
+from plugins.client_portal.settings import BOOKED_EVENT, CANCELLED_EVENT, NAME, PortalSettings
+
+CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
+VERIFY_EVENT, PASSWORD_EVENT = "PORTAL_VERIFY_EMAIL", "PORTAL_SET_PASSWORD"
+LINK, ACCOUNT_LINK = "PortalLink", "PortalAccountLink"
+NOTICE = "{ClientFullName} ({ClientMobilePhone}) just made this appointment via the client portal: {AppointmentStartDateTime}\n"
+
+EVENTS = [
+    EmailEvent(BOOKED_EVENT, "A customer booked through the client portal (to the diary contact and the listed addresses)."),
+    EmailEvent(CANCELLED_EVENT, "A customer cancelled through the client portal (to the diary contact)."),
+    EmailEvent(VERIFY_EVENT, "A new client portal account: the link to confirm the email address."),
+    EmailEvent(PASSWORD_EVENT, "The link to set or reset a client portal password."),
+]
+PLACEHOLDERS = [
+    Placeholder(LINK, "The address of the location's client portal.", frozenset({CUSTOMER, STAFF})),
+    Placeholder(ACCOUNT_LINK, "The single-use link of a client portal account email (confirm the address, set a password).",
+                frozenset({CUSTOMER})),
+]
+add_default(BOOKED_EVENT, STAFF, "Client portal booking: {ClientFullName}, {AppointmentStartDateTime}", NOTICE)
+add_default(CANCELLED_EVENT, STAFF, "Client portal cancellation: {ClientFullName}, {AppointmentStartDateTime}",
+            "{ClientFullName} ({ClientMobilePhone}) just cancelled this appointment via the client portal: "
+            "{AppointmentStartDateTime}\nReason: {CancellationReason}\n{CancellationNote}\n")
+add_default(VERIFY_EVENT, CUSTOMER, "Confirm your email for {LocationName}",
+            "Hello {ClientFirstName},\n\nplease confirm your email address to finish setting up your account on the "
+            "client portal of {LocationName}:\n\n{PortalAccountLink}\n\nThe link works once, within 48 hours. If you did "
+            "not ask for an account, ignore this email.\n\n{LocationName}\n{LocationPhone}\n")
+add_default(PASSWORD_EVENT, CUSTOMER, "Your password for {LocationName}",
+            "Hello {ClientFirstName},\n\nuse this link to choose your password for the client portal of {LocationName}:\n\n"
+            "{PortalAccountLink}\n\nThe link works once, within 2 hours. If you did not ask for it, ignore this email: "
+            "nothing changes.\n\n{LocationName}\n{LocationPhone}\n")
+
+
+async def placeholder_values(context: EmailContext) -> dict[str, str]:
+    """{PortalLink} wherever the portal is on; {PortalAccountLink} only in account emails."""
+    slug = (await plugins.current().settings_of(NAME, context.location.id)).slug
+    return {LINK: portal_url(slug) if slug else "", ACCOUNT_LINK: context.extra.get(ACCOUNT_LINK, "")}
+
+
+async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str) -> None:
+    """Queue an account email with its single-use link (appended when a location's own template
+    leaves the link out)."""
+    customer = await Customer.get_or_none(id=account.customer_id) if account.customer_id else None
+    if customer is None:
+        pending = account.pending or {}
+        customer = Customer(first_name=pending.get("first_name", ""), last_name=pending.get("last_name", ""),
+                            email=account.email, mobile_phone=pending.get("mobile_phone", ""))
+    template = await customer_template(await settings_source(portal.location), event)
+    context = EmailContext(location=portal.location, role=CUSTOMER, customer=customer, extra={ACCOUNT_LINK: link})
+    message = await compose(template, context, account.email, portal.enabled)
+    if link not in message.body:
+        message.body = f"{message.body.rstrip()}\n\n{link}\n"
+    await queue_emails(portal.location.id, [message])
+
+
+async def _template(reference: str, location: Location, event: str):
+    try:
+        return await template_by_reference(reference, location)
+    except NotFound:  # the chosen template was deleted since: the default stands in
+        return default_template(event, STAFF)
+
+
+async def staff_notices(change: Change) -> list[OutgoingEmail]:
+    """For a booking or cancellation made in the portal: the notice to the diary contact and, for
+    bookings, to the listed addresses, each with its chosen template (None: not sent)."""
+    if change.actor.kind is not ActorKind.PORTAL or change.action not in ("BOOKED", "CANCELLED"):
+        return []
+    appointment = change.appointment
+    settings: PortalSettings = await plugins.current().settings_of(NAME, appointment.location_id)
+    context = await EmailContext.load(appointment, STAFF)
+    booked = change.action == "BOOKED"
+    event = BOOKED_EVENT if booked else CANCELLED_EVENT
+    recipients: list[tuple[str | None, str]] = []
+    if context.calendar.owner_email:
+        recipients.append((settings.notify_on_new_template if booked else settings.notify_on_cancel_template, context.calendar.owner_email))
+    if booked:
+        recipients += [(settings.new_appointment_addresses_template, address) for address in settings.new_appointment_addresses]
+    messages = []
+    for reference, address in recipients:
+        if reference is not None:
+            messages.append(await compose(await _template(reference, context.location, event), context, address))
+    return messages

@@ -1,0 +1,93 @@
+"""What every portal page shares: the portal from the URL (404 when unknown or off), the
+visitor, the signed-in customer, CSRF bindings, and rendering in the location's branding."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from core.errors import LinkUnavailable, NotFound, RateLimited
+from core.models import Location
+from plugins.client_portal.addresses import Portal, open_portal
+from plugins.client_portal.sessions import SignedIn, signed_in
+from plugins.client_portal.settings import NAME
+from plugins.client_portal.visitor import Visitor
+from web.client_ip import ip_of
+from web.csrf import page_csrf_token, valid_form_csrf
+from web.pages import gone_page, not_found_page, render_page, security_headers, too_many_page
+from web.sessions import new_session, read_session, write_session
+
+
+def visitor(request: Request) -> Visitor:
+    """The client of a request."""
+    return Visitor(ip_of(request), request.headers.get("user-agent", "")[:500], request.app.state.limiter)
+
+
+async def portal_of(request: Request) -> Portal | Response:
+    """The portal of the URL's slug, or the 404 page (unknown and off look alike)."""
+    try:
+        return await open_portal(request.path_params["slug"])
+    except NotFound:
+        return await not_found_page(request)
+
+
+async def customer_of(request: Request, portal: Portal) -> SignedIn | None:
+    """The customer signed in to this portal, or None."""
+    signed = await signed_in(request)
+    return signed if signed is not None and signed.portal.location.id == portal.location.id else None
+
+
+def formatter(portal: Portal):
+    """`fmt(instant, pattern)`: an instant in the location's time."""
+    tz = ZoneInfo(portal.location.timezone)
+
+    def fmt(instant: dt.datetime, pattern: str = "%A %d %B %Y, %H:%M") -> str:
+        return instant.astimezone(tz).strftime(pattern)
+
+    return fmt
+
+
+async def page(request: Request, portal: Portal, template: str, *, status: int = 200, binding: str | None = None,
+               **context) -> Response:
+    """Render a portal page. Its forms' CSRF token binds to `binding` (a link token), else to the
+    visitor's session (a new anonymous one is started, and written, when they have none)."""
+    fresh = None
+    if binding is None:
+        session = read_session(request)
+        if session is None:
+            session = fresh = new_session()
+        binding = session.id
+    values = {"portal": portal, "base": f"/portal/{portal.slug}", "csrf": page_csrf_token(request, binding),
+              "fmt": formatter(portal), "error": None, "notice": None, **context}
+    response = await render_page(request, f"{NAME}/{template}", values, location=portal.location, status=status)
+    if fresh is not None:
+        write_session(response, request, fresh)
+    return response
+
+
+async def valid_post(request: Request, binding: str | None = None) -> bool:
+    """True when the POSTed form's CSRF token matches `binding` (default: the visitor's session)."""
+    if binding is None:
+        session = read_session(request)
+        if session is None:
+            return False
+        binding = session.id
+    return await valid_form_csrf(request, binding)
+
+
+def go(portal: Portal, path: str = "") -> Response:
+    """303 to a page of the portal (after a POST), with the pages' security headers."""
+    return security_headers(RedirectResponse(f"/portal/{portal.slug}{path}", status_code=303))
+
+
+async def refused_link(request: Request, problem: Exception) -> Response:
+    """The page for a link that cannot be used: 404, 410 with the location's contact, or 429."""
+    if isinstance(problem, RateLimited):
+        return await too_many_page(request, problem.retry_after)
+    if isinstance(problem, LinkUnavailable):
+        return await gone_page(request, location=await Location.get(id=problem.location_id), message=problem.message,
+                               owner_name=problem.owner_name, owner_email=problem.owner_email, owner_phone=problem.owner_phone)
+    return await not_found_page(request)

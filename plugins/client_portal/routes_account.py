@@ -1,0 +1,232 @@
+"""Account pages of the portal: sign in and out, register, confirm the email, forgotten and new
+passwords, signing in from an action-link page, and the profile. GETs only show; each action is
+a POST with a CSRF token from its page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, ValidationFailed
+from plugins.client_portal import accounts
+from plugins.client_portal.errors import EmailNotVerified
+from plugins.client_portal.pages import customer_of, go, page, portal_of, refused_link, valid_post, visitor
+from plugins.client_portal.sessions import end_session, start_session
+from plugins.client_portal.signin_links import open_sign_in
+from web.pages import too_many_page
+from web.sessions import clear_session, write_session
+
+EXPIRED_FORM = "This form has expired. Please try again."
+REGISTER_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {key: str(value)[:1024] for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+async def sign_in_page(request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None,
+                       email: str = "") -> Response:
+    """The sign-in form."""
+    return await page(request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email)
+
+
+async def login(request: Request) -> Response:
+    """POST: sign in with email and password."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    form = await _form(request)
+    email = form.get("email", "")[:254]
+    if not await valid_post(request):
+        return await sign_in_page(request, portal, status=403, error=EXPIRED_FORM, email=email)
+    try:
+        account = await accounts.login(portal, email, form.get("password", ""), visitor(request))
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after, location=portal.location)
+    except (InvalidCredentials, EmailNotVerified) as refused:
+        return await sign_in_page(request, portal, status=401, error=refused.message, email=email)
+    signed = await start_session(portal, account.customer_id, account)
+    response = go(portal)
+    write_session(response, request, signed.session)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """POST: sign out."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    signed = await customer_of(request, portal)
+    if signed is not None and await valid_post(request, signed.session.id):
+        await end_session(signed)
+    response = go(portal)
+    clear_session(response, request)
+    return response
+
+
+async def register(request: Request) -> Response:
+    """GET: the registration form; POST: register (an email with a link follows)."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    if request.method == "GET":
+        return await page(request, portal, "register.html", title="Create your account", values={})
+    form = await _form(request)
+    values = {key: form.get(key, "")[:254] for key in REGISTER_FIELDS}
+    if not await valid_post(request):
+        return await page(request, portal, "register.html", status=403, title="Create your account", values=values, error=EXPIRED_FORM)
+    try:
+        await accounts.register(portal, values, form.get("password", ""), visitor(request))
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after, location=portal.location)
+    except DomainError as refused:
+        return await page(request, portal, "register.html", status=422, title="Create your account", values=values, error=refused.message)
+    return await page(request, portal, "message.html", title="Check your email",
+                      message=f"We have sent a link to {values['email']}. Open it to finish setting up your account.")
+
+
+async def forgot(request: Request) -> Response:
+    """GET: ask for a password link; POST: send it (the same answer for any email)."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    if request.method == "GET":
+        return await page(request, portal, "forgot.html", title="Forgotten password", email="")
+    form = await _form(request)
+    email = form.get("email", "")[:254]
+    if not await valid_post(request):
+        return await page(request, portal, "forgot.html", status=403, title="Forgotten password", email=email, error=EXPIRED_FORM)
+    try:
+        await accounts.request_password_link(portal, email, visitor(request))
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after, location=portal.location)
+    except ValidationFailed as refused:
+        return await page(request, portal, "forgot.html", status=422, title="Forgotten password", email=email, error=refused.message)
+    return await page(request, portal, "message.html", title="Check your email",
+                      message="If this email belongs to one of our clients, a link to set a new password is on its way.")
+
+
+async def _opened(request: Request, purpose: str):
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    token = request.path_params["token"]
+    try:
+        opened = await accounts.open_token(token, purpose, visitor(request))
+    except (NotFound, LinkUnavailable, RateLimited) as problem:
+        return await refused_link(request, problem)
+    if opened.portal.location.id != portal.location.id:
+        return await refused_link(request, NotFound("Link"))
+    return opened
+
+
+async def verify(request: Request) -> Response:
+    """GET: a button to confirm the email (mail scanners open links); POST: confirm it."""
+    opened = await _opened(request, accounts.VERIFY)
+    if isinstance(opened, Response):
+        return opened
+    token, portal = request.path_params["token"], opened.portal
+    if request.method == "GET" or not await valid_post(request, token):
+        error = EXPIRED_FORM if request.method == "POST" else None
+        return await page(request, portal, "verify.html", status=403 if error else 200, binding=token, title="Confirm your email",
+                          email=opened.account.email, token=token, error=error)
+    try:
+        await accounts.verify_email(opened)
+    except LinkUnavailable as problem:
+        return await refused_link(request, problem)
+    return await sign_in_page(request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email)
+
+
+async def new_password(request: Request) -> Response:
+    """GET: the new-password form; POST: set it."""
+    opened = await _opened(request, accounts.PASSWORD)
+    if isinstance(opened, Response):
+        return opened
+    token, portal = request.path_params["token"], opened.portal
+
+    async def form_page(status: int = 200, error: str | None = None) -> Response:
+        return await page(request, portal, "password.html", status=status, binding=token, title="Choose your password",
+                          email=opened.account.email, token=token, error=error)
+
+    if request.method == "GET":
+        return await form_page()
+    form = await _form(request)
+    if not await valid_post(request, token):
+        return await form_page(403, EXPIRED_FORM)
+    if form.get("password", "") != form.get("password_again", ""):
+        return await form_page(422, "The two passwords are not the same.")
+    try:
+        await accounts.reset_password(opened, form.get("password", ""))
+    except ValidationFailed as refused:
+        return await form_page(422, refused.message)
+    except LinkUnavailable as problem:
+        return await refused_link(request, problem)
+    return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
+
+
+async def from_link(request: Request) -> Response:
+    """GET: a button to see all your appointments; POST: sign in as the link's customer."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    token = request.path_params["token"]
+    try:
+        offer = await open_sign_in(token, visitor(request))
+    except (NotFound, LinkUnavailable, RateLimited) as problem:
+        return await refused_link(request, problem)
+    if offer.portal.location.id != portal.location.id:
+        return await refused_link(request, NotFound("Link"))
+    if request.method == "GET" or not await valid_post(request, token):
+        error = EXPIRED_FORM if request.method == "POST" else None
+        return await page(request, portal, "from_link.html", status=403 if error else 200, binding=token, title="Your appointments",
+                          customer=offer.customer, token=token, error=error)
+    signed = await start_session(portal, offer.customer.id, offer.account)
+    response = go(portal)
+    write_session(response, request, signed.session)
+    return response
+
+
+async def profile(request: Request) -> Response:
+    """GET: your details and password; POST: change the details (current password required)."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    signed = await customer_of(request, portal)
+    if signed is None:
+        return go(portal)
+
+    async def profile_page(status: int = 200, error: str | None = None, notice: str | None = None, values: dict | None = None):
+        return await page(request, portal, "profile.html", status=status, title="Your details", signed=signed, error=error,
+                          notice=notice, values=values or {})
+
+    if request.method == "GET":
+        return await profile_page()
+    form = await _form(request)
+    if not await valid_post(request, signed.session.id):
+        return await profile_page(403, EXPIRED_FORM)
+    try:
+        if form.get("change") == "password":
+            if form.get("new_password", "") != form.get("new_password_again", ""):
+                raise ValidationFailed("newPassword", "The two new passwords are not the same.")
+            await accounts.change_password(signed, form.get("current_password", ""), form.get("new_password", ""), visitor(request))
+            return await profile_page(notice="Your password is changed.")
+        changes = {key: form.get(key) for key in ("first_name", "last_name", "mobile_phone")}
+        await accounts.update_profile(signed, form.get("current_password", ""), changes, visitor(request))
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after, location=portal.location)
+    except DomainError as refused:
+        return await profile_page(422, refused.message, values=form)
+    return await profile_page(notice="Your details are saved.")
+
+
+ROUTES = [
+    Route("/{slug}/login", login, methods=["POST"]),
+    Route("/{slug}/logout", logout, methods=["POST"]),
+    Route("/{slug}/register", register, methods=["GET", "POST"]),
+    Route("/{slug}/forgot", forgot, methods=["GET", "POST"]),
+    Route("/{slug}/verify/{token}", verify, methods=["GET", "POST"]),
+    Route("/{slug}/password/{token}", new_password, methods=["GET", "POST"]),
+    Route("/{slug}/from-link/{token}", from_link, methods=["GET", "POST"]),
+    Route("/{slug}/profile", profile, methods=["GET", "POST"]),
+]

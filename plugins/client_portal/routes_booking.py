@@ -1,0 +1,171 @@
+"""Appointment pages of the portal: the signed-in customer's appointments, booking (service and
+calendar, then a day and a time, then instructions and terms) and cancelling under the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core import clock, plugins
+from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from core.models import Calendar, Service
+from plugins.client_portal import appointments
+from plugins.client_portal.pages import customer_of, go, page, portal_of, valid_post, visitor
+from plugins.client_portal.routes_account import EXPIRED_FORM, sign_in_page
+from plugins.client_portal.settings import NAME
+from web.pages import too_many_page
+from web.slot_picker import pick_day
+
+DAYS = 14
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+async def home(request: Request) -> Response:
+    """GET: signed in, your appointments; otherwise the sign-in form."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    signed = await customer_of(request, portal)
+    if signed is None:
+        return await sign_in_page(request, portal)
+    upcoming, past = await appointments.own_appointments(signed, True), await appointments.own_appointments(signed, False)
+    views = []
+    for row in upcoming:
+        links = await plugins.current().links(row, "customer", portal.enabled - {NAME})
+        views.append({"row": row, "refusal": await appointments.cancel_refusal(signed, row), "links": links})
+    names = await _names(upcoming + past)
+    return await page(request, portal, "home.html", title="Your appointments", signed=signed, upcoming=views, past=past[:20],
+                      names=names, binding=signed.session.id)
+
+
+async def _names(rows) -> dict:
+    services = {s.id: s for s in await Service.filter(id__in={r.service_id for r in rows})}
+    calendars = {c.id: c.name for c in await Calendar.filter(id__in={r.calendar_id for r in rows})}
+    return {"service": services, "calendar": calendars}
+
+
+async def book(request: Request) -> Response:
+    """GET ?service=&calendar=: choose a service, then a day and time (?from=&day=), then
+    (?start=) confirm; POST: book it."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    signed = await customer_of(request, portal)
+    if signed is None:
+        return go(portal)
+    params = request.query_params if request.method == "GET" else await request.form()
+    offers = await appointments.offers(portal)
+    context = {"signed": signed, "offers": offers, "binding": signed.session.id}
+    if not portal.settings.allow_booking:
+        return await page(request, portal, "message.html", status=403, title="Booking", signed=signed,
+                          message="Booking is not available in the client portal. Please contact us to make an appointment.")
+    chosen = next((o for o in offers if o.service.id == _int(params.get("service", ""))), None)
+    if chosen is None:
+        return await page(request, portal, "book_services.html", title="Book an appointment", **context)
+    calendar_id = _int(params.get("calendar", "")) if params.get("calendar") else None
+    if calendar_id is not None and all(c.id != calendar_id for c in chosen.calendars):
+        calendar_id = None
+    context |= {"offer": chosen, "calendar_id": calendar_id,
+                "calendar": next((c for c in chosen.calendars if c.id == calendar_id), None)}
+    start = _start(params.get("start", ""))
+    if request.method == "POST":
+        return await _book(request, portal, signed, context, start, params)
+    if start is not None:
+        return await page(request, portal, "book_confirm.html", title="Confirm your booking", start=start, **context)
+    return await _slots(request, portal, params, context)
+
+
+def _start(value) -> dt.datetime | None:
+    try:
+        start = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return start if start.tzinfo is not None else None
+
+
+async def _slots(request: Request, portal, params, context: dict) -> Response:
+    tz = ZoneInfo(portal.location.timezone)
+    today = dt.datetime.now(tz).date()
+    try:
+        first_day = max(dt.date.fromisoformat(params["from"]), today) if params.get("from") else today
+    except ValueError:
+        first_day = today
+    begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
+    end = dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz)
+    offer = context["offer"]
+    slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], begin, end)
+    days, chosen = pick_day(slots, tz, params.get("day"))
+    base = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={first_day.isoformat()}"
+    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen, tz=tz, base=base,
+                      day_url=lambda day: f"{base}&day={day.isoformat()}", later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
+                      earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > today else None, **context)
+
+
+async def _book(request: Request, portal, signed, context: dict, start: dt.datetime | None, form) -> Response:
+    if start is None:
+        return await page(request, portal, "book_services.html", status=422, title="Book an appointment",
+                          error="Please choose a time.", **context)
+    if not await valid_post(request, signed.session.id):
+        return await page(request, portal, "book_confirm.html", status=403, title="Confirm your booking", start=start,
+                          error=EXPIRED_FORM, **context)
+    try:
+        row = await appointments.book(signed, context["offer"].service.id, context["calendar_id"], start,
+                                      form.get("accept_terms") == "yes", visitor(request))
+    except RateLimited as refused:
+        return await too_many_page(request, refused.retry_after, location=portal.location)
+    except DomainError as refused:
+        status = 422 if isinstance(refused, ValidationFailed) else 409
+        return await page(request, portal, "book_confirm.html", status=status, title="Confirm your booking", start=start,
+                          error=refused.message, **context)
+    names = await _names([row])
+    return await page(request, portal, "booked.html", title="Booked", row=row, names=names, **context)
+
+
+async def cancel(request: Request) -> Response:
+    """GET: the appointment, the policy and a reason; POST: cancel it."""
+    portal = await portal_of(request)
+    if isinstance(portal, Response):
+        return portal
+    signed = await customer_of(request, portal)
+    if signed is None:
+        return go(portal)
+    try:
+        row = await appointments.own_appointment(signed, _int(request.path_params["appointment"]) or 0)
+    except NotFound:
+        return await page(request, portal, "message.html", status=404, title="Appointment not found", signed=signed,
+                          message="We could not find that appointment among yours.")
+    rules = await appointments.policy(portal)
+    context = {"signed": signed, "row": row, "rules": rules, "names": await _names([row]), "binding": signed.session.id,
+               "refusal": await appointments.cancel_refusal(signed, row)}
+    if request.method == "GET":
+        return await page(request, portal, "cancel.html", title="Cancel your appointment", values={}, **context)
+    form = await request.form()
+    values = {"reason": str(form.get("reason", ""))[:200], "note": str(form.get("note", ""))[:2000]}
+    if not await valid_post(request, signed.session.id):
+        return await page(request, portal, "cancel.html", status=403, title="Cancel your appointment", error=EXPIRED_FORM,
+                          values=values, **context)
+    try:
+        row = await appointments.cancel(signed, row.id, values["reason"] or None, values["note"], visitor(request))
+    except DomainError as refused:
+        status = 422 if isinstance(refused, ValidationFailed) else 409
+        return await page(request, portal, "cancel.html", status=status, title="Cancel your appointment", error=refused.message,
+                          values=values, **context)
+    return await page(request, portal, "message.html", title="Cancelled", signed=signed,
+                      message="Your appointment is cancelled. We have sent you an email.")
+
+
+ROUTES = [
+    Route("/{slug}", home, methods=["GET"]),
+    Route("/{slug}/book", book, methods=["GET", "POST"]),
+    Route("/{slug}/cancel/{appointment}", cancel, methods=["GET", "POST"]),
+]

@@ -1,0 +1,71 @@
+"""“See all my appointments”: the portal's link on an action-link page. Its token is signed (not
+stored) and names the appointment and an expiry no later than the page's own link; following it
+shows a button whose POST signs that customer in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from itsdangerous import BadData, URLSafeSerializer
+
+from core import clock, plugins
+from core.errors import LinkUnavailable, NotFound
+from core.models import Appointment, Customer
+from core.plugin_types import Link
+from plugins.client_portal.addresses import Portal, portal_at
+from plugins.client_portal.models import PortalAccount
+from plugins.client_portal.visitor import Visitor
+
+SALT = "agendum.client-portal.sign-in.v1"
+DEFAULT_LIFETIME = dt.timedelta(hours=24)
+MAX_TOKEN = 200
+
+
+@lru_cache(maxsize=4)
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=SALT)
+
+
+def sign_in_link(portal: Portal, appointment: Appointment, valid_until: dt.datetime | None) -> Link:
+    """The link offered beside an appointment to the customer: valid until `valid_until` (the
+    asking page's own expiry), or a day when the page gives none."""
+    expiry = valid_until or clock.now() + DEFAULT_LIFETIME
+    token = _serializer(plugins.current().settings.secret_key).dumps([appointment.id, int(expiry.timestamp())])
+    return Link("portal_sign_in", "See all my appointments", f"{portal.url}/from-link/{token}")
+
+
+@dataclass(frozen=True)
+class SignInOffer:
+    """A valid sign-in link: the portal and the customer it signs in."""
+
+    portal: Portal
+    customer: Customer
+    account: PortalAccount | None
+
+
+async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
+    """Count the attempt, then the link: `NotFound` when forged or the portal is off;
+    `LinkUnavailable` EXPIRED past its expiry."""
+    await visitor.count_link_attempt(token)
+    if not isinstance(token, str) or len(token) > MAX_TOKEN:
+        raise NotFound("Link")
+    try:
+        appointment_id, expires = _serializer(plugins.current().settings.secret_key).loads(token)
+        appointment_id, expires = int(appointment_id), int(expires)
+    except (BadData, TypeError, ValueError):
+        raise NotFound("Link") from None
+    appointment = await Appointment.get_or_none(id=appointment_id)
+    if appointment is None:
+        raise NotFound("Link")
+    portal = await portal_at(appointment.location_id)
+    if expires <= time.time():
+        location = portal.location
+        raise LinkUnavailable("EXPIRED", "This link has expired. Sign in with your email and password instead.",
+                              owner_name=location.name, owner_email=location.contact_email, owner_phone=location.contact_phone,
+                              location_id=location.id)
+    customer = await Customer.get(id=appointment.customer_id)
+    account = await PortalAccount.get_or_none(location_id=portal.location.id, customer_id=customer.id, verified_at__isnull=False)
+    return SignInOffer(portal, customer, account)
