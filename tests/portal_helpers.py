@@ -81,11 +81,11 @@ def link_in(mail) -> str:
     return found.group(0)
 
 
-async def signed_up(api, smtp, slug: str, email: str, first_name: str = "Grace") -> Customer:
+async def signed_up(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> Customer:
     """A new client registered, verified from the email, and signed in."""
     customer = Customer(api)
     seen = len(smtp.received)
-    registered = await customer.gql(REGISTER, {"s": slug, "i": {"firstName": first_name, "lastName": "Hopper", "email": email,
+    registered = await customer.gql(REGISTER, {"s": slug, "i": {"firstName": first_name, "lastName": last_name, "email": email,
                                                                 "password": PASSWORD, "mobilePhone": "+44 7700 900555"}})
     assert registered["portalRegister"]["__typename"] == "PortalMessage", registered
     await smtp.wait_for(seen + 1)

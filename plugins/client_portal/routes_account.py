@@ -58,9 +58,11 @@ async def logout(request: Request) -> Response:
     if isinstance(portal, Response):
         return portal
     signed = await customer_of(request, portal)
-    if signed is not None and await valid_post(request, signed.session.id):
-        await end_session(signed)
     response = go(portal)
+    if signed is not None and not await valid_post(request, signed.session.id):
+        return response  # a forged sign-out changes nothing
+    if signed is not None:
+        await end_session(signed)
     clear_session(response, request)
     return response
 
