@@ -65,7 +65,7 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
         customer = await Customer.get_or_none(location_id=location_id, email_key=email_key)
         existing = await PortalAccount.get_or_none(location_id=location_id, email_key=email_key)
         if customer is not None or (existing is not None and existing.verified_at is not None):
-            account = await _account(location_id, email_key, contact["email"])
+            account = await _account(location_id, email_key, customer.email if customer else contact["email"])
             if customer is not None and account.customer_id is None:
                 account.customer_id = customer.id
                 await account.save(update_fields=["customer_id"])
