@@ -188,8 +188,10 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
     if not await verify_password(account.password_hash if account and account.password_hash else None, str(password or "")[:1024]):
         raise InvalidCredentials()
     if account.verified_at is None or account.customer_id is None:
-        recent = await PortalToken.filter(account_id=account.id, purpose=VERIFY, created_at__gt=clock.now() - RESEND_AFTER).exists()
-        if not recent:
+        now = clock.now()
+        pending = await PortalToken.filter(account_id=account.id, purpose=VERIFY, used_at__isnull=True, expires_at__gt=now,
+                                           created_at__gt=now - RESEND_AFTER).exists()
+        if not pending:  # a link sent in the last minutes still works: no new email for every attempt
             async with in_transaction():
                 await _send_link(portal, account, VERIFY)
         raise EmailNotVerified()
