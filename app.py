@@ -215,8 +215,11 @@ def app_from_env() -> Starlette:
 
 
 async def _with_orm(settings: Settings, work) -> None:
+    host = load_plugins(settings)
+    host.settings = settings
+    plugins.install(host)
     try:
-        await Tortoise.init(config=orm_config(settings))
+        await Tortoise.init(config=orm_config(settings, host))
         await work()
     finally:
         await Tortoise.close_connections()

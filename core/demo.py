@@ -1,11 +1,14 @@
-"""Demo data for `agendum serve --demo`: a clinic with calendars, rosters, services and customers."""
+"""Demo data for `agendum serve --demo`: a clinic with calendars, rosters, services and customers,
+and the installed plugins enabled there."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from core import plugins
+from core.access import Staff
 from core.accounts import create_admin
-from core.models import Calendar, Customer, Location, RosterRule, Service, Tier
+from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
 from core.settings import Settings
 
 DEMO_EMAIL = "demo@agendum.local"
@@ -13,14 +16,20 @@ WEEKDAY_HOURS = [(9 * 60, 12 * 60), (13 * 60, 17 * 60)]
 
 
 async def seed_demo(settings: Settings) -> str:
-    """Create the demo location once (idempotent) and return a fresh owner token."""
-    if not await Location.filter(name="Riverside Clinic").exists():
-        await _create_clinic()
+    """Create the demo location once (idempotent), with every installed plugin its tier allows
+    enabled, and return a fresh owner token."""
     issued = await create_admin(DEMO_EMAIL, "demo-password-123", settings)
+    if not await Location.filter(name="Riverside Clinic").exists():
+        clinic = await _create_clinic()
+        owner = Staff(issued.user.id, StaffRole.OWNER)
+        host = plugins.current()
+        for name, info in host.infos.items():
+            if clinic.tier in info.tiers:
+                await host.set_enabled(owner, [clinic.id], name, True)
     return issued.token
 
 
-async def _create_clinic() -> None:
+async def _create_clinic() -> Location:
     clinic = await Location.create(
         name="Riverside Clinic", timezone="Europe/London", currency="GBP", locale="en_GB",
         contact_email="hello@riverside.example", contact_phone="+44 20 7946 0000", tier=Tier.GOLD,
@@ -59,3 +68,4 @@ async def _create_clinic() -> None:
         await Customer.create(
             location=clinic, first_name=first, last_name=last, email=email, email_key=email.lower(), mobile_phone=phone
         )
+    return clinic

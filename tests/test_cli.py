@@ -156,6 +156,9 @@ def test_serve_demo_prints_graphiql_address_and_a_token_for_the_demo_location(tm
         locations = graphql(url, LOCATIONS, token=token)["locations"]
         assert [edge["node"]["name"] for edge in locations["edges"]] == ["Riverside Clinic"]
         assert graphql(url, LOCATIONS)["locations"]["__typename"] == "PermissionDenied"
+        # The demo clinic has the built-in plugins on: its client portal answers.
+        portal = httpx.get(f"{url}/portal/riverside-clinic", timeout=30)
+        assert portal.status_code == 200 and "Riverside Clinic" in portal.text and "Sign in" in portal.text
 
 
 def test_served_app_ignores_forwarded_for_without_trusted_proxies(tmp_path, env):
