@@ -9,6 +9,7 @@ import re
 from core.models import Appointment, AppointmentStatus
 from helpers import local
 from portal_helpers import CSRF_RE, PASSWORD, REGISTER, Customer, link_in, portal_clinic, signed_up
+from core.tokens import token_hash
 from plugins.client_portal.models import PortalAccount, PortalToken
 
 NONCE = re.compile(r'nonce="[^"]+"')
@@ -45,8 +46,9 @@ async def test_sign_in_book_and_cancel_through_the_pages(api_factory, smtp):
     assert refused.status_code == 422 and "accept the terms" in refused.text
     assert not await Appointment.filter(location_id=int(clinic.location)).exists()
     booked = await browser.post_form(f"/portal/{slug}/book", {**form, "accept_terms": "yes"}, from_page=confirm_path)
-    assert booked.status_code == 200 and "Your appointment is booked." in booked.text
     appointment = await Appointment.get(location_id=int(clinic.location))
+    assert booked.status_code == 303 and booked.headers["location"] == f"/portal/{slug}?booked={appointment.id}"
+    assert "is booked. We have sent you an email." in (await browser.page(booked.headers["location"])).text
     assert appointment.starts_at == start
     home = await browser.page(f"/portal/{slug}")
     assert "Checkup with Dr Who" in home.text and f"/portal/{slug}/cancel/{appointment.id}" in home.text
@@ -55,7 +57,7 @@ async def test_sign_in_book_and_cancel_through_the_pages(api_factory, smtp):
     bad_reason = await browser.post_form(f"/portal/{slug}/cancel/{appointment.id}", {"reason": "Bored"})
     assert bad_reason.status_code == 422 and "Choose one of: Ill, Other." in bad_reason.text
     done = await browser.post_form(f"/portal/{slug}/cancel/{appointment.id}", {"reason": "Ill", "note": "sorry"})
-    assert done.status_code == 200 and "Your appointment is cancelled." in done.text
+    assert done.status_code == 303 and "is cancelled." in (await browser.page(done.headers["location"])).text
     await appointment.refresh_from_db()
     assert (appointment.status, appointment.cancellation_reason) == (AppointmentStatus.CANCELLED, "Ill")
     logout = await browser.post_form(f"/portal/{slug}/logout", {}, from_page=f"/portal/{slug}")
@@ -89,16 +91,37 @@ async def test_get_and_head_of_emailed_links_use_nothing_up_and_forms_need_csrf(
     assert reused.status_code == 410 and "already been used" in reused.text
     no_csrf_login = await visitor.client.post(f"/portal/{slug}/login", data={"email": "alan@example.com", "password": PASSWORD})
     assert no_csrf_login.status_code == 403 and "agendum_session" not in no_csrf_login.headers.get("set-cookie", "")
+    # The password link: GET and HEAD show the form and use nothing up; a forged POST changes nothing.
+    ask = 'mutation($s: String!) { portalRequestPasswordReset(slug: $s, email: "alan@example.com") { __typename } }'
+    await visitor.gql(ask, {"s": slug})
+    await smtp.wait_for(2)
+    reset_path = link_in(smtp.received[1]).split("testserver", 1)[1]
+    old_hash = (await PortalAccount.get(email_key="alan@example.com")).password_hash
+    for _ in range(3):
+        assert (await visitor.client.get(reset_path, params={"password": "x" * 12, "password_again": "x" * 12})).status_code == 200
+        assert (await visitor.client.head(reset_path)).status_code in (200, 405)
+    forged = await visitor.client.post(reset_path, data={"password": "new password 12", "password_again": "new password 12", "csrf_token": "1.x"})
+    assert forged.status_code == 403
+    assert (await PortalAccount.get(email_key="alan@example.com")).password_hash == old_hash
+    assert await PortalToken.filter(used_at__isnull=True, purpose="PASSWORD").count() == 1
+    mismatch = await visitor.post_form(reset_path, {"password": "new password 12", "password_again": "new password 13"})
+    assert mismatch.status_code == 422 and (await PortalAccount.get(email_key="alan@example.com")).password_hash == old_hash
+    changed = await visitor.post_form(reset_path, {"password": "new password 12", "password_again": "new password 12"})
+    assert changed.status_code == 200 and "Your password is set." in changed.text
     await visitor.close()
 
 
-async def test_portal_off_and_unknown_slugs_are_the_same_404(api):
+async def test_portal_off_and_unknown_slugs_are_the_same_404(api_factory, smtp):
+    api = await api_factory(smtp_url=smtp.url())
     clinic, slug = await portal_clinic(api)
     visitor = Customer(api)
+    await visitor.gql(REGISTER, {"s": slug, "i": {"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": PASSWORD}})
+    await smtp.wait_for(1)
+    token = link_in(smtp.received[0]).rsplit("/", 1)[1]
     assert (await visitor.page(f"/portal/{slug}")).status_code == 200
     unknown = await visitor.page("/portal/no-such-portal")
     await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: false) { __typename } }', {"l": clinic.location})
-    for path in ("", "/register", "/forgot", "/book", "/profile", "/verify/" + "a" * 43, "/password/" + "a" * 43, "/from-link/abc"):
+    for path in ("", "/register", "/forgot", "/book", "/profile", f"/verify/{token}", "/password/" + "a" * 43, "/from-link/abc"):
         off = await visitor.page(f"/portal/{slug}{path}")
         assert off.status_code == 404 and NONCE.sub("", off.text) == NONCE.sub("", unknown.text), path
     assert unknown.status_code == 404
@@ -106,4 +129,8 @@ async def test_portal_off_and_unknown_slugs_are_the_same_404(api):
     assert disabled["portalUrl"]["__typename"] == "PluginDisabled"
     services = await visitor.gql('query($s: String!) { portalServices(slug: $s) { __typename } }', {"s": slug})
     assert services["portalServices"]["__typename"] == "NotFound"
+    for field in ("portalVerifyEmail(token: $t)", 'portalResetPassword(token: $t, password: "long enough pass")'):
+        answer = await visitor.gql(f"mutation($t: String!) {{ answer: {field} {{ __typename }} }}", {"t": token})
+        assert answer["answer"]["__typename"] == "NotFound", field
+    assert (await PortalToken.get(token_hash=token_hash(token))).used_at is None
     await visitor.close()

@@ -21,6 +21,11 @@ from web.pages import gone_page, not_found_page, render_page, security_headers, 
 from web.sessions import new_session, read_session, write_session
 
 
+def posting(request: Request) -> bool:
+    """True for a POST; GET and HEAD only ever show a page."""
+    return request.method == "POST"
+
+
 def visitor(request: Request) -> Visitor:
     """The client of a request."""
     return Visitor(ip_of(request), request.headers.get("user-agent", "")[:500], request.app.state.limiter)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, ValidationFailed
 from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified
-from plugins.client_portal.pages import customer_of, go, page, portal_of, refused_link, valid_post, visitor
+from plugins.client_portal.pages import customer_of, go, page, portal_of, posting, refused_link, valid_post, visitor
 from plugins.client_portal.sessions import end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
 from web.pages import too_many_page
@@ -72,7 +72,7 @@ async def register(request: Request) -> Response:
     portal = await portal_of(request)
     if isinstance(portal, Response):
         return portal
-    if request.method == "GET":
+    if not posting(request):
         return await page(request, portal, "register.html", title="Create your account", values={})
     form = await _form(request)
     values = {key: form.get(key, "")[:254] for key in REGISTER_FIELDS}
@@ -93,7 +93,7 @@ async def forgot(request: Request) -> Response:
     portal = await portal_of(request)
     if isinstance(portal, Response):
         return portal
-    if request.method == "GET":
+    if not posting(request):
         return await page(request, portal, "forgot.html", title="Forgotten password", email="")
     form = await _form(request)
     email = form.get("email", "")[:254]
@@ -129,8 +129,8 @@ async def verify(request: Request) -> Response:
     if isinstance(opened, Response):
         return opened
     token, portal = request.path_params["token"], opened.portal
-    if request.method == "GET" or not await valid_post(request, token):
-        error = EXPIRED_FORM if request.method == "POST" else None
+    if not posting(request) or not await valid_post(request, token):
+        error = EXPIRED_FORM if posting(request) else None
         return await page(request, portal, "verify.html", status=403 if error else 200, binding=token, title="Confirm your email",
                           email=opened.account.email, token=token, error=error)
     try:
@@ -151,7 +151,7 @@ async def new_password(request: Request) -> Response:
         return await page(request, portal, "password.html", status=status, binding=token, title="Choose your password",
                           email=opened.account.email, token=token, error=error)
 
-    if request.method == "GET":
+    if not posting(request):
         return await form_page()
     form = await _form(request)
     if not await valid_post(request, token):
@@ -179,8 +179,8 @@ async def from_link(request: Request) -> Response:
         return await refused_link(request, problem)
     if offer.portal.location.id != portal.location.id:
         return await refused_link(request, NotFound("Link"))
-    if request.method == "GET" or not await valid_post(request, token):
-        error = EXPIRED_FORM if request.method == "POST" else None
+    if not posting(request) or not await valid_post(request, token):
+        error = EXPIRED_FORM if posting(request) else None
         return await page(request, portal, "from_link.html", status=403 if error else 200, binding=token, title="Your appointments",
                           customer=offer.customer, token=token, error=error)
     signed = await start_session(portal, offer.customer.id, offer.account)
@@ -202,7 +202,7 @@ async def profile(request: Request) -> Response:
         return await page(request, portal, "profile.html", status=status, title="Your details", signed=signed, error=error,
                           notice=notice, values=values or {})
 
-    if request.method == "GET":
+    if not posting(request):
         return await profile_page()
     form = await _form(request)
     if not await valid_post(request, signed.session.id):

@@ -14,7 +14,7 @@ from core import clock, plugins
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from core.models import Calendar, Service
 from plugins.client_portal import appointments
-from plugins.client_portal.pages import customer_of, go, page, portal_of, valid_post, visitor
+from plugins.client_portal.pages import customer_of, formatter, go, page, portal_of, posting, valid_post, visitor
 from plugins.client_portal.routes_account import EXPIRED_FORM, sign_in_page
 from plugins.client_portal.settings import NAME
 from web.pages import too_many_page
@@ -24,10 +24,8 @@ DAYS = 14
 
 
 def _int(value) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 async def home(request: Request) -> Response:
@@ -41,11 +39,32 @@ async def home(request: Request) -> Response:
     upcoming, past = await appointments.own_appointments(signed, True), await appointments.own_appointments(signed, False)
     views = []
     for row in upcoming:
-        links = await plugins.current().links(row, "customer", portal.enabled - {NAME})
-        views.append({"row": row, "refusal": await appointments.cancel_refusal(signed, row), "links": links})
-    names = await _names(upcoming + past)
-    return await page(request, portal, "home.html", title="Your appointments", signed=signed, upcoming=views, past=past[:20],
-                      names=names, binding=signed.session.id)
+        if row.status in appointments.LIVE:
+            links = await plugins.current().links(row, "customer", portal.enabled - {NAME})
+            views.append({"row": row, "refusal": await appointments.cancel_refusal(signed, row), "links": links})
+    cancelled = [row for row in upcoming if row.status not in appointments.LIVE]
+    return await page(request, portal, "home.html", title="Your appointments", signed=signed, upcoming=views, cancelled=cancelled,
+                      past=past[:20], names=await _names(upcoming + past), binding=signed.session.id,
+                      notice=await _notice(signed, request.query_params))
+
+
+NOTICES = {
+    "booked": "Your appointment on {when} is booked. We have sent you an email.",
+    "cancelled": "Your appointment on {when} is cancelled. We have sent you an email.",
+}
+
+
+async def _notice(signed, params) -> str | None:
+    """What the page says after a booking or a cancellation redirected to it (so it can be reloaded)."""
+    for key, text in NOTICES.items():
+        appointment_id = _int(params.get(key, ""))
+        if appointment_id:
+            try:
+                row = await appointments.own_appointment(signed, appointment_id)
+            except NotFound:
+                return None
+            return text.format(when=formatter(signed.portal)(row.starts_at))
+    return None
 
 
 async def _names(rows) -> dict:
@@ -63,7 +82,7 @@ async def book(request: Request) -> Response:
     signed = await customer_of(request, portal)
     if signed is None:
         return go(portal)
-    params = request.query_params if request.method == "GET" else await request.form()
+    params = await request.form() if posting(request) else request.query_params
     offers = await appointments.offers(portal)
     context = {"signed": signed, "offers": offers, "binding": signed.session.id}
     if not portal.settings.allow_booking:
@@ -78,7 +97,7 @@ async def book(request: Request) -> Response:
     context |= {"offer": chosen, "calendar_id": calendar_id,
                 "calendar": next((c for c in chosen.calendars if c.id == calendar_id), None)}
     start = _start(params.get("start", ""))
-    if request.method == "POST":
+    if posting(request):
         return await _book(request, portal, signed, context, start, params)
     if start is not None:
         return await page(request, portal, "book_confirm.html", title="Confirm your booking", start=start, **context)
@@ -127,8 +146,7 @@ async def _book(request: Request, portal, signed, context: dict, start: dt.datet
         status = 422 if isinstance(refused, ValidationFailed) else 409
         return await page(request, portal, "book_confirm.html", status=status, title="Confirm your booking", start=start,
                           error=refused.message, **context)
-    names = await _names([row])
-    return await page(request, portal, "booked.html", title="Booked", row=row, names=names, **context)
+    return go(portal, f"?booked={row.id}")
 
 
 async def cancel(request: Request) -> Response:
@@ -147,7 +165,7 @@ async def cancel(request: Request) -> Response:
     rules = await appointments.policy(portal)
     context = {"signed": signed, "row": row, "rules": rules, "names": await _names([row]), "binding": signed.session.id,
                "refusal": await appointments.cancel_refusal(signed, row)}
-    if request.method == "GET":
+    if not posting(request):
         return await page(request, portal, "cancel.html", title="Cancel your appointment", values={}, **context)
     form = await request.form()
     values = {"reason": str(form.get("reason", ""))[:200], "note": str(form.get("note", ""))[:2000]}
@@ -160,8 +178,7 @@ async def cancel(request: Request) -> Response:
         status = 422 if isinstance(refused, ValidationFailed) else 409
         return await page(request, portal, "cancel.html", status=status, title="Cancel your appointment", error=refused.message,
                           values=values, **context)
-    return await page(request, portal, "message.html", title="Cancelled", signed=signed,
-                      message="Your appointment is cancelled. We have sent you an email.")
+    return go(portal, f"?cancelled={row.id}")
 
 
 ROUTES = [
