@@ -61,8 +61,7 @@ def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
 
 async def view(opened: Opened) -> View:
     """Everything the page shows: details, allowed actions with reasons, link history."""
-    appointment = opened.appointment
-    service, calendar = await Service.get(id=appointment.service_id), await Calendar.get(id=appointment.calendar_id)
+    appointment, service, calendar = opened.appointment, opened.service, opened.calendar
     rules = await rules_for(opened.location, service)
     history = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.CUSTOMER_LINK).order_by("at", "id")
     return View(
@@ -77,9 +76,7 @@ async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, day
     the appointment's own time excluded."""
     appointment = opened.appointment
     begin = max(start or clock.now(), clock.now())
-    service = await Service.get(id=appointment.service_id)
-    calendar = await Calendar.get(id=appointment.calendar_id)
-    slots = await slots_for(opened.location, calendar, service, begin, begin + dt.timedelta(days=days))
+    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, begin + dt.timedelta(days=days))
     return [s for s in slots if s.start != appointment.starts_at]
 
 
