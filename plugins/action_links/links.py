@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from core import clock, plugins, sql
 from core.errors import LinkUnavailable, NotFound
-from core.models import Appointment, Calendar, Location, Service
+from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugin_types import PluginSettings
 from core.tokens import derive_token, looks_like_token, token_hash
 from plugins.action_links.models import ActionLink
@@ -80,16 +80,19 @@ async def revoke(appointment: Appointment) -> str:
     return token
 
 
-# The link and everything its page shows, in one statement (the ORM's per-query cost dominates here).
+# The link and everything its page shows in one statement (the ORM's per-query cost dominates
+# here): one row per plugin activation at the location, at least one.
 _PARTS = (("k", ActionLink), ("a", Appointment), ("l", Location), ("s", Service), ("c", Calendar))
 
 
 @cache
 def _open_sql() -> str:
+    selected = ", ".join(sql.columns(model, alias) for alias, model in (*_PARTS, ("p", PluginActivation)))
     return (
-        f"SELECT {', '.join(sql.columns(model, alias) for alias, model in _PARTS)}"
-        ' FROM "action_link" k JOIN "appointment" a ON a.id = k.appointment_id JOIN "location" l ON l.id = a.location_id'
-        ' JOIN "service" s ON s.id = a.service_id JOIN "calendar" c ON c.id = a.calendar_id WHERE k.token_hash = {0}'
+        f'SELECT {selected} FROM "action_link" k JOIN "appointment" a ON a.id = k.appointment_id'
+        ' JOIN "location" l ON l.id = a.location_id JOIN "service" s ON s.id = a.service_id'
+        ' JOIN "calendar" c ON c.id = a.calendar_id LEFT JOIN "plugin_activation" p ON p.location_id = a.location_id'
+        " WHERE k.token_hash = {0}"
     )
 
 
@@ -103,7 +106,8 @@ async def open_link(token: str) -> Opened:
     if not found:
         raise NotFound("Link")
     link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
-    enabled, settings = await plugins.current().enabled_with_settings(NAME, location.id)
+    activations = (sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None)
+    enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")
     if clock.now() > appointment.ends_at + dt.timedelta(hours=settings.valid_hours_after_end):
