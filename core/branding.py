@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from core.access import Staff
-from core.clock import now
 from core.colors import COLOR_RE, DARK_TEXT, DEFAULT_BACKGROUND, text_color_for
 from core.errors import ValidationFailed
 from core.locations import get_location, settings_source
@@ -68,12 +67,10 @@ def logo_path(location_id: int, version: dt.datetime | None = None) -> str:
     return f"{path}?v={round(version.timestamp() * 1_000_000)}" if version is not None else path
 
 
-async def logo_versions(location_ids: list[int]) -> list[dt.datetime | None]:
-    """When each location's logo last changed (None: no logo), without loading the images.
-    Shaped as a DataLoader batch function."""
-    rows = await LocationLogo.filter(location_id__in=list(set(location_ids))).values("location_id", "updated_at")
-    versions = {row["location_id"]: row["updated_at"] for row in rows}
-    return [versions.get(i) for i in location_ids]
+def logo_path_of(location: Location) -> str | None:
+    """The versioned address of a location's own logo, None when it has none (no query: the
+    version is on the location row)."""
+    return logo_path(location.id, location.logo_version) if location.logo_version is not None else None
 
 
 async def brandable_location(actor: Staff | None, location_id: int) -> Location:
@@ -86,23 +83,26 @@ async def brandable_location(actor: Staff | None, location_id: int) -> Location:
 
 
 async def set_logo(actor: Staff | None, location_id: int, data: bytes) -> LocationLogo:
-    """Replace a location's logo (staff in scope; not a branch sharing its headquarters' settings).
-    Nothing changes when the image is refused."""
+    """Replace a location's logo (staff in scope; not a branch sharing its headquarters' settings)
+    and its version on the location row. Nothing changes when the image is refused."""
     location = await brandable_location(actor, location_id)
     content_type = check_logo(data)
-    values = {"content_type": content_type, "data": data, "updated_at": now()}
-    if not await LocationLogo.filter(location_id=location.id).update(**values):
-        try:
-            await LocationLogo.create(location_id=location.id, **values)
-        except IntegrityError:  # a concurrent upload created it first: this one wins, being last
-            await LocationLogo.filter(location_id=location.id).update(**values)
-    return await LocationLogo.get(location_id=location.id)
+    async with in_transaction():
+        # The location row is written first: concurrent uploads to one location take turns there.
+        await Location.filter(id=location.id).update(logo_version=None)
+        logo = await LocationLogo.get_or_none(location_id=location.id) or LocationLogo(location_id=location.id)
+        logo.content_type, logo.data = content_type, data
+        await logo.save()  # stamps updated_at
+        await Location.filter(id=location.id).update(logo_version=logo.updated_at)
+    return logo
 
 
 async def delete_logo(actor: Staff | None, location_id: int) -> bool:
     """Remove a location's logo; False when it had none."""
     location = await brandable_location(actor, location_id)
-    return bool(await LocationLogo.filter(location_id=location.id).delete())
+    async with in_transaction():
+        await Location.filter(id=location.id).update(logo_version=None)
+        return bool(await LocationLogo.filter(location_id=location.id).delete())
 
 
 async def public_logo(location_id: int) -> LocationLogo | None:
@@ -139,11 +139,10 @@ async def branding_of(location: Location) -> Branding:
     (the headquarters when it shares its settings)."""
     source = await settings_source(location)
     background = source.background_color if COLOR_RE.match(source.background_color or "") else DEFAULT_BACKGROUND
-    (version,) = await logo_versions([source.id])
     return Branding(
         name=location.name,
         background_color=background.lower(),
         text_color=text_color_for(background),
-        logo_url=logo_path(source.id, version) if version is not None else None,
+        logo_url=logo_path_of(source),
         lang=lang_of(location.locale),
     )

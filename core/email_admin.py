@@ -14,7 +14,7 @@ from core import plugins
 from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, get_template, template_by_reference
 from core.errors import ValidationFailed
-from core.locations import get_location, settings_source
+from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, keyset_page
 
@@ -124,7 +124,8 @@ async def update_email_settings(
     if len({n.event for n in notices}) != len(notices):
         raise ValidationFailed("staffNotices", "Each event at most once.")
     async with in_transaction():
-        await location.save()
+        if reminder_offsets_minutes is not None:
+            await save_fields(location, ["reminder_offsets_minutes"])
         if staff_notices is not None:
             await StaffNotice.filter(location_id=location.id).delete()
             await StaffNotice.bulk_create(notices)

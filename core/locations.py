@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,6 +24,14 @@ async def settings_source(location: Location) -> Location:
     if location.shares_headquarters_settings and location.headquarters_id:
         return await Location.get(id=location.headquarters_id)
     return location
+
+
+async def save_fields(location: Location, fields: Iterable[str]) -> None:
+    """Write only these fields of a loaded location: a concurrent change of another field (the
+    logo version, say) is never overwritten with the stale value loaded."""
+    names = list(fields)
+    if names:
+        await location.save(update_fields=names)
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +108,7 @@ async def update_location(actor: Staff | None, location_id: int, **changes: Any)
     tier_changed = "tier" in fields and fields["tier"] is not location.tier
     async with in_transaction():
         location.update_from_dict(fields)
-        await location.save()
+        await save_fields(location, fields)
         if tier_changed:
             await plugins.current().disable_ineligible(location, f"staff:{staff.user_id}")
     return location
@@ -110,6 +119,7 @@ async def update_rules(actor: Staff | None, location_id: int, **changes: Any) ->
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
         raise ValidationFailed("locationId", "This location uses its headquarters' settings; change the rules there.")
-    location.update_from_dict(clean_rule_fields(changes))
-    await location.save()
+    fields = clean_rule_fields(changes)
+    location.update_from_dict(fields)
+    await save_fields(location, fields)
     return location

@@ -79,6 +79,9 @@ class Location(Model):
     reminder_offsets_minutes = fields.JSONField(default=list)
     # Branding of customer pages: a CSS hex colour (the logo is a LocationLogo).
     background_color = fields.CharField(max_length=7, default="#ffffff")
+    # When the logo last changed (None: no logo), kept by core.branding: pages version the logo's
+    # address with it, so they need no logo query.
+    logo_version = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -167,13 +167,17 @@ class PluginHost:
         return frozenset(n for n in names if n in self.infos)
 
     async def enabled_with_settings(self, plugin: str, location_id: int):
-        """(the allow-list, the plugin's settings model) at a location, in one query; for hot paths
-        that need both."""
+        """(the allow-list, the plugin's settings model) at a location, in one query."""
         if not self.infos or not 0 < location_id <= 2**31 - 1:
             return frozenset(), self.info(plugin).settings_model()
-        rows = await PluginActivation.filter(location_id=location_id).values_list("plugin", "enabled", "settings")
-        enabled = frozenset(name for name, on, _ in rows if on and name in self.infos)
-        stored = next((settings for name, _, settings in rows if name == plugin), None)
+        return self.allow_list_and_settings(plugin, await PluginActivation.filter(location_id=location_id))
+
+    def allow_list_and_settings(self, plugin: str, activations: Iterable[PluginActivation]):
+        """(the allow-list, the plugin's settings model) from all the PluginActivation rows of one
+        location, for hot paths that load them with their own query."""
+        activations = list(activations)
+        enabled = frozenset(row.plugin for row in activations if row.enabled and row.plugin in self.infos)
+        stored = next((row.settings for row in activations if row.plugin == plugin), None)
         info = self.info(plugin)
         return enabled, info.settings_model.model_validate(self._settings(info, stored))
 

@@ -4,9 +4,13 @@ times more than the query itself there. Portable across SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 def connection():
@@ -46,3 +50,20 @@ async def rows(sql: str, values: list[Any]) -> list[dict]:
     conn = connection()
     query = sql.format(*params(conn, len(values)), true=true(conn))
     return await conn.execute_query_dict(query, [_param(conn, v) for v in values])
+
+
+@cache
+def _columns(model: type[Model]) -> tuple[str, ...]:
+    return tuple(sorted(model._meta.db_fields))
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """The select list of every column of `model`'s table under `alias`, named `alias.column`,
+    for `instance` to read back: several models from one joined row."""
+    return ", ".join(f'{alias}."{c}" AS "{alias}.{c}"' for c in _columns(model))
+
+
+def instance(model: type[M], row: dict, alias: str) -> M:
+    """The model instance in a row selected with `columns(model, alias)`, converted exactly as
+    the ORM converts its own rows (no query)."""
+    return model._init_from_db(**{c: row[f"{alias}.{c}"] for c in _columns(model)})

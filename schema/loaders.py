@@ -22,10 +22,6 @@ class Loaders:
             loader = self._loaders[key] = DataLoader(load_fn=load_fn)
         return loader
 
-    def batch(self, load_fn) -> DataLoader:
-        """A loader for a batch function (ids -> one result per id, in order), one per request."""
-        return self._get(("batch", load_fn), load_fn)
-
     def by_id(self, model: type[Model]) -> DataLoader:
         """Rows of `model` by primary key (None for a missing one)."""
 

@@ -11,7 +11,7 @@ from typing import Annotated, Generic, Optional, TypeVar
 import strawberry
 
 from core import models
-from core.branding import logo_path, logo_versions
+from core.branding import logo_path_of
 from core.rules import Rules
 from core.validation import format_clock
 from schema.context import Info
@@ -102,9 +102,8 @@ class Location:
 
     @strawberry.field(description="Address of the logo on customer pages (the headquarters' when this location shares its settings); null when there is none.")
     async def logo_url(self, info: Info) -> Optional[str]:
-        source = await _settings_source(info, self)
-        version = await info.context.loaders.batch(logo_versions).load(source.id)
-        return None if version is None else info.context.settings.base_url + logo_path(source.id, version)
+        path = logo_path_of(await _settings_source(info, self))
+        return None if path is None else info.context.settings.base_url + path
 
     @strawberry.field(description="Calendars (staff diaries and resources) of this location, by name.")
     async def calendars(self, info: Info) -> list[Calendar]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import Field
 from tortoise.exceptions import IntegrityError
 
-from core import clock, plugins
+from core import clock, plugins, sql
 from core.errors import LinkUnavailable, NotFound
-from core.models import Appointment, Location
+from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugin_types import PluginSettings
 from core.tokens import derive_token, looks_like_token, token_hash
 from plugins.action_links.models import ActionLink
@@ -31,11 +32,14 @@ class ActionLinkSettings(PluginSettings):
 
 @dataclass
 class Opened:
-    """A link that resolved: its row, its appointment and location, the settings there."""
+    """A link that resolved: its row, its appointment with location, service and calendar, the
+    settings there."""
 
     link: ActionLink
     appointment: Appointment
     location: Location
+    service: Service
+    calendar: Calendar
     settings: ActionLinkSettings
     token: str
     enabled: frozenset[str]  # plugins enabled at the appointment's location
@@ -76,23 +80,39 @@ async def revoke(appointment: Appointment) -> str:
     return token
 
 
+# The link and everything its page shows in one statement (the ORM's per-query cost dominates
+# here): one row per plugin activation at the location, at least one.
+_PARTS = (("k", ActionLink), ("a", Appointment), ("l", Location), ("s", Service), ("c", Calendar))
+
+
+@cache
+def _open_sql() -> str:
+    selected = ", ".join(sql.columns(model, alias) for alias, model in (*_PARTS, ("p", PluginActivation)))
+    return (
+        f'SELECT {selected} FROM "action_link" k JOIN "appointment" a ON a.id = k.appointment_id'
+        ' JOIN "location" l ON l.id = a.location_id JOIN "service" s ON s.id = a.service_id'
+        ' JOIN "calendar" c ON c.id = a.calendar_id LEFT JOIN "plugin_activation" p ON p.location_id = a.location_id'
+        " WHERE k.token_hash = {0}"
+    )
+
+
 async def open_link(token: str) -> Opened:
     """Resolve a token: `NotFound` when unknown, replaced, or the plugin is off at the
     appointment's location (all alike); `LinkUnavailable` EXPIRED after its validity."""
 
     if not looks_like_token(token):
         raise NotFound("Link")
-    link = await ActionLink.get_or_none(token_hash=token_hash(token))
-    if link is None:
+    found = await sql.rows(_open_sql(), [token_hash(token)])
+    if not found:
         raise NotFound("Link")
-    appointment = await Appointment.get(id=link.appointment_id)
-    enabled, settings = await plugins.current().enabled_with_settings(NAME, appointment.location_id)
+    link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
+    activations = (sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None)
+    enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")
-    location = await Location.get(id=appointment.location_id)
     if clock.now() > appointment.ends_at + dt.timedelta(hours=settings.valid_hours_after_end):
         raise LinkUnavailable(
             "EXPIRED", "This link has expired.", owner_name=location.name,
             owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,
         )
-    return Opened(link, appointment, location, settings, token, enabled)
+    return Opened(link, appointment, location, service, calendar, settings, token, enabled)
