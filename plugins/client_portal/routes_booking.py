@@ -124,9 +124,9 @@ async def _slots(request: Request, portal, params, context: dict) -> Response:
     offer = context["offer"]
     slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], begin, end)
     days, chosen = pick_day(slots, tz, params.get("day"))
-    base = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={first_day.isoformat()}"
-    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen, tz=tz, base=base,
-                      day_url=lambda day: f"{base}&day={day.isoformat()}", later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
+    here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={first_day.isoformat()}"
+    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen, tz=tz,
+                      day_url=lambda day: f"{here}&day={day.isoformat()}", later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
                       earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > today else None, **context)
 
 
