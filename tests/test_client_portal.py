@@ -3,7 +3,7 @@ cancel; staff notices replace the core's for portal changes; policy and access s
 
 from __future__ import annotations
 
-from core.models import Appointment, AppointmentEvent, OutboxMessage
+from core.models import AppointmentEvent, OutboxMessage
 from helpers import local
 from portal_helpers import APPOINTMENTS, BOOK, CANCEL, LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, signed_up
 

@@ -120,7 +120,7 @@ async def test_notice_settings_choose_templates_and_recipients(api_factory, smtp
     staff = [m for m in smtp.received if m.recipients != ["grace@example.com"]]
     assert sorted(m.recipients[0] for m in staff) == ["boss@clinic.example", "desk@clinic.example"]  # not the diary contact: turned off
     body = staff[0].message.get_body(("plain",)).get_content()
-    assert f"Grace Hopper <grace@example.com> Checkup" in body and f"http://testserver/portal/{slug}" in body
+    assert "Grace Hopper <grace@example.com> Checkup" in body and f"http://testserver/portal/{slug}" in body
     assert staff[0].message["Subject"] == "Desk: Grace Hopper"
     await grace.close()
 

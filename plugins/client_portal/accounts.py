@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import clock, plugins
+from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer, customer_for_contact
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed

@@ -4,6 +4,8 @@ visitor, the signed-in customer, CSRF bindings, and rendering in the location's 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -43,6 +45,29 @@ async def customer_of(request: Request, portal: Portal) -> SignedIn | None:
     """The customer signed in to this portal, or None."""
     signed = await signed_in(request)
     return signed if signed is not None and signed.portal.location.id == portal.location.id else None
+
+
+def portal_page(handler: Callable[[Request, Portal], Awaitable[Response]]):
+    """A page of a portal: `handler(request, portal)` runs only where the slug leads to an open portal (else 404)."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        portal = await portal_of(request)
+        return portal if isinstance(portal, Response) else await handler(request, portal)
+
+    return endpoint
+
+
+def customer_page(handler: Callable[[Request, Portal, SignedIn], Awaitable[Response]]):
+    """A page for the signed-in customer: `handler(request, portal, signed)`; others go to sign in."""
+
+    @portal_page
+    @functools.wraps(handler)
+    async def endpoint(request: Request, portal: Portal) -> Response:
+        signed = await customer_of(request, portal)
+        return go(portal) if signed is None else await handler(request, portal, signed)
+
+    return endpoint
 
 
 def formatter(portal: Portal):

@@ -11,8 +11,9 @@ from starlette.routing import Route
 from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, ValidationFailed
 from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified
-from plugins.client_portal.pages import customer_of, go, page, portal_of, posting, refused_link, valid_post, visitor
-from plugins.client_portal.sessions import end_session, start_session
+from plugins.client_portal.addresses import Portal
+from plugins.client_portal.pages import customer_of, customer_page, go, page, portal_page, posting, refused_link, valid_post, visitor
+from plugins.client_portal.sessions import SignedIn, end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
 from web.pages import too_many_page
 from web.sessions import clear_session, write_session
@@ -31,11 +32,9 @@ async def sign_in_page(request: Request, portal, *, status: int = 200, error: st
     return await page(request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email)
 
 
-async def login(request: Request) -> Response:
+@portal_page
+async def login(request: Request, portal: Portal) -> Response:
     """POST: sign in with email and password."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     form = await _form(request)
     email = form.get("email", "")[:254]
     if not await valid_post(request):
@@ -52,11 +51,9 @@ async def login(request: Request) -> Response:
     return response
 
 
-async def logout(request: Request) -> Response:
+@portal_page
+async def logout(request: Request, portal: Portal) -> Response:
     """POST: sign out."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     signed = await customer_of(request, portal)
     response = go(portal)
     if signed is not None and not await valid_post(request, signed.session.id):
@@ -67,11 +64,9 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def register(request: Request) -> Response:
+@portal_page
+async def register(request: Request, portal: Portal) -> Response:
     """GET: the registration form; POST: register (an email with a link follows)."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     if not posting(request):
         return await page(request, portal, "register.html", title="Create your account", values={})
     form = await _form(request)
@@ -88,11 +83,9 @@ async def register(request: Request) -> Response:
                       message=f"We have sent a link to {values['email']}. Open it to finish setting up your account.")
 
 
-async def forgot(request: Request) -> Response:
+@portal_page
+async def forgot(request: Request, portal: Portal) -> Response:
     """GET: ask for a password link; POST: send it (the same answer for any email)."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     if not posting(request):
         return await page(request, portal, "forgot.html", title="Forgotten password", email="")
     form = await _form(request)
@@ -109,10 +102,8 @@ async def forgot(request: Request) -> Response:
                       message="If this email belongs to one of our clients, a link to set a new password is on its way.")
 
 
-async def _opened(request: Request, purpose: str):
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
+async def _opened(request: Request, portal: Portal, purpose: str):
+    """The emailed link of the URL, or the page to answer instead (404, 410, 429)."""
     token = request.path_params["token"]
     try:
         opened = await accounts.open_token(token, purpose, visitor(request))
@@ -123,12 +114,13 @@ async def _opened(request: Request, purpose: str):
     return opened
 
 
-async def verify(request: Request) -> Response:
+@portal_page
+async def verify(request: Request, portal: Portal) -> Response:
     """GET: a button to confirm the email (mail scanners open links); POST: confirm it."""
-    opened = await _opened(request, accounts.VERIFY)
+    opened = await _opened(request, portal, accounts.VERIFY)
     if isinstance(opened, Response):
         return opened
-    token, portal = request.path_params["token"], opened.portal
+    token = request.path_params["token"]
     if not posting(request) or not await valid_post(request, token):
         error = EXPIRED_FORM if posting(request) else None
         return await page(request, portal, "verify.html", status=403 if error else 200, binding=token, title="Confirm your email",
@@ -140,12 +132,13 @@ async def verify(request: Request) -> Response:
     return await sign_in_page(request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email)
 
 
-async def new_password(request: Request) -> Response:
+@portal_page
+async def new_password(request: Request, portal: Portal) -> Response:
     """GET: the new-password form; POST: set it."""
-    opened = await _opened(request, accounts.PASSWORD)
+    opened = await _opened(request, portal, accounts.PASSWORD)
     if isinstance(opened, Response):
         return opened
-    token, portal = request.path_params["token"], opened.portal
+    token = request.path_params["token"]
 
     async def form_page(status: int = 200, error: str | None = None) -> Response:
         return await page(request, portal, "password.html", status=status, binding=token, title="Choose your password",
@@ -167,11 +160,9 @@ async def new_password(request: Request) -> Response:
     return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
 
 
-async def from_link(request: Request) -> Response:
+@portal_page
+async def from_link(request: Request, portal: Portal) -> Response:
     """GET: a button to see all your appointments; POST: sign in as the link's customer."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     token = request.path_params["token"]
     try:
         offer = await open_sign_in(token, visitor(request))
@@ -189,14 +180,9 @@ async def from_link(request: Request) -> Response:
     return response
 
 
-async def profile(request: Request) -> Response:
+@customer_page
+async def profile(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET: your details and password; POST: change the details (current password required)."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
-    signed = await customer_of(request, portal)
-    if signed is None:
-        return go(portal)
 
     async def profile_page(status: int = 200, error: str | None = None, notice: str | None = None, values: dict | None = None):
         return await page(request, portal, "profile.html", status=status, title="Your details", signed=signed, error=error,

@@ -14,7 +14,9 @@ from core import clock, plugins
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from core.models import Calendar, Service
 from plugins.client_portal import appointments
-from plugins.client_portal.pages import customer_of, formatter, go, page, portal_of, posting, valid_post, visitor
+from plugins.client_portal.addresses import Portal
+from plugins.client_portal.pages import customer_of, customer_page, formatter, go, page, portal_page, posting, valid_post, visitor
+from plugins.client_portal.sessions import SignedIn
 from plugins.client_portal.routes_account import EXPIRED_FORM, sign_in_page
 from plugins.client_portal.settings import NAME
 from web.pages import too_many_page
@@ -28,11 +30,9 @@ def _int(value) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-async def home(request: Request) -> Response:
+@portal_page
+async def home(request: Request, portal: Portal) -> Response:
     """GET: signed in, your appointments; otherwise the sign-in form."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
     signed = await customer_of(request, portal)
     if signed is None:
         return await sign_in_page(request, portal)
@@ -73,15 +73,10 @@ async def _names(rows) -> dict:
     return {"service": services, "calendar": calendars}
 
 
-async def book(request: Request) -> Response:
+@customer_page
+async def book(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET ?service=&calendar=: choose a service, then a day and time (?from=&day=), then
     (?start=) confirm; POST: book it."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
-    signed = await customer_of(request, portal)
-    if signed is None:
-        return go(portal)
     params = await request.form() if posting(request) else request.query_params
     offers = await appointments.offers(portal)
     context = {"signed": signed, "offers": offers, "binding": signed.session.id}
@@ -149,14 +144,9 @@ async def _book(request: Request, portal, signed, context: dict, start: dt.datet
     return go(portal, f"?booked={row.id}")
 
 
-async def cancel(request: Request) -> Response:
+@customer_page
+async def cancel(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET: the appointment, the policy and a reason; POST: cancel it."""
-    portal = await portal_of(request)
-    if isinstance(portal, Response):
-        return portal
-    signed = await customer_of(request, portal)
-    if signed is None:
-        return go(portal)
     try:
         row = await appointments.own_appointment(signed, _int(request.path_params["appointment"]) or 0)
     except NotFound:
