@@ -81,16 +81,21 @@ def link_in(mail) -> str:
     return found.group(0)
 
 
-async def signed_up(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> Customer:
-    """A new client registered, verified from the email, and signed in."""
+async def registered(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> tuple[Customer, str]:
+    """A new client who registered (not confirmed yet): their client and the emailed link."""
     customer = Customer(api)
     seen = len(smtp.received)
     registered = await customer.gql(REGISTER, {"s": slug, "i": {"firstName": first_name, "lastName": last_name, "email": email,
                                                                 "password": PASSWORD, "mobilePhone": "+44 7700 900555"}})
     assert registered["portalRegister"]["__typename"] == "PortalMessage", registered
     await smtp.wait_for(seen + 1)
-    token = link_in(smtp.received[seen]).rsplit("/", 1)[1]
-    assert (await customer.gql(VERIFY, {"t": token}))["portalVerifyEmail"]["__typename"] == "PortalMessage"
+    return customer, link_in(smtp.received[seen])
+
+
+async def signed_up(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> Customer:
+    """A new client registered, verified from the email, and signed in."""
+    customer, link = await registered(api, smtp, slug, email, first_name, last_name)
+    assert (await customer.gql(VERIFY, {"t": link.rsplit("/", 1)[1]}))["portalVerifyEmail"]["__typename"] == "PortalMessage"
     signed = (await customer.gql(LOGIN, {"s": slug, "e": email, "p": PASSWORD}))["portalLogin"]
     assert signed["__typename"] == "PortalSignedIn", signed
     return customer

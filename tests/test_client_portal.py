@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.models import AppointmentEvent, OutboxMessage
 from helpers import local
-from portal_helpers import APPOINTMENTS, BOOK, CANCEL, LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, signed_up
+from portal_helpers import APPOINTMENTS, BOOK, CANCEL, LOGIN, PASSWORD, VERIFY, portal_clinic, signed_up, registered
 
 
 async def test_register_verify_sign_in_book_and_cancel_end_to_end(api_factory, smtp):
@@ -42,13 +42,10 @@ async def test_register_verify_sign_in_book_and_cancel_end_to_end(api_factory, s
 async def test_unverified_accounts_cannot_sign_in_and_links_work_once(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     _, slug = await portal_clinic(api)
-    visitor = Customer(api)
-    details = {"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": PASSWORD}
-    assert (await visitor.gql(REGISTER, {"s": slug, "i": details}))["portalRegister"]["__typename"] == "PortalMessage"
-    await smtp.wait_for(1)
+    visitor, link = await registered(api, smtp, slug, "alan@example.com", "Alan", "Turing")
     refused = (await visitor.gql(LOGIN, {"s": slug, "e": "alan@example.com", "p": PASSWORD}))["portalLogin"]
     assert refused["__typename"] == "EmailNotVerified"
-    token = link_in(smtp.received[0]).rsplit("/", 1)[1]
+    token = link.rsplit("/", 1)[1]
     assert (await visitor.gql(VERIFY, {"t": token}))["portalVerifyEmail"]["__typename"] == "PortalMessage"
     again = (await visitor.gql(VERIFY, {"t": token}))["portalVerifyEmail"]
     assert again["__typename"] == "LinkUnavailable" and again["status"] == "USED"

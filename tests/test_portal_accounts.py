@@ -14,7 +14,7 @@ from helpers import local
 from plugins.action_links.links import token_for, url_of
 from plugins.client_portal.models import PortalAccount, PortalSession, PortalToken
 from plugins.client_portal.signin_links import SALT
-from portal_helpers import LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, signed_up
+from portal_helpers import LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, signed_up, registered
 
 RESET = """mutation($t: String!, $p: String!) { portalResetPassword(token: $t, password: $p) { __typename
   ... on PortalMessage { message } ... on ValidationError { field message } ... on LinkUnavailable { status message } ... on NotFound { message } } }"""
@@ -66,10 +66,8 @@ async def test_wrong_passwords_until_the_limit_engages_aliases_included(api_fact
 async def test_expired_and_reused_links_are_refused_and_change_nothing(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     _, slug = await portal_clinic(api)
-    visitor = Customer(api)
-    await visitor.gql(REGISTER, {"s": slug, "i": {"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": PASSWORD}})
-    await smtp.wait_for(1)
-    token = link_in(smtp.received[0]).rsplit("/", 1)[1]
+    visitor, link = await registered(api, smtp, slug, "alan@example.com", "Alan", "Turing")
+    token = link.rsplit("/", 1)[1]
     await PortalToken.all().update(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
     expired = (await visitor.gql(VERIFY, {"t": token}))["portalVerifyEmail"]
     assert expired["__typename"] == "LinkUnavailable" and expired["status"] == "EXPIRED"

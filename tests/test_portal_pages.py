@@ -8,7 +8,7 @@ import re
 
 from core.models import Appointment, AppointmentStatus
 from helpers import local
-from portal_helpers import CSRF_RE, PASSWORD, REGISTER, Customer, link_in, portal_clinic, signed_up
+from portal_helpers import CSRF_RE, PASSWORD, Customer, link_in, portal_clinic, signed_up, registered
 from core.tokens import token_hash
 from plugins.client_portal.models import PortalAccount, PortalToken
 
@@ -70,11 +70,7 @@ async def test_sign_in_book_and_cancel_through_the_pages(api_factory, smtp):
 async def test_get_and_head_of_emailed_links_use_nothing_up_and_forms_need_csrf(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     _, slug = await portal_clinic(api)
-    visitor = Customer(api)
-    details = {"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": PASSWORD}
-    assert (await visitor.gql(REGISTER, {"s": slug, "i": details}))["portalRegister"]["__typename"] == "PortalMessage"
-    await smtp.wait_for(1)
-    link = link_in(smtp.received[0])
+    visitor, link = await registered(api, smtp, slug, "alan@example.com", "Alan", "Turing")
     path = link.split("testserver", 1)[1]
     for _ in range(3):
         assert (await visitor.client.get(path)).status_code == 200
@@ -114,10 +110,8 @@ async def test_get_and_head_of_emailed_links_use_nothing_up_and_forms_need_csrf(
 async def test_portal_off_and_unknown_slugs_are_the_same_404(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     clinic, slug = await portal_clinic(api)
-    visitor = Customer(api)
-    await visitor.gql(REGISTER, {"s": slug, "i": {"firstName": "Alan", "lastName": "Turing", "email": "alan@example.com", "password": PASSWORD}})
-    await smtp.wait_for(1)
-    token = link_in(smtp.received[0]).rsplit("/", 1)[1]
+    visitor, link = await registered(api, smtp, slug, "alan@example.com", "Alan", "Turing")
+    token = link.rsplit("/", 1)[1]
     assert (await visitor.page(f"/portal/{slug}")).status_code == 200
     unknown = await visitor.page("/portal/no-such-portal")
     await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: false) { __typename } }', {"l": clinic.location})
