@@ -335,7 +335,7 @@ async def mark(actor: Actor, appointment_id: int, status: Status) -> Appointment
 def _utc(start: dt.datetime) -> dt.datetime:
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValidationFailed("start", "Give the start with a UTC offset.")
-    return start.astimezone(dt.timezone.utc)
+    return check.instant("start", start).astimezone(dt.timezone.utc)
 
 
 async def customer_refusals(

@@ -214,7 +214,8 @@ async def template_by_reference(reference: int | str, location: Location) -> Tem
             raise NotFound("EmailTemplate", text)
         return found
     source = await settings_source(location)
-    row = await EmailTemplate.get_or_none(id=int(text), location_id__in=[location.id, source.id]) if text.isdigit() and len(text) < 10 else None
+    number = check.whole_number(text)
+    row = await EmailTemplate.get_or_none(id=number, location_id__in=[location.id, source.id]) if number else None
     if row is None:
         raise NotFound("EmailTemplate", text)
     return Template.of(row)

@@ -10,7 +10,6 @@ from email.utils import parseaddr
 
 from core import clock, plugins
 from core.changes import Change
-from core.delivery import wake_local_workers
 from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, customer_template, default_template
 from core.ics import appointment_ics
@@ -53,10 +52,10 @@ async def compose(template: Template, context: EmailContext, to: str, enabled: f
 
 
 async def queue_emails(location_id: int, messages: list[OutgoingEmail]) -> None:
-    """Queue messages that are not about an appointment change (e.g. a plugin's account emails),
-    in the caller's transaction if there is one, and wake this process's delivery workers."""
+    """Queue messages that are not about an appointment change (e.g. a plugin's account emails)
+    in the caller's transaction. Once it has committed, call `core.delivery.wake_local_workers()`
+    so they go now rather than at the next poll."""
     await Notifier(plugins.current().settings).write(location_id, None, messages)
-    wake_local_workers()
 
 
 class Notifier:

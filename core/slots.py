@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core import clock, sql
+from core import validation as check
 from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Calendar, CalendarException, Location, RosterRule, Service
@@ -57,7 +58,10 @@ async def busy_intervals(
 
 
 def check_window(start: dt.datetime, end: dt.datetime) -> None:
-    """Refuse a window that ends before it starts or is longer than 62 days."""
+    """Refuse a window that ends before it starts, is longer than 62 days, or lies outside the
+    years diaries use."""
+    check.instant("from", start)
+    check.instant("to", end)
     if end <= start:
         raise ValidationFailed("to", "`to` must be after `from`.")
     if end - start > MAX_WINDOW:

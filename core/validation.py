@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -77,6 +78,26 @@ def phone(field: str, value: str) -> str:
     if cleaned and not PHONE_RE.match(cleaned):
         raise ValidationFailed(field, f"{value!r} is not a valid phone number.")
     return cleaned
+
+
+EARLIEST, LATEST = dt.datetime(2000, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def instant(field: str, value: dt.datetime) -> dt.datetime:
+    """An aware datetime between the years 2000 and 2200 (far enough for any diary, and safe to
+    shift by days or time zones); returned as given."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(field, "Give the time with a UTC offset.")
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationFailed(field, "Give a date between the years 2000 and 2200.")
+    return value
+
+
+def whole_number(value: object, max_digits: int = 9) -> int | None:
+    """The int of a string of ASCII digits (at most `max_digits`), else None (no signs, spaces
+    or other scripts' digits)."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
 
 
 def minutes(field: str, value: int, *, minimum: int = 0, maximum: int = 24 * 60) -> int:

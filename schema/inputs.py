@@ -8,6 +8,7 @@ from typing import Annotated, Any, Union
 import strawberry
 
 from core.errors import NotFound, ValidationFailed
+from core.validation import whole_number
 from schema.errors import NotFound as NotFoundType
 from schema.errors import PermissionDenied, ValidationError
 
@@ -16,10 +17,10 @@ MAX_ID = 2**31 - 1
 
 def parse_id(kind: str, value: Any) -> int:
     """A numeric object id from a GraphQL ID; anything else is `NotFound`."""
-    text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    number = whole_number(str(value).strip())
+    if number is None or not 0 < number <= MAX_ID:
         raise NotFound(kind, value)
-    return int(text)
+    return number
 
 
 def parse_ids(kind: str, values: list[Any] | None) -> list[int] | None:

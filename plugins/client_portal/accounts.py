@@ -1,13 +1,15 @@
 """Customer accounts of the portal: register, confirm the email, set or reset the password by an
 emailed single-use link, sign in, change the password and the profile.
 
-Safety rules: an email that already belongs to a customer never gets a password from the
-registration form (the password is set through the emailed link, so nobody can pre-register
-someone else's history); unknown emails and wrong passwords get the same answer; every attempt
-counts against the rate limits; links act only on POST."""
+Safety rules: a password typed into a form only ever opens a brand-new client's own account,
+once its email is confirmed; an email that belongs to a customer (even one added after the
+registration) gets its password chosen through an emailed link, so nobody can pre-register
+someone else's history. Unknown emails and wrong passwords get the same answer; every attempt
+counts against the rate limits; links act only on POST; passwords are hashed outside transactions."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -16,7 +18,8 @@ from tortoise.transactions import in_transaction
 
 from core import clock
 from core import validation as check
-from core.customers import clean_customer_fields, clean_new_customer, customer_for_contact
+from core.customers import clean_customer_fields, clean_new_customer
+from core.delivery import wake_local_workers
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
 from core.models import Customer
 from core.passwords import check_strength, hash_password, verify_password
@@ -33,74 +36,96 @@ LIFETIME = {VERIFY: dt.timedelta(hours=48), PASSWORD: dt.timedelta(hours=2)}
 EVENT = {VERIFY: VERIFY_EVENT, PASSWORD: PASSWORD_EVENT}
 PATH = {VERIFY: "verify", PASSWORD: "password"}
 RESEND_AFTER = dt.timedelta(minutes=10)
+TRY_AGAIN = "Please try again in a moment."
+ALREADY_A_CLIENT = "Your email is confirmed. You are already one of our clients: we have emailed you a link to choose your password."
+
+
+@contextlib.asynccontextmanager
+async def _mailing():
+    """A transaction that queues account emails; the delivery workers are woken once it commits."""
+    async with in_transaction():
+        yield
+    wake_local_workers()
 
 
 async def _send_link(portal: Portal, account: PortalAccount, purpose: str) -> None:
-    """Replace the account's unused links of this purpose with a new one, and email it."""
+    """Replace the account's unused links with a new one of this purpose, and email it."""
     token = new_token()
-    await PortalToken.filter(account_id=account.id, purpose=purpose, used_at__isnull=True).delete()
+    await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
     await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
                              expires_at=clock.now() + LIFETIME[purpose])
     await send_account_email(portal, account, EVENT[purpose], f"{portal.url}/{PATH[purpose]}/{token}")
 
 
-async def _account(location_id: int, email_key: str, email: str) -> PortalAccount:
+async def _live_account(location_id: int, email_key: str) -> PortalAccount | None:
+    """The account signing in with this email: one whose customer (if it has one yet) still has
+    the email. An account left behind by a change of the customer's email is removed."""
     account = await PortalAccount.get_or_none(location_id=location_id, email_key=email_key)
-    if account is None:
-        try:
-            account = await PortalAccount.create(location_id=location_id, email=email, email_key=email_key)
-        except IntegrityError:  # registered at this very moment by another request
-            raise RuleViolation("TRY_AGAIN", "Please try again in a moment.") from None
+    if account is not None and account.customer_id is not None:
+        customer = await Customer.get_or_none(id=account.customer_id)
+        if customer is None or customer.email_key != email_key:
+            await account.delete()
+            return None
+    return account
+
+
+async def _account_of(customer: Customer) -> PortalAccount:
+    """The customer's account (created, without a password, when they have none): the only one."""
+    account = await _live_account(customer.location_id, customer.email_key)
+    try:
+        if account is None:
+            account = await PortalAccount.create(location_id=customer.location_id, email=customer.email,
+                                                 email_key=customer.email_key, customer_id=customer.id)
+        elif account.customer_id is None:  # a registration waiting for confirmation: the customer came first
+            account.customer_id, account.password_hash, account.pending = customer.id, "", {}
+            await account.save(update_fields=["customer_id", "password_hash", "pending"])
+    except IntegrityError:  # created at this very moment by another request
+        raise RuleViolation("TRY_AGAIN", TRY_AGAIN) from None
+    await PortalAccount.filter(customer_id=customer.id).exclude(id=account.id).delete()
     return account
 
 
 async def register(portal: Portal, details: dict, password: str, visitor: Visitor) -> None:
-    """Start an account: a new client gets a confirmation link (their password is kept until they
-    confirm); an email that is already a customer's gets a link to set the password instead."""
+    """Start an account. A new client gets a link to confirm the email, which makes the password
+    they chose here usable. Anyone else gets a link to choose the password from their mailbox:
+    an existing client (a form never sets their password), or a second registration of an email
+    still waiting for confirmation (the first one's password is dropped)."""
     contact = clean_new_customer({k: details.get(k, "") for k in ("first_name", "last_name", "email", "mobile_phone")})
-    email_key = contact["email_key"]
-    await visitor.count_account_attempt("register", portal.location.id, email_key)
-    location_id = portal.location.id
-    async with in_transaction():
+    check_strength("password", password)
+    email_key, location_id = contact["email_key"], portal.location.id
+    await visitor.count_account_attempt("register", location_id, email_key)
+    password_hash = await hash_password(password)  # for every email alike, so answers take as long
+    async with _mailing():
         customer = await Customer.get_or_none(location_id=location_id, email_key=email_key)
-        existing = await PortalAccount.get_or_none(location_id=location_id, email_key=email_key)
-        if customer is not None or (existing is not None and existing.verified_at is not None):
-            account = await _account(location_id, email_key, customer.email if customer else contact["email"])
-            if customer is not None and account.customer_id is None:
-                account.customer_id = customer.id
-                await account.save(update_fields=["customer_id"])
+        if customer is not None:
+            await _send_link(portal, await _account_of(customer), PASSWORD)
+            return
+        account = await _live_account(location_id, email_key)
+        if account is None and not portal.settings.accept_new_clients:
+            raise RuleViolation("NEW_CLIENTS_NOT_ACCEPTED", "This portal is not taking new clients online. "
+                                f"Please contact {portal.location.name}{portal.contact} to make an appointment.")
+        pending = {k: contact[k] for k in ("first_name", "last_name", "mobile_phone")}
+        if account is not None:
+            account.password_hash, account.pending = "", pending
+            await account.save(update_fields=["password_hash", "pending"])
             await _send_link(portal, account, PASSWORD)
             return
-        if not portal.settings.accept_new_clients:
-            raise RuleViolation("NEW_CLIENTS_NOT_ACCEPTED", "This portal is not taking new clients online. "
-                                f"Please contact {portal.location.name}{_contact(portal)} to make an appointment.")
-        check_strength("password", password)
-        account = await _account(location_id, email_key, contact["email"])
-        account.password_hash = await hash_password(password)
-        account.pending = {k: contact[k] for k in ("first_name", "last_name", "email", "mobile_phone")}
-        await account.save(update_fields=["password_hash", "pending"])
+        try:
+            account = await PortalAccount.create(location_id=location_id, email=contact["email"], email_key=email_key,
+                                                 password_hash=password_hash, pending=pending)
+        except IntegrityError:
+            raise RuleViolation("TRY_AGAIN", TRY_AGAIN) from None
         await _send_link(portal, account, VERIFY)
-
-
-def _contact(portal: Portal) -> str:
-    contact = portal.location.contact_phone or portal.location.contact_email
-    return f" ({contact})" if contact else ""
 
 
 async def request_password_link(portal: Portal, email: str, visitor: Visitor) -> None:
     """Email a link to set a new password, when the address is a client's; the same answer either way."""
     email_key = check.email("email", email or "").lower()
     await visitor.count_account_attempt("reset", portal.location.id, email_key)
-    async with in_transaction():
+    async with _mailing():
         customer = await Customer.get_or_none(location_id=portal.location.id, email_key=email_key)
-        account = await PortalAccount.get_or_none(location_id=portal.location.id, email_key=email_key)
-        if customer is None and (account is None or account.verified_at is None):
-            return
-        account = account or await _account(portal.location.id, email_key, customer.email)
-        if customer is not None and account.customer_id is None:
-            account.customer_id = customer.id
-            await account.save(update_fields=["customer_id"])
-        await _send_link(portal, account, PASSWORD)
+        if customer is not None:
+            await _send_link(portal, await _account_of(customer), PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -110,6 +135,13 @@ class OpenedToken:
     row: PortalToken
     account: PortalAccount
     portal: Portal
+
+
+def _unavailable(portal: Portal, status: str) -> LinkUnavailable:
+    message = "This link has already been used." if status == "USED" else "This link has expired."
+    location = portal.location
+    return LinkUnavailable(status, f"{message} You can ask for a new one on the portal's sign-in page.", owner_name=location.name,
+                           owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id)
 
 
 async def open_token(token: str, purpose: str, visitor: Visitor) -> OpenedToken:
@@ -124,55 +156,57 @@ async def open_token(token: str, purpose: str, visitor: Visitor) -> OpenedToken:
         raise NotFound("Link")
     portal = await portal_at(account.location_id)
     if row.used_at is not None or row.expires_at <= clock.now():
-        status = "USED" if row.used_at is not None else "EXPIRED"
-        message = "This link has already been used." if status == "USED" else "This link has expired."
-        location = portal.location
-        raise LinkUnavailable(status, f"{message} You can ask for a new one on the portal's sign-in page.",
-                              owner_name=location.name, owner_email=location.contact_email, owner_phone=location.contact_phone,
-                              location_id=location.id)
+        raise _unavailable(portal, "USED" if row.used_at is not None else "EXPIRED")
     return OpenedToken(row, account, portal)
 
 
 async def _use(opened: OpenedToken) -> None:
     """Mark the link used, once: a second request at the same moment finds it used."""
     if not await PortalToken.filter(id=opened.row.id, used_at__isnull=True).update(used_at=clock.now()):
-        raise LinkUnavailable("USED", "This link has already been used.", owner_name=opened.portal.location.name,
-                              owner_email=opened.portal.location.contact_email, owner_phone=opened.portal.location.contact_phone,
-                              location_id=opened.portal.location.id)
+        raise _unavailable(opened.portal, "USED")
 
 
-async def _link_customer(account: PortalAccount) -> None:
-    """Attach the account to its customer: the existing one with this email, or a new one from
-    the registration's details."""
-    if account.customer_id is not None:
-        return
-    contact = clean_new_customer({**account.pending, "email": account.email}) if account.pending else None
-    if contact is None:
-        raise NotFound("Link")
-    account.customer_id = (await customer_for_contact(account.location_id, contact)).id
+async def _new_customer(account: PortalAccount) -> None:
+    """Give a confirmed registration its customer, made from the registration's details."""
+    contact = clean_new_customer({**account.pending, "email": account.email})
+    try:
+        account.customer_id = (await Customer.create(location_id=account.location_id, **contact)).id
+    except IntegrityError:  # the same email was just added by another request
+        raise RuleViolation("TRY_AGAIN", TRY_AGAIN) from None
 
 
-async def verify_email(opened: OpenedToken) -> PortalAccount:
-    """Confirm the email address: the account can sign in from now on."""
-    account = opened.account
-    async with in_transaction():
+async def verify_email(opened: OpenedToken) -> bool:
+    """Confirm the email address of a new client: their account can sign in from now on. True,
+    unless the email has become an existing customer's meanwhile: then the registration's password
+    is dropped and a link to choose one is emailed instead (False)."""
+    account, portal = opened.account, opened.portal
+    async with _mailing():
         await _use(opened)
-        await _link_customer(account)
+        customer = await Customer.get_or_none(location_id=account.location_id, email_key=account.email_key)
+        if customer is not None or account.customer_id is not None or not account.password_hash:
+            await _send_link(portal, await _account_of(customer) if customer else account, PASSWORD)
+            return False
+        await _new_customer(account)
         account.verified_at, account.pending = clock.now(), {}
         await account.save(update_fields=["customer_id", "verified_at", "pending"])
-    return account
+    return True
 
 
 async def reset_password(opened: OpenedToken, password: str) -> PortalAccount:
-    """Set a new password through the emailed link (which also confirms the address); every
+    """Choose a new password through the emailed link (which also confirms the address); every
     session of the customer ends."""
     check_strength("password", password)
+    password_hash = await hash_password(password)
     account = opened.account
     async with in_transaction():
         await _use(opened)
-        await _link_customer(account)
-        account.password_hash = await hash_password(password)
-        account.verified_at = account.verified_at or clock.now()
+        if account.customer_id is None:
+            existing = await Customer.get_or_none(location_id=account.location_id, email_key=account.email_key)
+            if existing is not None:
+                account = await _account_of(existing)
+            else:
+                await _new_customer(account)
+        account.password_hash, account.verified_at = password_hash, account.verified_at or clock.now()
         account.password_changed_at, account.pending = clock.now(), {}
         await account.save(update_fields=["customer_id", "password_hash", "verified_at", "password_changed_at", "pending"])
         await end_other_sessions(account.customer_id, account.location_id)
@@ -184,7 +218,7 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
     wrong password, `EmailNotVerified` (and a fresh link, now and then) before confirmation."""
     email_key = str(email or "").strip().lower()[:254]
     await visitor.count_account_attempt("login", portal.location.id, email_key)
-    account = await PortalAccount.get_or_none(location_id=portal.location.id, email_key=email_key) if email_key else None
+    account = await _live_account(portal.location.id, email_key) if email_key else None
     if not await verify_password(account.password_hash if account and account.password_hash else None, str(password or "")[:1024]):
         raise InvalidCredentials()
     if account.verified_at is None or account.customer_id is None:
@@ -192,7 +226,7 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
         pending = await PortalToken.filter(account_id=account.id, purpose=VERIFY, used_at__isnull=True, expires_at__gt=now,
                                            created_at__gt=now - RESEND_AFTER).exists()
         if not pending:  # a link sent in the last minutes still works: no new email for every attempt
-            async with in_transaction():
+            async with _mailing():
                 await _send_link(portal, account, VERIFY)
         raise EmailNotVerified()
     return account
@@ -212,9 +246,11 @@ async def change_password(signed: SignedIn, current_password: str, new_password:
     """Change the password (the current one is required); the customer's other sessions end."""
     account = await _check_current(signed, current_password, visitor)
     check_strength("newPassword", new_password)
+    password_hash = await hash_password(new_password)
     async with in_transaction():
-        account.password_hash, account.password_changed_at = await hash_password(new_password), clock.now()
+        account.password_hash, account.password_changed_at = password_hash, clock.now()
         await account.save(update_fields=["password_hash", "password_changed_at"])
+        await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()  # emailed links die with the old password
         await end_other_sessions(signed.customer.id, signed.portal.location.id, keep=signed.row)
 
 

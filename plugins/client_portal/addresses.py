@@ -41,6 +41,12 @@ class Portal:
         """The full address customers open."""
         return portal_url(self.slug)
 
+    @property
+    def contact(self) -> str:
+        """The location's phone (or email) in brackets, to follow its name in a message; or ""."""
+        contact = self.location.contact_phone or self.location.contact_email
+        return f" ({contact})" if contact else ""
+
 
 def portal_url(slug: str) -> str:
     """The full address of the portal with this slug."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core import booking, clock
+from core import validation as check
 from core.access import Actor
 from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFailed
 from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
@@ -101,9 +102,13 @@ async def free_slots(portal: Portal, service_id: int, calendar_id: int | None, s
     the calendars free then)."""
     check_window(start, end)
     chosen = await offer(portal, service_id)
+    return await _free(portal, chosen, _calendars(chosen, calendar_id), start, end)
+
+
+async def _free(portal: Portal, chosen: Offer, calendars: list[Calendar], start: dt.datetime, end: dt.datetime) -> list[FreeSlot]:
     rules = await rules_for(portal.location, chosen.service)
     free: dict[dt.datetime, tuple[dt.datetime, list[int]]] = {}
-    for calendar in _calendars(chosen, calendar_id):
+    for calendar in calendars:
         for slot in await slots_for(portal.location, calendar, chosen.service, start, end, rules):
             free.setdefault(slot.start, (slot.end, []))[1].append(calendar.id)
     return [FreeSlot(s, end_, tuple(ids)) for s, (end_, ids) in sorted(free.items())]
@@ -124,9 +129,7 @@ async def _least_busy_first(portal: Portal, calendar_ids: list[int], start: dt.d
 
 def _refuse_unless(allowed: bool, rule: str, what: str, portal: Portal) -> None:
     if not allowed:
-        contact = portal.location.contact_phone or portal.location.contact_email
-        raise RuleViolation(rule, f"{what} is not available in the client portal. Please contact {portal.location.name}"
-                                  + (f" ({contact})." if contact else "."))
+        raise RuleViolation(rule, f"{what} is not available in the client portal. Please contact {portal.location.name}{portal.contact}.")
 
 
 async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start: dt.datetime, accept_terms: bool, visitor: Visitor) -> Appointment:
@@ -138,12 +141,11 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
     terms = portal.settings.terms_and_conditions
     if terms and not accept_terms:
         raise ValidationFailed("acceptTerms", "Please read and accept the terms and conditions to book.")
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValidationFailed("start", "Give the start with a UTC offset.")
+    check.instant("start", start)
     chosen = await offer(portal, service_id)
     candidates = [c.id for c in _calendars(chosen, calendar_id)]
     if calendar_id is None:
-        window = await free_slots(portal, service_id, None, start, start + dt.timedelta(minutes=1))
+        window = await _free(portal, chosen, chosen.calendars, start, start + dt.timedelta(minutes=1))
         free_ids = [cid for slot in window if slot.start == start for cid in slot.calendar_ids]
         if not free_ids:
             raise SlotUnavailable()
@@ -157,14 +159,14 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
                 ip=visitor.ip[:64], user_agent=visitor.user_agent[:500], before={}, after={"termsAndConditions": terms},
             )
 
-    for index, candidate in enumerate(candidates):
+    for candidate in candidates[:-1]:
         try:
             return await booking.book(acting, calendar_id=candidate, service_id=chosen.service.id, start=start,
                                       customer_id=signed.customer.id, after=[record_terms])
         except SlotUnavailable:
-            if index == len(candidates) - 1:
-                raise
-    raise SlotUnavailable()
+            continue  # taken meanwhile: the next least busy calendar
+    return await booking.book(acting, calendar_id=candidates[-1], service_id=chosen.service.id, start=start,
+                              customer_id=signed.customer.id, after=[record_terms])
 
 
 async def cancel(signed: SignedIn, appointment_id: int, reason: str | None, note: str, visitor: Visitor) -> Appointment:

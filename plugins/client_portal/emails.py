@@ -37,11 +37,11 @@ add_default(CANCELLED_EVENT, STAFF, "Client portal cancellation: {ClientFullName
             "{ClientFullName} ({ClientMobilePhone}) just cancelled this appointment via the client portal: "
             "{AppointmentStartDateTime}\nReason: {CancellationReason}\n{CancellationNote}\n")
 add_default(VERIFY_EVENT, CUSTOMER, "Confirm your email for {LocationName}",
-            "Hello {ClientFirstName},\n\nplease confirm your email address to finish setting up your account on the "
+            "Hello,\n\nplease confirm your email address to finish setting up your account on the "
             "client portal of {LocationName}:\n\n{PortalAccountLink}\n\nThe link works once, within 48 hours. If you did "
             "not ask for an account, ignore this email.\n\n{LocationName}\n{LocationPhone}\n")
 add_default(PASSWORD_EVENT, CUSTOMER, "Your password for {LocationName}",
-            "Hello {ClientFirstName},\n\nuse this link to choose your password for the client portal of {LocationName}:\n\n"
+            "Hello,\n\nuse this link to choose your password for the client portal of {LocationName}:\n\n"
             "{PortalAccountLink}\n\nThe link works once, within 2 hours. If you did not ask for it, ignore this email: "
             "nothing changes.\n\n{LocationName}\n{LocationPhone}\n")
 
@@ -56,10 +56,8 @@ async def send_account_email(portal: Portal, account: PortalAccount, event: str,
     """Queue an account email with its single-use link (appended when a location's own template
     leaves the link out)."""
     customer = await Customer.get_or_none(id=account.customer_id) if account.customer_id else None
-    if customer is None:
-        pending = account.pending or {}
-        customer = Customer(first_name=pending.get("first_name", ""), last_name=pending.get("last_name", ""),
-                            email=account.email, mobile_phone=pending.get("mobile_phone", ""))
+    if customer is None:  # not a client yet: nothing a stranger typed into the form goes into the email
+        customer = Customer(first_name="", last_name="", email=account.email, mobile_phone="")
     template = await customer_template(await settings_source(portal.location), event)
     context = EmailContext(location=portal.location, role=CUSTOMER, customer=customer, extra={ACCOUNT_LINK: link})
     message = await compose(template, context, account.email, portal.enabled)

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, ValidationFailed
+from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, RuleViolation, ValidationFailed
 from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified
 from plugins.client_portal.addresses import Portal
@@ -45,9 +45,14 @@ async def login(request: Request, portal: Portal) -> Response:
         return await too_many_page(request, refused.retry_after, location=portal.location)
     except (InvalidCredentials, EmailNotVerified) as refused:
         return await sign_in_page(request, portal, status=401, error=refused.message, email=email)
-    signed = await start_session(portal, account.customer_id, account)
+    return await _signed_in_at(request, portal, account.customer_id, account)
+
+
+async def _signed_in_at(request: Request, portal: Portal, customer_id: int, account, until=None) -> Response:
+    """Start the customer's session and go to their appointments."""
+    signed = await start_session(request, portal, customer_id, account, until)
     response = go(portal)
-    write_session(response, request, signed.session)
+    write_session(response, request, signed.session, max_age=signed.max_age)
     return response
 
 
@@ -126,9 +131,13 @@ async def verify(request: Request, portal: Portal) -> Response:
         return await page(request, portal, "verify.html", status=403 if error else 200, binding=token, title="Confirm your email",
                           email=opened.account.email, token=token, error=error)
     try:
-        await accounts.verify_email(opened)
+        confirmed = await accounts.verify_email(opened)
     except LinkUnavailable as problem:
         return await refused_link(request, problem)
+    except RuleViolation as refused:
+        return await page(request, portal, "message.html", status=409, title="Please try again", message=refused.message)
+    if not confirmed:
+        return await page(request, portal, "message.html", title="Check your email", message=accounts.ALREADY_A_CLIENT)
     return await sign_in_page(request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email)
 
 
@@ -170,14 +179,13 @@ async def from_link(request: Request, portal: Portal) -> Response:
         return await refused_link(request, problem)
     if offer.portal.location.id != portal.location.id:
         return await refused_link(request, NotFound("Link"))
-    if not posting(request) or not await valid_post(request, token):
+    # The form is bound to this browser's session, not only to the link: nobody else's page can
+    # sign this browser in as the link's customer.
+    if not posting(request) or not await valid_post(request):
         error = EXPIRED_FORM if posting(request) else None
-        return await page(request, portal, "from_link.html", status=403 if error else 200, binding=token, title="Your appointments",
+        return await page(request, portal, "from_link.html", status=403 if error else 200, title="Your appointments",
                           customer=offer.customer, token=token, error=error)
-    signed = await start_session(portal, offer.customer.id, offer.account)
-    response = go(portal)
-    write_session(response, request, signed.session)
-    return response
+    return await _signed_in_at(request, portal, offer.customer.id, offer.account, offer.expires_at)
 
 
 @customer_page

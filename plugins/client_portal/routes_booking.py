@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import clock, plugins
+from core import validation as check
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from core.models import Calendar, Service
 from plugins.client_portal import appointments
@@ -23,11 +24,11 @@ from web.pages import too_many_page
 from web.slot_picker import pick_day
 
 DAYS = 14
+MAX_AHEAD = dt.timedelta(days=3 * 366)  # "later dates" stop somewhere: no diary books further ahead
 
 
 def _int(value) -> int | None:
-    text = str(value)
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return check.whole_number(value)
 
 
 @portal_page
@@ -100,11 +101,11 @@ async def book(request: Request, portal: Portal, signed: SignedIn) -> Response:
 
 
 def _start(value) -> dt.datetime | None:
+    """A start from a form or link: an aware date and time in the years diaries use, else None."""
     try:
-        start = dt.datetime.fromisoformat(str(value))
-    except ValueError:
+        return check.instant("start", dt.datetime.fromisoformat(str(value)))
+    except (ValueError, ValidationFailed):
         return None
-    return start if start.tzinfo is not None else None
 
 
 async def _slots(request: Request, portal, params, context: dict) -> Response:
@@ -114,6 +115,7 @@ async def _slots(request: Request, portal, params, context: dict) -> Response:
         first_day = max(dt.date.fromisoformat(params["from"]), today) if params.get("from") else today
     except ValueError:
         first_day = today
+    first_day = min(first_day, today + MAX_AHEAD)
     begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
     end = dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz)
     offer = context["offer"]

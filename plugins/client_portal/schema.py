@@ -169,7 +169,7 @@ def _union(name: str, *types):
 
 SignedInResult = _union("PortalSignedInResult", PortalSignedIn, InvalidCredentials, EmailNotVerified, NotFound, RateLimited, ValidationError)
 EmailSentResult = _union("PortalEmailSentResult", PortalMessage, NotFound, RateLimited, ValidationError, RuleViolation)
-TokenResult = _union("PortalTokenResult", PortalMessage, NotFound, LinkUnavailable, RateLimited, ValidationError)
+TokenResult = _union("PortalTokenResult", PortalMessage, NotFound, LinkUnavailable, RateLimited, ValidationError, RuleViolation)
 SessionResult = _union("PortalSessionResult", PortalMessage, NotSignedIn, ValidationError, RateLimited)
 MeResult = _union("PortalMeResult", PortalCustomer, NotSignedIn, ValidationError, RateLimited)
 AppointmentsResult = _union("PortalAppointmentsResult", PortalAppointmentList, NotSignedIn)
@@ -267,8 +267,8 @@ class PortalMutation:
     @strawberry.mutation(description="Confirm an email address with the emailed single-use link's token.")
     @as_result
     async def portal_verify_email(self, info: Info, token: str) -> TokenResult:
-        await accounts.verify_email(await accounts.open_token(token, accounts.VERIFY, _visitor(info)))
-        return PortalMessage(message="Your email address is confirmed. You can sign in now.")
+        confirmed = await accounts.verify_email(await accounts.open_token(token, accounts.VERIFY, _visitor(info)))
+        return PortalMessage(message="Your email address is confirmed. You can sign in now." if confirmed else accounts.ALREADY_A_CLIENT)
 
     @strawberry.mutation(description="Email a link to set a new password (the same answer whether or not the email is a client's).")
     @as_result
@@ -287,8 +287,8 @@ class PortalMutation:
     async def portal_login(self, info: Info, slug: str, email: str, password: str) -> SignedInResult:
         portal = await open_portal(slug)
         account = await accounts.login(portal, email, password, _visitor(info))
-        signed = await start_session(portal, account.customer_id, account)
-        write_session(info.context.response, info.context.request, signed.session)
+        signed = await start_session(info.context.request, portal, account.customer_id, account)
+        write_session(info.context.response, info.context.request, signed.session, max_age=signed.max_age)
         return PortalSignedIn(customer=PortalCustomer.of(signed))
 
     @strawberry.mutation(description="Sign out: the session ends everywhere and the cookie is cleared.")

@@ -28,14 +28,25 @@ class SignedIn:
     customer: Customer
     account: PortalAccount | None
 
+    @property
+    def max_age(self) -> int:
+        """Seconds the session has left (the cookie's lifetime)."""
+        return max(1, int((self.row.expires_at - clock.now()).total_seconds()))
 
-async def start_session(portal: Portal, customer_id: int, account: PortalAccount | None) -> SignedIn:
-    """Sign a customer in with a new session (write `.session` to the response with
-    `web.sessions.write_session`)."""
+
+async def start_session(request, portal: Portal, customer_id: int, account: PortalAccount | None,
+                        until: dt.datetime | None = None) -> SignedIn:
+    """Sign a customer in with a new session, ending the one the browser had (write `.session`
+    to the response with `web.sessions.write_session(..., max_age=signed.max_age)`). `until`
+    shortens it (a session from a link lasts no longer than the link)."""
+    previous = await signed_in(request)
+    if previous is not None:
+        await end_session(previous)
     session = new_session({"portal": portal.location.id})
+    expires_at = min(clock.now() + LIFETIME, until or clock.now() + LIFETIME)
     row = await PortalSession.create(
         session_hash=token_hash(session.id), location_id=portal.location.id, customer_id=customer_id,
-        account_id=account.id if account else None, expires_at=clock.now() + LIFETIME,
+        account_id=account.id if account else None, expires_at=expires_at,
     )
     return SignedIn(session, row, portal, await Customer.get(id=customer_id), account)
 

@@ -44,6 +44,7 @@ class SignInOffer:
     portal: Portal
     customer: Customer
     account: PortalAccount | None
+    expires_at: dt.datetime
 
 
 async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
@@ -68,4 +69,4 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
                               location_id=location.id)
     customer = await Customer.get(id=appointment.customer_id)
     account = await PortalAccount.get_or_none(location_id=portal.location.id, customer_id=customer.id, verified_at__isnull=False)
-    return SignInOffer(portal, customer, account)
+    return SignInOffer(portal, customer, account, dt.datetime.fromtimestamp(expires, dt.timezone.utc))
