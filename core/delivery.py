@@ -255,6 +255,13 @@ class SentRecorder:
 _running: weakref.WeakSet[Worker] = weakref.WeakSet()
 
 
+def _being_cancelled() -> bool:
+    """True when the running task has been asked to stop (a database driver may surface that as
+    an error of its own, which must not be mistaken for a hiccup to retry)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def wake_local_workers() -> None:
     """Wake every worker running in this process (call after committing queued messages)."""
     for worker in list(_running):
@@ -373,6 +380,8 @@ class Worker:
                     if claimed:
                         await self._deliver(claimed, connection)
                 except Exception as error:  # noqa: BLE001 - a lane must survive a database hiccup
+                    if _being_cancelled():  # the driver turned our cancellation into an error: stop, do not retry
+                        raise asyncio.CancelledError() from error
                     log.exception("outbox lane %d of %s failed; retrying", index, self.worker_id)
                     self.stats.errors = [*self.stats.errors[-9:], _describe(error)]
                     await connection.close()
