@@ -134,13 +134,27 @@ def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitab
 
 
 @hookspec
-def appointment_links(appointment: Appointment, audience: str, valid_until: datetime | None) -> list[Link] | Awaitable[list[Link]]:
+def appointment_links(
+    appointment: Appointment, audience: str, valid_until: datetime | None, origin: str | None
+) -> list[Link] | Awaitable[list[Link]]:
     """Links this plugin offers for an appointment to an audience, "staff" or "customer" (staff
-    see them as `Appointment.links`; customer pages show the customer ones). `valid_until`: how
-    long links shown on the asking page may work (e.g. its own link's expiry), None for no bound;
-    a link that signs someone in must not outlive it.
+    see them as `Appointment.links`; customer pages show the customer ones). When a page reached
+    by a link asks (e.g. the action-link page): `valid_until` is that link's expiry and `origin`
+    names it for `PluginHost.origin_is_live` (see `link_is_live`); both None otherwise. A link
+    that signs someone in must not outlive the link it was shown on.
 
     Location-scoped (the appointment's location). Collected: lists concatenate.
+    """
+
+
+@hookspec
+def link_is_live(origin: str) -> bool | None | Awaitable[bool | None]:
+    """Whether a link this plugin handed out still works, asked later by a plugin that offered a
+    link on its page: `origin` is what this plugin passed as `origin` to `appointment_links`
+    (e.g. "action_links:12:0"). True or False for your own origins, None for anyone else's.
+
+    Location-scoped (the appointment's location): the link of a plugin turned off is not live.
+    Collected: live when its owner answers True.
     """
 
 

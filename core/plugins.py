@@ -216,12 +216,18 @@ class PluginHost:
         ):
             raise violation
 
-    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None, valid_until=None) -> list:
+    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None, valid_until=None,
+                    origin: str | None = None) -> list:
         """The links the enabled plugins offer for an appointment to "staff" or "customer"
-        (`valid_until`: the asking page's own expiry, if it has one)."""
+        (`valid_until` and `origin`: the asking page's own link, if it was reached by one)."""
         found = await self.call("appointment_links", appointment.location_id, enabled, appointment=appointment, audience=audience,
-                                valid_until=valid_until)
+                                valid_until=valid_until, origin=origin)
         return [link for _, links in found for link in links]
+
+    async def origin_is_live(self, location_id: int, origin: str) -> bool:
+        """Whether the link named by `origin` (see `links`) still works: its plugin, enabled at the
+        location, answers True."""
+        return any(answer is True for _, answer in await self.call("link_is_live", location_id, origin=origin))
 
     async def appointment_changed(self, change) -> None:
         """After-commit listener: tell the enabled plugins, each isolated."""

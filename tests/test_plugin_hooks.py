@@ -10,7 +10,7 @@ from agendum_probe.models import ProbeNote
 
 from app import orm_config
 from conftest import make_settings, start_server
-from core import booking
+from core import booking, plugins
 from core.access import Actor
 from core.models import ActorKind, RecipientRole
 from core.plugins import PluginHost
@@ -70,6 +70,18 @@ async def _book_look_and_cancel_as_customer(api, clinic: Clinic) -> str:
     customer = Actor(ActorKind.PORTAL, customer_id=int(clinic.customer))
     await booking.cancel(customer, int(booked["id"]))
     return booked["id"]
+
+
+async def test_link_is_live_asks_the_plugin_that_made_the_link_only_where_it_is_enabled(api_factory):
+    api = await api_factory(host=probe_host())
+    off = await _clinic(api, probe=False)
+    on = await _clinic(api, probe=True)
+    host = plugins.current()
+    assert await host.origin_is_live(int(on.location), "probe:live") is True
+    assert await host.origin_is_live(int(on.location), "probe:replaced") is False
+    assert await host.origin_is_live(int(on.location), "someone-else:live") is False  # nobody answers True
+    assert await host.origin_is_live(int(off.location), "probe:live") is False  # its plugin is off there
+    assert ("link_is_live", "probe:live") in agendum_probe.calls
 
 
 async def test_location_scoped_hooks_reach_the_probe_only_where_it_is_enabled(api_factory):

@@ -133,13 +133,19 @@ async def test_see_all_my_appointments_from_an_action_link(api_factory, smtp):
     assert listed["portalAppointments"]["appointments"] == [{"id": str(appointment.id), "links": [{"kind": "action_link"}]}]
     # The sign-in link expires with the action link it came from, and then only says so.
     serializer = URLSafeSerializer(api.settings.secret_key, salt=SALT)
-    appointment_id, expires = serializer.loads(path.rsplit("/", 1)[1])
+    appointment_id, expires, origin = serializer.loads(path.rsplit("/", 1)[1])
     assert (appointment_id, expires) == (appointment.id, int((appointment.ends_at + dt.timedelta(hours=24)).timestamp()))
-    expired = path.rsplit("/", 1)[0] + "/" + serializer.dumps([appointment.id, int(dt.datetime.now().timestamp()) - 1])
+    expired = path.rsplit("/", 1)[0] + "/" + serializer.dumps([appointment.id, int(dt.datetime.now().timestamp()) - 1, origin])
     late = Customer(api)
     assert (await late.page(expired)).status_code == 410
     assert (await late.client.post(expired, data={"csrf_token": "x"})).status_code == 410
     assert (await late.gql(ME))["portalMe"]["__typename"] == "NotSignedIn"
+    # It also dies with the action link it was shown on (the portal asks through link_is_live):
+    # once staff replace that link, the sign-in link is as unknown as the old action link.
+    assert (await late.page(path)).status_code == 200
+    revoked = await api.data('mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename } }', {"a": str(appointment.id)})
+    assert revoked["revokeActionLink"]["__typename"] == "ActionLinkRevoked"
+    assert (await late.page(path)).status_code == 404
     await late.close()
     await ada.close()
 

@@ -9,7 +9,7 @@ from core import hookimpl, plugins
 from core.email_registry import Placeholder
 from core.models import Appointment, RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
-from plugins.action_links.links import NAME, ActionLinkSettings, token_for, url_of
+from plugins.action_links.links import NAME, ActionLinkSettings, is_live, token_for, url_of
 from web.pages import register_template_dir
 
 PLACEHOLDER = "ActionLinkBlock"
@@ -80,3 +80,9 @@ async def appointment_links(appointment, audience):
     url = url_of(await token_for(appointment))
     label = "Customer's action link" if audience == "staff" else "View, confirm, reschedule or cancel this appointment"
     return [Link("action_link", label, url)]
+
+
+@hookimpl
+async def link_is_live(origin):
+    """For a plugin that offered a link on an action-link page: does that action link still work?"""
+    return await is_live(origin)

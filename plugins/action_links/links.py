@@ -15,6 +15,7 @@ from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugin_types import PluginSettings
 from core.tokens import derive_token, looks_like_token, token_hash
+from core.validation import whole_number
 from plugins.action_links.models import ActionLink
 
 NAME = "action_links"
@@ -43,6 +44,30 @@ class Opened:
     settings: ActionLinkSettings
     token: str
     enabled: frozenset[str]  # plugins enabled at the appointment's location
+
+
+def expires_at(appointment: Appointment, settings: ActionLinkSettings) -> dt.datetime:
+    """When an appointment's link stops working: `validHoursAfterEnd` after the appointment ends."""
+    return appointment.ends_at + dt.timedelta(hours=settings.valid_hours_after_end)
+
+
+def origin_of(link: ActionLink) -> str:
+    """How a plugin offering a link on this link's page names it, to ask later whether it still works."""
+    return f"{NAME}:{link.id}:{link.generation}"
+
+
+async def is_live(origin: str) -> bool | None:
+    """Whether the link an origin names still works (not replaced, not expired); None for other
+    plugins' origins."""
+    name, _, rest = origin.partition(":")
+    if name != NAME:
+        return None
+    link_id, _, generation = rest.partition(":")
+    link = await ActionLink.get_or_none(id=whole_number(link_id) or 0)
+    if link is None or link.generation != whole_number(generation):
+        return False
+    appointment = await Appointment.get(id=link.appointment_id)
+    return clock.now() <= expires_at(appointment, await plugins.current().settings_of(NAME, appointment.location_id))
 
 
 def _token(appointment_id: int, generation: int) -> str:
@@ -110,7 +135,7 @@ async def open_link(token: str) -> Opened:
     enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")
-    if clock.now() > appointment.ends_at + dt.timedelta(hours=settings.valid_hours_after_end):
+    if clock.now() > expires_at(appointment, settings):
         raise LinkUnavailable(
             "EXPIRED", "This link has expired.", owner_name=location.name,
             owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,

@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
 from core.ratelimit import enforce, ip_key
 from core.slots import Slot, rules_for, slots_for
-from plugins.action_links.links import NAME, Opened, open_link
+from plugins.action_links.links import NAME, Opened, expires_at, open_link, origin_of
 
 ACTIONS = ("CONFIRM", "RESCHEDULE", "CANCEL")
 
@@ -109,5 +109,5 @@ async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_ag
 async def customer_links(opened: Opened) -> list:
     """Links other enabled plugins offer this customer for the appointment (not this plugin's own),
     bounded by this link's expiry."""
-    valid_until = opened.appointment.ends_at + dt.timedelta(hours=opened.settings.valid_hours_after_end)
-    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME}, valid_until)
+    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME},
+                                         expires_at(opened.appointment, opened.settings), origin_of(opened.link))

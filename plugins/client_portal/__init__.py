@@ -66,7 +66,7 @@ async def emails_for_change(change):
 
 
 @hookimpl
-async def appointment_links(appointment, audience, valid_until):
+async def appointment_links(appointment, audience, valid_until, origin):
     """For the customer: "See all my appointments", signing them in to the portal."""
     if audience != "customer":
         return []
@@ -74,4 +74,4 @@ async def appointment_links(appointment, audience, valid_until):
         portal = await portal_at(appointment.location_id)
     except NotFound:
         return []
-    return [sign_in_link(portal, appointment, valid_until)]
+    return [sign_in_link(portal, appointment, valid_until, origin)]

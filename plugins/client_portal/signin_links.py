@@ -29,11 +29,12 @@ def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=SALT)
 
 
-def sign_in_link(portal: Portal, appointment: Appointment, valid_until: dt.datetime | None) -> Link:
+def sign_in_link(portal: Portal, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
     """The link offered beside an appointment to the customer: valid until `valid_until` (the
-    asking page's own expiry), or a day when the page gives none."""
+    asking page's own expiry), or a day when the page gives none, and only while the page's own
+    link (`origin`) still works."""
     expiry = valid_until or clock.now() + DEFAULT_LIFETIME
-    token = _serializer(plugins.current().settings.secret_key).dumps([appointment.id, int(expiry.timestamp())])
+    token = _serializer(plugins.current().settings.secret_key).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
     return Link("portal_sign_in", "See all my appointments", f"{portal.url}/from-link/{token}")
 
 
@@ -54,14 +55,16 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
     if not isinstance(token, str) or len(token) > MAX_TOKEN:
         raise NotFound("Link")
     try:
-        appointment_id, expires = _serializer(plugins.current().settings.secret_key).loads(token)
-        appointment_id, expires = int(appointment_id), int(expires)
+        appointment_id, expires, origin = _serializer(plugins.current().settings.secret_key).loads(token)
+        appointment_id, expires, origin = int(appointment_id), int(expires), str(origin)
     except (BadData, TypeError, ValueError):
         raise NotFound("Link") from None
     appointment = await Appointment.get_or_none(id=appointment_id)
     if appointment is None:
         raise NotFound("Link")
     portal = await portal_at(appointment.location_id)
+    if origin and not await plugins.current().origin_is_live(appointment.location_id, origin):
+        raise NotFound("Link")  # the link it was shown on was replaced or turned off: this one goes with it
     if expires <= time.time():
         location = portal.location
         raise LinkUnavailable("EXPIRED", "This link has expired. Sign in with your email and password instead.",

@@ -152,6 +152,12 @@ def appointment_links(appointment, audience):
 
 
 @hookimpl
+def link_is_live(origin):
+    calls.append(("link_is_live", origin))
+    return origin == "probe:live" if origin.startswith("probe:") else None
+
+
+@hookimpl
 def appointment_changed(change):
     calls.append(("appointment_changed", change.action))
     raise RuntimeError("the probe fails after commit on purpose")
