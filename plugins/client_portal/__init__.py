@@ -7,14 +7,23 @@ from pathlib import Path
 
 from core import hookimpl
 from core.errors import NotFound
+from core.models import Location
 from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
 from plugins.client_portal import emails
-from plugins.client_portal.addresses import portal_at, validate_settings  # noqa: F401 - the host calls validate_settings
+from plugins.client_portal.addresses import claim_slug, portal_at
 from plugins.client_portal.settings import NAME, PortalSettings
 from plugins.client_portal.signin_links import sign_in_link
 from web.pages import register_template_dir
 
 register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
+
+
+async def validate_settings(location_id, settings):
+    """Not a hook: the host calls it when the portal is enabled and its settings change, in the
+    transaction that stores them. Checks the chosen templates, claims the slug; the settings with it."""
+    location = await Location.get(id=location_id)
+    await emails.check_notice_templates(location, settings)
+    return {**settings, "slug": await claim_slug(location, settings.get("slug", ""))}
 
 
 @hookimpl

@@ -11,18 +11,10 @@ from tortoise.exceptions import IntegrityError
 
 from core import plugins
 from core.access import Staff, require_location
-from core.email_templates import template_by_reference
 from core.errors import NotFound, ValidationFailed
-from core.models import Location, RecipientRole
+from core.models import Location
 from plugins.client_portal.models import PortalAddress
-from plugins.client_portal.settings import BOOKED_EVENT, CANCELLED_EVENT, NAME, SLUG_RE, PortalSettings
-
-TEMPLATE_SETTINGS = {
-    "notifyOnNewTemplate": BOOKED_EVENT,
-    "notifyOnCancelTemplate": CANCELLED_EVENT,
-    "newAppointmentAddressesTemplate": BOOKED_EVENT,
-}
-
+from plugins.client_portal.settings import NAME, SLUG_RE, PortalSettings
 
 @dataclass(frozen=True)
 class Portal:
@@ -72,13 +64,13 @@ async def portal_at(location_id: int) -> Portal:
     return Portal(location, settings, enabled)
 
 
-async def staff_portal_url(actor: Staff | None, location_id: int) -> str:
-    """The portal's full address for staff to copy (the caller must see the location)."""
+async def staff_portal_slug(actor: Staff | None, location_id: int) -> str:
+    """The slug of a location's portal, for staff to copy its address (the caller must see the location)."""
     require_location(actor, location_id)
     address = await PortalAddress.get_or_none(location_id=location_id)
     if address is None:
         raise NotFound("Portal")
-    return portal_url(address.slug)
+    return address.slug
 
 
 def _slug_base(name: str) -> str:
@@ -95,27 +87,16 @@ async def _free_slug(location: Location) -> str:
     return f"portal-{location.id}"
 
 
-async def validate_settings(location_id: int, settings: dict) -> dict:
-    """Check the chosen templates, then claim the slug (generated from the location's name when
-    empty) in the address table; the settings with the slug filled in."""
-    location = await Location.get(id=location_id)
-    for key, event in TEMPLATE_SETTINGS.items():
-        reference = settings.get(key)
-        if reference is None:
-            continue
-        try:
-            template = await template_by_reference(reference, location)
-        except NotFound:
-            template = None
-        if template is None or template.event != event or template.role is not RecipientRole.STAFF:
-            raise ValidationFailed(f"settings.{key}", f"Choose a staff template of the event {event} at this location, or null for no email.")
-    slug = settings.get("slug") or await _free_slug(location)
-    if await PortalAddress.filter(slug=slug).exclude(location_id=location_id).exists():
+async def claim_slug(location: Location, slug: str) -> str:
+    """Claim a slug for the location's portal in the address table (one generated from the
+    location's name when empty), freeing its old one; the slug claimed."""
+    slug = slug or await _free_slug(location)
+    if await PortalAddress.filter(slug=slug).exclude(location_id=location.id).exists():
         raise ValidationFailed("settings.slug", f"The address {slug!r} is taken by another location; choose another.")
     try:
-        updated = await PortalAddress.filter(location_id=location_id).update(slug=slug)
+        updated = await PortalAddress.filter(location_id=location.id).update(slug=slug)
         if not updated:
-            await PortalAddress.create(location_id=location_id, slug=slug)
+            await PortalAddress.create(location_id=location.id, slug=slug)
     except IntegrityError:
         raise ValidationFailed("settings.slug", f"The address {slug!r} was just taken by another location; choose another.") from None
-    return {**settings, "slug": slug}
+    return slug

@@ -8,7 +8,7 @@ from core.changes import Change
 from core.email_registry import EmailEvent, Placeholder
 from core.email_render import EmailContext
 from core.email_templates import add_default, customer_template, default_template, template_by_reference
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.locations import settings_source
 from core.models import ActorKind, Customer, Location, RecipientRole
 from core.notifications import OutgoingEmail, compose, queue_emails
@@ -64,6 +64,27 @@ async def send_account_email(portal: Portal, account: PortalAccount, event: str,
     if link not in message.body:
         message.body = f"{message.body.rstrip()}\n\n{link}\n"
     await queue_emails(portal.location.id, [message])
+
+
+TEMPLATE_SETTINGS = {
+    "notifyOnNewTemplate": BOOKED_EVENT,
+    "notifyOnCancelTemplate": CANCELLED_EVENT,
+    "newAppointmentAddressesTemplate": BOOKED_EVENT,
+}
+
+
+async def check_notice_templates(location: Location, settings: dict) -> None:
+    """Refuse settings that choose a template which is not a staff template of the notice's event here."""
+    for key, event in TEMPLATE_SETTINGS.items():
+        reference = settings.get(key)
+        if reference is None:
+            continue
+        try:
+            template = await template_by_reference(reference, location)
+        except NotFound:
+            template = None
+        if template is None or template.event != event or template.role is not STAFF:
+            raise ValidationFailed(f"settings.{key}", f"Choose a staff template of the event {event} at this location, or null for no email.")
 
 
 async def _template(reference: str, location: Location, event: str):

@@ -23,6 +23,9 @@ from web.pages import gone_page, not_found_page, render_page, security_headers, 
 from web.sessions import new_session, read_session, write_session
 
 
+EXPIRED_FORM = "This form has expired. Please try again."
+
+
 def posting(request: Request) -> bool:
     """True for a POST; GET and HEAD only ever show a page."""
     return request.method == "POST"
@@ -121,3 +124,9 @@ async def refused_link(request: Request, problem: Exception) -> Response:
         return await gone_page(request, location=await Location.get(id=problem.location_id), message=problem.message,
                                owner_name=problem.owner_name, owner_email=problem.owner_email, owner_phone=problem.owner_phone)
     return await not_found_page(request)
+
+
+async def sign_in_page(request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None,
+                       email: str = "") -> Response:
+    """The sign-in form."""
+    return await page(request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email)

@@ -12,24 +12,19 @@ from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFou
 from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified
 from plugins.client_portal.addresses import Portal
-from plugins.client_portal.pages import customer_of, customer_page, go, page, portal_page, posting, refused_link, valid_post, visitor
+from plugins.client_portal.pages import (
+    EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, refused_link, sign_in_page, valid_post, visitor,
+)
 from plugins.client_portal.sessions import SignedIn, end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
 from web.pages import too_many_page
 from web.sessions import clear_session, write_session
 
-EXPIRED_FORM = "This form has expired. Please try again."
 REGISTER_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
 
 
 async def _form(request: Request) -> dict[str, str]:
     return {key: str(value)[:1024] for key, value in (await request.form()).items() if isinstance(value, str)}
-
-
-async def sign_in_page(request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None,
-                       email: str = "") -> Response:
-    """The sign-in form."""
-    return await page(request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email)
 
 
 @portal_page

@@ -16,9 +16,10 @@ from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from core.models import Calendar, Service
 from plugins.client_portal import appointments
 from plugins.client_portal.addresses import Portal
-from plugins.client_portal.pages import customer_of, customer_page, formatter, go, page, portal_page, posting, valid_post, visitor
+from plugins.client_portal.pages import (
+    EXPIRED_FORM, customer_of, customer_page, formatter, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
+)
 from plugins.client_portal.sessions import SignedIn
-from plugins.client_portal.routes_account import EXPIRED_FORM, sign_in_page
 from plugins.client_portal.settings import NAME
 from web.pages import too_many_page
 from web.slot_picker import pick_day

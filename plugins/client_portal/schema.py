@@ -15,7 +15,7 @@ from core import plugins
 from core.models import Appointment as AppointmentRow
 from core.models import Calendar, Service
 from plugins.client_portal import accounts, appointments, errors
-from plugins.client_portal.addresses import open_portal, staff_portal_url
+from plugins.client_portal.addresses import open_portal, portal_url, staff_portal_slug
 from plugins.client_portal.sessions import SignedIn, end_session, require_signed_in, start_session
 from plugins.client_portal.settings import NAME
 from plugins.client_portal.visitor import Visitor
@@ -250,8 +250,8 @@ class PortalQuery:
     @as_result
     @gated(NAME, lambda location_id: parse_id("Location", location_id))
     async def portal_url(self, info: Info, location_id: strawberry.ID) -> UrlResult:
-        url = await staff_portal_url(await info.context.staff(), parse_id("Location", location_id))
-        return PortalUrl(url=url, slug=url.rsplit("/", 1)[1])
+        slug = await staff_portal_slug(await info.context.staff(), parse_id("Location", location_id))
+        return PortalUrl(url=portal_url(slug), slug=slug)
 
 
 @strawberry.type
