@@ -7,7 +7,9 @@ import re
 
 import httpx
 
-from helpers import make_clinic
+from core.models import Appointment
+from helpers import local, make_clinic
+from plugins.action_links.links import token_for, url_of
 
 LINK_RE = re.compile(r"https?://\S+/portal/[a-z0-9-]+/(?:verify|password)/[A-Za-z0-9_-]+")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -72,6 +74,20 @@ async def portal_clinic(api, settings: dict | None = None, **clinic_options):
         assert changed["updatePluginSettings"]["__typename"] == "PluginState", changed
     url = (await api.data(PORTAL_URL, {"l": clinic.location}))["portalUrl"]
     return clinic, url["slug"]
+
+
+async def sign_in_link_from_action_page(api, clinic, customer: Customer, days_ahead: int = 4):
+    """Action links on too: staff book for the clinic's customer (Ada), whose browser opens the
+    action-link page; (the appointment, the path of its "See all my appointments" link)."""
+    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
+    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
+    booked = await api.data('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { ... on Appointment { id } } }',
+                            {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer, "t": local(clinic.tz, days_ahead, 10).isoformat()})
+    appointment = await Appointment.get(id=int(booked["bookAppointment"]["id"]))
+    action_page = await customer.page(url_of(await token_for(appointment)).replace("http://testserver", ""))
+    found = re.search(r'href="http://testserver(/portal/[a-z0-9-]+/from-link/[^"]+)"[^>]*>\s*See all my appointments', action_page.text)
+    assert found, action_page.text
+    return appointment, found.group(1)
 
 
 def link_in(mail) -> str:

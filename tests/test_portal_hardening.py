@@ -4,13 +4,10 @@ short sessions bound to the browser that asked, stale emails stop signing in, an
 
 from __future__ import annotations
 
-import re
 
-from core.models import Appointment
 from helpers import local
-from plugins.action_links.links import token_for, url_of
 from plugins.client_portal.models import PortalSession, PortalToken
-from portal_helpers import CSRF_RE, LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, registered, signed_up
+from portal_helpers import sign_in_link_from_action_page, CSRF_RE, LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, registered, signed_up
 
 ATTACKER_PASSWORD = "attacker's password"
 ME = "{ portalMe { __typename ... on PortalCustomer { firstName } } }"
@@ -67,15 +64,9 @@ async def test_known_and_unknown_emails_get_the_same_answers_to_a_weak_password(
 
 async def test_a_sign_in_link_makes_a_session_no_longer_than_the_link_and_only_for_the_browser_that_asked(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
-    clinic, slug = await portal_clinic(api)
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
-    booked = await api.data('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { ... on Appointment { id } } }',
-                            {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer, "t": local(clinic.tz, 2, 10).isoformat()})
-    appointment = await Appointment.get(id=int(booked["bookAppointment"]["id"]))
+    clinic, _ = await portal_clinic(api)
     ada = Customer(api)
-    action_page = await ada.page(url_of(await token_for(appointment)).replace("http://testserver", ""))
-    path = re.search(r'href="http://testserver(/portal/[^"]+/from-link/[^"]+)"', action_page.text).group(1)
+    appointment, path = await sign_in_link_from_action_page(api, clinic, ada, days_ahead=2)
     # Another browser's form token does not sign Ada's browser in (no login CSRF through the link).
     other = Customer(api)
     foreign_token = CSRF_RE.search((await other.page(path)).text).group(1)
