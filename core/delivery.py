@@ -253,6 +253,7 @@ class SentRecorder:
 # ------------------------------------------------------------------ the worker
 
 _running: weakref.WeakSet[Worker] = weakref.WeakSet()
+STOP_GRACE = 10.0  # seconds a stopping worker's lanes get to finish the message in hand
 
 
 def _being_cancelled() -> bool:
@@ -356,11 +357,19 @@ class Worker:
         try:
             lanes = [asyncio.create_task(self._lane(i, until_idle)) for i in range(self.config.lanes)]
             try:
-                await asyncio.gather(*lanes)
+                # asyncio.wait, not gather: a cancelled worker must get to its clean-up even if a
+                # lane does not end at once (gather would wait for every lane to finish first).
+                done, _ = await asyncio.wait(lanes, return_when=asyncio.FIRST_EXCEPTION)
+                for lane in done:
+                    lane.result()  # a lane that failed fails the worker
             finally:
+                # Stop the lanes by flag as well as by cancellation: a cancellation can be lost on
+                # its way through a library (an SMTP client reporting it as a hang-up, Python 3.11's
+                # wait_for), and a lane must not carry on.
+                self.stop()
                 for lane in lanes:
                     lane.cancel()
-                await asyncio.gather(*lanes, return_exceptions=True)
+                await asyncio.wait(lanes, timeout=STOP_GRACE)
                 await self._sent.flush()
         finally:
             _running.discard(self)
