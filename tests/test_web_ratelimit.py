@@ -48,10 +48,14 @@ def _redis_problem() -> str | None:
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """The test Redis server (skips when unreachable); this run's keys are deleted afterwards."""
+    """The test Redis server (skips when unreachable, fails instead with AGENDUM_REQUIRE_REDIS=1 as
+    in CI); this run's keys are deleted afterwards."""
     problem = _redis_problem()
     if problem:
-        pytest.skip(f"Redis unreachable at {REDIS_URL} ({problem}); set AGENDUM_TEST_REDIS_URL")
+        message = f"Redis unreachable at {REDIS_URL} ({problem}); set AGENDUM_TEST_REDIS_URL"
+        if os.environ.get("AGENDUM_REQUIRE_REDIS") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     yield REDIS_URL
     import redis
 

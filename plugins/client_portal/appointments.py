@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import booking, clock
+from core import booking, clock, plugins
 from core import validation as check
 from core.access import Actor
 from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFailed
@@ -18,6 +18,7 @@ from core.rules import Rules
 from core.slots import check_window, rules_for, slots_for
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.sessions import SignedIn
+from plugins.client_portal.settings import NAME
 from plugins.client_portal.visitor import Visitor
 
 LIVE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
@@ -177,11 +178,33 @@ async def cancel(signed: SignedIn, appointment_id: int, reason: str | None, note
     return await booking.cancel(actor(signed, visitor), row.id, reason, note or "")
 
 
-async def cancel_refusal(signed: SignedIn, appointment: Appointment) -> str | None:
-    """Why the customer cannot cancel this appointment in the portal now, or None."""
-    portal = signed.portal
-    if not portal.settings.allow_cancelling:
-        return "Cancelling is not available in the client portal."
-    refusal = (await booking.customer_refusals(appointment, portal.location))["CANCEL"]
-    return refusal.message if refusal else None
+@dataclass(frozen=True)
+class OwnAppointment:
+    """One of the customer's appointments as the portal shows it: its service and calendar, why
+    it cannot be cancelled here now (None when it can), and the links other plugins offer."""
 
+    row: Appointment
+    service: Service
+    calendar: Calendar
+    cancel_refusal: str | None
+    links: list
+
+
+async def describe(signed: SignedIn, rows: list[Appointment]) -> list[OwnAppointment]:
+    """The customer's appointments with what the portal shows of each: services, calendars and the
+    rules in one query each; links only for appointments still ahead and live."""
+    portal = signed.portal
+    services = {s.id: s for s in await Service.filter(id__in={r.service_id for r in rows})}
+    calendars = {c.id: c for c in await Calendar.filter(id__in={r.calendar_id for r in rows})}
+    source, now, host = await settings_source(portal.location), clock.now(), plugins.current()
+    described = []
+    for row in rows:
+        service = services[row.service_id]
+        refusal = "Cancelling is not available in the client portal." if not portal.settings.allow_cancelling else None
+        if refusal is None:
+            problem = (await booking.customer_refusals(row, portal.location, Rules.of(source, service.rule_overrides)))["CANCEL"]
+            refusal = problem.message if problem else None
+        live = row.status in LIVE and row.ends_at > now
+        links = await host.links(row, "customer", portal.enabled - {NAME}) if live else []
+        described.append(OwnAppointment(row, service, calendars[row.calendar_id], refusal, links))
+    return described

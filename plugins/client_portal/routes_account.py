@@ -157,10 +157,10 @@ async def new_password(request: Request, portal: Portal) -> Response:
         return await form_page(422, "The two passwords are not the same.")
     try:
         await accounts.reset_password(opened, form.get("password", ""))
-    except ValidationFailed as refused:
-        return await form_page(422, refused.message)
     except LinkUnavailable as problem:
         return await refused_link(request, problem)
+    except DomainError as refused:  # a weak password, or "try again" when the account was being set up meanwhile
+        return await form_page(422 if isinstance(refused, ValidationFailed) else 409, refused.message)
     return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
 
 

@@ -10,17 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import clock, plugins
+from core import clock
 from core import validation as check
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from core.models import Calendar, Service
 from plugins.client_portal import appointments
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.pages import (
     EXPIRED_FORM, customer_of, customer_page, formatter, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
 )
 from plugins.client_portal.sessions import SignedIn
-from plugins.client_portal.settings import NAME
 from web.pages import too_many_page
 from web.slot_picker import pick_day
 
@@ -38,15 +36,11 @@ async def home(request: Request, portal: Portal) -> Response:
     signed = await customer_of(request, portal)
     if signed is None:
         return await sign_in_page(request, portal)
-    upcoming, past = await appointments.own_appointments(signed, True), await appointments.own_appointments(signed, False)
-    views = []
-    for row in upcoming:
-        if row.status in appointments.LIVE:
-            links = await plugins.current().links(row, "customer", portal.enabled - {NAME})
-            views.append({"row": row, "refusal": await appointments.cancel_refusal(signed, row), "links": links})
-    cancelled = [row for row in upcoming if row.status not in appointments.LIVE]
-    return await page(request, portal, "home.html", title="Your appointments", signed=signed, upcoming=views, cancelled=cancelled,
-                      past=past[:20], names=await _names(upcoming + past), binding=signed.session.id,
+    upcoming = await appointments.describe(signed, await appointments.own_appointments(signed, True))
+    past = await appointments.describe(signed, (await appointments.own_appointments(signed, False))[:20])
+    return await page(request, portal, "home.html", title="Your appointments", signed=signed, past=past, binding=signed.session.id,
+                      upcoming=[own for own in upcoming if own.row.status in appointments.LIVE],
+                      cancelled=[own for own in upcoming if own.row.status not in appointments.LIVE],
                       notice=await _notice(signed, request.query_params))
 
 
@@ -67,12 +61,6 @@ async def _notice(signed, params) -> str | None:
                 return None
             return text.format(when=formatter(signed.portal)(row.starts_at))
     return None
-
-
-async def _names(rows) -> dict:
-    services = {s.id: s for s in await Service.filter(id__in={r.service_id for r in rows})}
-    calendars = {c.id: c.name for c in await Calendar.filter(id__in={r.calendar_id for r in rows})}
-    return {"service": services, "calendar": calendars}
 
 
 @customer_page
@@ -156,8 +144,8 @@ async def cancel(request: Request, portal: Portal, signed: SignedIn) -> Response
         return await page(request, portal, "message.html", status=404, title="Appointment not found", signed=signed,
                           message="We could not find that appointment among yours.")
     rules = await appointments.policy(portal)
-    context = {"signed": signed, "row": row, "rules": rules, "names": await _names([row]), "binding": signed.session.id,
-               "refusal": await appointments.cancel_refusal(signed, row)}
+    [own] = await appointments.describe(signed, [row])
+    context = {"signed": signed, "own": own, "row": row, "rules": rules, "binding": signed.session.id, "refusal": own.cancel_refusal}
     if not posting(request):
         return await page(request, portal, "cancel.html", title="Cancel your appointment", values={}, **context)
     form = await request.form()

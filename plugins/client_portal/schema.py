@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from core import plugins
 from core.models import Appointment as AppointmentRow
-from core.models import Calendar, Service
 from plugins.client_portal import accounts, appointments, errors
 from plugins.client_portal.addresses import open_portal, portal_url, staff_portal_slug
 from plugins.client_portal.sessions import SignedIn, end_session, require_signed_in, start_session
@@ -188,18 +186,18 @@ async def _signed(info: Info) -> SignedIn:
     return await require_signed_in(info.context.request)
 
 
-async def portal_appointment(signed: SignedIn, row: AppointmentRow) -> PortalAppointment:
-    """An appointment as its customer sees it in the portal."""
+async def portal_appointments(signed: SignedIn, rows: list[AppointmentRow]) -> list[PortalAppointment]:
+    """Appointments as their customer sees them in the portal."""
     tz = ZoneInfo(signed.portal.location.timezone)
-    service, calendar = await Service.get(id=row.service_id), await Calendar.get(id=row.calendar_id)
-    refusal = await appointments.cancel_refusal(signed, row)
-    found = await plugins.current().links(row, "customer", signed.portal.enabled - {NAME})
-    return PortalAppointment(
-        id=strawberry.ID(str(row.id)), starts_at=row.starts_at.astimezone(tz), ends_at=row.ends_at.astimezone(tz),
-        status=row.status, service_name=service.name, calendar_name=calendar.name,
-        price=service.price if signed.portal.settings.show_prices else None, can_cancel=refusal is None, cancel_refusal=refusal,
-        links=[Link(kind=link.kind, label=link.label, url=link.url) for link in found],
-    )
+    return [
+        PortalAppointment(
+            id=strawberry.ID(str(own.row.id)), starts_at=own.row.starts_at.astimezone(tz), ends_at=own.row.ends_at.astimezone(tz),
+            status=own.row.status, service_name=own.service.name, calendar_name=own.calendar.name,
+            price=own.service.price if signed.portal.settings.show_prices else None, can_cancel=own.cancel_refusal is None,
+            cancel_refusal=own.cancel_refusal, links=[Link(kind=link.kind, label=link.label, url=link.url) for link in own.links],
+        )
+        for own in await appointments.describe(signed, rows)
+    ]
 
 
 @strawberry.type
@@ -213,8 +211,7 @@ class PortalQuery:
     @as_result
     async def portal_appointments(self, info: Info, upcoming: bool = True) -> AppointmentsResult:
         signed = await _signed(info)
-        rows = await appointments.own_appointments(signed, upcoming)
-        return PortalAppointmentList(appointments=[await portal_appointment(signed, row) for row in rows])
+        return PortalAppointmentList(appointments=await portal_appointments(signed, await appointments.own_appointments(signed, upcoming)))
 
     @strawberry.field(description="The services a portal offers, with its booking and cancellation policy.")
     @as_result
@@ -304,14 +301,14 @@ class PortalMutation:
         signed = await _signed(info)
         calendar = parse_id("Calendar", input.calendar_id) if input.calendar_id is not None else None
         row = await appointments.book(signed, parse_id("Service", input.service_id), calendar, input.start, input.accept_terms, _visitor(info))
-        return await portal_appointment(signed, row)
+        return (await portal_appointments(signed, [row]))[0]
 
     @strawberry.mutation(description="Cancel one of the signed-in customer's appointments under the location's policy.")
     @as_result
     async def portal_cancel(self, info: Info, appointment_id: strawberry.ID, reason: Optional[str] = None, note: str = "") -> AppointmentResult:
         signed = await _signed(info)
         row = await appointments.cancel(signed, parse_id("Appointment", appointment_id), reason, note, _visitor(info))
-        return await portal_appointment(signed, row)
+        return (await portal_appointments(signed, [row]))[0]
 
     @strawberry.mutation(description="Change the password (the current one is required); other sessions end.")
     @as_result

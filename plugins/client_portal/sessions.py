@@ -39,9 +39,9 @@ async def start_session(request, portal: Portal, customer_id: int, account: Port
     """Sign a customer in with a new session, ending the one the browser had (write `.session`
     to the response with `web.sessions.write_session(..., max_age=signed.max_age)`). `until`
     shortens it (a session from a link lasts no longer than the link)."""
-    previous = await signed_in(request)
+    previous = read_session(request) if request is not None else None
     if previous is not None:
-        await end_session(previous)
+        await PortalSession.filter(session_hash=token_hash(previous.id)).delete()
     session = new_session({"portal": portal.location.id})
     expires_at = min(clock.now() + LIFETIME, until or clock.now() + LIFETIME)
     row = await PortalSession.create(
