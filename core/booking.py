@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import clock, plugins, rules as rule_checks
+from core import clock, ics, plugins, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
@@ -228,6 +228,8 @@ async def _change(
         if not await apply(fresh, location, rules, enforce):
             result = fresh
             return None
+        if action in ics.CALENDAR_CHANGES:
+            fresh.ics_sequence += 1
         await fresh.save()
         await _record(fresh, action, actor, before)
         result = fresh

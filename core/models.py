@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import Enum
 
 from tortoise import fields
@@ -216,8 +217,13 @@ class Appointment(Model):
     status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.SCHEDULED)
     cancellation_reason = fields.CharField(max_length=200, default="")
     cancellation_note = fields.TextField(default="")
-    sequence = fields.IntField(default=0)
+    sequence = fields.IntField(default=0)  # reschedules: backs expectedSequence, keys reminders
     customer_reschedules = fields.IntField(default=0)
+    # The calendar file's UID and SEQUENCE (core/ics.py): a random UID, unique whatever the
+    # installation (null for appointments booked before migration 0007, which keep the UID their
+    # invites went out with); SEQUENCE rises with every change an attendee's calendar must see.
+    ics_uid = fields.UUIDField(null=True, default=uuid.uuid4)
+    ics_sequence = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

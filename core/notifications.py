@@ -24,7 +24,6 @@ EVENT_OF_ACTION = {
     "RESCHEDULED": "APPOINTMENT_RESCHEDULED",
     "CANCELLED": "APPOINTMENT_CANCELLED",
 }
-WITH_CALENDAR_FILE = {"APPOINTMENT_BOOKED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED"}
 
 
 @dataclass
@@ -80,9 +79,9 @@ class Notifier:
         messages = []
         template = await customer_template(source, event)
         if template is not None and context.customer.email:
-            ics = None
-            if event in WITH_CALENDAR_FILE:
-                ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
+            # Every change the customer is told of reaches their calendar too: an invite
+            # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/ics.py.
+            ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
             messages.append(await compose(template, context, context.customer.email, enabled, ics=ics))
         if change.actor.is_customer and change.actor.core_staff_notices and context.calendar.owner_email:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)

@@ -51,9 +51,10 @@ CONVERTERS.update({
 
 
 FIELD_ORDER = ["status", "startsAt", "endsAt", "sequence", "cancellationReason", "cancellationNote"]
+INSTANTS = frozenset({"startsAt", "endsAt"})  # recorded in UTC (core.booking.snapshot)
 
 
-@strawberry.type(description="One field of an appointment before and after a change.")
+@strawberry.type(description="One field of an appointment before and after a change. Times (startsAt, endsAt) are ISO 8601 with the location's offset, like `at`.")
 class FieldChange:
     field: str
     before: Optional[str]
@@ -76,12 +77,17 @@ class AppointmentEvent:
         return cls(
             at=m.at.astimezone(tz), action=m.action, actor_kind=m.actor_kind, actor=m.actor_id, ip=m.ip,
             user_agent=m.user_agent,
-            changes=[FieldChange(field=n, before=_text(m.before.get(n)), after=_text(m.after.get(n))) for n in names],
+            changes=[FieldChange(field=n, before=_text(n, m.before.get(n), tz), after=_text(n, m.after.get(n), tz)) for n in names],
         )
 
 
-def _text(value) -> Optional[str]:
-    return None if value is None else str(value)
+def _text(name: str, value, tz: ZoneInfo) -> Optional[str]:
+    """A recorded value as text; an instant with the location's offset on its date."""
+    if value is None:
+        return None
+    if name in INSTANTS:
+        return dt.datetime.fromisoformat(value).astimezone(tz).isoformat()
+    return str(value)
 
 
 @strawberry.type(description="A booking of a service on a calendar for a customer. Times carry the location's offset.")
@@ -132,7 +138,7 @@ class Appointment:
         row = await info.context.loaders.by_id(models.Appointment).load(int(self.id))
         return [Link(kind=link.kind, label=link.label, url=link.url) for link in await plugins.current().links(row, "staff")]
 
-    @strawberry.field(description="Every change, oldest first.")
+    @strawberry.field(description="Every change, oldest first; its times, and the times in its changes, carry the location's offset.")
     async def history(self, info: Info) -> list[AppointmentEvent]:
         rows = await info.context.loaders.children(models.AppointmentEvent, "appointment_id", ("at", "id")).load(int(self.id))
         return [AppointmentEvent.from_model(r, self.tz) for r in rows]
@@ -242,7 +248,7 @@ class AppointmentMutation:
     ) -> AppointmentResult:
         return await _view(info, await booking.confirm(await _actor(info), parse_id("Appointment", id), override))
 
-    @strawberry.mutation(description="Move an appointment on its calendar; it becomes SCHEDULED for the customer to confirm.")
+    @strawberry.mutation(description="Staff move an appointment on its calendar (the same appointment; `sequence` goes up by one): it becomes SCHEDULED for the customer to confirm. A customer's own reschedule (through their action link) leaves it CONFIRMED instead: they chose the time.")
     @as_result
     async def reschedule_appointment(
         self,

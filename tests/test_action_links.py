@@ -80,6 +80,10 @@ async def test_end_to_end_through_a_real_smtp_server(api_factory, smtp):
     assert (row.status.value, row.cancellation_reason, row.cancellation_note) == ("CANCELLED", "Clash", "Work trip")
     await smtp.wait_for(4)
     assert "cancelled" in smtp.received[3].message["Subject"]
+    # Every action is refused now: the block no longer offers them, only what the page still shows.
+    cancelled_text = smtp.received[3].message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "confirm, reschedule, or cancel" not in cancelled_text
+    assert f"View the details of your appointment\nhttp://testserver/action/{token}\n" in cancelled_text
     history = await AppointmentEvent.filter(appointment_id=row.id).order_by("id")
     assert [(e.action, e.actor_kind.value) for e in history] == [("BOOKED", "STAFF"), ("CONFIRMED", "CUSTOMER_LINK"), ("RESCHEDULED", "CUSTOMER_LINK"), ("CANCELLED", "CUSTOMER_LINK")]
     assert history[1].ip == "127.0.0.1" and history[1].user_agent.startswith("python-httpx")

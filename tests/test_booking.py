@@ -52,8 +52,7 @@ async def test_book_confirm_reschedule_cancel_with_history(api):
     assert [e["action"] for e in cancelled["history"]] == ["BOOKED", "CONFIRMED", "RESCHEDULED", "CANCELLED"]
     assert {e["actorKind"] for e in cancelled["history"]} == {"STAFF"}
     rescheduled = cancelled["history"][2]["changes"]
-    utc = lambda t: t.astimezone(dt.timezone.utc).isoformat()  # noqa: E731
-    assert {"field": "startsAt", "before": utc(local(clinic.tz, 3, 10)), "after": utc(local(clinic.tz, 4, 11))} in rescheduled
+    assert {"field": "startsAt", "before": local(clinic.tz, 3, 10).isoformat(), "after": local(clinic.tz, 4, 11).isoformat()} in rescheduled
     assert {"field": "status", "before": "CONFIRMED", "after": "SCHEDULED"} in rescheduled
     assert {"field": "sequence", "before": "0", "after": "1"} in rescheduled
     twice = await run(api, CANCEL, id=booked["id"])
@@ -61,6 +60,21 @@ async def test_book_confirm_reschedule_cancel_with_history(api):
     # The cancelled time is free again.
     rebooked = await book(api, clinic, local(clinic.tz, 4, 11))
     assert rebooked["__typename"] == "Appointment"
+
+
+async def test_history_shows_times_with_the_locations_offset_like_at(api):
+    clinic = await make_clinic(api, timezone="Australia/Sydney")
+    start, moved_to = local(clinic.tz, 3, 10), local(clinic.tz, 4, 11)
+    booked = await book(api, clinic, start)
+    moved = await run(api, RESCHEDULE, id=booked["id"], t=moved_to.isoformat(), seq=0)
+    assert moved["startsAt"] == moved_to.isoformat()
+    history = (await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { history { at changes { field before after } } } } }',
+                              {"id": booked["id"]}))["appointment"]["history"]
+    changes = {c["field"]: (c["before"], c["after"]) for c in history[1]["changes"]}
+    assert changes["startsAt"] == (start.isoformat(), moved_to.isoformat())
+    assert changes["endsAt"] == ((start + dt.timedelta(minutes=30)).isoformat(), (moved_to + dt.timedelta(minutes=30)).isoformat())
+    at = dt.datetime.fromisoformat(history[1]["at"])
+    assert at.utcoffset() == at.astimezone(clinic.tz).utcoffset() != dt.timedelta(0)
 
 
 async def test_double_booking_and_buffers_are_refused(api):

@@ -4,6 +4,7 @@ calendar files, all written to the outbox in the booking's transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from icalendar import Calendar as ICalendar
 
@@ -75,9 +76,10 @@ async def test_booking_queues_the_customer_email_with_placeholders_and_calendar_
     assert message.status is DeliveryStatus.QUEUED and message.message_id.startswith("<") and message.message_id.endswith(">")
     event = next(c for c in ICalendar.from_ical(message.ics).walk() if c.name == "VEVENT")
     assert ICalendar.from_ical(message.ics)["METHOD"] == "REQUEST"
-    assert str(event["UID"]).startswith(f"appointment-{booked['id']}@") and int(event["SEQUENCE"]) == 0
+    uuid.UUID(str(event["UID"]))  # random, not appointment-<id>@host: unique whatever the installation
+    assert (int(event["SEQUENCE"]), str(event["STATUS"])) == (0, "TENTATIVE")  # booked by staff: SCHEDULED
     assert event.decoded("DTSTART") == start and event.decoded("DTEND") == start + dt.timedelta(minutes=30)
-    # Reschedule and cancel: the same UID, the appointment's sequence, METHOD CANCEL at the end.
+    # Reschedule and cancel: the same UID, SEQUENCE raised by each, METHOD CANCEL at the end.
     await booking.reschedule(customer(clinic), int(booked["id"]), local(clinic.tz, 9, 11))
     cancelled = await booking.cancel(customer(clinic), int(booked["id"]), note="Sorry")
     messages = await outbox(appointment_id=int(booked["id"]))
@@ -86,7 +88,9 @@ async def test_booking_queues_the_customer_email_with_placeholders_and_calendar_
     uids = {str(next(c for c in cal.walk() if c.name == "VEVENT")["UID"]) for cal in calendars}
     assert len(uids) == 1
     assert [str(cal["METHOD"]) for cal in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
-    assert [int(next(c for c in cal.walk() if c.name == "VEVENT")["SEQUENCE"]) for cal in calendars] == [0, 1, cancelled.sequence]
+    events = [next(c for c in cal.walk() if c.name == "VEVENT") for cal in calendars]
+    assert [int(e["SEQUENCE"]) for e in events] == [0, 1, 2] and cancelled.sequence == 1
+    assert [str(e["STATUS"]) for e in events] == ["TENTATIVE", "CONFIRMED", "CANCELLED"]  # the customer moved it
     assert "Sorry" in messages[2].body
 
 

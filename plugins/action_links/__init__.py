@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import hookimpl, plugins
+from core.booking import LIVE
 from core.email_registry import Placeholder
 from core.models import Appointment, RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
@@ -13,6 +14,9 @@ from plugins.action_links.links import NAME, ActionLinkSettings, is_live, token_
 from web.pages import register_template_dir
 
 PLACEHOLDER = "ActionLinkBlock"
+# Once an appointment is cancelled, completed or a no-show, its page refuses every action and
+# still shows its details: the block then says that much instead of the staff's link text.
+DETAILS_TEXT = "View the details of your appointment"
 register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
@@ -46,12 +50,16 @@ def register_routes():
 
 @hookimpl
 def register_email_placeholders():
-    return [Placeholder(PLACEHOLDER, "The action link text, then the link to view, confirm, reschedule or cancel the appointment.",
+    return [Placeholder(PLACEHOLDER, "The action link text, then the link to view, confirm, reschedule or cancel the appointment "
+                        f"(once it is cancelled, completed or a no-show: \"{DETAILS_TEXT}\", then the link).",
                         frozenset({RecipientRole.CUSTOMER}))]
 
 
 async def _block(appointment: Appointment, settings: ActionLinkSettings) -> str:
-    return f"{settings.link_text}\n{url_of(await token_for(appointment))}\n"
+    """The link text, then the link: the location's text while the customer may still act on the
+    appointment; afterwards what its page still offers."""
+    text = settings.link_text if appointment.status in LIVE else DETAILS_TEXT
+    return f"{text}\n{url_of(await token_for(appointment))}\n"
 
 
 @hookimpl

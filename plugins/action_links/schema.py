@@ -122,7 +122,7 @@ class ActionLinkMutation:
         await service.confirm(opened, info.context.client_ip, info.context.user_agent)
         return await _view_after(token)
 
-    @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service.")
+    @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service (the same appointment; `sequence` goes up by one). It is CONFIRMED afterwards, even if it was SCHEDULED: the customer chose the time.")
     @as_result
     async def reschedule_via_action_link(
         self, info: Info, token: str, start: dt.datetime, expected_sequence: Optional[int] = None
