@@ -326,9 +326,7 @@ async def in_process_round(
         rules = await rules_for(location, service)
         duration = dt.timedelta(minutes=service.duration_minutes)
         buffer = dt.timedelta(minutes=service.buffer_after_minutes)
-        first_day = start.astimezone(tz).date() - dt.timedelta(days=1)
-        last_day = end.astimezone(tz).date() + dt.timedelta(days=1)
-        availability = await load_availability(calendar.id, tz, first_day, last_day)
+        availability = await load_availability(calendar.id, tz, start, end + duration)
         busy = await busy_intervals(calendar.id, start, end + duration + buffer)
         if availability.extra or availability.time_off:
             raise RuntimeError("the dataset has no calendar exceptions; the baseline does not handle them")

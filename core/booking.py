@@ -80,8 +80,7 @@ async def _check_slot(
     blocked_until = start + duration + dt.timedelta(minutes=service.buffer_after_minutes)
     if enforce:
         tz = ZoneInfo(location.timezone)
-        day = start.astimezone(tz).date()
-        availability = await load_availability(calendar_id, tz, day - dt.timedelta(days=1), day)
+        availability = await load_availability(calendar_id, tz, start, start + duration)
         on_grid = is_on_grid(availability, start, duration, dt.timedelta(minutes=location.slot_step_minutes))
         if on_grid is None:
             raise SlotUnavailable("The calendar is not available at that time.")

@@ -14,13 +14,15 @@ from core.errors import NotFound, ValidationFailed
 from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
 from core.locations import get_location
 from core.pagination import Page, keyset_page
+from core.scheduling import DAY_MINUTES, roster_minutes
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A roster interval on a weekday (0 = Monday), in `HH:MM` local wall-clock time."""
+    """A roster interval on a weekday (0 = Monday), in `HH:MM` local wall-clock time; an end not
+    after the start is on the next day."""
 
     weekday: int
     start: str
@@ -72,18 +74,19 @@ def _clean_roster(intervals: list[Interval]) -> list[tuple[int, int, int]]:
             raise ValidationFailed(f"{field}.weekday", "Weekday must be Monday to Sunday.")
         start = check.clock_time(f"{field}.start", interval.start)
         end = check.clock_time(f"{field}.end", interval.end)
-        if end <= start:
-            raise ValidationFailed(f"{field}.end", "An interval must end after it starts.")
+        if start == DAY_MINUTES:
+            raise ValidationFailed(f"{field}.start", "An interval starts between 00:00 and 23:59.")
         rows.append((interval.weekday, start, end, i))
     rows.sort()
-    for (day_a, _, end_a, _), (day_b, start_b, _, index_b) in zip(rows, rows[1:]):
-        if day_a == day_b and start_b < end_a:
+    for (day_a, start_a, end_a, _), (day_b, start_b, _, index_b) in zip(rows, rows[1:]):
+        if day_a == day_b and start_b < roster_minutes(start_a, end_a)[1]:
             raise ValidationFailed(f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.")
     return [(day, start, end) for day, start, end, _ in rows]
 
 
 async def set_roster(actor: Staff | None, calendar_id: int, intervals: list[Interval]) -> Calendar:
-    """Replace the calendar's weekly roster with these intervals (validated, no overlaps)."""
+    """Replace the calendar's weekly roster with these intervals (validated; intervals starting
+    on one weekday must not overlap, those of neighbouring weekdays may and merge)."""
     calendar = await get_calendar(actor, calendar_id)
     rows = _clean_roster(intervals)
     async with in_transaction():

@@ -13,7 +13,7 @@ from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Calendar, CalendarException, Location, RosterRule, Service
 from core.rules import Rules
-from core.scheduling import Availability, Interval, free_slots
+from core.scheduling import Availability, Interval, days_for, free_slots
 
 MAX_WINDOW = dt.timedelta(days=62)
 # Longest an appointment can block its calendar: service duration plus buffer, each at most a day.
@@ -33,8 +33,10 @@ async def rules_for(location: Location, service: Service) -> Rules:
     return Rules.of(await settings_source(location), service.rule_overrides)
 
 
-async def load_availability(calendar_id: int, tz: ZoneInfo, first_day: dt.date, last_day: dt.date) -> Availability:
-    """Roster and the exceptions between two local dates (inclusive) of a calendar."""
+async def load_availability(calendar_id: int, tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> Availability:
+    """A calendar's roster and the exceptions of the local dates that decide its slots between
+    two instants (`days_for`)."""
+    first_day, last_day = days_for(tz, start, end)
     roster = await RosterRule.filter(calendar_id=calendar_id).values_list("weekday", "start_minute", "end_minute")
     exceptions = await CalendarException.filter(
         calendar_id=calendar_id, date__gte=first_day, date__lte=last_day
@@ -79,9 +81,7 @@ async def slots_for(
     now = clock.now()
     duration = dt.timedelta(minutes=service.duration_minutes)
     buffer = dt.timedelta(minutes=service.buffer_after_minutes)
-    first_day = start.astimezone(tz).date() - dt.timedelta(days=1)
-    last_day = end.astimezone(tz).date() + dt.timedelta(days=1)
-    availability = await load_availability(calendar.id, tz, first_day, last_day)
+    availability = await load_availability(calendar.id, tz, start, end + duration)
     busy = await busy_intervals(calendar.id, start, end + duration + buffer)
     starts = free_slots(
         availability, busy, duration=duration, buffer=buffer, step=dt.timedelta(minutes=location.slot_step_minutes),

@@ -35,14 +35,30 @@ class UpdateCalendarInput:
     owner_phone: Optional[str] = strawberry.UNSET
 
 
-@strawberry.input(description="A working interval in local wall-clock time, HH:MM (end may be 24:00).")
+@strawberry.input(
+    description=(
+        "A weekly working window in local wall-clock time, HH:MM: `start` 00:00 to 23:59, `end` 00:00 to 24:00. "
+        "An `end` that is not after `start` means the window ends on the next day (22:00-02:00 is a night shift; "
+        "equal times, e.g. 08:00-08:00, are a whole 24 hours). The window belongs to the weekday it starts on. "
+        "A dated exception applies to the wall-clock minutes of its own date, whichever day's window they belong to "
+        "(time off 00:30-01:30 on Tuesday removes that hour from Monday's 22:00-02:00). Open time that runs on "
+        "across midnight offers the slots that span it, daylight-saving nights included, and windows of neighbouring "
+        "days that touch or overlap merge. Slots step in real elapsed time from the start of each run of open time "
+        "(and from each midnight of a date open all day)."
+    )
+)
 class RosterIntervalInput:
     weekday: Weekday
     start: str
     end: str
 
 
-@strawberry.input(description="Time off or extra hours on a local date; no times means the whole day (time off only).")
+@strawberry.input(
+    description=(
+        "Time off or extra hours on a local date; no times means the whole day (time off only). "
+        "It applies to that date's wall-clock minutes, including those of the previous day's night window."
+    )
+)
 class CalendarExceptionInput:
     calendar_id: strawberry.ID
     date: dt.date
@@ -83,7 +99,9 @@ class CalendarMutation:
         row = await calendars.update_calendar(await info.context.staff(), parse_id("Calendar", id), **provided(input))
         return Calendar.from_model(row)
 
-    @strawberry.mutation(description="Replace the weekly roster; intervals on one weekday must not overlap.")
+    @strawberry.mutation(
+        description="Replace the weekly roster; windows starting on one weekday must not overlap (windows of neighbouring days may, and merge)."
+    )
     @as_result
     async def set_roster(
         self, info: Info, calendar_id: strawberry.ID, rules: list[RosterIntervalInput]

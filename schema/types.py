@@ -128,7 +128,7 @@ async def _location(info: Info, location_id: int) -> Location:
     return Location.from_model(await info.context.loaders.by_id(models.Location).load(location_id))
 
 
-@strawberry.type(description="A weekly working interval in local wall-clock time (HH:MM).")
+@strawberry.type(description="A weekly working window in local wall-clock time (HH:MM); an `end` not after `start` is on the next day.")
 class RosterInterval:
     weekday: Weekday
     start: str

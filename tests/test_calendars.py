@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from core import clock
+from helpers import book, make_clinic
+
 CREATE_LOCATION = """
 mutation($input: CreateLocationInput!) { createLocation(input: $input) { ... on Location { id } } }"""
 
@@ -233,9 +239,9 @@ async def test_refused_roster_names_the_interval_and_keeps_the_previous_roster(a
     before = (await set_roster(api, calendar["id"], *good))["roster"]
     monday_morning = ("MONDAY", "09:00", "12:00")
     for rules, bad_field in (
-        ([monday_morning, ("TUESDAY", "13:00", "12:00")], "rules[1].end"),  # ends before it starts
-        ([monday_morning, ("TUESDAY", "13:00", "13:00")], "rules[1].end"),  # ends as it starts
         ([monday_morning, ("MONDAY", "11:00", "14:00")], "rules[1]"),  # overlaps the morning
+        ([monday_morning, ("MONDAY", "22:00", "02:00"), ("MONDAY", "23:00", "23:30")], "rules[2]"),  # inside the night
+        ([("MONDAY", "08:00", "08:00"), ("MONDAY", "20:00", "22:00")], "rules[1]"),  # inside the 24 hours
         ([("MONDAY", "11:00", "14:00"), monday_morning], "rules[0]"),  # the later-starting one is named
         ([("MONDAY", "09:00", "17:00"), ("TUESDAY", "09:00", "10:00"), ("MONDAY", "10:00", "11:00")], "rules[2]"),
         ([monday_morning, ("MONDAY", "09:00", "12:00")], "rules[1]"),  # the same interval twice
@@ -245,7 +251,8 @@ async def test_refused_roster_names_the_interval_and_keeps_the_previous_roster(a
         ([monday_morning, ("TUESDAY", "09:00", "12:60")], "rules[1].end"),
         ([monday_morning, ("TUESDAY", "09:00", "24:01")], "rules[1].end"),
         ([monday_morning, ("TUESDAY", "", "12:00")], "rules[1].start"),
-        ([monday_morning, ("TUESDAY", "24:00", "24:00")], "rules[1].end"),
+        ([monday_morning, ("TUESDAY", "24:00", "24:00")], "rules[1].start"),  # a window starts before 24:00
+        ([monday_morning, ("TUESDAY", "24:00", "02:00")], "rules[1].start"),
     ):
         refused = await set_roster(api, calendar["id"], *rules)
         assert refused["__typename"] == "ValidationError", (rules, refused)
@@ -311,3 +318,95 @@ async def test_remove_calendar_exception(api):
     again = (await api.data(REMOVE_EXCEPTION, {"id": first["id"]}))["removeCalendarException"]
     assert again["__typename"] == "NotFound"
     assert [e["id"] for e in (await read(api, calendar["id"], "2030-01-01"))["exceptions"]] == [second["id"]]
+
+
+# ------------------------------------------------------------------ night rosters
+
+SLOTS = """query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) {
+  __typename ... on SlotList { slots { start end } } } }"""
+LONDON = ZoneInfo("Europe/London")
+NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.timezone.utc)  # before every date below, through the clock seam
+
+
+def london(day: str, time: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=LONDON)
+
+
+async def slots(api, clinic, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    found = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "f": start.isoformat(), "t": end.isoformat()}))
+    assert found["availableSlots"]["__typename"] == "SlotList", found
+    return found["availableSlots"]["slots"]
+
+
+def quarter_hours(first: dt.datetime, last: dt.datetime, step: int = 15) -> list[str]:
+    times = []
+    while first <= last:
+        times.append(first.isoformat())
+        first += dt.timedelta(minutes=step)
+    return times
+
+
+async def test_night_windows_are_saved_and_read_back(api):
+    calendar = await create(api, await new_location(api))
+    week = [
+        interval("MONDAY", "22:00", "02:00"),  # ends on Tuesday
+        interval("TUESDAY", "01:00", "05:00"),  # overlaps Monday's night: the windows merge
+        interval("MONDAY", "09:00", "17:00"),
+        interval("SUNDAY", "08:00", "08:00"),  # 24 hours, to Monday 08:00
+        interval("FRIDAY", "00:00", "00:00"),  # the whole of Friday
+    ]
+    result = (await api.data(SET_ROSTER, {"calendarId": calendar["id"], "rules": week}))["setRoster"]
+    assert result["__typename"] == "Calendar", result
+    ordered = [week[2], week[0], week[1], week[4], week[3]]
+    assert result["roster"] == ordered
+    assert (await read(api, calendar["id"]))["roster"] == ordered
+
+
+async def test_a_night_window_offers_and_books_slots_across_midnight(api, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    clinic = await make_clinic(api, roster=[{"weekday": "MONDAY", "start": "22:00", "end": "02:00"}], duration=30, step=15)
+    monday, tuesday = "2027-03-08", "2027-03-09"
+    found = await slots(api, clinic, london(monday, "18:00"), london(tuesday, "12:00"))
+    assert [s["start"] for s in found] == quarter_hours(london(monday, "22:00"), london(tuesday, "01:30"))
+    assert {"start": london(monday, "23:45").isoformat(), "end": london(tuesday, "00:15").isoformat()} in found
+    # Asked from Tuesday 00:00, Monday's window still counts.
+    from_midnight = await slots(api, clinic, london(tuesday, "00:00"), london(tuesday, "12:00"))
+    assert [s["start"] for s in from_midnight] == quarter_hours(london(tuesday, "00:00"), london(tuesday, "01:30"))
+
+    booked = await book(api, clinic, london(monday, "23:45"))
+    assert booked["__typename"] == "Appointment", booked
+    assert (booked["startsAt"], booked["endsAt"]) == ("2027-03-08T23:45:00+00:00", "2027-03-09T00:15:00+00:00")
+    assert (await book(api, clinic, london(monday, "23:50")))["__typename"] == "ValidationError"  # off the grid
+
+    # Time off on Tuesday 00:30-01:30 takes that hour out of Monday's night.
+    await add_exception(api, clinic.calendar, tuesday, "TIME_OFF", start="00:30", end="01:30")
+    left = await slots(api, clinic, london(monday, "18:00"), london(tuesday, "12:00"))
+    assert [s["start"] for s in left] == [*quarter_hours(london(monday, "22:00"), london(monday, "23:15")), london(tuesday, "01:30").isoformat()]
+    assert (await book(api, clinic, london(tuesday, "01:00")))["__typename"] == "SlotUnavailable"
+    assert (await book(api, clinic, london(tuesday, "01:30")))["__typename"] == "Appointment"
+
+
+async def test_windows_of_neighbouring_days_that_touch_join_across_midnight(api, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    roster = [{"weekday": "MONDAY", "start": "22:00", "end": "24:00"}, {"weekday": "TUESDAY", "start": "00:00", "end": "02:00"}]
+    clinic = await make_clinic(api, roster=roster, duration=30, step=15)
+    found = await slots(api, clinic, london("2027-03-08", "18:00"), london("2027-03-09", "12:00"))
+    assert [s["start"] for s in found] == quarter_hours(london("2027-03-08", "22:00"), london("2027-03-09", "01:30"))
+    assert (await book(api, clinic, london("2027-03-08", "23:45")))["__typename"] == "Appointment"
+
+
+async def test_a_daylight_saving_night_steps_in_real_time(api, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    # Europe/London, Saturday 27 March 2027 22:00 GMT to Sunday 04:00 BST: at 01:00 GMT the clock jumps to 02:00 BST.
+    clinic = await make_clinic(api, roster=[{"weekday": "SATURDAY", "start": "22:00", "end": "04:00"}], duration=60, step=30)
+    found = await slots(api, clinic, london("2027-03-27", "12:00"), london("2027-03-28", "12:00"))
+    assert [s["start"] for s in found] == [
+        "2027-03-27T22:00:00+00:00", "2027-03-27T22:30:00+00:00", "2027-03-27T23:00:00+00:00", "2027-03-27T23:30:00+00:00",
+        "2027-03-28T00:00:00+00:00", "2027-03-28T00:30:00+00:00", "2027-03-28T02:00:00+01:00", "2027-03-28T02:30:00+01:00",
+        "2027-03-28T03:00:00+01:00",
+    ]
+    # 00:30 GMT for an hour ends at 02:30 BST: the slot spans midnight and the gap.
+    assert found[5] == {"start": "2027-03-28T00:30:00+00:00", "end": "2027-03-28T02:30:00+01:00"}
+    booked = await book(api, clinic, dt.datetime(2027, 3, 28, 0, 30, tzinfo=dt.timezone.utc))
+    assert (booked["__typename"], booked["endsAt"]) == ("Appointment", "2027-03-28T02:30:00+01:00")
+    assert (await book(api, clinic, london("2027-03-28", "03:30")))["__typename"] == "SlotUnavailable"  # ends after 04:00
