@@ -1,18 +1,15 @@
 """Rendering emails about an appointment: the core's placeholder values, times in the
-location's timezone and language."""
+location's timezone and language, each naming its zone (core.timefmt)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_time
 
 from core import clock, plugins
 from core.email_registry import fill
 from core.email_templates import Template
 from core.models import Appointment, AppointmentStatus, Calendar, Customer, Location, RecipientRole, Service
+from core.timefmt import TimeFormatter
 
 
 @dataclass
@@ -37,16 +34,10 @@ class EmailContext:
         )
 
 
-def human_time(instant: dt.datetime, location: Location) -> str:
-    """An instant as people at the location read it, e.g. 'Tuesday, 24 November 2026, 10:00'."""
-    local = instant.astimezone(ZoneInfo(location.timezone))
-    locale = location.locale or "en"
-    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local.time(), 'short', locale=locale)}"
-
-
 async def core_values(context: EmailContext) -> dict[str, str]:
     """Values of the core's placeholders for one email."""
     location, appointment, customer = context.location, context.appointment, context.customer
+    fmt = TimeFormatter.of(location)
     values = {"LocationName": location.name, "LocationPhone": location.contact_phone}
     if customer is not None:
         values |= {
@@ -55,8 +46,8 @@ async def core_values(context: EmailContext) -> dict[str, str]:
         }
     if appointment is not None:
         values |= {
-            "AppointmentStartDateTime": human_time(appointment.starts_at, location),
-            "AppointmentEndDateTime": human_time(appointment.ends_at, location),
+            "AppointmentStartDateTime": fmt.datetime(appointment.starts_at),
+            "AppointmentEndDateTime": fmt.datetime(appointment.ends_at),
             "CancellationReason": appointment.cancellation_reason, "CancellationNote": appointment.cancellation_note,
             "ServiceName": context.service.name if context.service else "",
             "CalendarName": context.calendar.name if context.calendar else "",
@@ -65,7 +56,7 @@ async def core_values(context: EmailContext) -> dict[str, str]:
             customer_id=appointment.customer_id, location_id=location.id, starts_at__gt=clock.now(),
             status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
         ).order_by("starts_at").first()
-        values["NextAppointmentStartDateTime"] = human_time(upcoming.starts_at, location) if upcoming else ""
+        values["NextAppointmentStartDateTime"] = fmt.datetime(upcoming.starts_at) if upcoming else ""
     return values
 
 

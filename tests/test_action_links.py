@@ -9,6 +9,7 @@ import re
 import secrets
 
 
+from core import clock
 from core.models import Appointment, AppointmentEvent, OutboxMessage, PluginActivation
 from core.settings import RateLimit
 from helpers import book, later_today, local, make_clinic, midday_timezone
@@ -246,3 +247,30 @@ async def test_guessing_tokens_finds_nothing_and_the_limit_engages(api_factory):
     other = await api.client.get(f"/action/{real}", headers={"X-Forwarded-For": "198.51.100.7"})
     assert other.status_code == 429  # forwarded addresses are not trusted without AGENDUM_TRUSTED_PROXIES
     assert await PluginActivation.filter(plugin="action_links", enabled=True).count() == 1
+
+
+# 2027-10-31 in London: the clocks go back at 02:00 BST, so 01:00 happens twice.
+FIRST_ONE_AM = dt.datetime(2027, 10, 31, 0, 0, tzinfo=dt.timezone.utc)  # 01:00 BST
+SECOND_ONE_AM = dt.datetime(2027, 10, 31, 1, 0, tzinfo=dt.timezone.utc)  # 01:00 GMT
+
+
+async def test_the_pages_name_the_zone_of_every_time(api, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 10, 1, 12, tzinfo=dt.timezone.utc))
+    clinic = await make_clinic(api)  # Europe/London, English
+    await enable(api, clinic)
+    first, second = await book(api, clinic, FIRST_ONE_AM), await book(api, clinic, SECOND_ONE_AM)
+    first_page = (await api.client.get(f"/action/{await link_of(first['id'])}")).text
+    second_token = await link_of(second["id"])
+    second_page = (await api.client.get(f"/action/{second_token}")).text
+    assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM BST" in first_page and "GMT" not in first_page
+    assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM GMT" in second_page and "BST" not in second_page
+    # Moving the second: on the fall-back day both 01:30s are free, and each button names its zone.
+    night = (await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-10-31"})).text
+    assert "Now: Sunday, October 31, 2027, 1:00\u202fAM GMT." in night
+    assert "The clocks change on this day: each time names its zone (Europe/London time)." in night
+    assert ">1:30\u202fAM BST</button>" in night and ">1:30\u202fAM GMT</button>" in night
+    assert 'aria-label="Sunday, October 31, 2027, 1:30\u202fAM BST"' in night
+    # On an ordinary day the zone is named once, above bare times.
+    day = (await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-11-01"})).text
+    assert "<h2>Monday, November 1</h2>" in day and "Times are in GMT (Europe/London time)." in day
+    assert ">10:00\u202fAM</button>" in day and 'aria-label="Monday, November 1, 2027, 10:00\u202fAM GMT"' in day

@@ -10,7 +10,7 @@ import re
 
 from icalendar import Calendar as ICalendar
 
-from core import booking
+from core import booking, clock
 from core.access import Actor
 from core.delivery import DeliveryConfig
 from core.models import ActorKind, DeliveryStatus, OutboxMessage
@@ -110,3 +110,32 @@ async def test_an_smtp_outage_during_200_bookings_loses_and_repeats_nothing(api_
     assert len(smtp.received) == 200 and set(smtp.message_ids().values()) == {1}
     rows = await OutboxMessage.all()
     assert {r.status for r in rows} == {DeliveryStatus.SENT} and {r.attempts for r in rows} == {0}
+
+
+# 2027-10-31 in London: the clocks go back at 02:00 BST, so 01:00 happens twice.
+FIRST_ONE_AM = dt.datetime(2027, 10, 31, 0, 0, tzinfo=dt.timezone.utc)  # 01:00 BST
+SECOND_ONE_AM = dt.datetime(2027, 10, 31, 1, 0, tzinfo=dt.timezone.utc)  # 01:00 GMT
+
+
+async def test_the_two_one_oclocks_of_a_fall_back_night_are_told_apart_in_every_email(api_factory, smtp, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 10, 1, 12, tzinfo=dt.timezone.utc))
+    api = await api_factory(smtp_url=smtp.url(), delivery=FAST)
+    clinic = await make_clinic(api)  # Europe/London, English
+    await api.data('mutation($l: ID!) { updateEmailSettings(locationId: $l, input: {staffNotices: [{event: "APPOINTMENT_CONFIRMED"}]}) { __typename } }',
+                   {"l": clinic.location})
+    first, second = await book(api, clinic, FIRST_ONE_AM), await book(api, clinic, SECOND_ONE_AM)
+    assert (first["__typename"], second["__typename"]) == ("Appointment", "Appointment"), (first, second)
+    # The customer confirms the second: the diary contact's notice names its zone too.
+    await booking.confirm(Actor(ActorKind.PORTAL, id="portal:1", customer_id=int(clinic.customer)), int(second["id"]))
+    await smtp.wait_for(4)  # two bookings and a confirmation to the customer, a notice to the diary contact
+    booked = {}  # the booking email of each start, told apart by its calendar file
+    for mail in smtp.received:
+        if mail.message["Subject"].endswith(" is booked"):
+            ics, _ = calendar_file(mail)
+            booked[next(c for c in ics.walk() if c.name == "VEVENT").decoded("DTSTART")] = body_of(mail)
+    assert set(booked) == {FIRST_ONE_AM, SECOND_ONE_AM}
+    assert "Sunday, October 31, 2027, 1:00\u202fAM BST" in booked[FIRST_ONE_AM] and "GMT" not in booked[FIRST_ONE_AM]
+    assert "Sunday, October 31, 2027, 1:00\u202fAM GMT" in booked[SECOND_ONE_AM] and "BST" not in booked[SECOND_ONE_AM]
+    [notice] = [mail for mail in smtp.received if mail.recipients == ["who@clinic.example"]]
+    assert notice.message["Subject"] == "Confirmed: Ada Lovelace, Sunday, October 31, 2027, 1:00 AM GMT"  # one line, plain spaces
+    assert "for Sunday, October 31, 2027, 1:00\u202fAM GMT." in body_of(notice)

@@ -16,6 +16,7 @@ import re
 import pytest
 
 from core.models import Appointment, AppointmentStatus
+from core.timefmt import TimeFormatter
 from helpers import local
 from plugins.client_portal.models import PortalAccount
 from portal_helpers import PASSWORD, link_in, portal_clinic, signed_up
@@ -150,12 +151,17 @@ async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(ap
     await follow(page, page.get_by_role("link", name="With Dr Who"))
     assert await page.locator("h1").inner_text() == "Choose a time"
     start = local(clinic.tz, 2, 10)
-    await follow(page, page.get_by_role("link", name=re.compile("^" + re.escape(start.strftime("%A %d %B") + ", "))))
-    assert await page.locator("main h2").first.inner_text() == start.strftime("%A %d %B")
+    fmt = TimeFormatter(clinic.tz, "en")  # the location's language is English
+    await follow(page, page.get_by_role("link", name=re.compile("^" + re.escape(fmt.day(start) + ", "))))
+    assert await page.locator("main h2").first.inner_text() == fmt.day(start)
+    # The day names its zone once; its times are bare, and each one's accessible name is whole.
+    assert f"Times are in {start.tzname()} (Europe/London time)." in await main_text(page)
+    assert "10:00\u202fAM" in await page.locator(".times").inner_text()
     await capture(page, desktop, screenshot, "slots")
-    await follow(page, page.locator(".times").get_by_role("link", name="10:00", exact=True))
+    await follow(page, page.locator(".times").get_by_role("link", name=fmt.datetime(start), exact=True))
     assert await page.locator("h1").inner_text() == "Confirm your booking"
-    when = start.strftime("%A %d %B %Y, %H:%M")
+    when = fmt.datetime(start)
+    assert when.endswith(f", 10:00\u202fAM {start.tzname()}")  # GMT or BST: the time names its zone
     text = await main_text(page)
     assert "Checkup" in text and "Dr Who" in text and when in text and "Missed appointments are charged in full." in text
     await capture(page, desktop, screenshot, "confirm")

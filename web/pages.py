@@ -8,7 +8,9 @@ renders templates that extend `base.html`:
     return await render_page(request, "action_links/appointment.html", {"title": ..., ...}, location=location)
 
 Templates get `brand` (core.branding.Branding: name, colours, logo address, language), `title`,
-`csp_nonce`, `request`, and the global `csrf_field(token)`. Pages run no JavaScript, and the
+`csp_nonce`, `request`, the global `csrf_field(token)`, and, on a location's pages, `fmt`: the one
+formatter of times (core.timefmt.TimeFormatter in the location's zone and language), so every time
+names its zone — `{{ fmt.datetime(appointment.starts_at) }}`; never strftime in a template. Pages run no JavaScript, and the
 Content-Security-Policy allows none: CSS goes in `{% block style %}`, which is inside the base
 layout's one nonce'd <style> element (style attributes are refused by the policy).
 """
@@ -28,6 +30,7 @@ from starlette.responses import HTMLResponse, Response
 
 from core.branding import Branding, branding_of
 from core.models import Location
+from core.timefmt import TimeFormatter
 from web.csrf import CSRF_FIELD
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -95,9 +98,12 @@ async def render_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """Render `template` in the branding of `location` (neutral when None) with the security headers."""
-    brand = await branding_of(location) if location is not None else Branding.neutral()
-    return _render(request, template, context or {}, brand, status, headers)
+    """Render `template` in the branding of `location` (neutral when None) with the security headers;
+    a location's page gets `fmt`, its formatter of times (a context's own `fmt` wins)."""
+    if location is None:
+        return _render(request, template, context or {}, Branding.neutral(), status, headers)
+    values = {"fmt": TimeFormatter.of(location), **(context or {})}
+    return _render(request, template, values, await branding_of(location), status, headers)
 
 
 def _render(request: Request, template: str, context: dict[str, Any], brand: Branding, status: int,

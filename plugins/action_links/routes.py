@@ -48,17 +48,11 @@ async def _page(request: Request, opened: Opened, *, error: str | None = None, s
     view = await service.view(opened)
     notice = DONE.get(request.query_params.get("done", ""))
     context = {
-        "title": "Your appointment", "view": view, "tz": view.tz, "appointment": opened.appointment,
+        "title": "Your appointment", "view": view, "appointment": opened.appointment,
         "token": opened.token, "csrf": page_csrf_token(request, opened.token), "notice": notice, "error": error,
-        "links": await service.customer_links(opened), "fmt": _formatter(view.tz),
+        "links": await service.customer_links(opened),
     }
     return await render_page(request, "action_links/appointment.html", context, location=opened.location, status=status)
-
-
-def _formatter(tz: ZoneInfo):
-    def fmt(instant: dt.datetime, pattern: str = "%A %d %B %Y, %H:%M") -> str:
-        return instant.astimezone(tz).strftime(pattern)
-    return fmt
 
 
 async def show(request: Request) -> Response:
@@ -86,10 +80,10 @@ async def slots_page(request: Request) -> Response:
     days, chosen = pick_day(slots, tz, request.query_params.get("day"))
     base = f"/action/{opened.token}/reschedule?from={first_day.isoformat()}"
     context = {
-        "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "tz": tz, "appointment": opened.appointment,
+        "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "appointment": opened.appointment,
         "csrf": page_csrf_token(request, opened.token), "later": (first_day + dt.timedelta(days=SLOT_DAYS)).isoformat(),
         "earlier": (first_day - dt.timedelta(days=SLOT_DAYS)).isoformat() if start and first_day > dt.datetime.now(tz).date() else None,
-        "fmt": _formatter(tz), "error": None,
+        "error": None,
     }
     return await render_page(request, "action_links/slots.html", context, location=opened.location)
 

@@ -3,10 +3,8 @@ visitor, the signed-in customer, CSRF bindings, and rendering in the location's 
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -73,16 +71,6 @@ def customer_page(handler: Callable[[Request, Portal, SignedIn], Awaitable[Respo
     return endpoint
 
 
-def formatter(portal: Portal):
-    """`fmt(instant, pattern)`: an instant in the location's time."""
-    tz = ZoneInfo(portal.location.timezone)
-
-    def fmt(instant: dt.datetime, pattern: str = "%A %d %B %Y, %H:%M") -> str:
-        return instant.astimezone(tz).strftime(pattern)
-
-    return fmt
-
-
 async def page(request: Request, portal: Portal, template: str, *, status: int = 200, binding: str | None = None,
                **context) -> Response:
     """Render a portal page. Its forms' CSRF token binds to `binding` (a link token), else to the
@@ -94,7 +82,7 @@ async def page(request: Request, portal: Portal, template: str, *, status: int =
             session = fresh = new_session()
         binding = session.id
     values = {"portal": portal, "base": f"/portal/{portal.slug}", "csrf": page_csrf_token(request, binding),
-              "fmt": formatter(portal), "error": None, "notice": None, **context}
+              "error": None, "notice": None, **context}
     response = await render_page(request, f"{NAME}/{template}", values, location=portal.location, status=status)
     if fresh is not None:
         write_session(response, request, fresh)

@@ -13,10 +13,11 @@ from starlette.routing import Route
 from core import clock
 from core import validation as check
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from core.timefmt import TimeFormatter
 from plugins.client_portal import appointments
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.pages import (
-    EXPIRED_FORM, customer_of, customer_page, formatter, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
+    EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
 )
 from plugins.client_portal.sessions import SignedIn
 from web.pages import too_many_page
@@ -59,7 +60,7 @@ async def _notice(signed, params) -> str | None:
                 row = await appointments.own_appointment(signed, appointment_id)
             except NotFound:
                 return None
-            return text.format(when=formatter(signed.portal)(row.starts_at))
+            return text.format(when=TimeFormatter.of(signed.portal.location).datetime(row.starts_at))
     return None
 
 
@@ -111,7 +112,7 @@ async def _slots(request: Request, portal, params, context: dict) -> Response:
     slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], begin, end)
     days, chosen = pick_day(slots, tz, params.get("day"))
     here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={first_day.isoformat()}"
-    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen, tz=tz,
+    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen,
                       day_url=lambda day: f"{here}&day={day.isoformat()}", later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
                       earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > today else None, **context)
 

@@ -44,15 +44,8 @@ async def _gone(request: Request, gone: LinkUnavailable) -> Response:
     )
 
 
-def _fmt(tz: ZoneInfo):
-    def fmt(instant: dt.datetime, pattern: str = "%A %d %B %Y, %H:%M") -> str:
-        return instant.astimezone(tz).strftime(pattern)
-    return fmt
-
-
 async def _render(request: Request, opened: links.Opened, template: str, status: int = 200, **context) -> Response:
-    tz = ZoneInfo(opened.location.timezone)
-    values = {"opened": opened, "token": request.path_params["token"], "fmt": _fmt(tz), "tz": tz, "error": None, **context}
+    values = {"opened": opened, "token": request.path_params["token"], "error": None, **context}
     return await render_page(request, f"one_time_links/{template}", values, location=opened.location, status=status)
 
 
