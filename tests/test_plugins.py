@@ -147,7 +147,7 @@ async def test_a_failing_appointment_changed_neither_stops_others_nor_undoes_the
     assert ("appointment_changed", "BOOKED") in agendum_probe.calls
     assert ("BOOKED", int(booked["id"])) in agendum_witness.seen
     links = await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { status links { kind label url } } } }', {"id": booked["id"]})
-    assert links["appointment"] == {"status": "SCHEDULED", "links": [{"kind": "probe", "label": "Probe link for staff", "url": f"http://testserver/probe/{on.location}"}]}
+    assert links["appointment"] == {"status": "SCHEDULED", "links": [{"kind": "probe", "label": "Hello from the probe, staff", "url": f"http://testserver/probe/{on.location}"}]}
 
 
 async def test_startup_and_shutdown_hooks_run(api_factory):
