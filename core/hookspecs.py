@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Awaitable
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.applications import Starlette
 
     from core.access import Actor
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from core.errors import RuleViolation
     from core.models import Appointment
     from core.notifications import OutgoingEmail
-    from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
+    from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
 
 PROJECT = "agendum"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -135,15 +137,21 @@ def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitab
 
 @hookspec
 def appointment_links(
-    appointment: Appointment, audience: str, valid_until: datetime | None, origin: str | None
-) -> list[Link] | Awaitable[list[Link]]:
-    """Links this plugin offers for an appointment to an audience, "staff" or "customer" (staff
-    see them as `Appointment.links`; customer pages show the customer ones). When a page reached
-    by a link asks (e.g. the action-link page): `valid_until` is that link's expiry and `origin`
-    names it for `PluginHost.origin_is_live` (see `link_is_live`); both None otherwise. A link
-    that signs someone in must not outlive the link it was shown on.
+    appointments: list[Appointment], audience: str, settings: PluginSettings, valid_until: datetime | None, origin: str | None
+) -> Mapping[int, list[Link]] | Awaitable[Mapping[int, list[Link]]]:
+    """Links this plugin offers for appointments to an audience, "staff" or "customer" (staff
+    see them as `Appointment.links`; customer pages show the customer ones), by appointment id;
+    leave out appointments you offer nothing for.
 
-    Location-scoped (the appointment's location). Collected: lists concatenate.
+    Batched: called once for all the appointments of one location that a request shows (a page
+    of `Appointment.links`, the portal's list, one appointment on a link's page), so read what
+    they need in one query, never one per appointment. `settings` is this plugin's settings at
+    that location (its settings model), read with the allow-list: no need to read them again.
+    When a page reached by a link asks (e.g. the action-link page): `valid_until` is that link's
+    expiry and `origin` names it for `PluginHost.origin_is_live` (see `link_is_live`); both None
+    otherwise. A link that signs someone in must not outlive the link it was shown on.
+
+    Location-scoped (the appointments' location). Collected: each appointment's lists concatenate.
     """
 
 

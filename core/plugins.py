@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -23,8 +24,8 @@ from core import hookspecs
 from core.access import Staff, in_scope, require_staff
 from core.email_registry import EmailRegistry, core_registry
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.models import Location, PluginActivation, Tier
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+from core.models import Appointment, Location, PluginActivation, Tier
+from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
 
 log = logging.getLogger("agendum.plugins")
 ENTRY_POINT_GROUP = "agendum"
@@ -166,35 +167,51 @@ class PluginHost:
         names = await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True)
         return frozenset(n for n in names if n in self.infos)
 
-    async def enabled_with_settings(self, plugin: str, location_id: int):
-        """(the allow-list, the plugin's settings model) at a location, in one query."""
+    async def activations_at(self, location_id: int) -> list[PluginActivation]:
+        """A location's PluginActivation rows (its allow-list and the plugins' settings) in one
+        query, to pass to `allow_list`, `settings_in` and `links` instead of reading them again."""
         if not self.infos or not 0 < location_id <= 2**31 - 1:
-            return frozenset(), self.info(plugin).settings_model()
-        return self.allow_list_and_settings(plugin, await PluginActivation.filter(location_id=location_id))
+            return []
+        return await PluginActivation.filter(location_id=location_id)
+
+    def allow_list(self, activations: Iterable[PluginActivation]) -> frozenset[str]:
+        """The installed plugins enabled, from all the PluginActivation rows of one location."""
+        return frozenset(row.plugin for row in activations if row.enabled and row.plugin in self.infos)
+
+    def settings_in(self, plugin: str, activations: Iterable[PluginActivation]):
+        """A plugin's validated settings model, from all the PluginActivation rows of one location
+        (defaults when never set)."""
+        stored = next((row.settings for row in activations if row.plugin == plugin), None)
+        info = self.info(plugin)
+        return info.settings_model.model_validate(self._settings(info, stored))
 
     def allow_list_and_settings(self, plugin: str, activations: Iterable[PluginActivation]):
         """(the allow-list, the plugin's settings model) from all the PluginActivation rows of one
         location, for hot paths that load them with their own query."""
         activations = list(activations)
-        enabled = frozenset(row.plugin for row in activations if row.enabled and row.plugin in self.infos)
-        stored = next((row.settings for row in activations if row.plugin == plugin), None)
-        info = self.info(plugin)
-        return enabled, info.settings_model.model_validate(self._settings(info, stored))
+        return self.allow_list(activations), self.settings_in(plugin, activations)
 
     def _impls(self, hook: str, enabled: frozenset[str]):
         return [impl for impl in getattr(self.pm.hook, hook).get_hookimpls() if impl.plugin_name in enabled]
 
-    async def call(self, hook: str, location_id: int, enabled: frozenset[str] | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+    async def call(self, hook: str, location_id: int, enabled: frozenset[str] | None = None,
+                   activations: Iterable[PluginActivation] | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a location-scoped hook on the plugins enabled there (`enabled`, when the caller
-        already knows them); (plugin, awaited result) for each implementation that returned something."""
+        already knows them, or from `activations`, the location's PluginActivation rows when the
+        caller has read them: an implementation taking `settings` then gets its own settings
+        there); (plugin, awaited result) for each implementation that returned something."""
+        rows = None if activations is None else list(activations)
         if enabled is None:
-            enabled = await self.enabled_names(location_id)
+            enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
         if not enabled:
             return []
         caller = self.pm.subset_hook_caller(hook, remove_plugins=[self.pm.get_plugin(n) for n in self.infos if n not in enabled])
         results = []
         for impl in caller.get_hookimpls():
-            value = await _resolve(impl.function(*[kwargs[arg] for arg in impl.argnames]))
+            arguments = kwargs
+            if rows is not None and "settings" in impl.argnames:
+                arguments = {**kwargs, "settings": self.settings_in(impl.plugin_name, rows)}
+            value = await _resolve(impl.function(*[arguments[arg] for arg in impl.argnames]))
             if value is not None:
                 results.append((impl.plugin_name, value))
         return results
@@ -216,13 +233,29 @@ class PluginHost:
         ):
             raise violation
 
-    async def links(self, appointment, audience: str, enabled: frozenset[str] | None = None, valid_until=None,
-                    origin: str | None = None) -> list:
-        """The links the enabled plugins offer for an appointment to "staff" or "customer"
-        (`valid_until` and `origin`: the asking page's own link, if it was reached by one)."""
-        found = await self.call("appointment_links", appointment.location_id, enabled, appointment=appointment, audience=audience,
-                                valid_until=valid_until, origin=origin)
-        return [link for _, links in found for link in links]
+    async def links(self, appointments: Sequence[Appointment], audience: str, activations: Iterable[PluginActivation],
+                    valid_until: datetime | None = None, origin: str | None = None) -> dict[int, list[Link]]:
+        """The links the enabled plugins offer to "staff" or "customer" for appointments of one
+        location, by appointment id (every one given, [] when none): one `appointment_links` call
+        per plugin for the whole batch. `activations`: the location's PluginActivation rows, read
+        once by the caller (leave out a plugin's row to leave it out); `valid_until` and `origin`:
+        the asking page's own link, if it was reached by one."""
+        found: dict[int, list[Link]] = {appointment.id: [] for appointment in appointments}
+        rows = list(activations)
+        locations = {appointment.location_id for appointment in appointments} | {row.location_id for row in rows}
+        if len(locations) > 1:
+            raise ValueError("links() takes the appointments and plugin activations of one location.")
+        if not found:
+            return found
+        batch = list({appointment.id: appointment for appointment in appointments}.values())
+        offers = await self.call("appointment_links", batch[0].location_id, activations=rows, appointments=batch,
+                                 audience=audience, valid_until=valid_until, origin=origin)
+        for plugin, offered in offers:
+            if not isinstance(offered, Mapping):
+                raise TypeError(f"appointment_links of plugin {plugin!r} returned {type(offered).__name__}, not links by appointment id.")
+            for appointment_id, links in found.items():
+                links.extend(offered.get(appointment_id, ()))
+        return found
 
     async def origin_is_live(self, location_id: int, origin: str) -> bool:
         """Whether the link named by `origin` (see `links`) still works: its plugin, enabled at the

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import defaultdict
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from core import appointments, booking, models, plugins
 from core import errors as core_errors
@@ -106,6 +109,7 @@ class Appointment:
     service_id: strawberry.Private[int]
     customer_id: strawberry.Private[int]
     tz: strawberry.Private[ZoneInfo]
+    row: strawberry.Private[models.Appointment]
 
     @classmethod
     def from_model(cls, m: models.Appointment, tz: ZoneInfo) -> "Appointment":
@@ -114,7 +118,7 @@ class Appointment:
             ends_at=m.ends_at.astimezone(tz), sequence=m.sequence, cancellation_reason=m.cancellation_reason,
             cancellation_note=m.cancellation_note, created_at=m.created_at.astimezone(tz),
             updated_at=m.updated_at.astimezone(tz), location_id=m.location_id, calendar_id=m.calendar_id,
-            service_id=m.service_id, customer_id=m.customer_id, tz=tz,
+            service_id=m.service_id, customer_id=m.customer_id, tz=tz, row=m,
         )
 
     @strawberry.field
@@ -135,13 +139,30 @@ class Appointment:
 
     @strawberry.field(description="Links that plugins enabled at the location offer staff for this appointment.")
     async def links(self, info: Info) -> list[Link]:
-        row = await info.context.loaders.by_id(models.Appointment).load(int(self.id))
-        return [Link(kind=link.kind, label=link.label, url=link.url) for link in await plugins.current().links(row, "staff")]
+        return await _staff_links(info).load(self.row)
 
     @strawberry.field(description="Every change, oldest first; its times, and the times in its changes, carry the location's offset.")
     async def history(self, info: Info) -> list[AppointmentEvent]:
         rows = await info.context.loaders.children(models.AppointmentEvent, "appointment_id", ("at", "id")).load(int(self.id))
         return [AppointmentEvent.from_model(r, self.tz) for r in rows]
+
+
+def _staff_links(info: Info) -> DataLoader[models.Appointment, list[Link]]:
+    """`Appointment.links` for all the appointments a request shows: each location's plugin
+    activations once per request, and one hook call per plugin and location, whatever the
+    number of appointments."""
+
+    async def load(rows: list[models.Appointment]) -> list[list[Link]]:
+        by_location: dict[int, list[models.Appointment]] = defaultdict(list)
+        for row in rows:
+            by_location[row.location_id].append(row)
+        activations = await asyncio.gather(*(info.context.activations(location_id) for location_id in by_location))
+        found: dict[int, list] = {}
+        for batch, rows_there in zip(by_location.values(), activations):
+            found.update(await plugins.current().links(batch, "staff", rows_there))
+        return [[Link(kind=link.kind, label=link.label, url=link.url) for link in found[row.id]] for row in rows]
+
+    return info.context.loaders.of("staff links", load)
 
 
 @strawberry.type(description="A free start and the end of the service booked there.")

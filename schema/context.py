@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from core.access import Staff
 from core.accounts import authenticate
+from core.models import PluginActivation
 from core.ratelimit import Limiter
 from core.settings import Settings
 from schema.loaders import Loaders
@@ -26,7 +27,6 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
-    enabled_plugins: dict[int, frozenset[str]] = field(default_factory=dict)
     _staff: asyncio.Future | None = None
 
     async def staff(self) -> Staff | None:
@@ -37,6 +37,13 @@ class Context:
         if self._staff is None:
             self._staff = asyncio.ensure_future(authenticate(self.bearer_token))
         return await self._staff
+
+    async def activations(self, location_id: int) -> list[PluginActivation]:
+        """A location's plugin activations (its allow-list and the plugins' settings), read once
+        per request and location, and for several locations asked at once in one query."""
+        if not 0 < location_id <= 2**31 - 1:
+            return []
+        return await self.loaders.children(PluginActivation, "location_id").load(location_id)
 
 
 Info = StrawberryInfo[Context, None]

@@ -22,6 +22,11 @@ class Loaders:
             loader = self._loaders[key] = DataLoader(load_fn=load_fn)
         return loader
 
+    def of(self, key: Hashable, load_fn) -> DataLoader:
+        """A loader of the caller's own (`load_fn` takes a batch of keys), made once per request
+        under `key`."""
+        return self._get(("of", key), load_fn)
+
     def by_id(self, model: type[Model]) -> DataLoader:
         """Rows of `model` by primary key (None for a missing one)."""
 

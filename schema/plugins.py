@@ -93,10 +93,7 @@ PluginStateResult = result("PluginStateResult", PluginState)
 
 async def enabled_at(info: Info, plugin: str, location_id: int) -> bool:
     """Whether a plugin is enabled at a location, asked once per request and location."""
-    cache = info.context.enabled_plugins
-    if location_id not in cache:
-        cache[location_id] = await plugins.current().enabled_names(location_id)
-    return plugin in cache[location_id]
+    return plugin in plugins.current().allow_list(await info.context.activations(location_id))
 
 
 def gated(plugin: str, location_of: Callable[..., Any]):

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from core import hookimpl
+from core.plugin_types import PluginInfo
 
 ALL_WEEK = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in
             ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")]
@@ -87,3 +93,46 @@ async def book(api, clinic: Clinic, start: dt.datetime, override: bool = False, 
     """Book the clinic's service for its customer at `start` through GraphQL; the result union."""
     variables = {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer, "t": start.isoformat(), "o": override}
     return (await api.data(BOOK, variables, token=token))["bookAppointment"]
+
+
+class _StatementLog(logging.Handler):
+    """Keeps the SQL statements tortoise's database client logs (every one it sends, on SQLite and
+    on PostgreSQL alike; transaction control is not logged)."""
+
+    def __init__(self, sent: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent = sent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        statement = str(record.args[0] if record.args else record.msg)  # "%s: %s" % (query, values), or the query
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.sent.append(statement.strip())
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs, in order (without their
+    parameters). Stop the delivery worker first (`run_worker=False`): its polls count too."""
+    sent: list[str] = []
+    logger, handler = logging.getLogger("tortoise.db_client"), _StatementLog(sent)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def throwaway_plugin(name: str, **hooks):
+    """A plugin made on the spot: an object with `plugin_info` and the given hook functions."""
+
+    class Plugin:
+        pass
+
+    plugin = Plugin()
+    plugin.plugin_info = hookimpl(lambda: PluginInfo(name=name, title=name, description="", version="0"))
+    for hook, function in hooks.items():
+        setattr(plugin, hook, hookimpl(function))
+    return plugin

@@ -4,7 +4,10 @@ only where the probe is enabled."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import agendum_probe
+import pytest
 import agendum_witness
 from agendum_probe.models import ProbeNote
 
@@ -13,9 +16,10 @@ from conftest import make_settings, start_server
 from core import booking, plugins
 from core.access import Actor
 from core.models import ActorKind, RecipientRole
-from core.plugins import PluginHost
+from core.plugin_types import Link
+from core.plugins import PluginConflict, PluginHost
 from core.settings import Settings
-from helpers import Clinic, book, local, make_clinic
+from helpers import Clinic, book, local, make_clinic, throwaway_plugin
 
 LOCATION_SCOPED = {
     "email_placeholder_values", "emails_for_change", "amend_email", "appointment_links", "appointment_changed",
@@ -99,9 +103,55 @@ async def test_location_scoped_hooks_reach_the_probe_only_where_it_is_enabled(ap
     assert ("emails_for_change", "BOOKED") in calls and ("emails_for_change", "CANCELLED") in calls
     assert ("amend_email", "APPOINTMENT_BOOKED") in calls and ("amend_email", "PROBE_EVENT") in calls
     assert ("email_placeholder_values", RecipientRole.CUSTOMER) in calls
-    assert ("appointment_links", "staff") in calls
+    assert ("appointment_links", ("staff", [int(appointment)])) in calls
     assert ("appointment_changed", "BOOKED") in calls and ("appointment_changed", "CANCELLED") in calls
     # Asked for the customer's cancel, not for the staff booking.
     assert [detail for hook, detail in calls if hook == "check_customer_action"] == ["CANCEL"]
     links = await api.data(LINKS, {"id": appointment})
     assert links["appointment"]["links"] == [{"kind": "probe", "url": f"http://testserver/probe/{on.location}"}]
+
+
+PAGE_LINKS = """query($l: ID!) { appointments(locationId: $l) { ... on AppointmentConnection {
+  edges { node { id links { kind label url } } } } } }"""
+
+
+async def test_appointment_links_asks_each_plugin_once_per_page_with_its_settings(api_factory):
+    api = await api_factory(host=probe_host())
+    on = await _clinic(api, probe=True)
+    changed = await api.data('mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "probe", settings: {greeting: "Ahoy"}) { __typename } }',
+                             {"l": on.location})
+    assert changed["updatePluginSettings"]["__typename"] == "PluginState"
+    ids = [(await book(api, on, local(on.tz, 2, hour)))["id"] for hour in (9, 10, 11)]
+    agendum_probe.calls.clear()
+    edges = (await api.data(PAGE_LINKS, {"l": on.location}))["appointments"]["edges"]
+    assert [detail for hook, detail in agendum_probe.calls if hook == "appointment_links"] == [("staff", sorted(int(i) for i in ids))]
+    assert {edge["node"]["id"]: edge["node"]["links"] for edge in edges} == {
+        i: [{"kind": "probe", "label": "Ahoy, staff", "url": f"http://testserver/probe/{on.location}"}] for i in ids
+    }
+
+
+async def test_appointment_links_takes_a_batch_and_answers_by_appointment_id():
+    def one_at_a_time(appointment, audience):
+        return []
+
+    with pytest.raises(PluginConflict, match="'old'.*appointment"):  # the one-appointment shape is refused at start-up
+        PluginHost([throwaway_plugin("old", appointment_links=one_at_a_time)])
+    host = PluginHost([
+        throwaway_plugin("odd", appointment_links=lambda appointments: {a.id: [Link("odd", "Odd", f"/odd/{a.id}")] for a in appointments if a.id % 2}),
+        throwaway_plugin("all", appointment_links=lambda appointments, settings: {a.id: [Link("all", type(settings).__name__, "/all")] for a in appointments}),
+        throwaway_plugin("off", appointment_links=lambda appointments: {a.id: [Link("off", "Off", "/off")] for a in appointments}),
+        throwaway_plugin("list", appointment_links=lambda audience: [Link("list", "List", "/list")]),
+    ])
+    rows = [SimpleNamespace(id=i, location_id=7) for i in (1, 2, 3)]  # what the host reads of rows
+
+    def activations(*enabled):
+        return [SimpleNamespace(location_id=7, plugin=name, enabled=name in enabled, settings={}) for name in ("odd", "all", "off", "list")]
+
+    found = await host.links(rows, "staff", activations("odd", "all"))
+    assert {i: [(link.kind, link.label) for link in links] for i, links in found.items()} == {
+        1: [("odd", "Odd"), ("all", "NoSettings")], 2: [("all", "NoSettings")], 3: [("odd", "Odd"), ("all", "NoSettings")],
+    }
+    with pytest.raises(TypeError, match="'list'"):
+        await host.links(rows, "customer", activations("odd", "list"))
+    with pytest.raises(ValueError, match="one location"):
+        await host.links([*rows, SimpleNamespace(id=4, location_id=8)], "staff", activations("odd"))

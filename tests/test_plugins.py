@@ -13,11 +13,9 @@ from core.access import Actor
 from core.email_registry import EmailEvent, Placeholder
 from core.errors import RuleViolation
 from core.models import ActorKind, Customer, OutboxMessage, PluginActivation
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+from core.plugin_types import GraphQLContribution, PluginRoutes
 from core.plugins import PluginConflict, PluginHost
-from helpers import book, local, make_clinic
-
-from core import hookimpl
+from helpers import book, local, make_clinic, throwaway_plugin
 
 MARKETPLACE = """query($l: ID!) { plugins(locationId: $l) { __typename ... on PluginStateList { plugins {
   name title version allowedTiers enabled eligible settings changedBy } } } }"""
@@ -149,26 +147,13 @@ async def test_a_failing_appointment_changed_neither_stops_others_nor_undoes_the
     assert ("appointment_changed", "BOOKED") in agendum_probe.calls
     assert ("BOOKED", int(booked["id"])) in agendum_witness.seen
     links = await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { status links { kind label url } } } }', {"id": booked["id"]})
-    assert links["appointment"] == {"status": "SCHEDULED", "links": [{"kind": "probe", "label": "Probe link for staff", "url": f"http://testserver/probe/{on.location}"}]}
+    assert links["appointment"] == {"status": "SCHEDULED", "links": [{"kind": "probe", "label": "Hello from the probe, staff", "url": f"http://testserver/probe/{on.location}"}]}
 
 
 async def test_startup_and_shutdown_hooks_run(api_factory):
     before = len(agendum_probe.calls)
     await api_factory(host=probe_host())
     assert ("startup" in [name for name, _ in agendum_probe.calls[before:]])
-
-
-def _plugin(name, **hooks):
-    """A throwaway plugin module-like object with the given hook functions."""
-
-    class Plugin:
-        pass
-
-    plugin = Plugin()
-    plugin.plugin_info = hookimpl(lambda: PluginInfo(name=name, title=name, description="", version="0"))
-    for hook, function in hooks.items():
-        setattr(plugin, hook, hookimpl(function))
-    return plugin
 
 
 def test_start_up_refuses_clashes_naming_the_plugins():
@@ -189,18 +174,20 @@ def test_start_up_refuses_clashes_naming_the_plugins():
     from core.settings import Settings
     from schema.build import SchemaConflict, build_schema
 
-    host = PluginHost([_plugin("one", register_graphql=lambda: GraphQLContribution(query=Q1)), _plugin("two", register_graphql=lambda: GraphQLContribution(query=Q2))])
+    host = PluginHost([throwaway_plugin("one", register_graphql=lambda: GraphQLContribution(query=Q1)), throwaway_plugin("two", register_graphql=lambda: GraphQLContribution(query=Q2))])
     with pytest.raises(SchemaConflict, match="'one' and two|one and two|both one and two"):
         build_schema(Settings(), host.graphql())
     with pytest.raises(PluginConflict, match="core"):
-        PluginHost([_plugin("three", register_email_placeholders=lambda: [Placeholder("ClientFirstName", "again")])])
+        PluginHost([throwaway_plugin("three", register_email_placeholders=lambda: [Placeholder("ClientFirstName", "again")])])
     with pytest.raises(PluginConflict, match="'four'.*'five'|four.*five"):
-        PluginHost([_plugin("four", register_email_events=lambda: [EmailEvent("X", "x")]), _plugin("five", register_email_events=lambda: [EmailEvent("X", "y")])])
-    host = PluginHost([_plugin("six", register_routes=lambda: PluginRoutes("/same")), _plugin("seven", register_routes=lambda: PluginRoutes("/same/"))])
+        PluginHost([throwaway_plugin("four", register_email_events=lambda: [EmailEvent("X", "x")]), throwaway_plugin("five", register_email_events=lambda: [EmailEvent("X", "y")])])
+    host = PluginHost([throwaway_plugin("six", register_routes=lambda: PluginRoutes("/same")), throwaway_plugin("seven", register_routes=lambda: PluginRoutes("/same/"))])
     with pytest.raises(PluginConflict, match="six.*seven"):
         host.routes()
     with pytest.raises(PluginConflict, match="eight.*plugin_infos"):  # a misspelled hook
-        PluginHost([_plugin("eight", plugin_infos=lambda: None)])
+        PluginHost([throwaway_plugin("eight", plugin_infos=lambda: None)])
+    with pytest.raises(PluginConflict, match="no plugin_info hook"):  # every plugin says who it is
+        PluginHost([object()])
 
 
 async def test_plugin_messages_and_amendments_reach_the_smtp_server(api_factory, smtp):

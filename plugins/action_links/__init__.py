@@ -10,7 +10,7 @@ from core.booking import LIVE
 from core.email_registry import Placeholder
 from core.models import Appointment, RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
-from plugins.action_links.links import NAME, ActionLinkSettings, is_live, token_for, url_of
+from plugins.action_links.links import NAME, ActionLinkSettings, is_live, token_for, tokens_for, url_of
 from web.pages import register_template_dir
 
 PLACEHOLDER = "ActionLinkBlock"
@@ -84,10 +84,10 @@ async def amend_email(message, context):
 
 
 @hookimpl
-async def appointment_links(appointment, audience):
-    url = url_of(await token_for(appointment))
+async def appointment_links(appointments, audience):
     label = "Customer's action link" if audience == "staff" else "View, confirm, reschedule or cancel this appointment"
-    return [Link("action_link", label, url)]
+    tokens = await tokens_for(appointments)
+    return {appointment.id: [Link("action_link", label, url_of(tokens[appointment.id]))] for appointment in appointments}
 
 
 @hookimpl

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from pydantic import Field
-from tortoise.exceptions import IntegrityError
 
 from core import clock, plugins, sql
 from core.errors import LinkUnavailable, NotFound
@@ -43,7 +43,7 @@ class Opened:
     calendar: Calendar
     settings: ActionLinkSettings
     token: str
-    enabled: frozenset[str]  # plugins enabled at the appointment's location
+    activations: list[PluginActivation]  # of the appointment's location: its allow-list, the plugins' settings
 
 
 def expires_at(appointment: Appointment, settings: ActionLinkSettings) -> dt.datetime:
@@ -79,18 +79,23 @@ def url_of(token: str) -> str:
     return f"{plugins.current().settings.base_url}/action/{token}"
 
 
+async def tokens_for(appointments: Iterable[Appointment]) -> dict[int, str]:
+    """The current token of each appointment's link, by appointment id: one query, and one more
+    creating the links that do not exist yet (a link made meanwhile by another request is kept:
+    a new link's token is the same)."""
+    ids = list(dict.fromkeys(appointment.id for appointment in appointments))
+    generations = dict(await ActionLink.filter(appointment_id__in=ids).values_list("appointment_id", "generation")) if ids else {}
+    missing = [i for i in ids if i not in generations]
+    if missing:
+        await ActionLink.bulk_create(
+            [ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(i, 0))) for i in missing], ignore_conflicts=True
+        )
+    return {i: _token(i, generations.get(i, 0)) for i in ids}
+
+
 async def token_for(appointment: Appointment) -> str:
     """The current token of an appointment's link, creating the link on first use."""
-
-    row = await ActionLink.get_or_none(appointment_id=appointment.id)
-    if row is None:
-        token = _token(appointment.id, 0)
-        try:
-            await ActionLink.create(appointment_id=appointment.id, generation=0, token_hash=token_hash(token))
-        except IntegrityError:  # created meanwhile by another request: same token
-            pass
-        return token
-    return _token(appointment.id, row.generation)
+    return (await tokens_for([appointment]))[appointment.id]
 
 
 async def revoke(appointment: Appointment) -> str:
@@ -131,7 +136,7 @@ async def open_link(token: str) -> Opened:
     if not found:
         raise NotFound("Link")
     link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
-    activations = (sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None)
+    activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
     enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")
@@ -140,4 +145,4 @@ async def open_link(token: str) -> Opened:
             "EXPIRED", "This link has expired.", owner_name=location.name,
             owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,
         )
-    return Opened(link, appointment, location, service, calendar, settings, token, enabled)
+    return Opened(link, appointment, location, service, calendar, settings, token, activations)

@@ -109,5 +109,7 @@ async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_ag
 async def customer_links(opened: Opened) -> list:
     """Links other enabled plugins offer this customer for the appointment (not this plugin's own),
     bounded by this link's expiry."""
-    return await plugins.current().links(opened.appointment, "customer", opened.enabled - {NAME},
-                                         expires_at(opened.appointment, opened.settings), origin_of(opened.link))
+    others = [row for row in opened.activations if row.plugin != NAME]
+    found = await plugins.current().links([opened.appointment], "customer", others,
+                                          expires_at(opened.appointment, opened.settings), origin_of(opened.link))
+    return found[opened.appointment.id]

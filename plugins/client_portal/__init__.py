@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import hookimpl
-from core.errors import NotFound
 from core.models import Location
 from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
 from plugins.client_portal import emails
-from plugins.client_portal.addresses import claim_slug, portal_at
+from plugins.client_portal.addresses import claim_slug
 from plugins.client_portal.settings import NAME, PortalSettings
 from plugins.client_portal.signin_links import sign_in_link
 from web.pages import register_template_dir
@@ -75,12 +74,8 @@ async def emails_for_change(change):
 
 
 @hookimpl
-async def appointment_links(appointment, audience, valid_until, origin):
-    """For the customer: "See all my appointments", signing them in to the portal."""
-    if audience != "customer":
-        return []
-    try:
-        portal = await portal_at(appointment.location_id)
-    except NotFound:
-        return []
-    return [sign_in_link(portal, appointment, valid_until, origin)]
+def appointment_links(appointments, audience, settings, valid_until, origin):
+    """For the customer: "See all my appointments", signing them in to the portal (once it has an address)."""
+    if audience != "customer" or not settings.slug:
+        return {}
+    return {appointment.id: [sign_in_link(settings.slug, appointment, valid_until, origin)] for appointment in appointments}

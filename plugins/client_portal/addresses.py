@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from core import plugins
 from core.access import Staff, require_location
 from core.errors import NotFound, ValidationFailed
-from core.models import Location
+from core.models import Location, PluginActivation
 from plugins.client_portal.models import PortalAddress
 from plugins.client_portal.settings import NAME, SLUG_RE, PortalSettings
 
@@ -23,6 +23,7 @@ class Portal:
     location: Location
     settings: PortalSettings
     enabled: frozenset[str]
+    activations: list[PluginActivation]  # of the location: the allow-list and every plugin's settings
 
     @property
     def slug(self) -> str:
@@ -57,11 +58,13 @@ async def open_portal(slug: str) -> Portal:
 
 async def portal_at(location_id: int) -> Portal:
     """The portal of a location; `NotFound` when the plugin is off there."""
-    enabled, settings = await plugins.current().enabled_with_settings(NAME, location_id)
+    host = plugins.current()
+    activations = await host.activations_at(location_id)
+    enabled, settings = host.allow_list_and_settings(NAME, activations)
     location = await Location.get_or_none(id=location_id)
     if NAME not in enabled or location is None or not settings.slug:
         raise NotFound("Portal")
-    return Portal(location, settings, enabled)
+    return Portal(location, settings, enabled, activations)
 
 
 async def staff_portal_slug(actor: Staff | None, location_id: int) -> str:

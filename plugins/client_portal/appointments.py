@@ -196,7 +196,10 @@ async def describe(signed: SignedIn, rows: list[Appointment]) -> list[OwnAppoint
     portal = signed.portal
     services = {s.id: s for s in await Service.filter(id__in={r.service_id for r in rows})}
     calendars = {c.id: c for c in await Calendar.filter(id__in={r.calendar_id for r in rows})}
-    source, now, host = await settings_source(portal.location), clock.now(), plugins.current()
+    source, now = await settings_source(portal.location), clock.now()
+    live = [row for row in rows if row.status in LIVE and row.ends_at > now]
+    others = [activation for activation in portal.activations if activation.plugin != NAME]
+    links = await plugins.current().links(live, "customer", others) if live else {}
     described = []
     for row in rows:
         service = services[row.service_id]
@@ -204,7 +207,5 @@ async def describe(signed: SignedIn, rows: list[Appointment]) -> list[OwnAppoint
         if refusal is None:
             problem = (await booking.customer_refusals(row, portal.location, Rules.of(source, service.rule_overrides)))["CANCEL"]
             refusal = problem.message if problem else None
-        live = row.status in LIVE and row.ends_at > now
-        links = await host.links(row, "customer", portal.enabled - {NAME}) if live else []
-        described.append(OwnAppointment(row, service, calendars[row.calendar_id], refusal, links))
+        described.append(OwnAppointment(row, service, calendars[row.calendar_id], refusal, links.get(row.id, [])))
     return described

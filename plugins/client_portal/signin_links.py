@@ -15,7 +15,7 @@ from core import clock, plugins
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Customer
 from core.plugin_types import Link
-from plugins.client_portal.addresses import Portal, portal_at
+from plugins.client_portal.addresses import Portal, portal_at, portal_url
 from plugins.client_portal.models import PortalAccount
 from plugins.client_portal.visitor import Visitor
 
@@ -29,13 +29,13 @@ def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=SALT)
 
 
-def sign_in_link(portal: Portal, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
-    """The link offered beside an appointment to the customer: valid until `valid_until` (the
-    asking page's own expiry), or a day when the page gives none, and only while the page's own
-    link (`origin`) still works."""
+def sign_in_link(slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
+    """The link offered beside an appointment to the customer, into the portal at `slug`: valid
+    until `valid_until` (the asking page's own expiry), or a day when the page gives none, and
+    only while the page's own link (`origin`) still works."""
     expiry = valid_until or clock.now() + DEFAULT_LIFETIME
     token = _serializer(plugins.current().settings.secret_key).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
-    return Link("portal_sign_in", "See all my appointments", f"{portal.url}/from-link/{token}")
+    return Link("portal_sign_in", "See all my appointments", f"{portal_url(slug)}/from-link/{token}")
 
 
 @dataclass(frozen=True)

@@ -146,9 +146,9 @@ def amend_email(message, context):
 
 
 @hookimpl
-def appointment_links(appointment, audience):
-    calls.append(("appointment_links", audience))
-    return [Link("probe", f"Probe link for {audience}", f"http://testserver/probe/{appointment.location_id}")]
+def appointment_links(appointments, audience, settings):
+    calls.append(("appointment_links", (audience, sorted(a.id for a in appointments))))
+    return {a.id: [Link("probe", f"{settings.greeting}, {audience}", f"http://testserver/probe/{a.location_id}")] for a in appointments}
 
 
 @hookimpl
