@@ -138,6 +138,19 @@ class SmtpServer:
                 raise AssertionError(f"{len(self.received)} of {count} messages arrived within {timeout}s")
             await asyncio.sleep(0.02)
 
+    async def settle(self, timeout: float = 20.0) -> None:
+        """Until the outbox holds nothing due that is not yet delivered or given up on (the worker
+        marks a row SENT only after this server accepted it), so `received` stops growing."""
+        from core import clock
+        from core.models import DeliveryStatus, OutboxMessage
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        pending = [DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+        while await OutboxMessage.filter(status__in=pending, send_after__lte=clock.now()).exists():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the outbox still had due messages after {timeout}s")
+            await asyncio.sleep(0.02)
+
 
 class _Hangup(asyncio.Protocol):
     def __init__(self, server: SmtpServer) -> None:
