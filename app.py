@@ -35,6 +35,7 @@ from web.branding import branding_routes
 from web.client_ip import request_ip
 from web.mailbox import DevMailbox
 from web.pages import not_found_handler
+from web.params import BadParameter, bad_parameter_page
 
 log = logging.getLogger("agendum")
 # Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
@@ -194,7 +195,8 @@ def create_app(
             *(Mount(routes.prefix.rstrip("/"), routes=routes.routes) for _, routes in host.routes()),
         ],
         middleware=middleware,
-        exception_handlers={404: not_found_handler},  # unknown URLs get the same page as unknown links
+        # Unknown URLs get the same page as unknown links; unreadable page parameters a 400 page.
+        exception_handlers={404: not_found_handler, BadParameter: bad_parameter_page},
         lifespan=lifespan,
     )
     app.state.settings = settings
