@@ -2,7 +2,8 @@
 
 A `Worker` runs a few lanes side by side, each with its own SMTP connection, kept open while
 there is work. A lane claims a batch of due messages with a lease (core/outbox.py), sends them
-one after another, and records what the server answered:
+one after another, and records what the server answered; each answer to a message is one try,
+counted in its `attempts`:
 
 - accepted: SENT with `sent_at` (written in small group commits, see `SentRecorder`);
 - 4xx: one try spent, queued again after an exponential backoff; FAILED once the tries run out;
