@@ -8,7 +8,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from core import booking, clock, plugins, sql
-from core import validation as check
 from core.access import Actor
 from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
@@ -87,12 +86,15 @@ async def view(opened: Opened) -> View:
 async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, end: dt.datetime | None = None,
                            rules: Rules | None = None) -> list[Slot]:
     """Free slots of the same calendar and service from `start` (default now) to `end` (default
-    14 days later), the appointment's own time excluded. ValidationFailed for a start outside the
-    years diaries use."""
+    14 days later), the appointment's own time excluded; none from a start beyond the days that
+    can be booked (the rules' maximum advance), however far."""
     appointment = opened.appointment
-    begin = max(check.instant("from", start) if start else clock.now(), clock.now())
-    end = end or begin + dt.timedelta(days=14)
-    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, end, rules)
+    rules = rules or await rules_for(opened.location, opened.service)
+    now = clock.now()
+    begin = max(start or now, now)
+    if begin > now + dt.timedelta(days=rules.max_advance_days):
+        return []
+    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, end or begin + dt.timedelta(days=14), rules)
     return [s for s in slots if s.start != appointment.starts_at]
 
 
