@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -35,6 +36,7 @@ from web.branding import branding_routes
 from web.client_ip import request_ip
 from web.mailbox import DevMailbox
 from web.pages import not_found_handler
+from web.params import BadParameter, bad_parameter_page
 
 log = logging.getLogger("agendum")
 # Built-in plugins, listed explicitly; third-party ones come from the `agendum` entry points.
@@ -194,7 +196,8 @@ def create_app(
             *(Mount(routes.prefix.rstrip("/"), routes=routes.routes) for _, routes in host.routes()),
         ],
         middleware=middleware,
-        exception_handlers={404: not_found_handler},  # unknown URLs get the same page as unknown links
+        # Unknown URLs get the same page as unknown links; unreadable page parameters a 400 page.
+        exception_handlers={404: not_found_handler, BadParameter: bad_parameter_page},
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -280,28 +283,32 @@ def _cmd_serve(args: argparse.Namespace) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> None:
-    from core.delivery import DeliveryConfig
+    from core.delivery import DeliveryConfig, shortest_lease
 
     settings = Settings.from_env()
     settings.check_delivery()
-    if settings.smtp is None:
+    smtp = settings.smtp
+    if smtp is None:
         raise SettingsError("AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
                             "e.g. smtp://user:password@mail.example.com:587?starttls=true")
-    try:
-        config = DeliveryConfig(lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval,
-                                lease_seconds=args.lease_seconds)
-        worker = Worker(settings.smtp, settings.mail_from, config)
-    except ValueError as error:
-        raise SettingsError(f"invalid worker option: {error}") from None
-
+    shortest = shortest_lease(smtp)
+    if args.lease_seconds is not None and args.lease_seconds < shortest:
+        args.parser.error(
+            f"argument --lease-seconds: {args.lease_seconds:g} is shorter than {shortest:g}, 12 x the SMTP timeout of "
+            f"{smtp.timeout:g}s (a claim must outlast the messages sent under it); give at least {shortest:g}, "
+            "or a shorter ?timeout= in AGENDUM_SMTP_URL"
+        )
+    lease = args.lease_seconds if args.lease_seconds is not None else max(DeliveryConfig.lease_seconds, shortest)
+    config = DeliveryConfig(lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval, lease_seconds=lease)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(smtp, settings.mail_from, config)
 
     async def work() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
-        print(f"Outbox worker {worker.worker_id}: sending to {settings.smtp.describe()} "
-              f"with {config.lanes} lanes of {config.batch_size}", flush=True)
+        print(f"Outbox worker {worker.worker_id}: sending to {smtp.describe()} "
+              f"with {config.lanes} lanes of {config.batch_size}, leases of {worker.lease_seconds:g}s", flush=True)
         if args.until_idle:
             await worker.drain()
         else:
@@ -323,35 +330,63 @@ def _cmd_schema(args: argparse.Namespace) -> None:
     sys.stdout.write(printed_schema())
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The `agendum` command."""
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is less than 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
+
+
+def command_line() -> argparse.ArgumentParser:
+    """The `agendum` command's parser: every command and option (README.md lists them all)."""
     parser = argparse.ArgumentParser(prog="agendum", description="Agendum appointment scheduling API")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API server (migrates the embedded SQLite database first)")
     serve.add_argument("--demo", action="store_true", help="fill a demo location and print a staff token")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=_at_least_one, default=1, help="server processes (default 1)")
     serve.set_defaults(func=_cmd_serve)
     schema_cmd = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema_cmd.set_defaults(func=_cmd_schema)
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=_cmd_migrate)
     admin = commands.add_parser("create-admin", help="create the first owner and print a bearer token")
-    admin.add_argument("--email", required=True)
+    admin.add_argument("--email", required=True, help="the owner's email address")
     admin.add_argument("--password", help="password for signing in with staffLogin (optional)")
     admin.set_defaults(func=_cmd_create_admin)
     worker = commands.add_parser(
         "worker", help="deliver queued email (run several for scale; pair with AGENDUM_RUN_WORKER=false on servers)"
     )
-    worker.add_argument("--lanes", type=int, default=4, help="SMTP connections used side by side (default 4)")
-    worker.add_argument("--batch", type=int, default=25, help="messages claimed per lane at a time (default 25)")
-    worker.add_argument("--poll-interval", type=float, default=5.0, help="seconds between looks when idle (default 5)")
-    worker.add_argument("--lease-seconds", type=float, default=300.0,
-                        help="how long a claim is exclusive before another worker may retry it (default 300)")
+    worker.add_argument("--lanes", type=_at_least_one, default=4, help="SMTP connections used side by side (default 4)")
+    worker.add_argument("--batch", type=_at_least_one, default=25, help="messages claimed per lane at a time (default 25)")
+    worker.add_argument("--poll-interval", type=_seconds, default=5.0, help="seconds between looks when idle (default 5)")
+    worker.add_argument("--lease-seconds", type=_seconds, default=None,
+                        help="how long a claim is exclusive before another worker may retry it; at least 12 x the "
+                             "SMTP timeout (default 300, or that minimum when longer)")
     worker.add_argument("--until-idle", action="store_true", help="exit once nothing is due (e.g. from cron)")
-    worker.set_defaults(func=_cmd_worker)
-    args = parser.parse_args(argv)
+    worker.set_defaults(func=_cmd_worker, parser=worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `agendum` command."""
+    args = command_line().parse_args(argv)
     try:
         args.func(args)
     except (SettingsError, DomainError) as error:

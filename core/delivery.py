@@ -2,7 +2,8 @@
 
 A `Worker` runs a few lanes side by side, each with its own SMTP connection, kept open while
 there is work. A lane claims a batch of due messages with a lease (core/outbox.py), sends them
-one after another, and records what the server answered:
+one after another, and records what the server answered; each answer to a message is one try,
+counted in its `attempts`:
 
 - accepted: SENT with `sent_at` (written in small group commits, see `SentRecorder`);
 - 4xx: one try spent, queued again after an exponential backoff; FAILED once the tries run out;
@@ -54,7 +55,7 @@ class DeliveryConfig:
 
     lanes: int = 4  # SMTP connections used side by side
     batch_size: int = 25  # messages one lane claims at a time
-    lease_seconds: float = 300.0  # how long a claim is exclusive (at least 12 x the SMTP timeout)
+    lease_seconds: float = 300.0  # how long a claim is exclusive (raised to `shortest_lease` when shorter)
     poll_interval: float = 5.0  # how often an idle worker looks for due messages
     max_attempts: int = 8  # server answers (4xx) before a message is given up as FAILED
     retry_base: float = 60.0  # backoff after a 4xx answer: base * 2**(tries - 1) ...
@@ -274,6 +275,19 @@ async def wake_after_commit(change) -> None:
     wake_local_workers()
 
 
+def message_budget(smtp: SmtpConfig) -> float:
+    """The longest one message may take, connecting included (4 x the SMTP timeout); beyond it
+    the server counts as unreachable."""
+    return 4 * smtp.timeout
+
+
+def shortest_lease(smtp: SmtpConfig) -> float:
+    """The shortest lease a worker sending to `smtp` holds (12 x its timeout): a lane sends the
+    next message of a batch only while twice the message budget is left on its lease, so a lease
+    never runs out with a message in flight or unrecorded. A shorter configured lease is raised to it."""
+    return 3 * message_budget(smtp)
+
+
 class Worker:
     """Delivers the outbox over SMTP until stopped; see the module docstring for the rules."""
 
@@ -285,11 +299,8 @@ class Worker:
         self.config = config or DeliveryConfig()
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:100]
         self.local_hostname = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
-        # The longest one message may take, connecting included (beyond it the server counts as
-        # unreachable); a lane sends the next message of a batch only while twice that is left
-        # on its lease, so a lease never runs out with a message in flight or unrecorded.
-        self.message_budget = 4 * smtp.timeout
-        self.lease_seconds = max(self.config.lease_seconds, 3 * self.message_budget)
+        self.message_budget = message_budget(smtp)
+        self.lease_seconds = max(self.config.lease_seconds, shortest_lease(smtp))
         if self.lease_seconds > self.config.lease_seconds:
             log.info("outbox leases last %gs (12 x the SMTP timeout of %gs)", self.lease_seconds, smtp.timeout)
         self.stats = DeliveryStats()

@@ -317,7 +317,7 @@ class OutboxMessage(Model):
     # A reminder belongs to one version of its appointment: a reschedule or cancel voids it.
     is_reminder = fields.BooleanField(default=False)
     appointment_sequence = fields.IntField(null=True)
-    attempts = fields.IntField(default=0)
+    attempts = fields.IntField(default=0)  # tries: the server's answers to it, the accepting one included
     send_after = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
     leased_by = fields.CharField(max_length=100, default="")

@@ -116,8 +116,8 @@ async def _update(assignments: str, values: list, ids: list[int], worker_id: str
 
 
 async def mark_sent(ids: list[int], worker_id: str, now: dt.datetime) -> int:
-    """The server accepted these messages."""
-    return await _update("status = 'SENT', sent_at = {0}, lease_until = NULL", [now], ids, worker_id)
+    """The server accepted these messages: one more try each (the one that worked)."""
+    return await _update("status = 'SENT', sent_at = {0}, attempts = attempts + 1, lease_until = NULL", [now], ids, worker_id)
 
 
 async def release(ids: list[int], worker_id: str) -> int:

@@ -73,7 +73,10 @@ class EmailDelivery:
     has_calendar_file: bool
     message_id: str
     status: DeliveryStatus
-    attempts: int
+    attempts: int = strawberry.field(description=(
+        "Tries: how many times an SMTP server answered this message, accepting or refusing it (1 when the first try "
+        "was accepted, 0 until it is tried). Time the server could not be reached spends no try; a message that "
+        "cannot be built fails with 0."))
     is_reminder: bool
     send_after: dt.datetime
     sent_at: Optional[dt.datetime]

@@ -167,6 +167,19 @@ async def test_expired_link_answers_410_with_the_contact(api):
     assert (view["__typename"], view["status"], view["ownerPhone"]) == ("LinkUnavailable", "EXPIRED", "+44 20 7946 0000")
 
 
+async def test_reschedule_slots_from_far_ahead_are_none_not_an_error(api):
+    clinic = await make_clinic(api, rules={"maxAdvanceDays": 30})
+    await enable(api, clinic)
+    token = await link_of((await book(api, clinic, local(clinic.tz, 3, 10)))["id"])
+    query = 'query($t: String!, $f: DateTime) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots(from: $f) { start } } } }'
+    near = await api.data(query, {"t": token, "f": local(clinic.tz, 29, 0).isoformat()}, token=None)
+    assert near["actionLink"]["rescheduleSlots"]  # the last bookable days
+    for far in ("9999-12-31T00:00:00+00:00", "2200-12-31T00:00:00+00:00", local(clinic.tz, 32, 0).isoformat()):
+        assert await api.data(query, {"t": token, "f": far}, token=None) == {"actionLink": {"rescheduleSlots": []}}, far
+    past = await api.data(query, {"t": token, "f": "0001-01-01T00:00:00-12:00"}, token=None)
+    assert past["actionLink"]["rescheduleSlots"]  # from now
+
+
 async def test_same_day_rule_refuses_confirm_with_its_message(api):
     clinic = await make_clinic(api, timezone=midday_timezone(), rules={"sameDayChangesAllowed": False})
     await enable(api, clinic)

@@ -172,3 +172,49 @@ def test_served_app_ignores_forwarded_for_without_trusted_proxies(tmp_path, env)
         last = graphql(url, LOGIN, {"email": "demo@agendum.local", "password": "demo-password-123"},
                        **{"X-Forwarded-For": "198.51.100.1"})
         assert last["staffLogin"]["__typename"] == "RateLimited"
+
+
+SMTP_TIMEOUT_10 = "smtp://127.0.0.1:9?timeout=10"  # 12 x 10 s: leases of at least 120 s
+
+
+@pytest.mark.parametrize("options, refusal", [
+    (["--lease-seconds", "5"], "argument --lease-seconds: 5 is shorter than 120, 12 x the SMTP timeout of 10s"),
+    (["--lease-seconds", "119.5"], "argument --lease-seconds: 119.5 is shorter than 120"),
+    (["--lease-seconds", "-1"], "argument --lease-seconds: -1 is not a number of seconds above 0"),
+    (["--lanes", "0"], "argument --lanes: 0 is less than 1"),
+    (["--batch", "many"], "argument --batch: 'many' is not a whole number"),
+    (["--poll-interval", "nan"], "argument --poll-interval: nan is not a number of seconds above 0"),
+])
+def test_worker_refuses_unusable_options_before_starting(tmp_path, env, options, refusal):
+    refused = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": SMTP_TIMEOUT_10}, "worker", "--until-idle", *options)
+    assert refused.returncode == 2, (refused.stdout, refused.stderr)
+    assert refused.stderr.startswith("usage: agendum worker") and f"agendum worker: error: {refusal}" in refused.stderr
+    assert refused.stdout == "" and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("options, lease", [([], "300s"), (["--lease-seconds", "120"], "120s"), (["--lease-seconds", "900"], "900s")])
+def test_worker_runs_with_the_lease_it_says(tmp_path, env, options, lease):
+    assert agendum(tmp_path, env, "migrate").returncode == 0
+    done = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": SMTP_TIMEOUT_10}, "worker", "--until-idle", *options)
+    assert done.returncode == 0, done.stderr
+    assert f"with 4 lanes of 25, leases of {lease}" in done.stdout and "0 sent" in done.stdout, done.stdout
+    slow = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": "smtp://127.0.0.1:9?timeout=60"}, "worker", "--until-idle")
+    assert slow.returncode == 0 and "leases of 720s" in slow.stdout, (slow.stdout, slow.stderr)  # the default gives way
+
+
+def test_the_readme_lists_every_command_option_and_setting():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    described = {m.group(1): m.group(2) for m in re.finditer(r"^- `agendum ([a-z-]+)[^`]*`(.*?)(?=^- `agendum |\Z)", section, re.M | re.S)}
+    from app import command_line
+
+    commands = command_line()._subparsers._group_actions[0].choices
+    assert set(described) == set(commands)
+    for name, command in commands.items():
+        options = {flag for action in command._actions for flag in action.option_strings if flag.startswith("--") and flag != "--help"}
+        usage = re.match(r"^- `agendum [^`]*`", section[section.index(f"- `agendum {name}"):]).group(0)
+        missing = {flag for flag in options if flag not in usage or flag not in described[name]}
+        assert not missing, f"README: `agendum {name}` does not show and explain {missing}"
+    settings = (Path(__file__).resolve().parent.parent / "core" / "settings.py").read_text()
+    variables = {f"AGENDUM_{name}" for name in re.findall(r'get\("([A-Z_]+)"', settings)}
+    assert variables and {v for v in variables if f"`{v}`" not in readme} == set()

@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core.smtp import SmtpConfig
-from web.pages import env, render_page
+from web.pages import env, not_found_page, render_page
+from web.params import reads
 
 KEEP = 500  # the newest messages kept; older ones are forgotten
 _URL = re.compile(r"""https?://[^\s<>"'`]+""")
@@ -158,17 +159,20 @@ class DevMailbox:
 
     # -------------------------------------------------------------- pages
 
+    @reads()
     async def page(self, request: Request) -> HTMLResponse:
         """GET /dev/mailbox: every message kept, newest first."""
         return await render_page(request, "dev_mailbox.html", {
             "title": "Dev mailbox", "messages": list(reversed(self.messages)), "keep": self.messages.maxlen, "port": self.port,
         })
 
+    @reads()
     async def calendar_file(self, request: Request) -> Response:
-        """GET /dev/mailbox/{id}/invite.ics: a message's calendar file, to open in a calendar app."""
+        """GET /dev/mailbox/{id}/invite.ics: a message's calendar file, to open in a calendar app
+        (the 404 page when there is none)."""
         received = self.find(request.path_params["number"])
         if received is None or received.ics is None:
-            return Response("No such calendar file.", status_code=404, media_type="text/plain")
+            return await not_found_page(request)
         return Response(
             received.ics.replace("\n", "\r\n"),
             media_type="text/calendar; charset=utf-8",

@@ -3,7 +3,6 @@ page with a CSRF token bound to the link token."""
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -12,12 +11,14 @@ from starlette.routing import Route
 
 from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, StaleAppointment, ValidationFailed
 from core.models import AppointmentStatus, Location
+from core.slots import rules_for
 from plugins.action_links import service
 from plugins.action_links.links import Opened, open_link
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
-from web.slot_picker import pick_day
+from web.params import Choice, Date, Instant, Text, Whole, read, reads
+from web.slot_picker import pick_day, window
 
 DONE = {
     "confirmed": "Thank you: your appointment is confirmed.",
@@ -25,7 +26,6 @@ DONE = {
     "cancelled": "Your appointment is cancelled. We have emailed you a confirmation.",
     "already": "This appointment is already confirmed.",
 }
-SLOT_DAYS = 14
 
 
 async def _open(request: Request) -> Opened | Response:
@@ -44,9 +44,9 @@ async def _open(request: Request) -> Opened | Response:
         )
 
 
-async def _page(request: Request, opened: Opened, *, error: str | None = None, status: int = 200) -> Response:
+async def _page(request: Request, opened: Opened, *, notice: str | None = None, error: str | None = None,
+                status: int = 200) -> Response:
     view = await service.view(opened)
-    notice = DONE.get(request.query_params.get("done", ""))
     context = {
         "title": "Your appointment", "view": view, "appointment": opened.appointment,
         "token": opened.token, "csrf": page_csrf_token(request, opened.token), "notice": notice, "error": error,
@@ -55,34 +55,34 @@ async def _page(request: Request, opened: Opened, *, error: str | None = None, s
     return await render_page(request, "action_links/appointment.html", context, location=opened.location, status=status)
 
 
+@reads(query=[Choice("done", frozenset(DONE))])
 async def show(request: Request) -> Response:
-    """GET: the appointment, the actions allowed now, and why others are not."""
+    """GET: the appointment, the actions allowed now, and why others are not (`done`: what the
+    customer just did)."""
     opened = await _open(request)
     if isinstance(opened, Response):
         return opened
-    return await _page(request, opened)
+    asked = await read(request, location=opened.location)
+    return await _page(request, opened, notice=DONE.get(asked["done"]))
 
 
+@reads(query=[Date("from"), Date("day")])
 async def slots_page(request: Request) -> Response:
-    """GET: free slots to move to, 14 days from `from` (a date), with a way to later days."""
+    """GET: free slots to move to, 14 days from `from` (a date; kept within the bookable days),
+    with ways to earlier and later days."""
     opened = await _open(request)
     if isinstance(opened, Response):
         return opened
+    asked = await read(request, location=opened.location)
     tz = ZoneInfo(opened.location.timezone)
-    start = None
-    try:
-        if request.query_params.get("from"):
-            start = dt.datetime.combine(dt.date.fromisoformat(request.query_params["from"]), dt.time(), tzinfo=tz)
-    except ValueError:
-        start = None
-    slots = await service.reschedule_slots(opened, start, SLOT_DAYS)
-    first_day = (start or dt.datetime.now(tz)).date()
-    days, chosen = pick_day(slots, tz, request.query_params.get("day"))
-    base = f"/action/{opened.token}/reschedule?from={first_day.isoformat()}"
+    rules = await rules_for(opened.location, opened.service)
+    shown = window(asked["from"], tz, rules.max_advance_days)
+    slots = await service.reschedule_slots(opened, shown.start, shown.end, rules)
+    days, chosen = pick_day(slots, tz, asked["day"])
+    base = f"/action/{opened.token}/reschedule?from={shown.first_day.isoformat()}"
     context = {
         "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "appointment": opened.appointment,
-        "csrf": page_csrf_token(request, opened.token), "later": (first_day + dt.timedelta(days=SLOT_DAYS)).isoformat(),
-        "earlier": (first_day - dt.timedelta(days=SLOT_DAYS)).isoformat() if start and first_day > dt.datetime.now(tz).date() else None,
+        "csrf": page_csrf_token(request, opened.token), "later": shown.later, "earlier": shown.earlier,
         "error": None,
     }
     return await render_page(request, "action_links/slots.html", context, location=opened.location)
@@ -95,9 +95,9 @@ async def _post(request: Request, act) -> Response:
         return opened
     if not await valid_form_csrf(request, opened.token):
         return await _page(request, opened, error="This form has expired. Please try again.", status=403)
-    form = await request.form()
+    asked = await read(request, location=opened.location)
     try:
-        done = await act(opened, form)
+        done = await act(opened, asked)
     except StaleAppointment:
         fresh = await open_link(opened.token)
         return await _page(request, fresh, error="Your appointment was changed meanwhile; here it is as it is now.", status=409)
@@ -106,10 +106,11 @@ async def _post(request: Request, act) -> Response:
     return RedirectResponse(f"/action/{opened.token}?done={done}", status_code=303)
 
 
+@reads()
 async def confirm(request: Request) -> Response:
     """POST: confirm the appointment."""
 
-    async def act(opened: Opened, form) -> str:
+    async def act(opened: Opened, asked) -> str:
         if opened.appointment.status is AppointmentStatus.CONFIRMED:
             return "already"
         await service.confirm(opened, ip_of(request), request.headers.get("user-agent", "")[:500])
@@ -118,16 +119,13 @@ async def confirm(request: Request) -> Response:
     return await _post(request, act)
 
 
+@reads(form=[Instant("start"), Whole("sequence")])
 async def reschedule(request: Request) -> Response:
     """POST: move the appointment to the chosen slot."""
 
-    async def act(opened: Opened, form) -> str:
-        try:
-            start = dt.datetime.fromisoformat(str(form.get("start", "")))
-            sequence = int(str(form.get("sequence", "")))
-        except ValueError:
-            raise ValidationFailed("start", "Please choose one of the times offered.") from None
-        if start.tzinfo is None:
+    async def act(opened: Opened, asked) -> str:
+        start, sequence = asked["start"], asked["sequence"]
+        if start is None or sequence is None:
             raise ValidationFailed("start", "Please choose one of the times offered.")
         await service.reschedule(opened, start, sequence, ip_of(request), request.headers.get("user-agent", "")[:500])
         return "rescheduled"
@@ -135,13 +133,12 @@ async def reschedule(request: Request) -> Response:
     return await _post(request, act)
 
 
+@reads(form=[Text("reason", 200), Text("note", 2000, multiline=True)])
 async def cancel(request: Request) -> Response:
     """POST: cancel the appointment with a reason and a note."""
 
-    async def act(opened: Opened, form) -> str:
-        reason = str(form.get("reason") or "")[:200] or None
-        note = str(form.get("note") or "")[:2000]
-        await service.cancel(opened, reason, note, ip_of(request), request.headers.get("user-agent", "")[:500])
+    async def act(opened: Opened, asked) -> str:
+        await service.cancel(opened, asked["reason"] or None, asked["note"], ip_of(request), request.headers.get("user-agent", "")[:500])
         return "cancelled"
 
     return await _post(request, act)

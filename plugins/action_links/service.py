@@ -12,6 +12,7 @@ from core.access import Actor
 from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
 from core.ratelimit import enforce, ip_key
+from core.rules import Rules
 from core.slots import Slot, rules_for, slots_for
 from plugins.action_links.links import NAME, Opened, expires_at, open_link, origin_of
 
@@ -82,12 +83,18 @@ async def view(opened: Opened) -> View:
     )
 
 
-async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, days: int = 14) -> list[Slot]:
-    """Free slots of the same calendar and service from `start` (default now) for `days` days,
-    the appointment's own time excluded."""
+async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, end: dt.datetime | None = None,
+                           rules: Rules | None = None) -> list[Slot]:
+    """Free slots of the same calendar and service from `start` (default now) to `end` (default
+    14 days later), the appointment's own time excluded; none from a start beyond the days that
+    can be booked (the rules' maximum advance), however far."""
     appointment = opened.appointment
-    begin = max(start or clock.now(), clock.now())
-    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, begin + dt.timedelta(days=days))
+    rules = rules or await rules_for(opened.location, opened.service)
+    now = clock.now()
+    begin = max(start or now, now)
+    if begin > now + dt.timedelta(days=rules.max_advance_days):
+        return []
+    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, end or begin + dt.timedelta(days=14), rules)
     return [s for s in slots if s.start != appointment.starts_at]
 
 

@@ -18,24 +18,28 @@ from plugins.client_portal.pages import (
 from plugins.client_portal.sessions import SignedIn, end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
 from web.pages import too_many_page
+from web.params import Choice, Text, read, reads
 from web.sessions import clear_session, write_session
 
 REGISTER_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
+PROFILE_FIELDS = ("first_name", "last_name", "mobile_phone")
+EMAIL = Text("email", 254)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    return {key: str(value)[:1024] for key, value in (await request.form()).items() if isinstance(value, str)}
+def _password(name: str = "password") -> Text:
+    return Text(name, 1024)
 
 
+@reads(form=[EMAIL, _password()])
 @portal_page
 async def login(request: Request, portal: Portal) -> Response:
     """POST: sign in with email and password."""
-    form = await _form(request)
-    email = form.get("email", "")[:254]
+    form = await read(request, location=portal.location)
+    email = form["email"]
     if not await valid_post(request):
         return await sign_in_page(request, portal, status=403, error=EXPIRED_FORM, email=email)
     try:
-        account = await accounts.login(portal, email, form.get("password", ""), visitor(request))
+        account = await accounts.login(portal, email, form["password"], visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused.retry_after, location=portal.location)
     except (InvalidCredentials, EmailNotVerified) as refused:
@@ -51,6 +55,7 @@ async def _signed_in_at(request: Request, portal: Portal, customer_id: int, acco
     return response
 
 
+@reads()
 @portal_page
 async def logout(request: Request, portal: Portal) -> Response:
     """POST: sign out."""
@@ -64,17 +69,18 @@ async def logout(request: Request, portal: Portal) -> Response:
     return response
 
 
+@reads(form=[*(Text(name, 254) for name in REGISTER_FIELDS), _password()])
 @portal_page
 async def register(request: Request, portal: Portal) -> Response:
     """GET: the registration form; POST: register (an email with a link follows)."""
     if not posting(request):
         return await page(request, portal, "register.html", title="Create your account", values={})
-    form = await _form(request)
-    values = {key: form.get(key, "")[:254] for key in REGISTER_FIELDS}
+    form = await read(request, location=portal.location)
+    values = {key: form[key] for key in REGISTER_FIELDS}
     if not await valid_post(request):
         return await page(request, portal, "register.html", status=403, title="Create your account", values=values, error=EXPIRED_FORM)
     try:
-        await accounts.register(portal, values, form.get("password", ""), visitor(request))
+        await accounts.register(portal, values, form["password"], visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused.retry_after, location=portal.location)
     except DomainError as refused:
@@ -83,13 +89,13 @@ async def register(request: Request, portal: Portal) -> Response:
                       message=f"We have sent a link to {values['email']}. Open it to finish setting up your account.")
 
 
+@reads(form=[EMAIL])
 @portal_page
 async def forgot(request: Request, portal: Portal) -> Response:
     """GET: ask for a password link; POST: send it (the same answer for any email)."""
     if not posting(request):
         return await page(request, portal, "forgot.html", title="Forgotten password", email="")
-    form = await _form(request)
-    email = form.get("email", "")[:254]
+    email = (await read(request, location=portal.location))["email"]
     if not await valid_post(request):
         return await page(request, portal, "forgot.html", status=403, title="Forgotten password", email=email, error=EXPIRED_FORM)
     try:
@@ -114,6 +120,7 @@ async def _opened(request: Request, portal: Portal, purpose: str):
     return opened
 
 
+@reads()
 @portal_page
 async def verify(request: Request, portal: Portal) -> Response:
     """GET: a button to confirm the email (mail scanners open links); POST: confirm it."""
@@ -136,6 +143,7 @@ async def verify(request: Request, portal: Portal) -> Response:
     return await sign_in_page(request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email)
 
 
+@reads(form=[_password(), _password("password_again")])
 @portal_page
 async def new_password(request: Request, portal: Portal) -> Response:
     """GET: the new-password form; POST: set it."""
@@ -150,13 +158,13 @@ async def new_password(request: Request, portal: Portal) -> Response:
 
     if not posting(request):
         return await form_page()
-    form = await _form(request)
+    form = await read(request, location=portal.location)
     if not await valid_post(request, token):
         return await form_page(403, EXPIRED_FORM)
-    if form.get("password", "") != form.get("password_again", ""):
+    if form["password"] != form["password_again"]:
         return await form_page(422, "The two passwords are not the same.")
     try:
-        await accounts.reset_password(opened, form.get("password", ""))
+        await accounts.reset_password(opened, form["password"])
     except LinkUnavailable as problem:
         return await refused_link(request, problem)
     except DomainError as refused:  # a weak password, or "try again" when the account was being set up meanwhile
@@ -164,6 +172,7 @@ async def new_password(request: Request, portal: Portal) -> Response:
     return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
 
 
+@reads()
 @portal_page
 async def from_link(request: Request, portal: Portal) -> Response:
     """GET: a button to see all your appointments; POST: sign in as the link's customer."""
@@ -183,6 +192,8 @@ async def from_link(request: Request, portal: Portal) -> Response:
     return await _signed_in_at(request, portal, offer.customer.id, offer.account, offer.expires_at)
 
 
+@reads(form=[Choice("change", frozenset({"details", "password"})), *(Text(name, 254, absent=None) for name in PROFILE_FIELDS),
+             _password("current_password"), _password("new_password"), _password("new_password_again")])
 @customer_page
 async def profile(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET: your details and password; POST: change the details (current password required)."""
@@ -193,21 +204,21 @@ async def profile(request: Request, portal: Portal, signed: SignedIn) -> Respons
 
     if not posting(request):
         return await profile_page()
-    form = await _form(request)
+    form = await read(request, location=portal.location)
     if not await valid_post(request, signed.session.id):
         return await profile_page(403, EXPIRED_FORM)
     try:
-        if form.get("change") == "password":
-            if form.get("new_password", "") != form.get("new_password_again", ""):
+        if form["change"] == "password":
+            if form["new_password"] != form["new_password_again"]:
                 raise ValidationFailed("newPassword", "The two new passwords are not the same.")
-            await accounts.change_password(signed, form.get("current_password", ""), form.get("new_password", ""), visitor(request))
+            await accounts.change_password(signed, form["current_password"], form["new_password"], visitor(request))
             return await profile_page(notice="Your password is changed.")
-        changes = {key: form.get(key) for key in ("first_name", "last_name", "mobile_phone")}
-        await accounts.update_profile(signed, form.get("current_password", ""), changes, visitor(request))
+        changes = {key: form[key] for key in PROFILE_FIELDS}  # None: not in the form, unchanged
+        await accounts.update_profile(signed, form["current_password"], changes, visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused.retry_after, location=portal.location)
     except DomainError as refused:
-        return await profile_page(422, refused.message, values=form)
+        return await profile_page(422, refused.message, values={key: form[key] for key in PROFILE_FIELDS if form[key] is not None})
     return await profile_page(notice="Your details are saved.")
 
 

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import clock
 from core import validation as check
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from core.slots import rules_for
 from core.timefmt import TimeFormatter
 from plugins.client_portal import appointments
 from plugins.client_portal.addresses import Portal
@@ -21,16 +21,17 @@ from plugins.client_portal.pages import (
 )
 from plugins.client_portal.sessions import SignedIn
 from web.pages import too_many_page
-from web.slot_picker import pick_day
+from web.params import Choice, Date, Instant, Text, Whole, read, reads
+from web.slot_picker import pick_day, window
 
-DAYS = 14
-MAX_AHEAD = dt.timedelta(days=3 * 366)  # "later dates" stop somewhere: no diary books further ahead
+NOTICES = {
+    "booked": "Your appointment on {when} is booked. We have sent you an email.",
+    "cancelled": "Your appointment on {when} is cancelled. We have sent you an email.",
+}
+CHOICE = (Whole("service"), Whole("calendar"), Instant("start"))  # what a booking is of, in links and forms
 
 
-def _int(value) -> int | None:
-    return check.whole_number(value)
-
-
+@reads(query=[Whole(key) for key in NOTICES])
 @portal_page
 async def home(request: Request, portal: Portal) -> Response:
     """GET: signed in, your appointments; otherwise the sign-in form."""
@@ -42,19 +43,13 @@ async def home(request: Request, portal: Portal) -> Response:
     return await page(request, portal, "home.html", title="Your appointments", signed=signed, past=past, binding=signed.session.id,
                       upcoming=[own for own in upcoming if own.row.status in appointments.LIVE],
                       cancelled=[own for own in upcoming if own.row.status not in appointments.LIVE],
-                      notice=await _notice(signed, request.query_params))
+                      notice=await _notice(signed, await read(request, location=portal.location)))
 
 
-NOTICES = {
-    "booked": "Your appointment on {when} is booked. We have sent you an email.",
-    "cancelled": "Your appointment on {when} is cancelled. We have sent you an email.",
-}
-
-
-async def _notice(signed, params) -> str | None:
+async def _notice(signed, asked) -> str | None:
     """What the page says after a booking or a cancellation redirected to it (so it can be reloaded)."""
     for key, text in NOTICES.items():
-        appointment_id = _int(params.get(key, ""))
+        appointment_id = asked[key]
         if appointment_id:
             try:
                 row = await appointments.own_appointment(signed, appointment_id)
@@ -64,25 +59,26 @@ async def _notice(signed, params) -> str | None:
     return None
 
 
+@reads(query=[*CHOICE, Date("from"), Date("day")], form=[*CHOICE, Choice("accept_terms", frozenset({"yes"}))])
 @customer_page
 async def book(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET ?service=&calendar=: choose a service, then a day and time (?from=&day=), then
     (?start=) confirm; POST: book it."""
-    params = await request.form() if posting(request) else request.query_params
+    params = await read(request, location=portal.location)
     offers = await appointments.offers(portal)
     context = {"signed": signed, "offers": offers, "binding": signed.session.id}
     if not portal.settings.allow_booking:
         return await page(request, portal, "message.html", status=403, title="Booking", signed=signed,
                           message="Booking is not available in the client portal. Please contact us to make an appointment.")
-    chosen = next((o for o in offers if o.service.id == _int(params.get("service", ""))), None)
+    chosen = next((o for o in offers if o.service.id == params["service"]), None)
     if chosen is None:
         return await page(request, portal, "book_services.html", title="Book an appointment", **context)
-    calendar_id = _int(params.get("calendar", "")) if params.get("calendar") else None
+    calendar_id = params["calendar"]
     if calendar_id is not None and all(c.id != calendar_id for c in chosen.calendars):
         calendar_id = None
     context |= {"offer": chosen, "calendar_id": calendar_id,
                 "calendar": next((c for c in chosen.calendars if c.id == calendar_id), None)}
-    start = _start(params.get("start", ""))
+    start = params["start"]
     if posting(request):
         return await _book(request, portal, signed, context, start, params)
     if start is not None:
@@ -90,31 +86,15 @@ async def book(request: Request, portal: Portal, signed: SignedIn) -> Response:
     return await _slots(request, portal, params, context)
 
 
-def _start(value) -> dt.datetime | None:
-    """A start from a form or link: an aware date and time in the years diaries use, else None."""
-    try:
-        return check.instant("start", dt.datetime.fromisoformat(str(value)))
-    except (ValueError, ValidationFailed):
-        return None
-
-
 async def _slots(request: Request, portal, params, context: dict) -> Response:
     tz = ZoneInfo(portal.location.timezone)
-    today = dt.datetime.now(tz).date()
-    try:
-        first_day = max(dt.date.fromisoformat(params["from"]), today) if params.get("from") else today
-    except ValueError:
-        first_day = today
-    first_day = min(first_day, today + MAX_AHEAD)
-    begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
-    end = dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz)
     offer = context["offer"]
-    slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], begin, end)
-    days, chosen = pick_day(slots, tz, params.get("day"))
-    here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={first_day.isoformat()}"
+    shown = window(params["from"], tz, (await rules_for(portal.location, offer.service)).max_advance_days)
+    slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], shown.start, shown.end)
+    days, chosen = pick_day(slots, tz, params["day"])
+    here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={shown.first_day.isoformat()}"
     return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen,
-                      day_url=lambda day: f"{here}&day={day.isoformat()}", later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
-                      earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > today else None, **context)
+                      day_url=lambda day: f"{here}&day={day.isoformat()}", later=shown.later, earlier=shown.earlier, **context)
 
 
 async def _book(request: Request, portal, signed, context: dict, start: dt.datetime | None, form) -> Response:
@@ -126,7 +106,7 @@ async def _book(request: Request, portal, signed, context: dict, start: dt.datet
                           error=EXPIRED_FORM, **context)
     try:
         row = await appointments.book(signed, context["offer"].service.id, context["calendar_id"], start,
-                                      form.get("accept_terms") == "yes", visitor(request))
+                                      form["accept_terms"] == "yes", visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused.retry_after, location=portal.location)
     except DomainError as refused:
@@ -136,11 +116,12 @@ async def _book(request: Request, portal, signed, context: dict, start: dt.datet
     return go(portal, f"?booked={row.id}")
 
 
+@reads(form=[Text("reason", 200), Text("note", 2000, multiline=True)])
 @customer_page
 async def cancel(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET: the appointment, the policy and a reason; POST: cancel it."""
     try:
-        row = await appointments.own_appointment(signed, _int(request.path_params["appointment"]) or 0)
+        row = await appointments.own_appointment(signed, check.whole_number(request.path_params["appointment"]) or 0)
     except NotFound:
         return await page(request, portal, "message.html", status=404, title="Appointment not found", signed=signed,
                           message="We could not find that appointment among yours.")
@@ -149,8 +130,7 @@ async def cancel(request: Request, portal: Portal, signed: SignedIn) -> Response
     context = {"signed": signed, "own": own, "row": row, "rules": rules, "binding": signed.session.id, "refusal": own.cancel_refusal}
     if not posting(request):
         return await page(request, portal, "cancel.html", title="Cancel your appointment", values={}, **context)
-    form = await request.form()
-    values = {"reason": str(form.get("reason", ""))[:200], "note": str(form.get("note", ""))[:2000]}
+    values = await read(request, location=portal.location)
     if not await valid_post(request, signed.session.id):
         return await page(request, portal, "cancel.html", status=403, title="Cancel your appointment", error=EXPIRED_FORM,
                           values=values, **context)

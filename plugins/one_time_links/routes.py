@@ -10,16 +10,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import clock
 from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, ValidationFailed
 from core.models import Location
+from core.slots import rules_for
 from plugins.one_time_links import links
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
-from web.slot_picker import pick_day
+from web.params import Date, Instant, Text, Whole, read, reads
+from web.slot_picker import pick_day, window
 
-DAYS = 14
 FIELDS = ("first_name", "last_name", "email", "mobile_phone")
 
 
@@ -49,21 +49,16 @@ async def _render(request: Request, opened: links.Opened, template: str, status:
     return await render_page(request, f"one_time_links/{template}", values, location=opened.location, status=status)
 
 
-def _service_id(request: Request, values) -> int | None:
-    try:
-        return int(values.get("service", ""))
-    except ValueError:
-        return None
-
-
+@reads(query=[Whole("service"), Instant("start"), Date("from"), Date("day")])
 async def show(request: Request) -> Response:
     """GET: the calendar and its services; with ?service=, that service's free times
-    (14 days from ?from=, with a way to later days); with ?start= too, the details form."""
+    (14 days from ?from=, kept within the bookable days, with ways to earlier and later days);
+    with ?start= too, the details form."""
     opened = await _open(request)
     if isinstance(opened, Response):
         return opened
-    params = request.query_params
-    service_id = _service_id(request, params)
+    asked = await read(request, location=opened.location)
+    service_id = asked["service"]
     if service_id is None and len(opened.services) == 1:
         service_id = opened.services[0].id
     if service_id is None:
@@ -73,27 +68,16 @@ async def show(request: Request) -> Response:
     except ValidationFailed:
         return await _render(request, opened, "services.html", title="Book an appointment", status=422,
                              error="Please choose one of these services.")
+    if asked["start"] is not None:
+        return await _form(request, opened, service, asked["start"])
     tz = ZoneInfo(opened.location.timezone)
-    if params.get("start"):
-        try:
-            start = dt.datetime.fromisoformat(params["start"])
-        except ValueError:
-            start = None
-        if start is not None and start.tzinfo is not None:
-            return await _form(request, opened, service, start)
-    try:
-        first_day = dt.date.fromisoformat(params["from"]) if params.get("from") else dt.datetime.now(tz).date()
-    except ValueError:
-        first_day = dt.datetime.now(tz).date()
-    begin = max(dt.datetime.combine(first_day, dt.time(), tzinfo=tz), clock.now())
-    slots = await links.free_slots(opened, service.id, begin, dt.datetime.combine(first_day + dt.timedelta(days=DAYS), dt.time(), tzinfo=tz))
-    days, chosen = pick_day(slots, tz, params.get("day"))
-    base = f"/book/{request.path_params['token']}?service={service.id}&from={first_day.isoformat()}"
+    shown = window(asked["from"], tz, (await rules_for(opened.location, service)).max_advance_days)
+    slots = await links.free_slots(opened, service.id, shown.start, shown.end)
+    days, chosen = pick_day(slots, tz, asked["day"])
+    base = f"/book/{request.path_params['token']}?service={service.id}&from={shown.first_day.isoformat()}"
     return await _render(
         request, opened, "slots.html", title="Choose a time", service=service, days=days, chosen=chosen,
-        day_url=lambda day: f"{base}&day={day.isoformat()}",
-        later=(first_day + dt.timedelta(days=DAYS)).isoformat(),
-        earlier=(first_day - dt.timedelta(days=DAYS)).isoformat() if first_day > dt.datetime.now(tz).date() else None,
+        day_url=lambda day: f"{base}&day={day.isoformat()}", later=shown.later, earlier=shown.earlier,
     )
 
 
@@ -106,19 +90,20 @@ async def _form(request: Request, opened: links.Opened, service, start: dt.datet
     )
 
 
+@reads(form=[Whole("service"), Instant("start"), *(Text(name, 254) for name in FIELDS)])
 async def book(request: Request) -> Response:
     """POST: book the chosen time with the given details (the link is used up only if it works)."""
     opened = await _open(request)
     if isinstance(opened, Response):
         return opened
-    form = await request.form()
-    values = {name: str(form.get(name, ""))[:254] for name in FIELDS}
+    asked = await read(request, location=opened.location)
+    values = {name: asked[name] for name in FIELDS}
+    start = asked["start"]
     try:
-        service = opened.service(_service_id(request, form) or 0)
-        start = dt.datetime.fromisoformat(str(form.get("start", "")))
-        if start.tzinfo is None:
-            raise ValueError
-    except (ValidationFailed, ValueError):
+        service = opened.service(asked["service"] or 0)
+        if start is None:
+            raise ValidationFailed("start", "Please choose a time.")
+    except ValidationFailed:
         return await _render(request, opened, "services.html", title="Book an appointment", status=422,
                              error="Please choose a service and a time.")
     if not await valid_form_csrf(request, request.path_params["token"]):
