@@ -112,6 +112,9 @@ def test_migrate_then_create_admin_prints_a_working_token(tmp_path, env):
     weak = agendum(tmp_path, env, "create-admin", "--email", "c@d.example", "--password", "short")
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
     assert "Traceback" not in weak.stderr
+    for email in ("c@d.example", "a@b.example"):  # a new owner and an existing one alike
+        common = agendum(tmp_path, env, "create-admin", "--email", email, "--password", "Password123")
+        assert common.returncode != 0 and "on a list of common passwords" in common.stderr, common.stderr
 
     with serving(tmp_path, {**env, "AGENDUM_SECRET_KEY": TEST_SECRET}) as (url, _):
         for owner_token in (token, second_token):

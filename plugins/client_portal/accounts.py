@@ -91,7 +91,7 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
     an existing client (a form never sets their password), or a second registration of an email
     still waiting for confirmation (the first one's password is dropped)."""
     contact = clean_new_customer({k: details.get(k, "") for k in ("first_name", "last_name", "email", "mobile_phone")})
-    check_strength("password", password)
+    await check_strength("password", password, [contact["email"], contact["first_name"], contact["last_name"]])
     email_key, location_id = contact["email_key"], portal.location.id
     await visitor.count_account_attempt("register", location_id, email_key)
     password_hash = await hash_password(password)  # for every email alike, so answers take as long
@@ -195,7 +195,7 @@ async def verify_email(opened: OpenedToken) -> bool:
 async def reset_password(opened: OpenedToken, password: str) -> PortalAccount:
     """Choose a new password through the emailed link (which also confirms the address); every
     session of the customer ends."""
-    check_strength("password", password)
+    await check_strength("password", password, [opened.account.email, *opened.account.pending.values()])
     password_hash = await hash_password(password)
     account = opened.account
     async with in_transaction():
@@ -245,7 +245,8 @@ async def _check_current(signed: SignedIn, current_password: str, visitor: Visit
 async def change_password(signed: SignedIn, current_password: str, new_password: str, visitor: Visitor) -> None:
     """Change the password (the current one is required); the customer's other sessions end."""
     account = await _check_current(signed, current_password, visitor)
-    check_strength("newPassword", new_password)
+    customer = signed.customer
+    await check_strength("newPassword", new_password, [customer.email, customer.first_name, customer.last_name])
     password_hash = await hash_password(new_password)
     async with in_transaction():
         account.password_hash, account.password_changed_at = password_hash, clock.now()
