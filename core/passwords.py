@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
+RULES = f"{MIN_LENGTH} to {MAX_LENGTH} characters; refused when on a list of common passwords or easy to guess."
 COMMON = "This password is on a list of common passwords. Choose another."
 GUESSABLE = ("This password is easy to guess (a common word or name, a keyboard pattern, a sequence, "
              "a date, or your own name or email). Choose a longer one, e.g. a few unrelated words.")
