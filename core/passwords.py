@@ -28,11 +28,7 @@ GUESSABLE = ("This password is easy to guess (a common word or name, a keyboard 
 _DUMMY_HASH = _hasher.hash("agendum-dummy-password")
 
 
-def _problem(password: str, user_inputs: list[str]) -> str | None:
-    if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
-    if len(password) > MAX_LENGTH:
-        return f"At most {MAX_LENGTH} characters."
+def _guessable(password: str, user_inputs: list[str]) -> str | None:
     if strength.is_common(password):
         return COMMON
     if strength.is_guessable(password, user_inputs):
@@ -49,8 +45,11 @@ def _words(texts: Iterable[str]) -> list[str]:
 async def check_strength(field: str, password: str, user_inputs: Iterable[str] = ()) -> str:
     """Refuse (ValidationFailed on `field`) a password that is too short or long, common, or easy
     to guess; `user_inputs` are what a guesser knows of this account (its email, names)."""
-    words = _words(user_inputs)
-    problem = await asyncio.to_thread(_problem, str(password), words)
+    if len(password) < MIN_LENGTH:
+        raise ValidationFailed(field, f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise ValidationFailed(field, f"At most {MAX_LENGTH} characters.")
+    problem = await asyncio.to_thread(_guessable, password, _words(user_inputs))  # zxcvbn takes milliseconds
     if problem:
         raise ValidationFailed(field, problem)
     return password
