@@ -95,7 +95,7 @@ async def create_staff_user(
     staff = require_owner(actor)
     clean_email = check.email("email", email)
     clean_name = check.text("name", name, max_length=200, required=False)
-    check_strength("password", password)
+    await check_strength("password", password, [clean_email, clean_name])
     locations = await _locations_in_scope(staff, location_ids or [])
     if role is StaffRole.MANAGER and not locations:
         raise ValidationFailed("locationIds", "A manager needs at least one location.")
@@ -151,10 +151,10 @@ async def revoke_tokens(actor: Staff | None, *, token: str | None = None, user_i
 async def create_admin(email: str, password: str | None, settings: Settings) -> IssuedToken:
     """Create (or find) an owner account for the CLI and issue a token for it."""
     clean_email = check.email("email", email)
+    if password is not None:
+        await check_strength("password", password, [clean_email])
     user = await StaffUser.get_or_none(email_key=clean_email.lower())
     if user is None:
-        if password is not None:
-            check_strength("password", password)
         user = await StaffUser.create(
             email=clean_email, email_key=clean_email.lower(), name="Administrator",
             password_hash=await hash_password(password or new_token()), role=StaffRole.OWNER,

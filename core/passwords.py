@@ -1,28 +1,57 @@
-"""Password hashing with argon2, off the event loop."""
+"""Passwords: the policy a new password must meet, and hashing with argon2, off the event loop.
+
+The policy follows NIST SP 800-63B: at least 10 characters, any characters, no composition rules,
+and never a password guessers try first: one on a list of 30,000 common passwords, or one zxcvbn
+scores as easy to guess (core/strength.py). Only the password and what the caller typed with it
+are judged, so the answer never depends on whether an account exists."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core import strength
 from core.errors import ValidationFailed
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
+MAX_LENGTH = 1024
+RULES = f"{MIN_LENGTH} to {MAX_LENGTH} characters; refused when on a list of common passwords or easy to guess."
+COMMON = "This password is on a list of common passwords. Choose another."
+GUESSABLE = ("This password is easy to guess (a common word or name, a keyboard pattern, a sequence, "
+             "a date, or your own name or email). Choose a longer one, e.g. a few unrelated words.")
 # Verified when the account is unknown, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("agendum-dummy-password")
 
 
-def check_strength(field: str, password: str) -> str:
-    """Refuse a password that is short, blank or all one character."""
+def _guessable(password: str, user_inputs: list[str]) -> str | None:
+    if strength.is_common(password):
+        return COMMON
+    if strength.is_guessable(password, user_inputs):
+        return GUESSABLE
+    return None
+
+
+def _words(texts: Iterable[str]) -> list[str]:
+    """Each text and its runs of 3 or more letters or digits: `ada.lovelace@example.com` gives
+    itself, `ada`, `lovelace`, `example` and `com`."""
+    return [word for text in map(str, texts) if text for word in (text, *re.findall(r"[^\W_]{3,}", text))]
+
+
+async def check_strength(field: str, password: str, user_inputs: Iterable[str] = ()) -> str:
+    """Refuse (ValidationFailed on `field`) a password that is too short or long, common, or easy
+    to guess; `user_inputs` are what a guesser knows of this account (its email, names)."""
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(field, f"Use at least {MIN_LENGTH} characters.")
-    if len(password) > 1024:
-        raise ValidationFailed(field, "At most 1024 characters.")
-    if len(set(password)) < 4:
-        raise ValidationFailed(field, "Use a less repetitive password.")
+    if len(password) > MAX_LENGTH:
+        raise ValidationFailed(field, f"At most {MAX_LENGTH} characters.")
+    problem = await asyncio.to_thread(_guessable, password, _words(user_inputs))  # zxcvbn takes milliseconds
+    if problem:
+        raise ValidationFailed(field, problem)
     return password
 
 

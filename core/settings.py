@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
 DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 128
+MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class SettingsError(Exception):
@@ -34,6 +36,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
+    # Earlier keys, still accepted when verifying what they signed (links, cookies, forms); never used to sign.
+    secret_key_fallbacks: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
     demo: bool = False
@@ -69,6 +73,7 @@ class Settings:
         settings = cls(
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_key=get("SECRET_KEY"),
+            secret_key_fallbacks=tuple(k.strip() for k in get("SECRET_KEY_FALLBACKS").split(",") if k.strip()),
             base_url=get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             debug=_flag(get("DEBUG")),
             demo=_flag(get("DEMO")),
@@ -87,24 +92,27 @@ class Settings:
         return replace(settings, **overrides)
 
     def checked(self) -> "Settings":
-        """Return settings fit to serve, filling the demo secret; refuse a missing or weak one,
-        and an unusable SMTP URL or sender address."""
+        """Return settings fit to serve, filling the demo secret; refuse a missing or weak secret
+        key or fallback key, and an unusable SMTP URL or sender address."""
         self.check_delivery()
         if self.demo and not self.secret_key:
             return replace(self, secret_key=DEMO_SECRET)
         if not self.secret_key:
             raise SettingsError(
                 "AGENDUM_SECRET_KEY is not set. Set it to a random string of at least "
-                f"{MIN_SECRET_LENGTH} characters, e.g. the output of "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                f"{MIN_SECRET_LENGTH} characters, e.g. the output of `{MAKE_A_SECRET}`, "
                 "or run the demo with `agendum serve --demo`."
             )
-        if not self.demo and (len(self.secret_key) < MIN_SECRET_LENGTH or self.secret_key == DEMO_SECRET):
-            raise SettingsError(
-                f"AGENDUM_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters "
-                "(the demo key is refused outside demo mode)."
-            )
+        if not self.demo:
+            _check_secret("AGENDUM_SECRET_KEY", self.secret_key)
+            for number, key in enumerate(self.secret_key_fallbacks, 1):
+                _check_secret(f"AGENDUM_SECRET_KEY_FALLBACKS (key {number})", key)
         return self
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The key that signs everything new, then the fallback keys that still verify, in order."""
+        return tuple(dict.fromkeys((self.secret_key, *self.secret_key_fallbacks)))
 
     def check_delivery(self) -> None:
         """Refuse an unusable AGENDUM_SMTP_URL or AGENDUM_MAIL_FROM (SettingsError says which)."""
@@ -127,6 +135,18 @@ class Settings:
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite default."""
         return self.database_url.startswith("sqlite")
+
+
+def _check_secret(name: str, key: str) -> None:
+    """Refuse a key that is short, the demo's, or guessable (under 128 bits as core.strength estimates)."""
+    from core.strength import secret_bits  # zxcvbn is loaded only when a key is checked
+
+    if len(key) < MIN_SECRET_LENGTH or key == DEMO_SECRET or secret_bits(key) < MIN_SECRET_BITS:
+        raise SettingsError(
+            f"{name} is too weak: use at least {MIN_SECRET_LENGTH} random characters worth {MIN_SECRET_BITS} bits "
+            "(repeated characters, sequences and words count for little; the demo key is refused outside "
+            f"demo mode). Make one with `{MAKE_A_SECRET}`."
+        )
 
 
 def _flag(value: str) -> bool:

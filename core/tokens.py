@@ -3,7 +3,14 @@
 Link tokens must be shown again (in a later email, in staff lists) yet never be readable from
 the database, so they are derived: HMAC(secret key, purpose, object id, generation). Storing
 only the hash keeps lookups fast; bumping the generation replaces a token (the old one becomes
-unknown)."""
+unknown).
+
+Key rotation (`Settings.secret_keys`: the current key, then AGENDUM_SECRET_KEY_FALLBACKS): a new
+object or generation gets its token from the current key. An object keeps the token it was made
+with, shown again under the same key (`shown_token`) as long as that key is held, so every link
+already emailed keeps working and its stored hash stays right. A token opens its object only when
+one of the held keys derives it (`is_derived`): once its key is dropped, it stops working, and
+the object is given a token of the current key the next time it is shown."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 
 def new_token() -> str:
@@ -30,6 +38,22 @@ def derive_token(secret: str, purpose: str, object_id: int | str, generation: in
     message = f"agendum-link:{purpose}:{object_id}:{generation}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def shown_token(keys: Sequence[str], stored_hash: str, purpose: str, object_id: int | str, generation: int = 0) -> str | None:
+    """The object's token whose hash is stored, derived again under whichever of `keys` made it;
+    None when none of them did (its key was dropped: give the object a token of `keys[0]`)."""
+    for key in keys:
+        token = derive_token(key, purpose, object_id, generation)
+        if hmac.compare_digest(token_hash(token), stored_hash):
+            return token
+    return None
+
+
+def is_derived(keys: Sequence[str], token: str, purpose: str, object_id: int | str, generation: int = 0) -> bool:
+    """True when one of `keys` derives `token` for this object, purpose and generation."""
+    given = token.encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(derive_token(key, purpose, object_id, generation).encode(), given) for key in keys)
 
 
 def looks_like_token(value: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional, Union
 import strawberry
 
 from core import accounts
+from core.passwords import RULES as PASSWORD_RULES
 from schema.context import Info
 from schema.errors import InvalidCredentials, RateLimited, ValidationError, as_result
 from schema.inputs import parse_id, parse_ids, result
@@ -23,7 +24,7 @@ StaffLoginResult = Annotated[
 @strawberry.input
 class CreateStaffUserInput:
     email: str
-    password: str
+    password: str = strawberry.field(description=PASSWORD_RULES)
     role: StaffRole
     name: str = ""
     location_ids: list[strawberry.ID] = strawberry.field(

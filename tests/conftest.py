@@ -29,7 +29,7 @@ from core.settings import RateLimit, Settings
 
 POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_SECRET = "K541jpfKdGUyBrf2qMeYqLJbsefX52X28kVtXrvwDJW2_N7n0l7CBWbG2km5DInm"  # secrets.token_urlsafe(48)
 RUN_ID = uuid.uuid4().hex[:10]
 # Test-only plugins are packages in tests/plugins (names unlike any real package).
 sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -111,6 +112,9 @@ def test_migrate_then_create_admin_prints_a_working_token(tmp_path, env):
     weak = agendum(tmp_path, env, "create-admin", "--email", "c@d.example", "--password", "short")
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
     assert "Traceback" not in weak.stderr
+    for email in ("c@d.example", "a@b.example"):  # a new owner and an existing one alike
+        common = agendum(tmp_path, env, "create-admin", "--email", email, "--password", "Password123")
+        assert common.returncode != 0 and "on a list of common passwords" in common.stderr, common.stderr
 
     with serving(tmp_path, {**env, "AGENDUM_SECRET_KEY": TEST_SECRET}) as (url, _):
         for owner_token in (token, second_token):
@@ -126,12 +130,24 @@ def test_serve_without_a_secret_key_outside_demo_mode_refuses_to_start(tmp_path,
     assert not (tmp_path / "agendum.sqlite3").exists()  # refused before touching the database
 
 
-@pytest.mark.parametrize("secret", ["short-secret", "x" * 31, DEMO_SECRET])
-def test_serve_refuses_a_weak_secret_key(tmp_path, env, secret):
+# 40 `a`, 40 spaces and a key of words and sequences started the server before: they no longer do.
+@pytest.mark.parametrize("secret", ["short-secret", "x" * 31, DEMO_SECRET, "a" * 40, " " * 40,
+                                    "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"])
+def test_serve_refuses_a_weak_secret_key_and_says_how_to_make_one(tmp_path, env, secret):
     refused = agendum(tmp_path, {**env, "AGENDUM_SECRET_KEY": secret}, "serve", "--port", str(free_port()))
     assert refused.returncode != 0
     assert "AGENDUM_SECRET_KEY is too weak" in refused.stderr
+    assert "python -c 'import secrets; print(secrets.token_urlsafe(48))'" in refused.stderr
     assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "agendum.sqlite3").exists()  # refused before touching the database
+
+
+def test_serve_refuses_a_weak_fallback_key_without_printing_it(tmp_path, env):
+    fallbacks = f"{secrets.token_urlsafe(48)}, {'b' * 40}"
+    settings = {**env, "AGENDUM_SECRET_KEY": TEST_SECRET, "AGENDUM_SECRET_KEY_FALLBACKS": fallbacks}
+    refused = agendum(tmp_path, settings, "serve", "--port", str(free_port()))
+    assert refused.returncode != 0
+    assert "AGENDUM_SECRET_KEY_FALLBACKS (key 2) is too weak" in refused.stderr and "b" * 40 not in refused.stderr
 
 
 @pytest.mark.parametrize("setting, value", [

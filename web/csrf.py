@@ -3,7 +3,8 @@
 A token is `<issued-at>.<HMAC(secret, binding, issued-at)>`, bound to a string the page already
 has: the link token in its URL, or the session id of a signed-in customer. Nothing is stored; a
 token is valid for `CSRF_MAX_AGE` seconds and only with the binding it was made for. A page puts it
-in a hidden field named `CSRF_FIELD`; the POST handler checks it before doing anything.
+in a hidden field named `CSRF_FIELD`; the POST handler checks it before doing anything. Tokens
+are made with the current secret key and accepted from any held key (AGENDUM_SECRET_KEY_FALLBACKS).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 
 CSRF_FIELD = "csrf_token"
 CSRF_MAX_AGE = 2 * 60 * 60
@@ -39,10 +41,12 @@ def csrf_token(secret: str | bytes, binding: str, *, now: float | None = None) -
 
 
 def valid_csrf(
-    secret: str | bytes, binding: str, token: object, *, max_age: float = CSRF_MAX_AGE, now: float | None = None
+    secret: str | bytes | Sequence[str | bytes], binding: str, token: object, *, max_age: float = CSRF_MAX_AGE,
+    now: float | None = None,
 ) -> bool:
-    """True when `token` was made by `csrf_token(secret, binding)` less than `max_age` seconds ago.
-    Any other binding, an expired, forged or malformed token (or a non-string) is False."""
+    """True when `token` was made by `csrf_token(key, binding)` less than `max_age` seconds ago, with
+    `secret` or one of a sequence of keys. Any other binding, an expired, forged or malformed token
+    (or a non-string) is False."""
     if not binding or not isinstance(token, str) or len(token) > 100:
         return False
     issued_text, dot, mac = token.partition(".")
@@ -52,7 +56,8 @@ def valid_csrf(
     current = time.time() if now is None else now
     if not current - max_age <= issued <= current + CLOCK_SKEW:
         return False
-    return hmac.compare_digest(mac.encode(), _mac(secret, binding, issued).encode())
+    keys = (secret,) if isinstance(secret, (str, bytes)) else secret
+    return any(hmac.compare_digest(mac.encode(), _mac(key, binding, issued).encode()) for key in keys)
 
 
 def page_csrf_token(request, binding: str) -> str:
@@ -63,4 +68,4 @@ def page_csrf_token(request, binding: str) -> str:
 async def valid_form_csrf(request, binding: str) -> bool:
     """True when the POSTed form carries a valid CSRF token for `binding` (reads the form)."""
     form = await request.form()
-    return valid_csrf(request.app.state.settings.secret_key, binding, form.get(CSRF_FIELD))
+    return valid_csrf(request.app.state.settings.secret_keys, binding, form.get(CSRF_FIELD))

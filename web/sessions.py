@@ -1,7 +1,8 @@
 """Signed-cookie sessions for customer pages (e.g. the client portal's sign-in).
 
 The cookie holds the session's data signed (not encrypted) with the app's secret key by
-itsdangerous, with the time it was written: anyone can read it, nobody can change it. It is
+itsdangerous, with the time it was written: anyone can read it, nobody can change it. Cookies
+signed with a fallback key (AGENDUM_SECRET_KEY_FALLBACKS) still read; new ones use the current key. It is
 HttpOnly, SameSite=Lax, path `/` (so `/graphql` sees it), Secure when AGENDUM_BASE_URL is https,
 and expires after `SESSION_MAX_AGE`. A changed, foreign or expired cookie reads as no session.
 
@@ -46,8 +47,8 @@ def new_session(data: dict[str, Any] | None = None) -> Session:
 
 
 @lru_cache(maxsize=8)
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=_SALT)
+def _serializer(keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)  # itsdangerous signs with the last key
 
 
 def _settings(request: Request):
@@ -60,7 +61,7 @@ def read_session(request: Request, *, max_age: int = SESSION_MAX_AGE) -> Session
     if not cookie or len(cookie) > MAX_COOKIE_BYTES:
         return None
     try:
-        payload = _serializer(_settings(request).secret_key).loads(cookie, max_age=max_age)
+        payload = _serializer(_settings(request).secret_keys).loads(cookie, max_age=max_age)
     except BadData:
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), str) or not isinstance(payload.get("data"), dict):
@@ -79,7 +80,7 @@ def _cookie_attributes(request: Request) -> dict[str, Any]:
 
 def write_session(response: Response, request: Request, session: Session, *, max_age: int = SESSION_MAX_AGE) -> None:
     """Set the session cookie on `response` (signed now, so it lasts `max_age` from now)."""
-    value = _serializer(_settings(request).secret_key).dumps({"id": session.id, "data": session.data})
+    value = _serializer(_settings(request).secret_keys).dumps({"id": session.id, "data": session.data})
     if len(value) > MAX_COOKIE_BYTES:
         raise ValueError(f"session data too large for a cookie ({len(value)} bytes signed)")
     response.set_cookie(COOKIE_NAME, value, max_age=max_age, **_cookie_attributes(request))

@@ -1,5 +1,6 @@
 """Action link tokens: derived per appointment and generation, looked up by hash, expiring
-`validHoursAfterEnd` after the appointment ends."""
+`validHoursAfterEnd` after the appointment ends. A link keeps the secret key it was made with
+while that key is held (core/tokens.py explains key rotation)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core import clock, plugins, sql
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugin_types import PluginSettings
-from core.tokens import derive_token, looks_like_token, token_hash
+from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from core.validation import whole_number
 from plugins.action_links.models import ActionLink
 
@@ -70,8 +71,12 @@ async def is_live(origin: str) -> bool | None:
     return clock.now() <= expires_at(appointment, await plugins.current().settings_of(NAME, appointment.location_id))
 
 
+def _keys() -> tuple[str, ...]:
+    return plugins.current().settings.secret_keys
+
+
 def _token(appointment_id: int, generation: int) -> str:
-    return derive_token(plugins.current().settings.secret_key, PURPOSE, appointment_id, generation)
+    return derive_token(_keys()[0], PURPOSE, appointment_id, generation)
 
 
 def url_of(token: str) -> str:
@@ -82,15 +87,27 @@ def url_of(token: str) -> str:
 async def tokens_for(appointments: Iterable[Appointment]) -> dict[int, str]:
     """The current token of each appointment's link, by appointment id: one query, and one more
     creating the links that do not exist yet (a link made meanwhile by another request is kept:
-    a new link's token is the same)."""
+    a new link's token is the same). A link shows the token of the held key it was made with; one
+    whose key was dropped from the fallbacks gets a token of the current key."""
     ids = list(dict.fromkeys(appointment.id for appointment in appointments))
-    generations = dict(await ActionLink.filter(appointment_id__in=ids).values_list("appointment_id", "generation")) if ids else {}
-    missing = [i for i in ids if i not in generations]
+    rows = await ActionLink.filter(appointment_id__in=ids).values_list("appointment_id", "generation", "token_hash") if ids else []
+    stored = {appointment_id: (generation, hashed) for appointment_id, generation, hashed in rows}
+    missing = [i for i in ids if i not in stored]
     if missing:
         await ActionLink.bulk_create(
             [ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(i, 0))) for i in missing], ignore_conflicts=True
         )
-    return {i: _token(i, generations.get(i, 0)) for i in ids}
+    tokens = {i: _token(i, 0) for i in missing}
+    for i, (generation, hashed) in stored.items():
+        tokens[i] = shown_token(_keys(), hashed, PURPOSE, i, generation) or await _rekey(i, generation)
+    return {i: tokens[i] for i in ids}
+
+
+async def _rekey(appointment_id: int, generation: int) -> str:
+    """Give a link whose secret key was dropped the token of the current key."""
+    token = _token(appointment_id, generation)
+    await ActionLink.filter(appointment_id=appointment_id, generation=generation).update(token_hash=token_hash(token))
+    return token
 
 
 async def token_for(appointment: Appointment) -> str:
@@ -136,6 +153,8 @@ async def open_link(token: str) -> Opened:
     if not found:
         raise NotFound("Link")
     link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
+    if not is_derived(_keys(), token, PURPOSE, appointment.id, link.generation):
+        raise NotFound("Link")  # made with a secret key no longer held
     activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
     enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
     if NAME not in enabled:

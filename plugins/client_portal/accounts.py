@@ -48,22 +48,24 @@ async def _mailing():
     wake_local_workers()
 
 
-async def _send_link(portal: Portal, account: PortalAccount, purpose: str) -> None:
-    """Replace the account's unused links with a new one of this purpose, and email it."""
+async def _send_link(portal: Portal, account: PortalAccount, purpose: str, customer: Customer | None = None) -> None:
+    """Replace the account's unused links with a new one of this purpose, and email it (to
+    `customer`, when the caller has the account's customer at hand)."""
     token = new_token()
     await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
     await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
                              expires_at=clock.now() + LIFETIME[purpose])
-    await send_account_email(portal, account, EVENT[purpose], f"{portal.url}/{PATH[purpose]}/{token}")
+    await send_account_email(portal, account, EVENT[purpose], f"{portal.url}/{PATH[purpose]}/{token}", customer)
 
 
-async def _live_account(location_id: int, email_key: str) -> PortalAccount | None:
+async def _live_account(location_id: int, email_key: str, customer: Customer | None = None) -> PortalAccount | None:
     """The account signing in with this email: one whose customer (if it has one yet) still has
-    the email. An account left behind by a change of the customer's email is removed."""
+    the email (`customer`: the email's customer, when the caller has it). An account left behind
+    by a change of the customer's email is removed."""
     account = await PortalAccount.get_or_none(location_id=location_id, email_key=email_key)
     if account is not None and account.customer_id is not None:
-        customer = await Customer.get_or_none(id=account.customer_id)
-        if customer is None or customer.email_key != email_key:
+        owner = customer if customer is not None and customer.id == account.customer_id else await Customer.get_or_none(id=account.customer_id)
+        if owner is None or owner.email_key != email_key:
             await account.delete()
             return None
     return account
@@ -71,7 +73,7 @@ async def _live_account(location_id: int, email_key: str) -> PortalAccount | Non
 
 async def _account_of(customer: Customer) -> PortalAccount:
     """The customer's account (created, without a password, when they have none): the only one."""
-    account = await _live_account(customer.location_id, customer.email_key)
+    account = await _live_account(customer.location_id, customer.email_key, customer)
     try:
         if account is None:
             account = await PortalAccount.create(location_id=customer.location_id, email=customer.email,
@@ -91,14 +93,14 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
     an existing client (a form never sets their password), or a second registration of an email
     still waiting for confirmation (the first one's password is dropped)."""
     contact = clean_new_customer({k: details.get(k, "") for k in ("first_name", "last_name", "email", "mobile_phone")})
-    check_strength("password", password)
+    await check_strength("password", password, [contact["email"], contact["first_name"], contact["last_name"]])
     email_key, location_id = contact["email_key"], portal.location.id
     await visitor.count_account_attempt("register", location_id, email_key)
     password_hash = await hash_password(password)  # for every email alike, so answers take as long
     async with _mailing():
         customer = await Customer.get_or_none(location_id=location_id, email_key=email_key)
         if customer is not None:
-            await _send_link(portal, await _account_of(customer), PASSWORD)
+            await _send_link(portal, await _account_of(customer), PASSWORD, customer)
             return
         account = await _live_account(location_id, email_key)
         if account is None and not portal.settings.accept_new_clients:
@@ -118,14 +120,28 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
         await _send_link(portal, account, VERIFY)
 
 
+class _Undone(Exception):
+    """Rolls back the stand-in work done for an address that is no client's."""
+
+
 async def request_password_link(portal: Portal, email: str, visitor: Visitor) -> None:
-    """Email a link to set a new password, when the address is a client's; the same answer either way."""
-    email_key = check.email("email", email or "").lower()
+    """Email a link to set a new password, when the address is a client's. The same answer either
+    way, after the same work: for any other address the same steps run on a stand-in account (a
+    link minted and stored, its email composed and queued) in a savepoint that is rolled back."""
+    address = check.email("email", email or "")
+    email_key = address.lower()
     await visitor.count_account_attempt("reset", portal.location.id, email_key)
     async with _mailing():
         customer = await Customer.get_or_none(location_id=portal.location.id, email_key=email_key)
         if customer is not None:
-            await _send_link(portal, await _account_of(customer), PASSWORD)
+            await _send_link(portal, await _account_of(customer), PASSWORD, customer)
+            return
+        with contextlib.suppress(_Undone, IntegrityError):
+            async with in_transaction():
+                account = await _live_account(portal.location.id, email_key) or await PortalAccount.create(
+                    location_id=portal.location.id, email=address, email_key=email_key)
+                await _send_link(portal, account, PASSWORD)
+                raise _Undone
 
 
 @dataclass(frozen=True)
@@ -195,7 +211,7 @@ async def verify_email(opened: OpenedToken) -> bool:
 async def reset_password(opened: OpenedToken, password: str) -> PortalAccount:
     """Choose a new password through the emailed link (which also confirms the address); every
     session of the customer ends."""
-    check_strength("password", password)
+    await check_strength("password", password, [opened.account.email, *opened.account.pending.values()])
     password_hash = await hash_password(password)
     account = opened.account
     async with in_transaction():
@@ -245,7 +261,8 @@ async def _check_current(signed: SignedIn, current_password: str, visitor: Visit
 async def change_password(signed: SignedIn, current_password: str, new_password: str, visitor: Visitor) -> None:
     """Change the password (the current one is required); the customer's other sessions end."""
     account = await _check_current(signed, current_password, visitor)
-    check_strength("newPassword", new_password)
+    customer = signed.customer
+    await check_strength("newPassword", new_password, [customer.email, customer.first_name, customer.last_name])
     password_hash = await hash_password(new_password)
     async with in_transaction():
         account.password_hash, account.password_changed_at = password_hash, clock.now()

@@ -52,10 +52,11 @@ async def placeholder_values(context: EmailContext) -> dict[str, str]:
     return {LINK: portal_url(slug) if slug else "", ACCOUNT_LINK: context.extra.get(ACCOUNT_LINK, "")}
 
 
-async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str) -> None:
+async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str, customer: Customer | None = None) -> None:
     """Queue an account email with its single-use link (appended when a location's own template
-    leaves the link out)."""
-    customer = await Customer.get_or_none(id=account.customer_id) if account.customer_id else None
+    leaves the link out), to the account's customer (`customer` when the caller has it already)."""
+    if customer is None and account.customer_id:
+        customer = await Customer.get_or_none(id=account.customer_id)
     if customer is None:  # not a client yet: nothing a stranger typed into the form goes into the email
         customer = Customer(first_name="", last_name="", email=account.email, mobile_phone="")
     template = await customer_template(await settings_source(portal.location), event)

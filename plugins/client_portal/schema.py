@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from core.models import Appointment as AppointmentRow
+from core.passwords import RULES as PASSWORD_RULES
 from plugins.client_portal import accounts, appointments, errors
 from plugins.client_portal.addresses import open_portal, portal_url, staff_portal_slug
 from plugins.client_portal.sessions import SignedIn, end_session, require_signed_in, start_session
@@ -141,7 +142,7 @@ class PortalRegisterInput:
     first_name: str
     last_name: str
     email: str
-    password: str
+    password: str = strawberry.field(description=PASSWORD_RULES)
     mobile_phone: str = ""
 
 
@@ -273,7 +274,7 @@ class PortalMutation:
         await accounts.request_password_link(await open_portal(slug), email, _visitor(info))
         return PortalMessage(message="If this email belongs to a client, a link to set a new password is on its way.")
 
-    @strawberry.mutation(description="Set a new password with the emailed single-use link's token; every session ends.")
+    @strawberry.mutation(description=f"Set a new password with the emailed single-use link's token; every session ends. New password: {PASSWORD_RULES}")
     @as_result
     async def portal_reset_password(self, info: Info, token: str, password: str) -> TokenResult:
         await accounts.reset_password(await accounts.open_token(token, accounts.PASSWORD, _visitor(info)), password)
@@ -310,7 +311,7 @@ class PortalMutation:
         row = await appointments.cancel(signed, parse_id("Appointment", appointment_id), reason, note, _visitor(info))
         return (await portal_appointments(signed, [row]))[0]
 
-    @strawberry.mutation(description="Change the password (the current one is required); other sessions end.")
+    @strawberry.mutation(description=f"Change the password (the current one is required); other sessions end. New password: {PASSWORD_RULES}")
     @as_result
     async def portal_change_password(self, info: Info, current_password: str, new_password: str) -> SessionResult:
         await accounts.change_password(await _signed(info), current_password, new_password, _visitor(info))

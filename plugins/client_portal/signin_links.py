@@ -25,8 +25,8 @@ MAX_TOKEN = 200
 
 
 @lru_cache(maxsize=4)
-def _serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt=SALT)
+def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
+    return URLSafeSerializer(list(reversed(keys)), salt=SALT)  # signs with the current key (the last), reads with any
 
 
 def sign_in_link(slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
@@ -34,7 +34,7 @@ def sign_in_link(slug: str, appointment: Appointment, valid_until: dt.datetime |
     until `valid_until` (the asking page's own expiry), or a day when the page gives none, and
     only while the page's own link (`origin`) still works."""
     expiry = valid_until or clock.now() + DEFAULT_LIFETIME
-    token = _serializer(plugins.current().settings.secret_key).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
+    token = _serializer(plugins.current().settings.secret_keys).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
     return Link("portal_sign_in", "See all my appointments", f"{portal_url(slug)}/from-link/{token}")
 
 
@@ -55,7 +55,7 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
     if not isinstance(token, str) or len(token) > MAX_TOKEN:
         raise NotFound("Link")
     try:
-        appointment_id, expires, origin = _serializer(plugins.current().settings.secret_key).loads(token)
+        appointment_id, expires, origin = _serializer(plugins.current().settings.secret_keys).loads(token)
         appointment_id, expires, origin = int(appointment_id), int(expires), str(origin)
     except (BadData, TypeError, ValueError):
         raise NotFound("Link") from None

@@ -1,5 +1,6 @@
 """One-time links: create, list, revoke (staff); resolve, show slots and book (customers). The
-link is claimed inside the booking's transaction, so either both happen or neither."""
+link is claimed inside the booking's transaction, so either both happen or neither. A link keeps
+the secret key it was made with while that key is held (core/tokens.py explains key rotation)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, keyset_page
 from core.ratelimit import enforce, ip_key
 from core.slots import Slot, slots_for
-from core.tokens import derive_token, looks_like_token, token_hash
+from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from plugins.one_time_links.models import LinkState, OneTimeLink
 
 NAME = "one_time_links"
@@ -46,14 +47,21 @@ def status_of(link) -> Status:
     return Status(link.state.value)
 
 
-def token_of(link) -> str:
-    """The link's token (derived: shown again any time, never stored)."""
-    return derive_token(plugins.current().settings.secret_key, PURPOSE, link.id)
+async def token_of(link) -> str:
+    """The link's token (derived: shown again any time, never stored). A new link, or one whose
+    secret key was dropped from the fallbacks, is given a token of the current key."""
+    keys = plugins.current().settings.secret_keys
+    token = shown_token(keys, link.token_hash, PURPOSE, link.id)
+    if token is None:
+        token = derive_token(keys[0], PURPOSE, link.id)
+        link.token_hash = token_hash(token)
+        await OneTimeLink.filter(id=link.id).update(token_hash=link.token_hash)
+    return token
 
 
-def url_of(link) -> str:
+async def url_of(link) -> str:
     """The full booking URL of a link."""
-    return f"{plugins.current().settings.base_url}/book/{token_of(link)}"
+    return f"{plugins.current().settings.base_url}/book/{await token_of(link)}"
 
 
 async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
@@ -78,8 +86,7 @@ async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] |
         calendar_id=calendar.id, location_id=calendar.location_id, service_ids=chosen, expires_at=expires_at,
         note=note.strip(), token_hash=f"pending-{uuid.uuid4().hex}", created_by=str(actor.user_id),
     )
-    link.token_hash = token_hash(token_of(link))
-    await link.save(update_fields=["token_hash"])
+    await token_of(link)  # its pending hash matches no key: the link gets its token
     return link
 
 
@@ -154,7 +161,9 @@ async def resolve(token: str, client_ip: str, limiter) -> Opened:
     if not looks_like_token(token):
         raise NotFound("Link")
     link = await OneTimeLink.get_or_none(token_hash=token_hash(token))
-    if link is None or NAME not in await plugins.current().enabled_names(link.location_id):
+    if link is None or not is_derived(settings.secret_keys, token, PURPOSE, link.id):
+        raise NotFound("Link")  # unknown, or made with a secret key no longer held
+    if NAME not in await plugins.current().enabled_names(link.location_id):
         raise NotFound("Link")
     services = await Service.filter(id__in=link.service_ids, location_id=link.location_id).order_by("name", "id")
     return Opened(link, await Calendar.get(id=link.calendar_id), await Location.get(id=link.location_id), list(services), status_of(link))

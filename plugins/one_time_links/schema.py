@@ -28,10 +28,14 @@ OneTimeLinkStatus = strawberry.enum(links.Status, name="OneTimeLinkStatus", desc
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
 
 
+async def _url(root: "OneTimeLink") -> str:
+    return await links.url_of(root.row)
+
+
 @strawberry.type(description="A single-use booking link for a calendar.")
 class OneTimeLink:
     id: strawberry.ID
-    url: str = strawberry.field(description="The full link to send; shown again any time.")
+    url: str = strawberry.field(resolver=_url, description="The full link to send; shown again any time.")
     status: OneTimeLinkStatus
     note: str
     created_at: dt.datetime
@@ -41,11 +45,12 @@ class OneTimeLink:
     service_ids: list[strawberry.ID]
     appointment_id: strawberry.Private[Optional[int]]
     location_id: strawberry.Private[int]
+    row: strawberry.Private[LinkRow]
 
     @classmethod
     def of(cls, row) -> "OneTimeLink":
         return cls(
-            id=strawberry.ID(str(row.id)), url=links.url_of(row), status=links.status_of(row), note=row.note,
+            id=strawberry.ID(str(row.id)), row=row, status=links.status_of(row), note=row.note,
             created_at=row.created_at, created_by=row.created_by, expires_at=row.expires_at, used_at=row.used_at,
             service_ids=[strawberry.ID(str(s)) for s in row.service_ids], appointment_id=row.appointment_id,
             location_id=row.location_id,
