@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from tortoise import connections
 from tortoise.models import Model
 
+from core.instants import utc
+
 M = TypeVar("M", bound=Model)
 
 
@@ -38,9 +40,9 @@ def instant(value: Any) -> dt.datetime:
 
 
 def _param(conn, value: Any) -> Any:
-    # Instants are compared in UTC; SQLite compares them as text, in Tortoise's stored format.
+    # Instants are compared in UTC (core.instants); SQLite compares them as text, in Tortoise's stored format.
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.timezone.utc)
+        value = utc(value)
         return value if conn.capabilities.dialect == "postgres" else str(value)
     return value
 
