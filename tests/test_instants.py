@@ -17,9 +17,9 @@ from tortoise.fields import DatetimeField as TortoiseDatetimeField
 from tortoise.models import Model
 
 from app import BUILTIN_PLUGINS
-from core import sql
+from core import clock, outbox, sql
 from core.instants import DatetimeField
-from core.models import Location
+from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole
 from core.plugins import PluginHost
 from helpers import book, local, make_clinic
 
@@ -102,6 +102,38 @@ async def test_the_local_day_at_sydney_holds_its_appointments_and_no_others_in_a
     for start, end in (("0001-01-01T00:00:00+14:00", None), (None, "9999-12-31T23:59:59-12:00")):
         result = (await api.data(WINDOW, {"l": clinic.location, "f": start, "t": end}))["appointments"]
         assert result["__typename"] == "ValidationError" and result["field"] == ("from" if start else "to"), result
+
+
+async def queued(location: Location, names: list[str]) -> dict[str, int]:
+    rows = [OutboxMessage(location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=f"{n}@example.com",
+                          subject=n, body=n, message_id=f"<{n}-{location.id}@clinic.example>", send_after=clock.now())
+            for n in names]
+    await OutboxMessage.bulk_create(rows)
+    return {m.subject: m.id for m in await OutboxMessage.filter(location_id=location.id)}
+
+
+async def test_the_outbox_claims_and_orders_by_instant_whatever_offset_times_come_in(api):
+    location = await Location.create(name="Clinic", timezone="Pacific/Kiritimati", currency="EUR")
+    ids = await queued(location, ["early", "late", "future"])
+    now = clock.now().replace(microsecond=0)
+    # A 4xx answer queues each again, given in far-apart offsets: "late" is due after "early", but
+    # its local text (-12:00) reads as earlier than early's (+14:00).
+    await OutboxMessage.filter(location_id=location.id).update(status=DeliveryStatus.SENDING, leased_by="w0")
+    for name, due, zone in (("early", now - dt.timedelta(hours=2), 840), ("late", now - dt.timedelta(hours=1), -720),
+                            ("future", now + dt.timedelta(minutes=30), -720)):
+        assert await outbox.retry_later(ids[name], "w0", due.astimezone(offset(zone)), "451 try later") == 1
+    stored = {r["id"]: r["send_after"] for r in await sql.rows('SELECT id, send_after FROM "outbox_message" WHERE location_id = {0}', [location.id])}
+    assert all(sql.instant(v).utcoffset() == dt.timedelta(0) for v in stored.values())
+    if isinstance(next(iter(stored.values())), str):  # SQLite keeps text: in UTC, it sorts as time does
+        assert sorted(stored, key=stored.get) == [ids["early"], ids["late"], ids["future"]]
+    # The worker's clock, given in an offset far west of UTC, claims oldest first and nothing not due.
+    west_now = now.astimezone(offset(-720))
+    first = await outbox.claim(1, "w1", west_now, (now + dt.timedelta(minutes=5)).astimezone(offset(345)))
+    assert [c.id for c in first] == [ids["early"]]
+    rest = await outbox.claim(10, "w1", west_now, (now + dt.timedelta(minutes=5)).astimezone(offset(345)))
+    assert [c.id for c in rest] == [ids["late"]]
+    assert await outbox.mark_sent([ids["early"], ids["late"]], "w1", now.astimezone(offset(840))) == 2
+    assert [c.id for c in await outbox.claim(10, "w2", (now + dt.timedelta(hours=1)).astimezone(offset(840)), now + dt.timedelta(hours=2))] == [ids["future"]]
 
 
 def _models() -> list[type[Model]]:
