@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core import validation as check
 from core.access import Staff, in_scope
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationFailed
+from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
 from core.pagination import Page, keyset_page
@@ -33,6 +35,9 @@ async def appointment_page(
     """A page of a location's appointments by start, optionally starting in [start, end) and
     filtered by status, calendar or customer."""
     await get_location(actor, location_id)
+    for field, value in (("from", start), ("to", end)):
+        if value is not None:
+            check.instant(field, value)
     if start and end and end <= start:
         raise ValidationFailed("to", "`to` must be after `from`.")
     query = Appointment.filter(location_id=location_id)
@@ -46,7 +51,11 @@ async def appointment_page(
         query = query.filter(calendar_id=calendar_id)
     if customer_id:
         query = query.filter(customer_id=customer_id)
-    return await keyset_page(query, ("starts_at", "id"), first, after, decoders={"starts_at": dt.datetime.fromisoformat})
+    return await keyset_page(query, ("starts_at", "id"), first, after, decoders={"starts_at": _cursor_instant})
+
+
+def _cursor_instant(text: str) -> dt.datetime:
+    return utc(dt.datetime.fromisoformat(text))  # ValueError when naive, OverflowError past year 9999
 
 
 async def available_slots(

@@ -8,6 +8,8 @@ from enum import Enum
 from tortoise import fields
 from tortoise.models import Model
 
+from core.instants import DatetimeField
+
 
 class Tier(str, Enum):
     """Subscription tier of a location; plugins allow some tiers."""
@@ -82,8 +84,8 @@ class Location(Model):
     background_color = fields.CharField(max_length=7, default="#ffffff")
     # When the logo last changed (None: no logo), kept by core.branding: pages version the logo's
     # address with it, so they need no logo query.
-    logo_version = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    logo_version = DatetimeField(null=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "location"
@@ -98,7 +100,7 @@ class Calendar(Model):
     owner_phone = fields.CharField(max_length=40, default="")
     # Bumped by the first statement of every booking transaction: it serialises writers per calendar.
     version = fields.BigIntField(default=0)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "calendar"
@@ -148,7 +150,7 @@ class Service(Model):
     calendars: fields.ManyToManyRelation[Calendar] = fields.ManyToManyField(
         "core.Calendar", related_name="services", through="service_calendar"
     )
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "service"
@@ -163,7 +165,7 @@ class Customer(Model):
     # Lower-cased email: the unique key per location (case-insensitive uniqueness on every database).
     email_key = fields.CharField(max_length=254)
     mobile_phone = fields.CharField(max_length=40, default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "customer"
@@ -182,7 +184,7 @@ class StaffUser(Model):
         "core.Location", related_name="managers", through="staff_user_location"
     )
     active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "staff_user"
@@ -194,9 +196,9 @@ class StaffToken(Model):
     id = fields.IntField(primary_key=True)
     user = fields.ForeignKeyField("core.StaffUser", related_name="tokens", on_delete=fields.CASCADE)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    expires_at = fields.DatetimeField()
-    revoked_at = fields.DatetimeField(null=True)
+    created_at = DatetimeField(auto_now_add=True)
+    expires_at = DatetimeField()
+    revoked_at = DatetimeField(null=True)
 
     class Meta:
         table = "staff_token"
@@ -210,10 +212,10 @@ class Appointment(Model):
     calendar = fields.ForeignKeyField("core.Calendar", related_name="appointments", on_delete=fields.CASCADE)
     service = fields.ForeignKeyField("core.Service", related_name="appointments", on_delete=fields.RESTRICT)
     customer = fields.ForeignKeyField("core.Customer", related_name="appointments", on_delete=fields.RESTRICT)
-    starts_at = fields.DatetimeField()
-    ends_at = fields.DatetimeField()
+    starts_at = DatetimeField()
+    ends_at = DatetimeField()
     # End of the service's buffer: the calendar is busy from starts_at until here.
-    blocked_until = fields.DatetimeField()
+    blocked_until = DatetimeField()
     status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.SCHEDULED)
     cancellation_reason = fields.CharField(max_length=200, default="")
     cancellation_note = fields.TextField(default="")
@@ -224,8 +226,8 @@ class Appointment(Model):
     # invites went out with); SEQUENCE rises with every change an attendee's calendar must see.
     ics_uid = fields.UUIDField(null=True, default=uuid.uuid4)
     ics_sequence = fields.IntField(default=0, db_default=0)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = DatetimeField(auto_now_add=True)
+    updated_at = DatetimeField(auto_now=True)
 
     class Meta:
         table = "appointment"
@@ -237,7 +239,7 @@ class AppointmentEvent(Model):
 
     id = fields.IntField(primary_key=True)
     appointment = fields.ForeignKeyField("core.Appointment", related_name="events", on_delete=fields.CASCADE)
-    at = fields.DatetimeField(auto_now_add=True)
+    at = DatetimeField(auto_now_add=True)
     action = fields.CharField(max_length=32)
     actor_kind = fields.CharEnumField(ActorKind, max_length=16)
     actor_id = fields.CharField(max_length=64, default="")
@@ -278,8 +280,8 @@ class EmailTemplate(Model):
     role = fields.CharEnumField(RecipientRole, max_length=16)
     subject = fields.CharField(max_length=500)
     body = fields.TextField()
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = DatetimeField(auto_now_add=True)
+    updated_at = DatetimeField(auto_now=True)
 
     class Meta:
         table = "email_template"
@@ -318,13 +320,13 @@ class OutboxMessage(Model):
     is_reminder = fields.BooleanField(default=False)
     appointment_sequence = fields.IntField(null=True)
     attempts = fields.IntField(default=0)  # tries: the server's answers to it, the accepting one included
-    send_after = fields.DatetimeField()
-    lease_until = fields.DatetimeField(null=True)
+    send_after = DatetimeField()
+    lease_until = DatetimeField(null=True)
     leased_by = fields.CharField(max_length=100, default="")
     last_error = fields.TextField(default="")
-    sent_at = fields.DatetimeField(null=True)
+    sent_at = DatetimeField(null=True)
     resent_from = fields.ForeignKeyField("core.OutboxMessage", related_name="resends", null=True, on_delete=fields.SET_NULL)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "outbox_message"
@@ -338,7 +340,7 @@ class LocationLogo(Model):
     location = fields.OneToOneField("core.Location", related_name="logo", on_delete=fields.CASCADE)
     content_type = fields.CharField(max_length=32)
     data = fields.BinaryField()
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = DatetimeField(auto_now=True)
 
     class Meta:
         table = "location_logo"
@@ -353,7 +355,7 @@ class PluginActivation(Model):
     enabled = fields.BooleanField(default=False)
     settings = fields.JSONField(default=dict)
     changed_by = fields.CharField(max_length=100, default="")
-    changed_at = fields.DatetimeField(auto_now=True)
+    changed_at = DatetimeField(auto_now=True)
     note = fields.CharField(max_length=500, default="")
 
     class Meta:

@@ -9,7 +9,8 @@ claim takes them again (at-least-once: the Message-ID stays the same).
 Due rows: QUEUED with `send_after <= now`, or SENDING with an expired lease. On PostgreSQL the
 inner SELECT locks its rows with `FOR UPDATE SKIP LOCKED`, so concurrent claims never take the
 same row (and never wait on each other); on SQLite the UPDATE holds the database's write lock
-for the whole statement, across processes too. The SQL is written by hand per dialect.
+for the whole statement, across processes too. The SQL is written by hand, one statement for
+both dialects (core.sql gives the parameter markers, the lock clause and instants in UTC).
 """
 
 from __future__ import annotations
@@ -17,23 +18,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tortoise import connections
-
+from core import sql
 from core.models import Appointment, AppointmentStatus
 
-# SQLite compares its TEXT timestamps through julianday(), which understands any UTC offset.
-_DUE = {
-    "sqlite": "(status = 'QUEUED' AND julianday(send_after) <= julianday(?3))"
-    " OR (status = 'SENDING' AND julianday(lease_until) < julianday(?3))",
-    "postgres": "(status = 'QUEUED' AND send_after <= $3) OR (status = 'SENDING' AND lease_until < $3)",
-}
 _COLUMNS = (
     "id, location_id, appointment_id, to_address, subject, body, ics, message_id, is_reminder,"
     " appointment_sequence, attempts, send_after"
 )
+# Parameters: {0} lease_until, {1} worker, {2} now, {3} limit. Instants reach SQL in UTC (core.sql),
+# so SQLite's stored text compares and sorts as the instants do.
 _CLAIM = (
-    "UPDATE outbox_message SET status = 'SENDING', lease_until = {p}1, leased_by = {p}2"
-    " WHERE id IN (SELECT id FROM outbox_message WHERE {due} ORDER BY send_after, id LIMIT {p}4{lock})"
+    "UPDATE outbox_message SET status = 'SENDING', lease_until = {0}, leased_by = {1}"
+    " WHERE id IN (SELECT id FROM outbox_message"
+    " WHERE (status = 'QUEUED' AND send_after <= {2}) OR (status = 'SENDING' AND lease_until < {2})"
+    " ORDER BY send_after, id LIMIT {3}{skip_locked})"
     f" RETURNING {_COLUMNS}"
 )
 
@@ -57,41 +55,16 @@ class Claimed:
     lease_until: dt.datetime
 
 
-def _dialect(connection) -> str:
-    return "postgres" if connection.capabilities.dialect == "postgres" else "sqlite"
-
-
-def _param(connection, value):
-    """A datetime as the dialect stores it (SQLite: tortoise's TEXT format)."""
-    if isinstance(value, dt.datetime) and _dialect(connection) == "sqlite":
-        return value.isoformat(" ")
-    return value
-
-
-def _instant(value) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 async def claim(limit: int, worker_id: str, now: dt.datetime, lease_until: dt.datetime) -> list[Claimed]:
     """Lease up to `limit` due messages to `worker_id` until `lease_until`, oldest first."""
-    connection = connections.get("default")
-    dialect = _dialect(connection)
-    sql = _CLAIM.format(
-        p="$" if dialect == "postgres" else "?",
-        due=_DUE[dialect],
-        lock=" FOR UPDATE SKIP LOCKED" if dialect == "postgres" else "",
-    )
-    values = [_param(connection, lease_until), worker_id, _param(connection, now), limit]
-    rows = await connection.execute_query_dict(sql, values)
+    rows = await sql.rows(_CLAIM, [lease_until, worker_id, now, limit])
     claimed = [
         Claimed(
             id=row["id"], location_id=row["location_id"], appointment_id=row["appointment_id"],
             to_address=row["to_address"], subject=row["subject"], body=row["body"], ics=row["ics"],
             message_id=row["message_id"], is_reminder=bool(row["is_reminder"]),
             appointment_sequence=row["appointment_sequence"], attempts=row["attempts"],
-            send_after=_instant(row["send_after"]), lease_until=lease_until,
+            send_after=sql.instant(row["send_after"]), lease_until=lease_until,
         )
         for row in rows
     ]
@@ -100,19 +73,15 @@ async def claim(limit: int, worker_id: str, now: dt.datetime, lease_until: dt.da
 
 
 async def _update(assignments: str, values: list, ids: list[int], worker_id: str) -> int:
-    """Run `UPDATE ... SET assignments` on the rows of `ids` still leased to `worker_id`; how many."""
+    """Run `UPDATE ... SET assignments` ({0}, {1}... the `values`) on the rows of `ids` still
+    leased to `worker_id`; how many."""
     if not ids:
         return 0
-    connection = connections.get("default")
-    postgres = _dialect(connection) == "postgres"
-    values = [_param(connection, v) for v in values] + [worker_id, *ids]
-    n = len(values) - len(ids) - 1
-    marks = [f"${i}" if postgres else "?" for i in range(1, len(values) + 1)]
-    sql = (
-        f"UPDATE outbox_message SET {assignments.format(*marks[:n])}"
-        f" WHERE status = 'SENDING' AND leased_by = {marks[n]} AND id IN ({', '.join(marks[n + 1:])}) RETURNING id"
-    )
-    return len(await connection.execute_query_dict(sql, values))
+    n = len(values)
+    marks = ", ".join(f"{{{i}}}" for i in range(n + 1, n + 1 + len(ids)))
+    query = (f"UPDATE outbox_message SET {assignments}"
+             f" WHERE status = 'SENDING' AND leased_by = {{{n}}} AND id IN ({marks}) RETURNING id")
+    return len(await sql.rows(query, [*values, worker_id, *ids]))
 
 
 async def mark_sent(ids: list[int], worker_id: str, now: dt.datetime) -> int:
@@ -167,6 +136,6 @@ async def stale_reminders(claimed: list[Claimed], now: dt.datetime) -> dict[int,
             stale[reminder.id] = "The appointment was cancelled; this reminder no longer applies."
         elif appointment["sequence"] != reminder.appointment_sequence:
             stale[reminder.id] = "The appointment changed; this reminder no longer applies."
-        elif _instant(appointment["starts_at"]) <= now:
+        elif sql.instant(appointment["starts_at"]) <= now:
             stale[reminder.id] = "The appointment had started before the reminder could be sent."
     return stale

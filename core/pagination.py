@@ -97,7 +97,7 @@ async def keyset_page(
         _check_cursor_types(query, order, values)
         try:
             values = [(decoders or {}).get(name, lambda v: v)(v) for name, v in zip(order, values)]
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise ValidationFailed("after", "Not a cursor from this list.") from None
         query = query.filter(_after(order, values, descending))
     rows = await query.order_by(*(f"-{name}" if descending else name for name in order)).limit(size + 1)

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from tortoise import connections
 from tortoise.models import Model
 
+from core.instants import utc
+
 M = TypeVar("M", bound=Model)
 
 
@@ -18,16 +20,23 @@ def connection():
     return connections.get("default")
 
 
+def _postgres(conn) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
 def params(conn, count: int) -> list[str]:
-    """The dialect's positional parameter markers: ?, ? ... or $1, $2 ..."""
-    if conn.capabilities.dialect == "postgres":
-        return [f"${i}" for i in range(1, count + 1)]
-    return ["?"] * count
+    """The dialect's numbered parameter markers (?1, ?2 ... or $1, $2 ...): one may appear twice."""
+    return [f"{'$' if _postgres(conn) else '?'}{i}" for i in range(1, count + 1)]
 
 
 def true(conn) -> str:
     """The dialect's literal for true."""
-    return "TRUE" if conn.capabilities.dialect == "postgres" else "1"
+    return "TRUE" if _postgres(conn) else "1"
+
+
+def skip_locked(conn) -> str:
+    """`FOR UPDATE SKIP LOCKED` where the dialect has it (on SQLite a write holds the whole database)."""
+    return " FOR UPDATE SKIP LOCKED" if _postgres(conn) else ""
 
 
 def instant(value: Any) -> dt.datetime:
@@ -38,17 +47,18 @@ def instant(value: Any) -> dt.datetime:
 
 
 def _param(conn, value: Any) -> Any:
-    # Instants are compared in UTC; SQLite compares them as text, in Tortoise's stored format.
+    # Instants in UTC (core.instants): SQLite compares tortoise's stored text, which is UTC.
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.timezone.utc)
-        return value if conn.capabilities.dialect == "postgres" else str(value)
+        value = utc(value)
+        return value if _postgres(conn) else str(value)
     return value
 
 
 async def rows(sql: str, values: list[Any]) -> list[dict]:
-    """Run a query with `{0}`, `{1}`... standing for parameters and `{true}` for true."""
+    """Run a query with `{0}`, `{1}`... standing for parameters (each may appear more than once),
+    `{true}` for true and `{skip_locked}` for `FOR UPDATE SKIP LOCKED` where there is one."""
     conn = connection()
-    query = sql.format(*params(conn, len(values)), true=true(conn))
+    query = sql.format(*params(conn, len(values)), true=true(conn), skip_locked=skip_locked(conn))
     return await conn.execute_query_dict(query, [_param(conn, v) for v in values])
 
 

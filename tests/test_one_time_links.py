@@ -91,6 +91,8 @@ async def test_bad_input_changes_nothing_and_keeps_the_link(api):
     assert (refused["__typename"], refused["field"]) == ("ValidationError", "serviceIds")
     past = (await api.data(CREATE, {"c": clinic.calendar, "e": "2020-01-01T00:00:00Z"}))["createOneTimeLink"]
     assert (past["__typename"], past["field"]) == ("ValidationError", "expiresAt")
+    beyond = (await api.data(CREATE, {"c": clinic.calendar, "e": "9999-12-31T23:59:59-12:00"}))["createOneTimeLink"]
+    assert (beyond["__typename"], beyond["field"]) == ("ValidationError", "expiresAt")
 
 
 async def test_expired_revoked_disabled_and_unknown(api):

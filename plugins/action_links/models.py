@@ -3,6 +3,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from core.instants import DatetimeField
+
 
 class ActionLink(Model):
     """One link per appointment. Its token is derived from the appointment and `generation`
@@ -12,8 +14,8 @@ class ActionLink(Model):
     appointment = fields.OneToOneField("core.Appointment", related_name="action_link", on_delete=fields.CASCADE)
     generation = fields.IntField(default=0)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = DatetimeField(auto_now_add=True)
+    updated_at = DatetimeField(auto_now=True)
 
     class Meta:
         table = "action_link"

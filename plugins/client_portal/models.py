@@ -4,6 +4,8 @@ single-use account tokens and signed-in sessions. Tokens and session ids are kep
 from tortoise import fields
 from tortoise.models import Model
 
+from core.instants import DatetimeField
+
 
 class PortalAddress(Model):
     """A location's portal address: the slug in /portal/{slug}, unique across locations."""
@@ -27,9 +29,9 @@ class PortalAccount(Model):
     customer = fields.ForeignKeyField("core.Customer", related_name="portal_accounts", null=True, on_delete=fields.CASCADE)
     password_hash = fields.CharField(max_length=200, default="")
     pending = fields.JSONField(default=dict)
-    verified_at = fields.DatetimeField(null=True)
-    password_changed_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    verified_at = DatetimeField(null=True)
+    password_changed_at = DatetimeField(null=True)
+    created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "portal_account"
@@ -44,9 +46,9 @@ class PortalToken(Model):
     account = fields.ForeignKeyField("client_portal.PortalAccount", related_name="tokens", on_delete=fields.CASCADE)
     purpose = fields.CharField(max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    expires_at = fields.DatetimeField()
-    used_at = fields.DatetimeField(null=True)
+    created_at = DatetimeField(auto_now_add=True)
+    expires_at = DatetimeField()
+    used_at = DatetimeField(null=True)
 
     class Meta:
         table = "portal_token"
@@ -60,8 +62,8 @@ class PortalSession(Model):
     location = fields.ForeignKeyField("core.Location", related_name="portal_sessions", on_delete=fields.CASCADE)
     customer = fields.ForeignKeyField("core.Customer", related_name="portal_sessions", on_delete=fields.CASCADE)
     account = fields.ForeignKeyField("client_portal.PortalAccount", related_name="sessions", null=True, on_delete=fields.CASCADE)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    expires_at = fields.DatetimeField()
+    created_at = DatetimeField(auto_now_add=True)
+    expires_at = DatetimeField()
 
     class Meta:
         table = "portal_session"

@@ -11,7 +11,7 @@ from enum import Enum
 
 from tortoise.expressions import Q
 
-from core import booking, clock, plugins
+from core import booking, clock, plugins, validation as check
 from core.access import Actor, Staff
 from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationFailed
@@ -78,7 +78,7 @@ async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] |
                 raise ValidationFailed("serviceIds", f"Service {sid} is not provided by this calendar.")
     if not chosen:
         raise ValidationFailed("serviceIds", "The link needs at least one service the calendar provides.")
-    if expires_at is not None and expires_at <= clock.now():
+    if expires_at is not None and check.instant("expiresAt", expires_at) <= clock.now():
         raise ValidationFailed("expiresAt", "The expiry must be in the future.")
     if len(note) > 500:
         raise ValidationFailed("note", "At most 500 characters.")

@@ -5,6 +5,8 @@ from enum import Enum
 from tortoise import fields
 from tortoise.models import Model
 
+from core.instants import DatetimeField
+
 
 class LinkState(str, Enum):
     """Stored state; EXPIRED is not stored but read from `expires_at`."""
@@ -21,13 +23,13 @@ class OneTimeLink(Model):
     calendar = fields.ForeignKeyField("core.Calendar", related_name="one_time_links", on_delete=fields.CASCADE)
     location_id = fields.IntField()
     service_ids = fields.JSONField(default=list)
-    expires_at = fields.DatetimeField(null=True)
+    expires_at = DatetimeField(null=True)
     note = fields.CharField(max_length=500, default="")
     state = fields.CharEnumField(LinkState, max_length=16, default=LinkState.ACTIVE)
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = DatetimeField(auto_now_add=True)
     created_by = fields.CharField(max_length=100, default="")
-    used_at = fields.DatetimeField(null=True)
+    used_at = DatetimeField(null=True)
     appointment = fields.ForeignKeyField("core.Appointment", related_name="one_time_links", null=True, on_delete=fields.SET_NULL)
 
     class Meta:
