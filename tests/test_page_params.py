@@ -99,7 +99,7 @@ async def _world(api_factory, smtp):
     """A clinic with every plugin on; a signed-in portal customer with an appointment; an action
     link, a one-time link, an emailed address confirmation and password link, a sign-in link."""
     limits = dict(link_limit_per_ip=UNLIMITED, link_limit_per_token=UNLIMITED, login_limit_per_ip=UNLIMITED,
-                  login_limit_per_account=UNLIMITED)
+                  login_limit_per_account=UNLIMITED, slot_limit_per_ip=UNLIMITED)
     api = await api_factory(smtp_url=smtp.url(), **limits)
     mailbox = await api_factory(demo=True, run_worker=False, **limits)
     clinic, slug = await portal_clinic(api, rules=CANCEL_TAKES_NOTICE)
