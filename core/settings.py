@@ -51,8 +51,8 @@ class Settings:
     link_limit_per_token: RateLimit = RateLimit(30, 60)
     # Free-slot work (core.slot_cost units) one request may ask for: customers' slot fields and
     # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
-    slot_budget: int = 15_000
-    staff_slot_budget: int = 45_000
+    slot_budget: int = 12_000
+    staff_slot_budget: int = 36_000
     # Customers' slot fields (every alias) and slot pages, counted per client IP.
     slot_limit_per_ip: RateLimit = RateLimit(30, 60)
     max_query_depth: int = 12

@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-import pytest
-
-import core.slots
 from core.errors import QueryTooCostly
 from core.models import Appointment
 from core.settings import RateLimit
 from core.slot_budget import SlotBudget
 from core.slot_cost import open_minutes_per_week, slot_cost, window_days
-from helpers import book, local, make_clinic
+from helpers import book, local, make_clinic, statements
 from plugins.action_links.links import token_for
 from portal_helpers import portal_clinic
 from web.slot_pages import TOO_MANY
@@ -48,24 +45,10 @@ def window(clinic, days: int) -> dict:
     return {"f": start.isoformat(), "t": (start + dt.timedelta(days=days)).isoformat()}
 
 
-@pytest.fixture
-def slot_work(monkeypatch) -> list[str]:
-    """What slot work the server starts: "load" when core.slots loads a calendar's availability,
-    "engine" when it runs the slot engine (the real functions run; this only records them)."""
-    started: list[str] = []
-    load, engine = core.slots.load_availability, core.slots.free_slots
-
-    async def loading(*args, **kwargs):
-        started.append("load")
-        return await load(*args, **kwargs)
-
-    def computing(*args, **kwargs):
-        started.append("engine")
-        return engine(*args, **kwargs)
-
-    monkeypatch.setattr(core.slots, "load_availability", loading)
-    monkeypatch.setattr(core.slots, "free_slots", computing)
-    return started
+def slot_loads(sent: list[str]) -> int:
+    """How many calendars' free slots were worked out among these SQL statements: computing them
+    starts by reading the calendar's exceptions (core.slots.slots_for), pricing never does."""
+    return sum("calendar_exception" in statement for statement in sent)
 
 
 # ------------------------------------------------------------------ the cost and the budget, pure
@@ -100,21 +83,24 @@ async def test_fields_that_start_together_are_decided_together_on_their_total():
 # ------------------------------------------------------------------ GraphQL
 
 
-async def test_fifteen_aliases_over_62_days_are_refused_before_any_slot_work(api, slot_work):
+async def test_fifteen_aliases_over_62_days_are_refused_before_any_slot_work(api_factory):
+    api = await api_factory(run_worker=False)  # only the requests' own statements
     clinic, slug = await portal_clinic(api)  # one calendar open round the clock, 15-minute steps
     variables = {"s": slug, "v": clinic.service, "c": None, **window(clinic, 62)}
     one = slot_cost([WEEK], 62, 15)
     assert one <= api.settings.slot_budget < 15 * one  # one alias alone would fit
 
-    answer = await api.data(portal_slots(15), variables, token=None)
+    with statements() as sent:
+        answer = await api.data(portal_slots(15), variables, token=None)
     assert [a["__typename"] for a in answer.values()] == ["QueryTooCostly"] * 15
     assert {(a["cost"], a["budget"]) for a in answer.values()} == {(15 * one, api.settings.slot_budget)}
     assert "too many free times" in answer["a0"]["message"]
-    assert slot_work == []  # no calendar loaded, no slot computed
+    assert slot_loads(sent) == 0 and not any('"appointment"' in s for s in sent)  # no exceptions, no bookings read: nothing computed
 
-    alone = (await api.data(portal_slots(1), variables, token=None))["a0"]
+    with statements() as sent:
+        alone = (await api.data(portal_slots(1), variables, token=None))["a0"]
     assert alone["__typename"] == "PortalSlotList" and len(alone["slots"]) > 60 * 96
-    assert slot_work == ["load", "engine"]
+    assert slot_loads(sent) == 1 and any('"appointment"' in s for s in sent)
 
 
 async def test_the_fortnight_at_twenty_calendars_and_a_month_of_one_calendar_fit(api):
@@ -142,8 +128,8 @@ async def test_the_fortnight_at_twenty_calendars_and_a_month_of_one_calendar_fit
     assert densest["__typename"] == "PortalSlotList" and len(densest["slots"]) == 31 * 288
 
 
-async def test_staff_and_link_slot_fields_spend_their_budgets(api_factory, slot_work):
-    api = await api_factory(slot_budget=2000, staff_slot_budget=3000)
+async def test_staff_and_link_slot_fields_spend_their_budgets(api_factory):
+    api = await api_factory(slot_budget=2000, staff_slot_budget=3000, run_worker=False)
     clinic = await make_clinic(api)  # round the clock, 15-minute steps: 14 days cost 1,398
     fortnight = slot_cost([WEEK], 14, 15)
     staff = (await api.data(staff_slots(1), {"c": clinic.calendar, "v": clinic.service, **window(clinic, 62)}))["a0"]
@@ -156,7 +142,6 @@ async def test_staff_and_link_slot_fields_spend_their_budgets(api_factory, slot_
     token = link["url"].rsplit("/", 1)[1]
     refused = (await api.data(LINK_SLOTS, {"k": token, "v": clinic.service, **window(clinic, 28)}, token=None))["oneTimeLinkSlots"]
     assert refused == {"__typename": "QueryTooCostly", "cost": slot_cost([WEEK], 28, 15), "budget": 2000}
-    started = len(slot_work)
 
     # Action links: each rescheduleSlots the view selects is priced by the field that returns the
     # view, before anything else, so a refused change changes nothing.
@@ -168,10 +153,11 @@ async def test_staff_and_link_slot_fields_spend_their_budgets(api_factory, slot_
     assert view["actionLink"]["__typename"] == "ActionLinkView" and len(view["actionLink"]["rescheduleSlots"]) > 0
     confirm = """mutation($k: String!) { confirmViaActionLink(token: $k) { __typename ... on QueryTooCostly { cost budget }
       ... on ActionLinkView { a: rescheduleSlots { start } b: rescheduleSlots { start } } } }"""
-    refused = (await api.data(confirm, {"k": action}, token=None))["confirmViaActionLink"]
+    with statements() as sent:
+        refused = (await api.data(confirm, {"k": action}, token=None))["confirmViaActionLink"]
     assert refused == {"__typename": "QueryTooCostly", "cost": 2 * fortnight, "budget": 2000}
     assert (await Appointment.get(id=int(booked["id"]))).status.value == "SCHEDULED"
-    assert slot_work[started:] == ["load", "engine"]  # the one view that fitted
+    assert slot_loads(sent) == 0 and not any(s.upper().startswith(("UPDATE", "INSERT")) for s in sent)  # nothing computed or changed
 
 
 # ------------------------------------------------------------------ pages and the per-IP limit
