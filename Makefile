@@ -28,6 +28,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/graphql.py
 	$(BIN)/python bench/slots.py
+	$(BIN)/python bench/slot_cost.py
 	$(BIN)/python bench/outbox.py
 
 clean:

@@ -310,6 +310,7 @@ async def in_process_round(
     from core.ratelimit import MemoryLimiter
     from core.scheduling import free_slots, local_instant
     from core.settings import Settings
+    from core.slot_budget import SlotBudget
     from core.slots import busy_intervals, load_availability, rules_for, slots_for
     from schema.appointments import Slot as SlotType
     from schema.appointments import SlotList
@@ -398,7 +399,8 @@ async def in_process_round(
             await atimed("busy_sql", lambda: connection.execute_query(sql, params))  # the same SQL, rows as SQLite gives them
             await atimed("busy_query", lambda: busy_intervals(calendar.id, start, end + duration + buffer))
             await atimed("slots_for", lambda: slots_for(location, calendar, service, start, end))
-            await atimed("core", lambda: available_slots(staff, calendar.id, service.id, start, end))
+            await atimed("core", lambda: available_slots(staff, calendar.id, service.id, start, end,
+                                                           SlotBudget().ticket(settings.staff_slot_budget).charge))
             full = await atimed("execute_full", lambda: schema.execute(full_query, context_value=context()))
             bare = await atimed("execute_bare", lambda: schema.execute(bare_query, context_value=context()))
             samples["execute_diff"].append(full[0] - bare[0])

@@ -12,6 +12,8 @@ from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
 from core.pagination import Page, keyset_page
+from core.slot_budget import Charge
+from core.slot_cost import estimate
 from core.slots import Slot, check_window, slots_for
 
 
@@ -59,9 +61,10 @@ def _cursor_instant(text: str) -> dt.datetime:
 
 
 async def available_slots(
-    actor: Staff | None, calendar_id: int, service_id: int, start: dt.datetime, end: dt.datetime
+    actor: Staff | None, calendar_id: int, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge
 ) -> tuple[Location, list[Slot]]:
-    """Free slots of a service on a calendar in scope, with the location (for its timezone)."""
+    """Free slots of a service on a calendar in scope, with the location (for its timezone);
+    their cost is charged before any is computed."""
     check_window(start, end)
     calendar = await get_calendar(actor, calendar_id)
     service = await Service.get_or_none(id=service_id, location_id=calendar.location_id)
@@ -70,4 +73,5 @@ async def available_slots(
     if not await service.calendars.filter(id=calendar.id).exists():
         raise ValidationFailed("serviceId", "This calendar does not provide that service.")
     location = await Location.get(id=calendar.location_id)
+    await charge(await estimate(location, [calendar.id], start, end))
     return location, await slots_for(location, calendar, service, start, end)

@@ -100,3 +100,16 @@ class LinkUnavailable(DomainError):
         self.owner_email = owner_email
         self.owner_phone = owner_phone
         self.location_id = location_id  # for pages: the branding to show it in
+
+
+class QueryTooCostly(DomainError):
+    """A request asks for more slot work than its budget: `cost` is the request's estimated cost
+    (core.slot_cost), `budget` the most it may spend. Refused before any slot is computed."""
+
+    def __init__(self, cost: int, budget: int) -> None:
+        super().__init__(
+            f"This asks for too many free times at once (estimated cost {cost}, budget {budget}). "
+            "Ask for fewer days, one calendar, or fewer slot fields in one request."
+        )
+        self.cost = cost
+        self.budget = budget

@@ -49,6 +49,12 @@ class Settings:
     # Attempts at link tokens (action links, one-time links...), counted per client and per token.
     link_limit_per_ip: RateLimit = RateLimit(120, 60)
     link_limit_per_token: RateLimit = RateLimit(30, 60)
+    # Free-slot work (core.slot_cost units) one request may ask for: customers' slot fields and
+    # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
+    slot_budget: int = 12_000
+    staff_slot_budget: int = 36_000
+    # Customers' slot fields (every alias) and slot pages, counted per client IP.
+    slot_limit_per_ip: RateLimit = RateLimit(30, 60)
     max_query_depth: int = 12
     max_aliases: int = 15
     max_tokens: int = 2000
@@ -82,6 +88,9 @@ class Settings:
             staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
             link_limit_per_ip=parse_rate(get("LINK_LIMIT_PER_IP", "120/60"), "AGENDUM_LINK_LIMIT_PER_IP"),
             link_limit_per_token=parse_rate(get("LINK_LIMIT_PER_TOKEN", "30/60"), "AGENDUM_LINK_LIMIT_PER_TOKEN"),
+            slot_budget=_budget("SLOT_BUDGET", get("SLOT_BUDGET", str(cls.slot_budget))),
+            staff_slot_budget=_budget("STAFF_SLOT_BUDGET", get("STAFF_SLOT_BUDGET", str(cls.staff_slot_budget))),
+            slot_limit_per_ip=parse_rate(get("SLOT_LIMIT_PER_IP", f"{cls.slot_limit_per_ip.limit}/{cls.slot_limit_per_ip.window:g}"), "AGENDUM_SLOT_LIMIT_PER_IP"),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
             mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
             load_entry_points=get("LOAD_ENTRY_POINTS", "1").strip().lower() not in {"0", "false", "no", "off"},
@@ -169,6 +178,12 @@ def _redis_url(value: str) -> str:
 def _hours(name: str, value: str) -> int:
     if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000:
         raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number of hours from 1 to 100000")
+    return int(value)
+
+
+def _budget(name: str, value: str) -> int:
+    if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000_000:
+        raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number from 1 to 100000000")
     return int(value)
 
 

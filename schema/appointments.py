@@ -15,8 +15,9 @@ from core import appointments, booking, models, plugins
 from core import errors as core_errors
 from core.access import Actor
 from schema.context import Info
-from schema.errors import CONVERTERS, Problem, as_result
+from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
 from schema.inputs import parse_id, result
+from schema.limits import slot_field
 from schema.plugins import Link
 from schema.types import Calendar, Connection, Customer, Location, Service
 
@@ -178,7 +179,7 @@ class SlotList:
 
 AppointmentResult = result("AppointmentResult", Appointment, SlotUnavailable, RuleViolation, InvalidTransition, StaleAppointment)
 AppointmentConnectionResult = result("AppointmentConnectionResult", Connection[Appointment])
-SlotListResult = result("SlotListResult", SlotList)
+SlotListResult = result("SlotListResult", SlotList, QueryTooCostly)
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
 OptionalFrom = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
 OVERRIDE = "Staff only: bypass the scheduling rules (never the double-booking check)."
@@ -236,14 +237,15 @@ class AppointmentQuery:
         tz = await _tz(info, location)
         return Connection[Appointment].of(page, lambda row: Appointment.from_model(row, tz))
 
-    @strawberry.field(description="Free slots of a service on a calendar starting in [from, to) (at most 62 days).")
+    @strawberry.field(description="Free slots of a service on a calendar starting in [from, to) (at most 62 days). Priced before any work against the staff budget (QueryTooCostly).")
     @as_result
     async def available_slots(
         self, info: Info, calendar_id: strawberry.ID, service_id: strawberry.ID, from_: From, to: dt.datetime
     ) -> SlotListResult:
-        location, slots = await appointments.available_slots(
-            await info.context.staff(), parse_id("Calendar", calendar_id), parse_id("Service", service_id), from_, to
-        )
+        async with slot_field(info, staff=True) as charge:
+            location, slots = await appointments.available_slots(
+                await info.context.staff(), parse_id("Calendar", calendar_id), parse_id("Service", service_id), from_, to, charge
+            )
         tz = ZoneInfo(location.timezone)
         return SlotList(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots])
 

@@ -1,4 +1,4 @@
-"""What every resolver can reach: the caller, settings, the rate limiter, loaders."""
+"""What every resolver can reach: the caller, settings, the rate limiter, loaders, the slot budget."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from core.accounts import authenticate
 from core.models import PluginActivation
 from core.ratelimit import Limiter
 from core.settings import Settings
+from core.slot_budget import SlotBudget
 from schema.loaders import Loaders
 
 @dataclass
@@ -27,6 +28,7 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
+    slot_budget: SlotBudget = field(default_factory=SlotBudget)
     _staff: asyncio.Future | None = None
 
     async def staff(self) -> Staff | None:

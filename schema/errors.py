@@ -41,12 +41,19 @@ class RateLimited(Problem):
     retry_after_seconds: int
 
 
+@strawberry.type(description="The request asks for more free-slot work than its budget allows; the field computed nothing. `cost` is the request's estimated cost (all its slot fields), `budget` the most it may spend. Ask for fewer days, one calendar, or fewer slot fields per request.")
+class QueryTooCostly(Problem):
+    cost: int
+    budget: int
+
+
 CONVERTERS: dict[type[core_errors.DomainError], Callable[[Any], Problem]] = {
     core_errors.ValidationFailed: lambda e: ValidationError(message=e.message, field=e.field),
     core_errors.NotFound: lambda e: NotFound(message=e.message),
     core_errors.PermissionDenied: lambda e: PermissionDenied(message=e.message),
     core_errors.InvalidCredentials: lambda e: InvalidCredentials(message=e.message),
     core_errors.RateLimited: lambda e: RateLimited(message=e.message, retry_after_seconds=e.retry_after),
+    core_errors.QueryTooCostly: lambda e: QueryTooCostly(message=e.message, cost=e.cost, budget=e.budget),
 }
 
 

@@ -99,7 +99,7 @@ async def _world(api_factory, smtp):
     """A clinic with every plugin on; a signed-in portal customer with an appointment; an action
     link, a one-time link, an emailed address confirmation and password link, a sign-in link."""
     limits = dict(link_limit_per_ip=UNLIMITED, link_limit_per_token=UNLIMITED, login_limit_per_ip=UNLIMITED,
-                  login_limit_per_account=UNLIMITED)
+                  login_limit_per_account=UNLIMITED, slot_limit_per_ip=UNLIMITED)
     api = await api_factory(smtp_url=smtp.url(), **limits)
     mailbox = await api_factory(demo=True, run_worker=False, **limits)
     clinic, slug = await portal_clinic(api, rules=CANCEL_TAKES_NOTICE)
@@ -203,7 +203,7 @@ async def test_every_parameter_of_every_page_answers_hostile_values_with_a_page(
     await grace.close()
 
 
-async def test_far_dates_on_slot_pages_show_the_bookable_days(api_factory, smtp):
+async def test_far_and_past_dates_on_slot_pages_show_the_bookable_days(api_factory, smtp):
     api, _, grace, slug, scenes = await _world(api_factory, smtp)
     action = scenes[("GET", "/action/{token}")].path["token"]
     one_time = scenes[("GET", "/book/{token}")].path["token"]
@@ -215,6 +215,13 @@ async def test_far_dates_on_slot_pages_show_the_bookable_days(api_factory, smtp)
             page = await grace.page(path)
             assert page.status_code == 200, (path, page.status_code, page.text[:300])
             assert f"from={last_day - dt.timedelta(days=14)}" in page.text and "Later dates" not in page.text, path
+    today = clock.now().astimezone(ZoneInfo("Europe/London")).date()
+    for past in ("0001-01-01", str(today - dt.timedelta(days=30))):  # a window ending before now is never asked for
+        for path in (f"/action/{action}/reschedule?from={past}", f"/book/{one_time}?service={service}&from={past}",
+                     f"/portal/{slug}/book?service={service}&from={past}"):
+            page = await grace.page(path)
+            assert page.status_code == 200, (path, page.status_code, page.text[:300])
+            assert f"from={today + dt.timedelta(days=14)}" in page.text and "Earlier dates" not in page.text, path
     garbage = await grace.page(f"/action/{action}/reschedule?from=2026-13-01")
     assert garbage.status_code == 400 and "not a date such as 2026-12-01" in garbage.text
     await grace.close()

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, StaleAppointment, ValidationFailed
 from core.models import AppointmentStatus, Location
+from core.slot_budget import Charge
 from core.slots import rules_for
 from plugins.action_links import service
 from plugins.action_links.links import Opened, open_link
@@ -18,6 +19,7 @@ from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
 from web.params import Choice, Date, Instant, Text, Whole, read, reads
+from web.slot_pages import page_slots
 from web.slot_picker import pick_day, window
 
 DONE = {
@@ -76,16 +78,23 @@ async def slots_page(request: Request) -> Response:
     asked = await read(request, location=opened.location)
     tz = ZoneInfo(opened.location.timezone)
     rules = await rules_for(opened.location, opened.service)
-    shown = window(asked["from"], tz, rules.max_advance_days)
-    slots = await service.reschedule_slots(opened, shown.start, shown.end, rules)
-    days, chosen = pick_day(slots, tz, asked["day"])
-    base = f"/action/{opened.token}/reschedule?from={shown.first_day.isoformat()}"
+    dates = window(asked["from"], tz, rules.max_advance_days, service.RESCHEDULE_DAYS)
+
+    async def compute(charge: Charge) -> list:
+        await charge(await service.reschedule_cost(opened, dates.start, dates.end))
+        return await service.reschedule_slots(opened, dates.start, dates.end, rules)
+
+    shown = await page_slots(request, compute, location=opened.location)
+    if isinstance(shown, Response):
+        return shown
+    days, chosen = pick_day(shown.slots, tz, asked["day"])
+    base = f"/action/{opened.token}/reschedule?from={dates.first_day.isoformat()}"
     context = {
         "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "appointment": opened.appointment,
-        "csrf": page_csrf_token(request, opened.token), "later": shown.later, "earlier": shown.earlier,
-        "error": None,
+        "csrf": page_csrf_token(request, opened.token), "later": dates.later, "earlier": dates.earlier,
+        "error": None, "refusal": shown.refusal,
     }
-    return await render_page(request, "action_links/slots.html", context, location=opened.location)
+    return await render_page(request, "action_links/slots.html", context, location=opened.location, status=shown.status)
 
 
 async def _post(request: Request, act) -> Response:

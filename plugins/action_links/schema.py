@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Annotated, Optional, Union
 from zoneinfo import ZoneInfo
 
@@ -12,13 +14,14 @@ from core.appointments import get_appointment
 from core.errors import NotFound as Missing
 from core.models import Appointment, AppointmentStatus
 from plugins.action_links import service
-from plugins.action_links.links import NAME, open_link, revoke, url_of
+from plugins.action_links.links import NAME, Opened, open_link, revoke, url_of
 from schema.appointments import (
     AppointmentStatus as AppointmentStatusType, InvalidTransition, RuleViolation, Slot, SlotUnavailable, StaleAppointment,
 )
 from schema.context import Info
-from schema.errors import NotFound, PermissionDenied, RateLimited, ValidationError, as_result
+from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimited, ValidationError, as_result
 from schema.inputs import parse_id
+from schema.limits import selections, slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
 
 From = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
@@ -68,7 +71,7 @@ class ActionLinkView:
             history=[ActionLinkEvent(at=e.at.astimezone(tz), action=e.action) for e in view.history], view=view,
         )
 
-    @strawberry.field(description="Free slots to move to (same calendar and service), from `from` (default now) for 14 days.")
+    @strawberry.field(description="Free slots to move to (same calendar and service), from `from` (default now) for 14 days. Slot fields: the field that returns this view prices them before any work (QueryTooCostly) and counts each toward the client's per-IP slot limit.")
     async def reschedule_slots(self, from_: From = None) -> list[Slot]:
         tz = ZoneInfo(self.timezone)
         slots = await service.reschedule_slots(self.view.opened, from_)
@@ -81,11 +84,11 @@ class ActionLinkRevoked:
 
 
 ActionLinkResult = Annotated[
-    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited], strawberry.union("ActionLinkResult")
+    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited, QueryTooCostly], strawberry.union("ActionLinkResult")
 ]
 ActionLinkChangeResult = Annotated[
     Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited, RuleViolation, InvalidTransition, StaleAppointment,
-          SlotUnavailable, ValidationError, PermissionDenied],
+          SlotUnavailable, ValidationError, PermissionDenied, QueryTooCostly],
     strawberry.union("ActionLinkChangeResult"),
 ]
 RevokeActionLinkResult = Annotated[
@@ -93,9 +96,18 @@ RevokeActionLinkResult = Annotated[
 ]
 
 
-async def _opened(info: Info, token: str):
-    ctx = info.context
-    return await service.resolve(token, ctx.client_ip, ctx.limiter)
+@contextlib.asynccontextmanager
+async def _opened(info: Info, token: str) -> AsyncIterator[Opened]:
+    """The link of a token (the attempt counted); when the result selects `rescheduleSlots`, those
+    are slot fields: counted toward the client's per-IP slot limit, priced and charged here,
+    before anything else is done (so a refusal changes nothing)."""
+    fields = selections(info, "rescheduleSlots")
+    async with slot_field(info, fields=fields) as charge:
+        ctx = info.context
+        opened = await service.resolve(token, ctx.client_ip, ctx.limiter)
+        if fields:
+            await charge(fields * await service.reschedule_cost(opened))
+        yield opened
 
 
 async def _view_after(token: str) -> ActionLinkView:
@@ -108,7 +120,8 @@ class ActionLinkQuery:
     @strawberry.field(description="The appointment behind an action link, with what its customer may do now.")
     @as_result
     async def action_link(self, info: Info, token: str) -> ActionLinkResult:
-        return ActionLinkView.of(await service.view(await _opened(info, token)))
+        async with _opened(info, token) as opened:
+            return ActionLinkView.of(await service.view(opened))
 
 
 @strawberry.type
@@ -116,29 +129,29 @@ class ActionLinkMutation:
     @strawberry.mutation(description="Confirm the appointment (Scheduled becomes Confirmed).")
     @as_result
     async def confirm_via_action_link(self, info: Info, token: str) -> ActionLinkChangeResult:
-        opened = await _opened(info, token)
-        if opened.appointment.status is AppointmentStatus.CONFIRMED:
-            return ActionLinkView.of(await service.view(opened))
-        await service.confirm(opened, info.context.client_ip, info.context.user_agent)
-        return await _view_after(token)
+        async with _opened(info, token) as opened:
+            if opened.appointment.status is AppointmentStatus.CONFIRMED:
+                return ActionLinkView.of(await service.view(opened))
+            await service.confirm(opened, info.context.client_ip, info.context.user_agent)
+            return await _view_after(token)
 
     @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service (the same appointment; `sequence` goes up by one). It is CONFIRMED afterwards, even if it was SCHEDULED: the customer chose the time.")
     @as_result
     async def reschedule_via_action_link(
         self, info: Info, token: str, start: dt.datetime, expected_sequence: Optional[int] = None
     ) -> ActionLinkChangeResult:
-        opened = await _opened(info, token)
-        await service.reschedule(opened, start, expected_sequence, info.context.client_ip, info.context.user_agent)
-        return await _view_after(token)
+        async with _opened(info, token) as opened:
+            await service.reschedule(opened, start, expected_sequence, info.context.client_ip, info.context.user_agent)
+            return await _view_after(token)
 
     @strawberry.mutation(description="Cancel the appointment with a reason from the location's list and a note.")
     @as_result
     async def cancel_via_action_link(
         self, info: Info, token: str, reason: Optional[str] = None, note: Optional[str] = None
     ) -> ActionLinkChangeResult:
-        opened = await _opened(info, token)
-        await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
-        return await _view_after(token)
+        async with _opened(info, token) as opened:
+            await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
+            return await _view_after(token)
 
     @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working.")
     @as_result

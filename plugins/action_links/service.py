@@ -13,10 +13,12 @@ from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
 from core.ratelimit import enforce, ip_key
 from core.rules import Rules
+from core.slot_cost import estimate
 from core.slots import Slot, rules_for, slots_for
 from plugins.action_links.links import NAME, Opened, expires_at, open_link, origin_of
 
 ACTIONS = ("CONFIRM", "RESCHEDULE", "CANCEL")
+RESCHEDULE_DAYS = 14  # the free slots offered to move to: this many days at a time
 
 
 @dataclass
@@ -83,18 +85,27 @@ async def view(opened: Opened) -> View:
     )
 
 
+async def reschedule_cost(opened: Opened, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    """What `reschedule_slots` over the same window costs (core.slot_cost); without `end`, the
+    RESCHEDULE_DAYS days it looks at, whichever day they start."""
+    now = clock.now()
+    begin = max(start or now, now) if end else now
+    return await estimate(opened.location, [opened.calendar.id], begin, end or begin + dt.timedelta(days=RESCHEDULE_DAYS))
+
+
 async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, end: dt.datetime | None = None,
                            rules: Rules | None = None) -> list[Slot]:
     """Free slots of the same calendar and service from `start` (default now) to `end` (default
-    14 days later), the appointment's own time excluded; none from a start beyond the days that
-    can be booked (the rules' maximum advance), however far."""
+    RESCHEDULE_DAYS later), the appointment's own time excluded; none from a start beyond the
+    days that can be booked (the rules' maximum advance), however far."""
     appointment = opened.appointment
     rules = rules or await rules_for(opened.location, opened.service)
     now = clock.now()
     begin = max(start or now, now)
     if begin > now + dt.timedelta(days=rules.max_advance_days):
         return []
-    slots = await slots_for(opened.location, opened.calendar, opened.service, begin, end or begin + dt.timedelta(days=14), rules)
+    slots = await slots_for(opened.location, opened.calendar, opened.service, begin,
+                            end or begin + dt.timedelta(days=RESCHEDULE_DAYS), rules)
     return [s for s in slots if s.start != appointment.starts_at]
 
 

@@ -15,6 +15,8 @@ from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFail
 from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
 from core.locations import settings_source
 from core.rules import Rules
+from core.slot_budget import Charge
+from core.slot_cost import estimate
 from core.slots import check_window, rules_for, slots_for
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.sessions import SignedIn
@@ -98,12 +100,16 @@ def _calendars(chosen: Offer, calendar_id: int | None) -> list[Calendar]:
     raise ValidationFailed("calendarId", "Choose one of the calendars offering this service, or any.")
 
 
-async def free_slots(portal: Portal, service_id: int, calendar_id: int | None, start: dt.datetime, end: dt.datetime) -> list[FreeSlot]:
+async def free_slots(
+    portal: Portal, service_id: int, calendar_id: int | None, start: dt.datetime, end: dt.datetime, charge: Charge
+) -> list[FreeSlot]:
     """Free starts of a service in [start, end) on one calendar, or on any (each start once, with
-    the calendars free then)."""
+    the calendars free then); their cost is charged before any is computed."""
     check_window(start, end)
     chosen = await offer(portal, service_id)
-    return await _free(portal, chosen, _calendars(chosen, calendar_id), start, end)
+    calendars = _calendars(chosen, calendar_id)
+    await charge(await estimate(portal.location, [c.id for c in calendars], start, end))
+    return await _free(portal, chosen, calendars, start, end)
 
 
 async def _free(portal: Portal, chosen: Offer, calendars: list[Calendar], start: dt.datetime, end: dt.datetime) -> list[FreeSlot]:

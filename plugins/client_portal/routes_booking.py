@@ -22,6 +22,7 @@ from plugins.client_portal.pages import (
 from plugins.client_portal.sessions import SignedIn
 from web.pages import too_many_page
 from web.params import Choice, Date, Instant, Text, Whole, read, reads
+from web.slot_pages import page_slots
 from web.slot_picker import pick_day, window
 
 NOTICES = {
@@ -89,12 +90,18 @@ async def book(request: Request, portal: Portal, signed: SignedIn) -> Response:
 async def _slots(request: Request, portal, params, context: dict) -> Response:
     tz = ZoneInfo(portal.location.timezone)
     offer = context["offer"]
-    shown = window(params["from"], tz, (await rules_for(portal.location, offer.service)).max_advance_days)
-    slots = await appointments.free_slots(portal, offer.service.id, context["calendar_id"], shown.start, shown.end)
-    days, chosen = pick_day(slots, tz, params["day"])
-    here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={shown.first_day.isoformat()}"
-    return await page(request, portal, "book_slots.html", title="Choose a time", days=days, chosen=chosen,
-                      day_url=lambda day: f"{here}&day={day.isoformat()}", later=shown.later, earlier=shown.earlier, **context)
+    dates = window(params["from"], tz, (await rules_for(portal.location, offer.service)).max_advance_days)
+    shown = await page_slots(
+        request, lambda charge: appointments.free_slots(portal, offer.service.id, context["calendar_id"], dates.start, dates.end, charge),
+        location=portal.location,
+    )
+    if isinstance(shown, Response):
+        return shown
+    days, chosen = pick_day(shown.slots, tz, params["day"])
+    here = f"/portal/{portal.slug}/book?service={offer.service.id}&calendar={context['calendar_id'] or ''}&from={dates.first_day.isoformat()}"
+    return await page(request, portal, "book_slots.html", status=shown.status, title="Choose a time", days=days, chosen=chosen,
+                      refusal=shown.refusal,
+                      day_url=lambda day: f"{here}&day={day.isoformat()}", later=dates.later, earlier=dates.earlier, **context)
 
 
 async def _book(request: Request, portal, signed, context: dict, start: dt.datetime | None, form) -> Response:

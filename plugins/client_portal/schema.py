@@ -20,8 +20,11 @@ from plugins.client_portal.settings import NAME
 from plugins.client_portal.visitor import Visitor
 from schema.appointments import AppointmentStatus, InvalidTransition, RuleViolation, SlotUnavailable
 from schema.context import Info
-from schema.errors import CONVERTERS, InvalidCredentials, NotFound, PermissionDenied, Problem, RateLimited, ValidationError, as_result
+from schema.errors import (
+    CONVERTERS, InvalidCredentials, NotFound, PermissionDenied, Problem, QueryTooCostly, RateLimited, ValidationError, as_result,
+)
 from schema.inputs import parse_id
+from schema.limits import slot_field
 from schema.plugins import Link, LinkUnavailable, PluginDisabled, gated
 from web.sessions import clear_session, write_session
 
@@ -173,7 +176,7 @@ SessionResult = _union("PortalSessionResult", PortalMessage, NotSignedIn, Valida
 MeResult = _union("PortalMeResult", PortalCustomer, NotSignedIn, ValidationError, RateLimited)
 AppointmentsResult = _union("PortalAppointmentsResult", PortalAppointmentList, NotSignedIn)
 ServicesResult = _union("PortalServicesResult", PortalServices, NotFound)
-SlotsResult = _union("PortalSlotsResult", PortalSlotList, NotFound, ValidationError)
+SlotsResult = _union("PortalSlotsResult", PortalSlotList, NotFound, ValidationError, RateLimited, QueryTooCostly)
 AppointmentResult = _union("PortalAppointmentResult", PortalAppointment, NotSignedIn, NotFound, ValidationError, SlotUnavailable,
                            RuleViolation, InvalidTransition)
 UrlResult = _union("PortalUrlResult", PortalUrl, PluginDisabled, NotFound, PermissionDenied)
@@ -232,14 +235,15 @@ class PortalQuery:
             cancellation_reasons=list(rules.cancellation_reasons), cancellation_reason_required=rules.cancellation_reason_required,
         )
 
-    @strawberry.field(description="Free starts of a service in [from, to) on one calendar, or on any (calendarId null).")
+    @strawberry.field(description="Free starts of a service in [from, to) on one calendar, or on any (calendarId null). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit.")
     @as_result
     async def portal_available_slots(
         self, info: Info, slug: str, service_id: strawberry.ID, from_: From, to: dt.datetime, calendar_id: Optional[strawberry.ID] = None,
     ) -> SlotsResult:
-        portal = await open_portal(slug)
-        calendar = parse_id("Calendar", calendar_id) if calendar_id is not None else None
-        slots = await appointments.free_slots(portal, parse_id("Service", service_id), calendar, from_, to)
+        async with slot_field(info) as charge:
+            portal = await open_portal(slug)
+            calendar = parse_id("Calendar", calendar_id) if calendar_id is not None else None
+            slots = await appointments.free_slots(portal, parse_id("Service", service_id), calendar, from_, to, charge)
         tz = ZoneInfo(portal.location.timezone)
         return PortalSlotList(slots=[PortalSlot(start=s.start.astimezone(tz), end=s.end.astimezone(tz),
                                                 calendar_ids=[strawberry.ID(str(c)) for c in s.calendar_ids]) for s in slots])

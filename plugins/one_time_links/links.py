@@ -18,7 +18,9 @@ from core.errors import LinkUnavailable, NotFound, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, keyset_page
 from core.ratelimit import enforce, ip_key
-from core.slots import Slot, slots_for
+from core.slot_budget import Charge
+from core.slot_cost import estimate
+from core.slots import Slot, check_window, slots_for
 from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from plugins.one_time_links.models import LinkState, OneTimeLink
 
@@ -169,11 +171,15 @@ async def resolve(token: str, client_ip: str, limiter) -> Opened:
     return Opened(link, await Calendar.get(id=link.calendar_id), await Location.get(id=link.location_id), list(services), status_of(link))
 
 
-async def free_slots(opened: Opened, service_id: int, start: dt.datetime, end: dt.datetime) -> list[Slot]:
-    """Free slots of one of the link's services on its calendar."""
+async def free_slots(opened: Opened, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge) -> list[Slot]:
+    """Free slots of one of the link's services on its calendar; their cost is charged before
+    any is computed."""
     if opened.status is not Status.ACTIVE:
         raise opened.unavailable()
-    return await slots_for(opened.location, opened.calendar, opened.service(service_id), start, end)
+    service = opened.service(service_id)
+    check_window(start, end)
+    await charge(await estimate(opened.location, [opened.calendar.id], start, end))
+    return await slots_for(opened.location, opened.calendar, service, start, end)
 
 
 async def book(opened: Opened, service_id: int, start: dt.datetime, contact: dict, ip: str, user_agent: str) -> Appointment:

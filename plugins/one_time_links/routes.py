@@ -18,6 +18,7 @@ from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import gone_page, not_found_page, render_page, too_many_page
 from web.params import Date, Instant, Text, Whole, read, reads
+from web.slot_pages import page_slots
 from web.slot_picker import pick_day, window
 
 FIELDS = ("first_name", "last_name", "email", "mobile_phone")
@@ -71,13 +72,16 @@ async def show(request: Request) -> Response:
     if asked["start"] is not None:
         return await _form(request, opened, service, asked["start"])
     tz = ZoneInfo(opened.location.timezone)
-    shown = window(asked["from"], tz, (await rules_for(opened.location, service)).max_advance_days)
-    slots = await links.free_slots(opened, service.id, shown.start, shown.end)
-    days, chosen = pick_day(slots, tz, asked["day"])
-    base = f"/book/{request.path_params['token']}?service={service.id}&from={shown.first_day.isoformat()}"
+    dates = window(asked["from"], tz, (await rules_for(opened.location, service)).max_advance_days)
+    shown = await page_slots(request, lambda charge: links.free_slots(opened, service.id, dates.start, dates.end, charge),
+                             location=opened.location)
+    if isinstance(shown, Response):
+        return shown
+    days, chosen = pick_day(shown.slots, tz, asked["day"])
+    base = f"/book/{request.path_params['token']}?service={service.id}&from={dates.first_day.isoformat()}"
     return await _render(
-        request, opened, "slots.html", title="Choose a time", service=service, days=days, chosen=chosen,
-        day_url=lambda day: f"{base}&day={day.isoformat()}", later=shown.later, earlier=shown.earlier,
+        request, opened, "slots.html", status=shown.status, title="Choose a time", service=service, days=days, chosen=chosen,
+        refusal=shown.refusal, day_url=lambda day: f"{base}&day={day.isoformat()}", later=dates.later, earlier=dates.earlier,
     )
 
 

@@ -19,8 +19,9 @@ from plugins.one_time_links import links
 from plugins.one_time_links.models import OneTimeLink as LinkRow
 from schema.appointments import Appointment, RuleViolation, Slot, SlotList, SlotUnavailable
 from schema.context import Info
-from schema.errors import NotFound, PermissionDenied, RateLimited, ValidationError, as_result
+from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimited, ValidationError, as_result
 from schema.inputs import parse_id, parse_ids
+from schema.limits import slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
 from schema.types import Connection
 
@@ -121,7 +122,7 @@ OneTimeLinkConnectionResult = Annotated[
 ]
 OneTimeLinkViewResult = Annotated[Union[OneTimeLinkView, NotFound, RateLimited], strawberry.union("OneTimeLinkViewResult")]
 OneTimeLinkSlotsResult = Annotated[
-    Union[SlotList, LinkUnavailable, NotFound, RateLimited, ValidationError], strawberry.union("OneTimeLinkSlotsResult")
+    Union[SlotList, LinkUnavailable, NotFound, RateLimited, ValidationError, QueryTooCostly], strawberry.union("OneTimeLinkSlotsResult")
 ]
 BookViaOneTimeLinkResult = Annotated[
     Union[OneTimeBooking, LinkUnavailable, NotFound, RateLimited, SlotUnavailable, RuleViolation, ValidationError],
@@ -172,11 +173,12 @@ class OneTimeLinkQuery:
             owner_phone=inactive.owner_phone if inactive else None, unavailable_message=inactive.message if inactive else None,
         )
 
-    @strawberry.field(description="Free slots of one of the link's services, starting in [from, to).")
+    @strawberry.field(description="Free slots of one of the link's services, starting in [from, to). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit.")
     @as_result
     async def one_time_link_slots(self, info: Info, token: str, service_id: strawberry.ID, from_: From, to: dt.datetime) -> OneTimeLinkSlotsResult:
-        opened = await _open(info, token)
-        slots = await links.free_slots(opened, parse_id("Service", service_id), from_, to)
+        async with slot_field(info) as charge:
+            opened = await _open(info, token)
+            slots = await links.free_slots(opened, parse_id("Service", service_id), from_, to, charge)
         tz = ZoneInfo(opened.location.timezone)
         return SlotList(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots])
 
