@@ -153,6 +153,7 @@ def test_serve_refuses_a_weak_fallback_key_without_printing_it(tmp_path, env):
 @pytest.mark.parametrize("setting, value", [
     ("AGENDUM_STAFF_TOKEN_HOURS", "abc"), ("AGENDUM_STAFF_TOKEN_HOURS", "0"), ("AGENDUM_STAFF_TOKEN_HOURS", "10" * 20),
     ("AGENDUM_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+    ("AGENDUM_MAX_BODY_BYTES", "1MB"), ("AGENDUM_MAX_BODY_BYTES", "0"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, env, setting, value):
     refused = agendum(tmp_path, {**env, setting: value}, "create-admin", "--email", "a@b.example")

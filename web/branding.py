@@ -144,6 +144,11 @@ async def serve_logo(request: Request) -> Response:
     return Response(data, media_type=logo.content_type, headers=headers)
 
 
+async def logo_too_large(request: Request, max_bytes: int) -> JSONResponse:
+    """413 for an upload over the server's body limit (web/body_limit.py), as the route refuses one."""
+    return _error(413, ImageTooLarge(min(MAX_LOGO_BYTES, max_bytes)).message)
+
+
 def branding_routes() -> list[Route]:
     """The logo routes, for the app's route list."""
     return [
