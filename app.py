@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import math
@@ -291,6 +292,16 @@ def _cmd_create_admin(args: argparse.Namespace) -> None:
     asyncio.run(_with_orm(settings, work))
 
 
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1): reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to a public address
+
+
 def _cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -298,6 +309,12 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         os.environ["AGENDUM_DEMO"] = "1"
     os.environ.setdefault("AGENDUM_BASE_URL", f"http://{args.host}:{args.port}")
     settings = Settings.from_env().checked()
+    if settings.demo and not is_loopback(args.host):
+        raise SettingsError(
+            f"the demo serves this machine only, not --host {args.host}: its secret key and owner password are "
+            "public (anyone could compute its links or sign in) and /dev/mailbox shows every email. Serve it on "
+            "127.0.0.1 (the default), localhost or ::1; for a network, serve without --demo and AGENDUM_DEMO."
+        )
     if settings.is_sqlite or settings.demo:
         asyncio.run(_migrate(settings))
     if settings.demo:
