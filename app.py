@@ -38,7 +38,7 @@ from schema.build import build_schema
 from schema.context import Context
 from schema.error_codes import error_body, with_codes
 from web.body_limit import BodyLimit
-from web.branding import branding_routes, logo_too_large
+from web.branding import LOGO_PATH_PREFIX, branding_routes
 from web.client_ip import request_ip
 from web.mailbox import DevMailbox
 from web.pages import not_found_handler, too_large_page
@@ -116,12 +116,9 @@ async def graphql_too_large(request: Request, max_bytes: int) -> JSONResponse:
 
 
 async def too_large(request: Request, max_bytes: int):
-    """The 413 of a route, in its own convention: GraphQL and logo uploads JSON, customer pages a page."""
-    path = request.url.path
-    if path == "/graphql":
+    """The 413 of a request over the body limit: a JSON error from GraphQL, a page from anything else."""
+    if request.url.path == "/graphql":
         return await graphql_too_large(request, max_bytes)
-    if path.startswith("/locations/"):
-        return await logo_too_large(request, max_bytes)
     return await too_large_page(request, max_bytes)
 
 
@@ -224,7 +221,7 @@ def create_app(
         )
     if settings.expose_process_id:
         middleware.append(Middleware(ProcessIdHeader))
-    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes, refusal=too_large))
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes, refusal=too_large, exempt=(LOGO_PATH_PREFIX,)))
     app = Starlette(
         debug=settings.debug,
         routes=[

@@ -1,5 +1,5 @@
 """The request body limit: a pure ASGI middleware that refuses a body over `max_bytes` with 413
-before it is read whole.
+before it is read whole (except under `exempt` path prefixes: routes that bound their own bodies).
 
 A declared `Content-Length` over the limit is refused before the app runs. A body without one
 (chunked) is counted as it arrives: the message that passes the limit never reaches the app, whose
@@ -31,13 +31,14 @@ class BodyLimit:
     """Refuses HTTP request bodies over `max_bytes` with the response `refusal(request, max_bytes)`
     makes (413, in the route's convention: a JSON error or a page)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, refusal: Refusal) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, refusal: Refusal, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.refusal = refusal
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
