@@ -24,7 +24,7 @@ LINGER_BYTES = 16 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
-    """Raised to the app from `receive` once the body passed the limit (the refusal is already sent)."""
+    """Raised to the app from `receive` once the body passed the limit; the middleware answers instead."""
 
 
 class BodyLimit:
