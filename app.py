@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
+import json
 import logging
 import math
 import os
 import signal
 import sys
+from http import HTTPStatus
 
+from cross_web import HTTPException  # strawberry's HTTP-level refusal (its own dependency)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -31,11 +36,12 @@ from core.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
 from schema.context import Context
-from schema.error_codes import with_codes
-from web.branding import branding_routes
+from schema.error_codes import error_body, with_codes
+from web.body_limit import BodyLimit
+from web.branding import LOGO_PATH_PREFIX, branding_routes
 from web.client_ip import request_ip
 from web.mailbox import DevMailbox
-from web.pages import not_found_handler
+from web.pages import not_found_handler, too_large_page
 from web.params import BadParameter, bad_parameter_page
 
 log = logging.getLogger("agendum")
@@ -85,6 +91,35 @@ class AgendumGraphQL(GraphQL):
     async def process_result(self, request: Request, result) -> dict:
         """The response body, each error with an `extensions.code`."""
         return with_codes(await super().process_result(request, result), result.errors)
+
+    async def run(self, request: Request, context=UNSET, root_value=UNSET):
+        """Strawberry's answer, with its HTTP-level refusals (bad JSON, wrong content type...) as
+        JSON errors rather than plain text."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            body = error_body(error.reason, HTTPStatus(error.status_code).name)
+            return JSONResponse(body, status_code=error.status_code)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request's JSON; nesting too deep for Python's parser is a 400, not a 500."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "The JSON body is nested too deeply.") from None
+
+
+async def graphql_too_large(request: Request, max_bytes: int) -> JSONResponse:
+    """413 for a GraphQL request over the body limit (web/body_limit.py)."""
+    message = f"The request body is larger than the limit of {max_bytes} bytes."
+    return JSONResponse(error_body(message, "PAYLOAD_TOO_LARGE"), status_code=413)
+
+
+async def too_large(request: Request, max_bytes: int):
+    """The 413 of a request over the body limit: a JSON error from GraphQL, a page from anything else."""
+    if request.url.path == "/graphql":
+        return await graphql_too_large(request, max_bytes)
+    return await too_large_page(request, max_bytes)
 
 
 class ProcessIdHeader:
@@ -186,10 +221,11 @@ def create_app(
         )
     if settings.expose_process_id:
         middleware.append(Middleware(ProcessIdHeader))
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes, refusal=too_large, exempt=(LOGO_PATH_PREFIX,)))
     app = Starlette(
         debug=settings.debug,
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # the view answers other methods: 405, a JSON error
             Route("/healthz", healthz),
             *branding_routes(),  # /locations/{id}/logo
             *(mailbox.routes() if mailbox is not None else []),  # /dev/mailbox: demo mode only
@@ -253,6 +289,16 @@ def _cmd_create_admin(args: argparse.Namespace) -> None:
     asyncio.run(_with_orm(settings, work))
 
 
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1): reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to a public address
+
+
 def _cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -260,6 +306,12 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         os.environ["AGENDUM_DEMO"] = "1"
     os.environ.setdefault("AGENDUM_BASE_URL", f"http://{args.host}:{args.port}")
     settings = Settings.from_env().checked()
+    if settings.demo and not is_loopback(args.host):
+        raise SettingsError(
+            f"the demo serves this machine only, not --host {args.host}: its secret key and owner password are "
+            "public (anyone could compute its links or sign in) and /dev/mailbox shows every email. Serve it on "
+            "127.0.0.1 (the default), localhost or ::1; for a network, serve without --demo and AGENDUM_DEMO."
+        )
     if settings.is_sqlite or settings.demo:
         asyncio.run(_migrate(settings))
     if settings.demo:

@@ -16,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 128
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 2**30
 
 
 class SettingsError(Exception):
@@ -58,6 +60,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 15
     max_tokens: int = 2000
+    # Request bodies over this many bytes are refused with 413 before they are read (web/body_limit.py).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     expose_process_id: bool = False
     mail_from: str = "Agendum <no-reply@agendum.local>"
     load_entry_points: bool = True
@@ -91,6 +95,7 @@ class Settings:
             slot_budget=_budget("SLOT_BUDGET", get("SLOT_BUDGET", str(cls.slot_budget))),
             staff_slot_budget=_budget("STAFF_SLOT_BUDGET", get("STAFF_SLOT_BUDGET", str(cls.staff_slot_budget))),
             slot_limit_per_ip=parse_rate(get("SLOT_LIMIT_PER_IP", f"{cls.slot_limit_per_ip.limit}/{cls.slot_limit_per_ip.window:g}"), "AGENDUM_SLOT_LIMIT_PER_IP"),
+            max_body_bytes=_body_bytes(get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES))),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
             mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
             load_entry_points=get("LOAD_ENTRY_POINTS", "1").strip().lower() not in {"0", "false", "no", "off"},
@@ -184,6 +189,15 @@ def _hours(name: str, value: str) -> int:
 def _budget(name: str, value: str) -> int:
     if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000_000:
         raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number from 1 to 100000000")
+    return int(value)
+
+
+def _body_bytes(value: str) -> int:
+    if not value.strip().isdecimal() or not MIN_BODY_BYTES <= int(value) <= MAX_BODY_BYTES:
+        raise SettingsError(
+            f"AGENDUM_MAX_BODY_BYTES: {value!r} is not a whole number of bytes from {MIN_BODY_BYTES} to "
+            f"{MAX_BODY_BYTES} (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"
+        )
     return int(value)
 
 

@@ -20,6 +20,11 @@ def error_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def error_body(message: str, code: str) -> dict:
+    """The body of a request refused before GraphQL runs (HTTP 400, 413...): one coded error."""
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
 def with_codes(response: dict, errors: list[GraphQLError] | None) -> dict:
     """The HTTP response body with `extensions.code` on each error."""
     for error, formatted in zip(errors or [], response.get("errors") or []):

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import TEST_SECRET, free_socket
+from app import is_loopback
+from conftest import POSTGRES_URL, TEST_SECRET, free_socket
 from core.settings import DEMO_SECRET
 
 AGENDUM = Path(sys.executable).with_name("agendum")
@@ -153,6 +154,7 @@ def test_serve_refuses_a_weak_fallback_key_without_printing_it(tmp_path, env):
 @pytest.mark.parametrize("setting, value", [
     ("AGENDUM_STAFF_TOKEN_HOURS", "abc"), ("AGENDUM_STAFF_TOKEN_HOURS", "0"), ("AGENDUM_STAFF_TOKEN_HOURS", "10" * 20),
     ("AGENDUM_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+    ("AGENDUM_MAX_BODY_BYTES", "1MB"), ("AGENDUM_MAX_BODY_BYTES", "0"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, env, setting, value):
     refused = agendum(tmp_path, {**env, setting: value}, "create-admin", "--email", "a@b.example")
@@ -175,6 +177,33 @@ def test_serve_demo_prints_graphiql_address_and_a_token_for_the_demo_location(tm
         # The demo clinic has the built-in plugins on: its client portal answers.
         portal = httpx.get(f"{url}/portal/riverside-clinic", timeout=30)
         assert portal.status_code == 200 and "Riverside Clinic" in portal.text and "Sign in" in portal.text
+
+
+@pytest.mark.parametrize("host, demo, backend", [
+    ("0.0.0.0", "--demo", "sqlite"), ("0.0.0.0", "--demo", "postgres"), ("::", "--demo", "sqlite"),
+    ("2001:db8::1", "--demo", "postgres"), ("agendum.example.com", "--demo", "sqlite"),
+    ("192.0.2.10", "AGENDUM_DEMO=1", "postgres"),
+])
+def test_serve_refuses_the_demo_on_a_public_address(tmp_path, env, host, demo, backend):
+    """The demo's secret key and owner password are public and /dev/mailbox is open: it serves
+    loopback only, refused (one line, before any database work) whatever the database."""
+    if backend == "postgres":
+        env["AGENDUM_DATABASE_URL"] = POSTGRES_URL.rpartition("/")[0] + "/agendum_demo_never_created"
+    flags = ["--demo"] if demo == "--demo" else []
+    if demo == "AGENDUM_DEMO=1":
+        env["AGENDUM_DEMO"] = "1"
+    refused = agendum(tmp_path, env, "serve", *flags, "--host", host, "--port", str(free_port()))
+    assert refused.returncode != 0
+    assert refused.stderr.startswith(f"agendum: the demo serves this machine only, not --host {host}: "), refused.stderr
+    assert "secret key and owner password are public" in refused.stderr and "/dev/mailbox" in refused.stderr
+    assert "127.0.0.1 (the default), localhost or ::1" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert refused.stdout == "" and not (tmp_path / "agendum.sqlite3").exists()
+
+
+def test_loopback_hosts_are_those_of_this_machine_only():
+    assert all(is_loopback(host) for host in ("127.0.0.1", "127.1.2.3", "::1", "localhost", "LocalHost"))
+    assert not any(is_loopback(host) for host in ("0.0.0.0", "::", "10.0.0.1", "::ffff:8.8.8.8", "[::1]", "example.com", ""))
 
 
 def test_served_app_ignores_forwarded_for_without_trusted_proxies(tmp_path, env):

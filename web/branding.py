@@ -8,7 +8,8 @@
 
 Refusals are JSON `{"error": message}`: 401 without a valid token, 403 outside the caller's
 locations, 404 unknown location, 400 a branch sharing its headquarters' settings, 413 too large,
-415 not an accepted image. Nothing changes on a refusal.
+415 not an accepted image. Nothing changes on a refusal. The upload bounds its own body (after the
+scope check), so the app's AGENDUM_MAX_BODY_BYTES leaves these routes to it (`LOGO_PATH_PREFIX`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the image
 LOGO_CACHE = "public, max-age=86400"
 MAX_ID = 2**31 - 1
+LOGO_PATH_PREFIX = "/locations/"  # of the routes below: exempt from the app's body limit, they bound their own
 
 
 class _TooLarge(Exception):

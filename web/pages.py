@@ -1,5 +1,5 @@
 """Customer pages: one jinja2 environment (autoescaped) with the base layout in the location's
-branding, the error pages every plugin shares (404, 410, 429), and the security headers of every page.
+branding, the error pages every plugin shares (404, 410, 413, 429), and the security headers of every page.
 
 A plugin registers its template folder once, at import or startup, under its own prefix, and
 renders templates that extend `base.html`:
@@ -165,6 +165,13 @@ async def too_many_page(request: Request, retry_after: float, *, location: Locat
                "message": "There were too many attempts from your network. Please wait a moment and try again."}
     return await render_page(request, "error.html", context, location=location, status=429,
                              headers={"Retry-After": str(seconds)})
+
+
+async def too_large_page(request: Request, max_bytes: int) -> HTMLResponse:
+    """413 for a form larger than the body limit (web/body_limit.py refuses it before reading it)."""
+    context = {"title": "Too much to send", "retry_after": None, "contact": None,
+               "message": "What you sent is larger than this site accepts. Go back, shorten it and try again."}
+    return _render(request, "error.html", context, Branding.neutral(), 413, None)
 
 
 async def not_found_handler(request: Request, exc: Exception) -> HTMLResponse:
