@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import secrets
 import uuid
 
 import httpx
@@ -81,7 +82,7 @@ async def installation(databases, **overrides):
 
 async def test_uids_differ_between_installations_and_hold_within_one(databases, smtp):
     uids = []
-    for secret in ("first-installation-secret-0123456789abcdef", "second-installation-secret-0123456789abcdef"):
+    for secret in (secrets.token_urlsafe(48), secrets.token_urlsafe(48)):  # two installations, two keys
         async with installation(databases, secret_key=secret, smtp_url=smtp.url(), delivery=FAST) as api:
             clinic = await make_clinic(api)
             before = len(smtp.received)
