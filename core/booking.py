@@ -36,6 +36,26 @@ Step = Callable[[], Awaitable[None]]
 LIVE = (Status.SCHEDULED, Status.CONFIRMED)
 CUSTOMER_ACTIONS = {"CONFIRMED": "CONFIRM", "RESCHEDULED": "RESCHEDULE", "CANCELLED": "CANCEL"}
 
+# Which change is allowed from which status, and how a refusal words it: the one table every
+# change and `customer_refusals` read. A change to the status an appointment already has
+# (confirming a confirmed one) is a no-op for `confirm` and a refusal in `customer_refusals`.
+TRANSITIONS: dict[str, tuple[tuple[Status, ...], str]] = {
+    "CONFIRMED": ((Status.SCHEDULED,), "confirmed"),
+    "RESCHEDULED": (LIVE, "rescheduled"),
+    "CANCELLED": (LIVE, "cancelled"),
+    "COMPLETED": (LIVE, "marked completed"),
+    "NO_SHOW": (LIVE, "marked no-show"),
+}
+
+
+def check_transition(status: Status, action: str) -> None:
+    """Raise `InvalidTransition` unless an appointment in `status` may undergo `action` (a key of
+    TRANSITIONS)."""
+    allowed, verb = TRANSITIONS[action]
+    if status not in allowed:
+        already = f"This appointment is already {verb}." if status.value == action else None
+        raise InvalidTransition(status.value, verb, already)
+
 
 def snapshot(appointment: Appointment) -> dict:
     """The fields of an appointment that history records, JSON-ready."""
@@ -244,8 +264,7 @@ async def confirm(actor: Actor, appointment_id: int, override: bool = False) -> 
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
         if appointment.status is Status.CONFIRMED:
             return False
-        if appointment.status is not Status.SCHEDULED:
-            raise InvalidTransition(appointment.status.value, "confirmed")
+        check_transition(appointment.status, "CONFIRMED")
         if enforce:
             rule_checks.check_same_day(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
         appointment.status = Status.CONFIRMED
@@ -270,8 +289,7 @@ async def reschedule(
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
         if expected_sequence is not None and appointment.sequence != expected_sequence:
             raise StaleAppointment(appointment.sequence)
-        if appointment.status not in LIVE:
-            raise InvalidTransition(appointment.status.value, "rescheduled")
+        check_transition(appointment.status, "RESCHEDULED")
         service = await Service.get(id=appointment.service_id)
         now = clock.now()
         if enforce:
@@ -298,8 +316,7 @@ async def cancel(
     clean_note = check.text("note", note or "", max_length=2000, required=False)
 
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
-        if appointment.status not in LIVE:
-            raise InvalidTransition(appointment.status.value, "cancelled")
+        check_transition(appointment.status, "CANCELLED")
         clean_reason = (reason or "").strip()
         if clean_reason and rules.cancellation_reasons and clean_reason not in rules.cancellation_reasons:
             raise ValidationFailed("reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".")
@@ -320,11 +337,10 @@ async def mark(actor: Actor, appointment_id: int, status: Status) -> Appointment
     """Staff mark an appointment COMPLETED or NO_SHOW once it has started."""
     if actor.is_customer or status not in (Status.COMPLETED, Status.NO_SHOW):
         raise PermissionDenied("Only staff can mark appointments completed or no-show.")
-    action = "marked completed" if status is Status.COMPLETED else "marked no-show"
+    action = TRANSITIONS[status.value][1]
 
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
-        if appointment.status not in LIVE:
-            raise InvalidTransition(appointment.status.value, action)
+        check_transition(appointment.status, status.value)
         if clock.now() < appointment.starts_at:
             raise InvalidTransition(appointment.status.value, action, f"An appointment cannot be {action} before it starts.")
         appointment.status = status
@@ -350,31 +366,19 @@ async def customer_refusals(
     if rules is None:
         rules = await rules_for(location, await Service.get(id=appointment.service_id))
     now, tz, contact = clock.now(), ZoneInfo(location.timezone), _contact(location)
-    status = appointment.status
+    rule_check: dict[str, Callable[[], None]] = {
+        "CONFIRMED": lambda: rule_checks.check_same_day(rules, appointment.starts_at, now, tz, contact),
+        "RESCHEDULED": lambda: rule_checks.check_reschedule(
+            rules, appointment.starts_at, now, tz, contact, appointment.customer_reschedules),
+        "CANCELLED": lambda: rule_checks.check_cancel(rules, appointment.starts_at, now, tz, contact),
+    }
 
-    def attempt(*checks: Callable[[], None]) -> DomainError | None:
+    def refusal(action: str) -> DomainError | None:
         try:
-            for check_one in checks:
-                check_one()
-        except DomainError as refusal:
-            return refusal
+            check_transition(appointment.status, action)
+            rule_check[action]()
+        except DomainError as refused:
+            return refused
         return None
 
-    def live(action: str) -> Callable[[], None]:
-        def check_live() -> None:
-            if status not in LIVE:
-                raise InvalidTransition(status.value, action)
-        return check_live
-
-    def confirmable() -> None:
-        if status is Status.CONFIRMED:
-            raise InvalidTransition(status.value, "confirmed", "This appointment is already confirmed.")
-        if status is not Status.SCHEDULED:
-            raise InvalidTransition(status.value, "confirmed")
-
-    return {
-        "CONFIRM": attempt(confirmable, lambda: rule_checks.check_same_day(rules, appointment.starts_at, now, tz, contact)),
-        "RESCHEDULE": attempt(live("rescheduled"), lambda: rule_checks.check_reschedule(
-            rules, appointment.starts_at, now, tz, contact, appointment.customer_reschedules)),
-        "CANCEL": attempt(live("cancelled"), lambda: rule_checks.check_cancel(rules, appointment.starts_at, now, tz, contact)),
-    }
+    return {CUSTOMER_ACTIONS[action]: refusal(action) for action in rule_check}

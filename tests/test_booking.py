@@ -164,6 +164,31 @@ async def test_transitions_of_completed_no_show_and_cancelled(api):
         await booking.mark(customer(clinic), int(past["id"]), booking.Status.COMPLETED)
 
 
+async def test_what_customers_are_told_they_may_do_matches_what_each_change_allows(api):
+    """customer_refusals and the changes read one transition table: for every status, a customer
+    is told an action is refused for its status exactly when the change itself refuses it."""
+    clinic = await make_clinic(api)
+    appointments = {"SCHEDULED": await book(api, clinic, local(clinic.tz, 2, 10))}
+    appointments["CONFIRMED"] = await run(api, CONFIRM, id=(await book(api, clinic, local(clinic.tz, 2, 11)))["id"])
+    appointments["CANCELLED"] = await run(api, CANCEL, id=(await book(api, clinic, local(clinic.tz, 2, 12)))["id"])
+    appointments["COMPLETED"] = await run(api, COMPLETE, id=(await book(api, clinic, local(clinic.tz, -1, 10), override=True))["id"])
+    appointments["NO_SHOW"] = await run(api, NO_SHOW, id=(await book(api, clinic, local(clinic.tz, -1, 11), override=True))["id"])
+    changes = {"CONFIRM": (CONFIRM, {}), "RESCHEDULE": (RESCHEDULE, {"t": local(clinic.tz, 4, 10).isoformat()}), "CANCEL": (CANCEL, {})}
+    for status, shown in appointments.items():
+        assert shown["status"] == status, shown
+        told = await booking.customer_refusals(await Appointment.get(id=int(shown["id"])))
+        for action, (query, variables) in changes.items():
+            refusal = told[action]
+            result = await run(api, query, id=shown["id"], o=True, **variables)
+            if status == "CONFIRMED" and action == "CONFIRM":  # a no-op for the change, news for the customer
+                assert result["status"] == "CONFIRMED" and refusal.message == "This appointment is already confirmed."
+            elif result["__typename"] == "InvalidTransition":
+                assert type(refusal).__name__ == "InvalidTransition" and refusal.message == result["message"], (status, action)
+            else:
+                assert result["__typename"] == "Appointment", (status, action, result)
+                assert refusal is None or type(refusal).__name__ != "InvalidTransition", (status, action, refusal)
+
+
 # ------------------------------------------------------------------ every rule code
 
 
