@@ -3,7 +3,8 @@
 A plugin is a module or package of plain functions named after these hooks, decorated with
 `@hookimpl` (importable from `core`) and taking only the arguments they use. Hooks are called
 with keyword arguments. pluggy is synchronous: a hook may be `async def`, and the host awaits
-what it returns.
+what it returns. The host calls implementations in the order plugins were installed; pluggy's
+`tryfirst`, `trylast`, `wrapper` and `hookwrapper` options are refused at registration.
 
 Startup hooks are called once for every installed plugin. Location-scoped hooks are called
 only for the plugins enabled at the location concerned; a plugin never checks that itself.
@@ -107,6 +108,20 @@ def shutdown(app: Starlette) -> None | Awaitable[None]:
 
 
 # ------------------------------------------------------------------ location-scoped hooks
+
+
+@hookspec
+def validate_settings(location_id: int, settings: dict[str, Any]) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+    """Check this plugin's settings against the database and claim what they name (e.g. a
+    unique slug in the plugin's own table). `settings` are already validated by the settings
+    model (camelCase keys); raise `core.errors.ValidationFailed("settings.<key>", message)` to
+    refuse, return the settings completed (e.g. a generated slug) or None to keep them.
+
+    Location-scoped, called on this plugin only: when it is enabled at a location and on every
+    change of its settings there, inside the transaction that stores them. Collected: the first
+    (only) answer is the settings stored.
+    """
+
 
 
 @hookspec

@@ -82,6 +82,7 @@ class PluginHost:
                 self.pm.register(module, name=info.name)
             except pluggy.PluginValidationError as error:
                 raise PluginConflict(f"Plugin {info.name!r}: {error}") from None
+            _refuse_ordering_options(self.pm, module, info.name)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
@@ -194,7 +195,7 @@ class PluginHost:
     def _impls(self, hook: str, enabled: frozenset[str]):
         return [impl for impl in getattr(self.pm.hook, hook).get_hookimpls() if impl.plugin_name in enabled]
 
-    async def call(self, hook: str, location_id: int, enabled: frozenset[str] | None = None,
+    async def call(self, hook: str, location_id: int, /, enabled: frozenset[str] | None = None,
                    activations: Iterable[PluginActivation] | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a location-scoped hook on the plugins enabled there (`enabled`, when the caller
         already knows them, or from `activations`, the location's PluginActivation rows when the
@@ -216,7 +217,7 @@ class PluginHost:
                 results.append((impl.plugin_name, value))
         return results
 
-    async def call_isolated(self, hook: str, location_id: int, **kwargs: Any) -> None:
+    async def call_isolated(self, hook: str, location_id: int, /, **kwargs: Any) -> None:
         """Call a location-scoped hook where each implementation runs isolated: a failure is
         logged and the others still run."""
         enabled = await self.enabled_names(location_id) if self.infos else frozenset()
@@ -345,15 +346,10 @@ class PluginHost:
 
     async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> dict[str, Any]:
         """Let the plugin itself check settings against the database and claim what they name
-        (e.g. a unique slug in its own table): its `validate_settings(location_id, settings)`
-        function, if it has one, raises ValidationFailed or returns the settings, completed if need
-        be (e.g. a generated slug). Called when the plugin is enabled and on every change, inside
-        the transaction that stores the settings."""
-        check = getattr(self.pm.get_plugin(plugin), "validate_settings", None)
-        if check is None:
-            return settings
-        completed = await _resolve(check(location_id=location_id, settings=settings))
-        return settings if completed is None else completed
+        (its `validate_settings` hook, if it implements one: see core.hookspecs). Called when the
+        plugin is enabled and on every change, inside the transaction that stores the settings."""
+        answers = await self.call("validate_settings", location_id, enabled=frozenset({plugin}), location_id=location_id, settings=settings)
+        return answers[0][1] if answers else settings
 
     async def disable_ineligible(self, location: Location, changed_by: str) -> list[str]:
         """After a tier change: turn off, with a note, every enabled plugin the tier no longer allows."""
@@ -366,6 +362,23 @@ class PluginHost:
                 await row.save()
                 disabled.append(row.plugin)
         return disabled
+
+
+ORDERING_OPTIONS = ("tryfirst", "trylast", "wrapper", "hookwrapper")
+
+
+def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Refuse pluggy's ordering and wrapper options: hooks may be async, which pluggy's wrappers
+    cannot await, and the host keeps registration order (PluginConflict names plugin and hook)."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            used = [option for option in ORDERING_OPTIONS if impl.plugin is plugin and getattr(impl, option)]
+            if used:
+                pm.unregister(plugin)
+                raise PluginConflict(
+                    f"Plugin {name!r}: hook {caller.name!r} uses {', '.join(used)}; Agendum calls hooks in the order "
+                    "plugins are installed and awaits async ones, so use plain @hookimpl."
+                )
 
 
 def _owned(item, plugin: str):

@@ -8,7 +8,7 @@ import asyncio
 import agendum_probe
 import agendum_witness
 import pytest
-from core import booking
+from core import booking, hookimpl
 from core.access import Actor
 from core.email_registry import EmailEvent, Placeholder
 from core.errors import RuleViolation
@@ -61,9 +61,10 @@ async def test_marketplace_eligibility_and_settings(api_factory):
     assert unknown["__typename"] == "NotFound"
     await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: GOLD}) { __typename } }', {"l": clinic.location})
     assert (await api.data(ENABLE, {"ls": [clinic.location], "p": "probe", "e": True}))["setPluginEnabled"]["__typename"] == "PluginStateList"
-    changed = (await api.data(SETTINGS, {"l": clinic.location, "p": "probe", "s": {"greeting": "Hi there"}}))["updatePluginSettings"]
-    assert changed["settings"] == {"greeting": "Hi there", "maxNotes": 3}
-    for bad, field in (({"maxNotes": 0}, "settings.maxNotes"), ({"greeting": ""}, "settings.greeting"), ({"colour": "red"}, "settings.colour")):
+    changed = (await api.data(SETTINGS, {"l": clinic.location, "p": "probe", "s": {"greeting": "Hi there!"}}))["updatePluginSettings"]
+    assert changed["settings"] == {"greeting": "Hi there", "maxNotes": 3}  # completed by the probe's validate_settings
+    for bad, field in (({"maxNotes": 0}, "settings.maxNotes"), ({"greeting": ""}, "settings.greeting"), ({"colour": "red"}, "settings.colour"),
+                       ({"greeting": "Goodbye"}, "settings.greeting")):
         refused = (await api.data(SETTINGS, {"l": clinic.location, "p": "probe", "s": bad}))["updatePluginSettings"]
         assert (refused["__typename"], refused["field"]) == ("ValidationError", field), refused
     assert (await api.data(SETTINGS, {"l": clinic.location, "p": "probe", "s": "text"}))["updatePluginSettings"]["__typename"] == "ValidationError"
@@ -188,6 +189,18 @@ def test_start_up_refuses_clashes_naming_the_plugins():
         PluginHost([throwaway_plugin("eight", plugin_infos=lambda: None)])
     with pytest.raises(PluginConflict, match="no plugin_info hook"):  # every plugin says who it is
         PluginHost([object()])
+
+
+@pytest.mark.parametrize("option", ["tryfirst", "trylast", "wrapper", "hookwrapper"])
+def test_start_up_refuses_pluggys_ordering_and_wrapper_options_naming_plugin_and_hook(option):
+    def amend_email(message):
+        yield
+
+    ordered = throwaway_plugin("ordered")
+    ordered.amend_email = hookimpl(**{option: True})(amend_email)
+    with pytest.raises(PluginConflict, match=rf"Plugin 'ordered': hook 'amend_email' uses {option}"):
+        PluginHost([ordered])
+    assert "plain" in PluginHost([throwaway_plugin("plain", amend_email=lambda message: None)]).infos
 
 
 async def test_plugin_messages_and_amendments_reach_the_smtp_server(api_factory, smtp):

@@ -17,9 +17,9 @@ from web.pages import register_template_dir
 register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
+@hookimpl
 async def validate_settings(location_id, settings):
-    """Not a hook: the host calls it when the portal is enabled and its settings change, in the
-    transaction that stores them. Checks the chosen templates, claims the slug; the settings with it."""
+    """Check the chosen notice templates and claim the slug; the settings with it."""
     location = await Location.get(id=location_id)
     await emails.check_notice_templates(location, settings)
     return {**settings, "slug": await claim_slug(location, settings.get("slug", ""))}

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from core import hookimpl, plugins
 from core.email_registry import EmailEvent, Placeholder
-from core.errors import RuleViolation
+from core.errors import RuleViolation, ValidationFailed
 from core.models import Customer, RecipientRole, Tier
 from core.notifications import OutgoingEmail
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
@@ -41,6 +41,14 @@ def plugin_info():
 @hookimpl
 def register_models():
     return ["agendum_probe.models"]
+
+
+@hookimpl
+def validate_settings(location_id, settings):
+    calls.append(("validate_settings", location_id))
+    if settings["greeting"].lower() == "goodbye":
+        raise ValidationFailed("settings.greeting", "The probe only greets.")
+    return {**settings, "greeting": settings["greeting"].rstrip("!")}
 
 
 @strawberry.type
