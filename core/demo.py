@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import plugins
+from core import marketplace, plugins
 from core.access import Staff
 from core.accounts import create_admin
 from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
@@ -24,8 +24,8 @@ async def seed_demo(settings: Settings) -> str:
         owner = Staff(issued.user.id, StaffRole.OWNER)
         host = plugins.current()
         for name, info in host.infos.items():
-            if clinic.tier in info.tiers:
-                await host.set_enabled(owner, [clinic.id], name, True)
+            if clinic.tier in info.tiers and not info.missing_settings(info.settings_from(None)):
+                await marketplace.set_enabled(host, owner, [clinic.id], name, True)
     return issued.token
 
 

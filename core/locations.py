@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core import plugins, validation as check
+from core import marketplace, plugins, validation as check
 from core.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
 from core.errors import PermissionDenied, ValidationFailed
@@ -110,7 +110,7 @@ async def update_location(actor: Staff | None, location_id: int, **changes: Any)
         location.update_from_dict(fields)
         await save_fields(location, fields)
         if tier_changed:
-            await plugins.current().disable_ineligible(location, f"staff:{staff.user_id}")
+            await marketplace.disable_ineligible(plugins.current(), location, f"staff:{staff.user_id}")
     return location
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import to_jsonable_python
 from pydantic.alias_generators import to_camel
 
 from core.models import Tier
@@ -34,6 +35,21 @@ class PluginInfo:
     version: str
     tiers: frozenset[Tier] = ALL_TIERS
     settings_model: type[PluginSettings] = NoSettings
+
+    def settings_from(self, stored: dict | None) -> dict[str, Any]:
+        """The settings as staff see them (camelCase keys): `stored` validated, or, when never set
+        or no longer valid, the defaults (required settings without a default left out)."""
+        model = self.settings_model
+        try:
+            return model.model_validate(stored or {}).model_dump(by_alias=True, mode="json")
+        except ValidationError:
+            defaults = {f.alias or name: f.get_default(call_default_factory=True)
+                        for name, f in model.model_fields.items() if not f.is_required()}
+            return to_jsonable_python(defaults)
+
+    def missing_settings(self, settings: dict[str, Any]) -> list[str]:
+        """The required settings (camelCase) that `settings` lacks: the plugin cannot be enabled until they are set."""
+        return [f.alias or name for name, f in self.settings_model.model_fields.items() if f.is_required() and (f.alias or name) not in settings]
 
 
 @dataclass(frozen=True)

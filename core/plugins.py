@@ -1,4 +1,5 @@
-"""The plugin host: discovery, start-up contributions, per-location activation and gating.
+"""The plugin host: discovery, start-up contributions and gated dispatch of hooks (staff turning
+plugins on and off is core.marketplace's).
 
 Gating lives here and only here: location-scoped hooks reach only the plugins enabled at the
 location (the allow-list of PluginActivation rows), so plugin code never checks enablement.
@@ -10,21 +11,17 @@ import importlib
 import inspect
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
 import pluggy
-from pydantic import ValidationError as PydanticValidationError
-from tortoise.transactions import in_transaction
 
 from core import hookspecs
-from core.access import Staff, in_scope, require_staff
 from core.email_registry import EmailRegistry, core_registry
-from core.errors import DomainError, NotFound, ValidationFailed
-from core.models import Appointment, Location, PluginActivation, Tier
+from core.errors import NotFound
+from core.models import Appointment, PluginActivation
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
 
 log = logging.getLogger("agendum.plugins")
@@ -34,28 +31,6 @@ ENTRY_POINT_GROUP = "agendum"
 class PluginConflict(Exception):
     """A plugin cannot be installed: two plugins (or a plugin and core) claim the same name,
     field, placeholder or prefix, or a hook implementation matches no hook."""
-
-
-class NotEligible(DomainError):
-    """The location's subscription tier does not allow the plugin."""
-
-    def __init__(self, plugin: str, location_id: int, tier: Tier, allowed: Iterable[Tier]) -> None:
-        names = ", ".join(t.value for t in sorted(allowed, key=list(Tier).index))
-        super().__init__(f"{plugin} needs one of the tiers {names}; location {location_id} is {tier.value}.")
-        self.plugin = plugin
-        self.location_id = location_id
-
-
-@dataclass(frozen=True)
-class PluginState:
-    """A plugin as the marketplace shows it for one location."""
-
-    info: PluginInfo
-    enabled: bool
-    eligible: bool
-    settings: dict[str, Any]
-    changed_by: str
-    changed_at: Any
 
 
 async def _resolve(value: Any) -> Any:
@@ -184,7 +159,7 @@ class PluginHost:
         (defaults when never set)."""
         stored = next((row.settings for row in activations if row.plugin == plugin), None)
         info = self.info(plugin)
-        return info.settings_model.model_validate(self._settings(info, stored))
+        return info.settings_model.model_validate(info.settings_from(stored))
 
     def allow_list_and_settings(self, plugin: str, activations: Iterable[PluginActivation]):
         """(the allow-list, the plugin's settings model) from all the PluginActivation rows of one
@@ -192,40 +167,37 @@ class PluginHost:
         activations = list(activations)
         return self.allow_list(activations), self.settings_in(plugin, activations)
 
-    def _impls(self, hook: str, enabled: frozenset[str]):
-        return [impl for impl in getattr(self.pm.hook, hook).get_hookimpls() if impl.plugin_name in enabled]
-
     async def call(self, hook: str, location_id: int, /, enabled: frozenset[str] | None = None,
-                   activations: Iterable[PluginActivation] | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a location-scoped hook on the plugins enabled there (`enabled`, when the caller
-        already knows them, or from `activations`, the location's PluginActivation rows when the
-        caller has read them: an implementation taking `settings` then gets its own settings
-        there); (plugin, awaited result) for each implementation that returned something."""
+                   activations: Iterable[PluginActivation] | None = None, isolated: bool = False,
+                   **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a location-scoped hook on the plugins enabled there, in the order they were
+        installed: `enabled`, when the caller already knows them, or from `activations`, the
+        location's PluginActivation rows when the caller has read them (an implementation taking
+        `settings` then gets its own settings there). (plugin, awaited result) for each
+        implementation that returned something. `isolated`: a failing implementation is logged
+        and left out, and the others still run; otherwise its exception propagates."""
         rows = None if activations is None else list(activations)
         if enabled is None:
             enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
         if not enabled:
             return []
-        caller = self.pm.subset_hook_caller(hook, remove_plugins=[self.pm.get_plugin(n) for n in self.infos if n not in enabled])
         results = []
-        for impl in caller.get_hookimpls():
-            arguments = kwargs
-            if rows is not None and "settings" in impl.argnames:
-                arguments = {**kwargs, "settings": self.settings_in(impl.plugin_name, rows)}
-            value = await _resolve(impl.function(*[arguments[arg] for arg in impl.argnames]))
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name not in enabled:
+                continue
+            try:
+                arguments = kwargs
+                if rows is not None and "settings" in impl.argnames:
+                    arguments = {**kwargs, "settings": self.settings_in(impl.plugin_name, rows)}
+                value = await _resolve(impl.function(*[arguments[arg] for arg in impl.argnames]))
+            except Exception:
+                if not isolated:
+                    raise
+                log.exception("%s of plugin %s failed at location %s", hook, impl.plugin_name, location_id)
+                continue
             if value is not None:
                 results.append((impl.plugin_name, value))
         return results
-
-    async def call_isolated(self, hook: str, location_id: int, /, **kwargs: Any) -> None:
-        """Call a location-scoped hook where each implementation runs isolated: a failure is
-        logged and the others still run."""
-        enabled = await self.enabled_names(location_id) if self.infos else frozenset()
-        for impl in self._impls(hook, enabled):
-            try:
-                await _resolve(impl.function(*[kwargs[arg] for arg in impl.argnames]))
-            except Exception:  # noqa: BLE001 - isolation is the point
-                log.exception("%s of plugin %s failed", hook, impl.plugin_name)
 
     async def customer_refusal(self, location_id: int, appointment, action: str, actor, details: dict) -> None:
         """Raise the first `RuleViolation` an enabled plugin returns for a customer's action."""
@@ -249,11 +221,12 @@ class PluginHost:
         if not found:
             return found
         batch = list({appointment.id: appointment for appointment in appointments}.values())
-        offers = await self.call("appointment_links", batch[0].location_id, activations=rows, appointments=batch,
-                                 audience=audience, valid_until=valid_until, origin=origin)
+        offers = await self.call("appointment_links", batch[0].location_id, activations=rows, isolated=True,
+                                 appointments=batch, audience=audience, valid_until=valid_until, origin=origin)
         for plugin, offered in offers:
             if not isinstance(offered, Mapping):
-                raise TypeError(f"appointment_links of plugin {plugin!r} returned {type(offered).__name__}, not links by appointment id.")
+                log.error("appointment_links of plugin %s returned %s, not links by appointment id", plugin, type(offered).__name__)
+                continue
             for appointment_id, links in found.items():
                 links.extend(offered.get(appointment_id, ()))
         return found
@@ -261,13 +234,13 @@ class PluginHost:
     async def origin_is_live(self, location_id: int, origin: str) -> bool:
         """Whether the link named by `origin` (see `links`) still works: its plugin, enabled at the
         location, answers True."""
-        return any(answer is True for _, answer in await self.call("link_is_live", location_id, origin=origin))
+        return any(answer is True for _, answer in await self.call("link_is_live", location_id, isolated=True, origin=origin))
 
     async def appointment_changed(self, change) -> None:
         """After-commit listener: tell the enabled plugins, each isolated."""
-        await self.call_isolated("appointment_changed", change.appointment.location_id, change=change)
+        await self.call("appointment_changed", change.appointment.location_id, isolated=True, change=change)
 
-    # ---------------------------------------------------------------- activation (the marketplace)
+    # ---------------------------------------------------------------- plugins and their settings
 
     def info(self, plugin: str) -> PluginInfo:
         """An installed plugin's info, or `NotFound`."""
@@ -275,74 +248,10 @@ class PluginHost:
             raise NotFound("Plugin", plugin)
         return self.infos[plugin]
 
-    def _settings(self, info: PluginInfo, stored: dict | None) -> dict[str, Any]:
-        model = info.settings_model
-        try:
-            return model.model_validate(stored or {}).model_dump(by_alias=True, mode="json")
-        except PydanticValidationError:
-            return model().model_dump(by_alias=True, mode="json")
-
     async def settings_of(self, plugin: str, location_id: int):
         """The validated settings model of a plugin at a location (defaults when never set)."""
-        info = self.info(plugin)
         row = await PluginActivation.get_or_none(location_id=location_id, plugin=plugin)
-        return info.settings_model.model_validate(self._settings(info, row.settings if row else None))
-
-    async def states(self, actor: Staff | None, location_id: int) -> list[PluginState]:
-        """Every installed plugin with its state at a location."""
-        location = await _location(actor, location_id)
-        rows = {r.plugin: r for r in await PluginActivation.filter(location_id=location.id)}
-        states = []
-        for name, info in self.infos.items():
-            row = rows.get(name)
-            states.append(PluginState(
-                info=info, enabled=bool(row and row.enabled), eligible=location.tier in info.tiers,
-                settings=self._settings(info, row.settings if row else None),
-                changed_by=row.changed_by if row else "", changed_at=row.changed_at if row else None,
-            ))
-        return states
-
-    async def set_enabled(self, actor: Staff | None, location_ids: Sequence[int], plugin: str, enabled: bool) -> list[PluginState]:
-        """Turn a plugin on or off at several locations at once: all or none (an ineligible
-        location refuses the whole request)."""
-        staff = require_staff(actor)
-        info = self.info(plugin)
-        if not location_ids:
-            raise ValidationFailed("locationIds", "Name at least one location.")
-        locations = [await _location(staff, location_id) for location_id in dict.fromkeys(location_ids)]
-        if enabled:
-            for location in locations:
-                if location.tier not in info.tiers:
-                    raise NotEligible(plugin, location.id, location.tier, info.tiers)
-        async with in_transaction():
-            for location in locations:
-                row, _ = await PluginActivation.get_or_create(location_id=location.id, plugin=plugin)
-                row.enabled, row.changed_by, row.note = enabled, f"staff:{staff.user_id}", ""
-                if enabled:
-                    row.settings = await self.validate_settings(plugin, location.id, self._settings(info, row.settings))
-                await row.save()
-        return [next(s for s in await self.states(staff, loc.id) if s.info.name == plugin) for loc in locations]
-
-    async def update_settings(self, actor: Staff | None, location_id: int, plugin: str, settings: dict[str, Any]) -> PluginState:
-        """Validate and store a plugin's settings at a location (camelCase keys); a refusal names the field."""
-        staff = require_staff(actor)
-        info = self.info(plugin)
-        location = await _location(staff, location_id)
-        if not isinstance(settings, dict):
-            raise ValidationFailed("settings", "Settings are an object of named values.")
-        row = await PluginActivation.get_or_none(location_id=location.id, plugin=plugin)
-        merged = {**self._settings(info, row.settings if row else None), **settings}
-        try:
-            clean = info.settings_model.model_validate(merged).model_dump(by_alias=True, mode="json")
-        except PydanticValidationError as error:
-            first = error.errors()[0]
-            path = ".".join(str(p) for p in first["loc"])
-            raise ValidationFailed(f"settings.{path}" if path else "settings", first["msg"]) from None
-        async with in_transaction():
-            row = row or PluginActivation(location_id=location.id, plugin=plugin)
-            row.settings, row.changed_by = await self.validate_settings(plugin, location.id, clean), f"staff:{staff.user_id}"
-            await row.save()
-        return next(s for s in await self.states(staff, location.id) if s.info.name == plugin)
+        return self.settings_in(plugin, [row] if row else [])
 
     async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> dict[str, Any]:
         """Let the plugin itself check settings against the database and claim what they name
@@ -350,18 +259,6 @@ class PluginHost:
         plugin is enabled and on every change, inside the transaction that stores the settings."""
         answers = await self.call("validate_settings", location_id, enabled=frozenset({plugin}), location_id=location_id, settings=settings)
         return answers[0][1] if answers else settings
-
-    async def disable_ineligible(self, location: Location, changed_by: str) -> list[str]:
-        """After a tier change: turn off, with a note, every enabled plugin the tier no longer allows."""
-        disabled = []
-        for row in await PluginActivation.filter(location_id=location.id, enabled=True):
-            info = self.infos.get(row.plugin)
-            if info is not None and location.tier not in info.tiers:
-                row.enabled, row.changed_by = False, changed_by
-                row.note = f"Disabled: the {location.tier.value} tier does not include this plugin."
-                await row.save()
-                disabled.append(row.plugin)
-        return disabled
 
 
 ORDERING_OPTIONS = ("tryfirst", "trylast", "wrapper", "hookwrapper")
@@ -383,10 +280,6 @@ def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str
 
 def _owned(item, plugin: str):
     return type(item)(**{**item.__dict__, "plugin": plugin})
-
-
-async def _location(actor: Staff | None, location_id: int) -> Location:
-    return await in_scope(actor, Location, location_id, "Location", "id")
 
 
 # The host of the running app; core modules reach plugins only through it.

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from core import errors as core_errors
-from core import models, plugins
+from core import marketplace, models, plugins
 from core.access import require_location
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
@@ -46,7 +46,7 @@ class LinkUnavailable(Problem):
     owner_phone: str
 
 
-CONVERTERS[plugins.NotEligible] = lambda e: NotEligible(message=e.message, plugin=e.plugin, location_id=strawberry.ID(str(e.location_id)))
+CONVERTERS[marketplace.NotEligible] = lambda e: NotEligible(message=e.message, plugin=e.plugin, location_id=strawberry.ID(str(e.location_id)))
 CONVERTERS[core_errors.LinkUnavailable] = lambda e: LinkUnavailable(
     message=e.message, status=LinkStatus(e.status), owner_name=e.owner_name, owner_email=e.owner_email, owner_phone=e.owner_phone
 )
@@ -69,16 +69,17 @@ class PluginState:
     enabled: bool
     eligible: bool
     settings: JSON = strawberry.field(description="Validated settings, camelCase keys; defaults until changed.")
+    missing_settings: list[str] = strawberry.field(description="Required settings not set yet (camelCase keys): the plugin cannot be enabled until they are.")
     changed_by: str
     changed_at: Optional[dt.datetime]
 
     @classmethod
-    def of(cls, state: plugins.PluginState) -> "PluginState":
+    def of(cls, state: marketplace.PluginState) -> "PluginState":
         info = state.info
         return cls(
             name=info.name, title=info.title, description=info.description, version=info.version,
             allowed_tiers=sorted(info.tiers, key=list(models.Tier).index), enabled=state.enabled, eligible=state.eligible,
-            settings=state.settings, changed_by=state.changed_by, changed_at=state.changed_at,
+            settings=state.settings, missing_settings=state.missing_settings, changed_by=state.changed_by, changed_at=state.changed_at,
         )
 
 
@@ -128,7 +129,7 @@ class PluginQuery:
     @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")
     @as_result
     async def plugins(self, info: Info, location_id: strawberry.ID) -> PluginStateListResult:
-        states = await plugins.current().states(await info.context.staff(), parse_id("Location", location_id))
+        states = await marketplace.states(plugins.current(), await info.context.staff(), parse_id("Location", location_id))
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
 
@@ -137,11 +138,11 @@ class PluginMutation:
     @strawberry.mutation(description="Turn a plugin on or off at one or several locations (all or none: an ineligible tier refuses the request).")
     @as_result
     async def set_plugin_enabled(self, info: Info, location_ids: list[strawberry.ID], plugin: str, enabled: bool) -> PluginStateListResult:
-        states = await plugins.current().set_enabled(await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
+        states = await marketplace.set_enabled(plugins.current(), await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
     @strawberry.mutation(description="Change a plugin's settings at a location (camelCase keys; only those given change).")
     @as_result
     async def update_plugin_settings(self, info: Info, location_id: strawberry.ID, plugin: str, settings: JSON) -> PluginStateResult:
-        state = await plugins.current().update_settings(await info.context.staff(), parse_id("Location", location_id), plugin, settings)
+        state = await marketplace.update_settings(plugins.current(), await info.context.staff(), parse_id("Location", location_id), plugin, settings)
         return PluginState.of(state)

@@ -8,17 +8,19 @@ import asyncio
 import agendum_probe
 import agendum_witness
 import pytest
+from pydantic import Field
+
 from core import booking, hookimpl
 from core.access import Actor
 from core.email_registry import EmailEvent, Placeholder
 from core.errors import RuleViolation
 from core.models import ActorKind, Customer, OutboxMessage, PluginActivation
-from core.plugin_types import GraphQLContribution, PluginRoutes
+from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes, PluginSettings
 from core.plugins import PluginConflict, PluginHost
 from helpers import book, local, make_clinic, throwaway_plugin
 
 MARKETPLACE = """query($l: ID!) { plugins(locationId: $l) { __typename ... on PluginStateList { plugins {
-  name title version allowedTiers enabled eligible settings changedBy } } } }"""
+  name title version allowedTiers enabled eligible settings missingSettings changedBy } } } }"""
 ENABLE = """mutation($ls: [ID!]!, $p: String!, $e: Boolean!) { setPluginEnabled(locationIds: $ls, plugin: $p, enabled: $e) {
   __typename ... on PluginStateList { plugins { name enabled } } ... on NotEligible { message locationId } ... on NotFound { message }
   ... on ValidationError { field message } } }"""
@@ -53,7 +55,8 @@ async def test_marketplace_eligibility_and_settings(api_factory):
     market = (await api.data(MARKETPLACE, {"l": clinic.location}))["plugins"]["plugins"]
     probe = next(p for p in market if p["name"] == "probe")
     assert probe == {"name": "probe", "title": "Probe", "version": "1.0", "allowedTiers": ["SILVER", "GOLD", "PLATINUM"],
-                     "enabled": False, "eligible": False, "settings": {"greeting": "Hello from the probe", "maxNotes": 3}, "changedBy": ""}
+                     "enabled": False, "eligible": False, "settings": {"greeting": "Hello from the probe", "maxNotes": 3}, "missingSettings": [],
+                     "changedBy": ""}
     refused = (await api.data(ENABLE, {"ls": [clinic.location], "p": "probe", "e": True}))["setPluginEnabled"]
     assert refused["__typename"] == "NotEligible" and refused["locationId"] == clinic.location
     assert not await PluginActivation.filter(plugin="probe", enabled=True).exists()
@@ -74,6 +77,44 @@ async def test_marketplace_eligibility_and_settings(api_factory):
     await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: FREE}) { __typename } }', {"l": clinic.location})
     row = await PluginActivation.get(location_id=int(clinic.location), plugin="probe")
     assert not row.enabled and "FREE" in row.note
+
+
+class NeedySettings(PluginSettings):
+    api_key: str = Field(min_length=8)
+    greeting: str = "Hello"
+
+
+def needy_plugin():
+    """A plugin with a required setting whose appointment_links always fails."""
+
+    def appointment_links(appointments):
+        raise RuntimeError("the needy plugin fails on purpose")
+
+    needy = throwaway_plugin("needy", appointment_links=appointment_links)
+    needy.plugin_info = hookimpl(lambda: PluginInfo(name="needy", title="Needy", description="", version="1", settings_model=NeedySettings))
+    return needy
+
+
+async def test_a_plugin_with_required_settings_or_failing_hooks_never_breaks_another(api_factory):
+    api = await api_factory(host=PluginHost([agendum_probe, agendum_witness, needy_plugin()]))
+    on, _ = await two_clinics(api)
+    market = {p["name"]: p for p in (await api.data(MARKETPLACE, {"l": on.location}))["plugins"]["plugins"]}
+    assert (market["needy"]["settings"], market["needy"]["missingSettings"], market["needy"]["enabled"]) == ({"greeting": "Hello"}, ["apiKey"], False)
+    assert market["probe"]["enabled"] and market["probe"]["missingSettings"] == []
+    assert (await api.data(ENABLE, {"ls": [on.location], "p": "witness", "e": False}))["setPluginEnabled"]["__typename"] == "PluginStateList"
+    refused = (await api.data(ENABLE, {"ls": [on.location], "p": "needy", "e": True}))["setPluginEnabled"]
+    assert (refused["__typename"], refused["field"]) == ("ValidationError", "settings.apiKey") and "apiKey" in refused["message"]
+    assert not await PluginActivation.filter(plugin="needy", enabled=True).exists()
+    short = (await api.data(SETTINGS, {"l": on.location, "p": "needy", "s": {"apiKey": "short"}}))["updatePluginSettings"]
+    assert (short["__typename"], short["field"]) == ("ValidationError", "settings.apiKey")
+    changed = (await api.data(SETTINGS, {"l": on.location, "p": "needy", "s": {"apiKey": "k-12345678"}}))["updatePluginSettings"]
+    assert changed["settings"] == {"apiKey": "k-12345678", "greeting": "Hello"}
+    enabled = (await api.data(ENABLE, {"ls": [on.location], "p": "needy", "e": True}))["setPluginEnabled"]
+    assert enabled["__typename"] == "PluginStateList"
+    # Its appointment_links raises: logged, and the probe's links still show.
+    booked = await book(api, on, local(on.tz, 2, 10))
+    shown = await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind } } } }', {"id": booked["id"]})
+    assert shown["appointment"]["links"] == [{"kind": "probe"}]
 
 
 async def test_graphql_field_answers_where_enabled_and_never_nulls_the_rest(api_factory):
