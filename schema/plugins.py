@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from enum import Enum
 from typing import Any, Callable, Optional
 
@@ -98,24 +99,36 @@ async def enabled_at(info: Info, plugin: str, location_id: int) -> bool:
 
 
 def gated(plugin: str, location_of: Callable[..., Any]):
-    """Decorate a plugin's staff resolver: `location_of(**kwargs)` gives the location id
-    (awaitable or not); callers who cannot see the location are refused first (so enablement is
-    never revealed to them), then the resolver answers `PluginDisabled` where the plugin is off."""
+    """Decorate a plugin's staff resolver: `location_of` gives the location id (awaitable or
+    not) from the field's arguments it names (as hooks get theirs). Callers who cannot see the
+    location are refused first (so enablement is never revealed to them), an unknown location
+    answers `NotFound`, then the resolver answers `PluginDisabled` where the plugin is off."""
+    wanted = _parameters_of(location_of)
 
     def decorate(resolver):
         @functools.wraps(resolver)
         async def wrapper(self, info: Info, **kwargs):
-            location_id = location_of(**kwargs)
-            if hasattr(location_id, "__await__"):
+            location_id = location_of(**(kwargs if wanted is None else {k: v for k, v in kwargs.items() if k in wanted}))
+            if inspect.isawaitable(location_id):
                 location_id = await location_id
             require_location(await info.context.staff(), location_id)
             if not await enabled_at(info, plugin, location_id):
+                if await info.context.loaders.by_id(models.Location).load(location_id) is None:
+                    raise core_errors.NotFound("Location", location_id)
                 return PluginDisabled(message=f"The {plugins.current().info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
             return await resolver(self, info, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def _parameters_of(function: Callable[..., Any]) -> frozenset[str] | None:
+    """The keyword arguments `function` takes, or None when it takes any (**kwargs)."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters)
 
 
 async def require_enabled(info: Info, plugin: str, location_id: int, kind: str = "Link") -> None:

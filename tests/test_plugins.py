@@ -128,6 +128,8 @@ async def test_graphql_field_answers_where_enabled_and_never_nulls_the_rest(api_
     assert note["probeNote"] == {"__typename": "ProbeGreeting", "notes": 1}
     blocked = await api.data('mutation($l: ID!) { probeNote(locationId: $l, text: "hi") { __typename } }', {"l": off.location})
     assert blocked["probeNote"]["__typename"] == "PluginDisabled"
+    unknown = await api.data('mutation { probeNote(locationId: "999999", text: "hi") { __typename } }')
+    assert unknown["probeNote"]["__typename"] == "NotFound"  # a location that does not exist is not "disabled"
 
 
 async def test_plugin_route_answers_200_where_enabled_and_404_elsewhere(api_factory):

@@ -152,7 +152,7 @@ async def _open(info: Info, token: str) -> links.Opened:
 class OneTimeLinkQuery:
     @strawberry.field(description="Staff: a calendar's one-time links, newest first.")
     @as_result
-    @gated(links.NAME, lambda calendar_id, status=None, first=None, after=None: _calendar_location(calendar_id))
+    @gated(links.NAME, lambda calendar_id: _calendar_location(calendar_id))
     async def one_time_links(
         self, info: Info, calendar_id: strawberry.ID, status: Optional[OneTimeLinkStatus] = None,
         first: Optional[int] = None, after: Optional[str] = None,

@@ -83,7 +83,7 @@ class ProbeQuery:
 class ProbeMutation:
     @strawberry.mutation
     @as_result
-    @gated(NAME, lambda location_id, text: parse_id("Location", location_id))
+    @gated(NAME, lambda location_id: parse_id("Location", location_id))  # names only what it needs
     async def probe_note(self, info: Info, location_id: strawberry.ID, text: str) -> ProbeGreetingResult:
         from agendum_probe.models import ProbeNote
 
