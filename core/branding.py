@@ -15,7 +15,6 @@ from core.locations import get_location, settings_source
 from core.models import Location, LocationLogo
 
 MAX_LOGO_BYTES = 512 * 1024
-LOGO_TYPES = ("image/png", "image/jpeg", "image/webp")
 SHARED = "This location uses its headquarters' settings; change the branding there."
 
 

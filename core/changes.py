@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.access import Actor
@@ -21,7 +21,6 @@ class Change:
     appointment: Any
     before: dict
     actor: Actor
-    extra: dict = field(default_factory=dict)
 
 
 Listener = Callable[[Change], Awaitable[None]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 from core import clock, plugins
@@ -40,7 +40,6 @@ class OutgoingEmail:
     send_after: dt.datetime | None = None
     is_reminder: bool = False
     appointment_sequence: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 async def compose(template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:

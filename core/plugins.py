@@ -22,7 +22,7 @@ from core import hookspecs
 from core.email_registry import EmailRegistry, core_registry
 from core.errors import NotFound
 from core.models import Appointment, PluginActivation
-from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
+from core.plugin_types import AUDIENCES, GraphQLContribution, Link, PluginInfo, PluginRoutes
 
 log = logging.getLogger("agendum.plugins")
 ENTRY_POINT_GROUP = "agendum"
@@ -213,6 +213,8 @@ class PluginHost:
         per plugin for the whole batch. `activations`: the location's PluginActivation rows, read
         once by the caller (leave out a plugin's row to leave it out); `valid_until` and `origin`:
         the asking page's own link, if it was reached by one."""
+        if audience not in AUDIENCES:
+            raise ValueError(f"links() are for one of {AUDIENCES}, not {audience!r}.")
         found: dict[int, list[Link]] = {appointment.id: [] for appointment in appointments}
         rows = list(activations)
         locations = {appointment.location_id for appointment in appointments} | {row.location_id for row in rows}

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core import validation as check
 from core.errors import RuleViolation, ValidationFailed
 
-RULE_CODES = ("MIN_NOTICE", "MAX_ADVANCE", "SAME_DAY_CHANGE", "CANCELLATION_NOTICE", "RESCHEDULE_NOTICE", "MAX_RESCHEDULES")
+
+
+class RuleCode(StrEnum):
+    """The codes of core's scheduling rules, as `RuleViolation.rule` carries them (plugins add their own)."""
+
+    MIN_NOTICE = "MIN_NOTICE"
+    MAX_ADVANCE = "MAX_ADVANCE"
+    SAME_DAY_CHANGE = "SAME_DAY_CHANGE"
+    CANCELLATION_NOTICE = "CANCELLATION_NOTICE"
+    RESCHEDULE_NOTICE = "RESCHEDULE_NOTICE"
+    MAX_RESCHEDULES = "MAX_RESCHEDULES"
+
+
+RULE_CODES = tuple(code.value for code in RuleCode)  # the one list of core's rule codes
 
 
 @dataclass(frozen=True)
@@ -51,15 +65,15 @@ def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
 def check_new_start(rules: Rules, start: dt.datetime, now: dt.datetime) -> None:
     """A booked or rescheduled start respects minimum notice and maximum advance."""
     if start < now + dt.timedelta(minutes=rules.min_notice_minutes):
-        raise RuleViolation("MIN_NOTICE", f"Appointments must be made at least {_duration(rules.min_notice_minutes)} ahead.")
+        raise RuleViolation(RuleCode.MIN_NOTICE, f"Appointments must be made at least {_duration(rules.min_notice_minutes)} ahead.")
     if start > now + dt.timedelta(days=rules.max_advance_days):
-        raise RuleViolation("MAX_ADVANCE", f"Appointments can be made at most {rules.max_advance_days} days ahead.")
+        raise RuleViolation(RuleCode.MAX_ADVANCE, f"Appointments can be made at most {rules.max_advance_days} days ahead.")
 
 
 def check_same_day(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz: ZoneInfo, contact: str) -> None:
     """Refuse a change on the appointment's own day when same-day changes are off."""
     if not rules.same_day_changes_allowed and local_date(now, tz) == local_date(current_start, tz):
-        raise RuleViolation("SAME_DAY_CHANGE", f"Changes on the day of the appointment are not possible online.{_call(contact)}")
+        raise RuleViolation(RuleCode.SAME_DAY_CHANGE, f"Changes on the day of the appointment are not possible online.{_call(contact)}")
 
 
 def check_cancel(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz: ZoneInfo, contact: str) -> None:
@@ -68,7 +82,7 @@ def check_cancel(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz:
     if rules.cancellation_notice_hours and now > current_start - dt.timedelta(hours=rules.cancellation_notice_hours):
         policy = f" {rules.cancellation_policy.strip()}" if rules.cancellation_policy.strip() else ""
         raise RuleViolation(
-            "CANCELLATION_NOTICE",
+            RuleCode.CANCELLATION_NOTICE,
             f"Appointments can be cancelled up to {rules.cancellation_notice_hours} hours before they start.{policy}{_call(contact)}",
         )
 
@@ -80,12 +94,12 @@ def check_reschedule(
     check_same_day(rules, current_start, now, tz, contact)
     if rules.reschedule_notice_hours and now > current_start - dt.timedelta(hours=rules.reschedule_notice_hours):
         raise RuleViolation(
-            "RESCHEDULE_NOTICE",
+            RuleCode.RESCHEDULE_NOTICE,
             f"Appointments can be moved up to {rules.reschedule_notice_hours} hours before they start.{_call(contact)}",
         )
     limit = rules.max_customer_reschedules
     if customer_reschedules is not None and limit is not None and customer_reschedules >= limit:
-        raise RuleViolation("MAX_RESCHEDULES", f"This appointment has been moved the most times allowed online ({limit}).{_call(contact)}")
+        raise RuleViolation(RuleCode.MAX_RESCHEDULES, f"This appointment has been moved the most times allowed online ({limit}).{_call(contact)}")
 
 
 def _duration(minutes: int) -> str:

@@ -4,6 +4,7 @@ history, every rule code, override, and bad input that changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from core import booking
 from core.access import Actor
 from core.errors import PermissionDenied, RuleViolation
 from core.models import ActorKind, Appointment, AppointmentEvent
+from core.rules import RULE_CODES
 from helpers import APPOINTMENT_FIELDS, book, later_today, local, make_clinic, midday_timezone
 
 CONFIRM = "mutation($id: ID!, $o: Boolean! = false) { confirmAppointment(id: $id, override: $o) { %s } }" % APPOINTMENT_FIELDS
@@ -190,6 +192,13 @@ async def test_what_customers_are_told_they_may_do_matches_what_each_change_allo
 
 
 # ------------------------------------------------------------------ every rule code
+
+
+def test_every_rule_code_is_exercised_here_and_documented():
+    """RULE_CODES is the one list of core's rule codes: each has its test below and its line in the API guide."""
+    here, guide = Path(__file__).read_text(), (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+    for code in RULE_CODES:
+        assert f'"{code}"' in here and f"`{code}`" in guide, code
 
 
 async def _expect_rule(api, clinic, code: str, staff_call, customer_call, override_call):
