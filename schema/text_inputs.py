@@ -1,0 +1,104 @@
+"""Text inputs: every string a request passes (arguments, input-object fields, lists of them, and
+strings inside `JSON` values) is checked once, before its field's resolver runs, with
+`core.validation.plain_text`. A refusal names the field by its path (`input.firstName`,
+`settings.bookingInstructions`, `input.cancellationReasons[2]`) and answers as a `ValidationError`
+in the field's result union, or, for a field whose result has no `ValidationError`, as an error
+with `extensions.code` BAD_USER_INPUT and `extensions.field`.
+
+Fields and arguments marked `@multiline` keep line breaks and tabs (CR LF becomes LF); every
+other string is one line. Inside `JSON`, keys are one line and strings may hold line breaks and
+tabs: what each key accepts beyond that is its consumer's to say (plugin settings models mark
+their multi-line fields, core.plugin_types.MultilineText)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import (
+    GraphQLError, GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLResolveInfo, GraphQLString, GraphQLUnionType,
+    get_nullable_type,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema_directive import Location
+
+from core.errors import ValidationFailed
+from core.validation import plain_text
+from schema.errors import ValidationError
+
+DEFINITION = "strawberry-definition"  # where strawberry keeps an argument's or input field's definition
+
+
+@strawberry.schema_directive(
+    locations=[Location.ARGUMENT_DEFINITION, Location.INPUT_FIELD_DEFINITION],
+    description="This text may hold line breaks and tabs; other text inputs are one line. No text input may hold control characters.",
+)
+class Multiline:
+    pass
+
+
+MULTILINE = Multiline()
+MULTILINE_ARGUMENT = strawberry.argument(directives=[MULTILINE])  # Annotated[str, MULTILINE_ARGUMENT]
+
+
+class TextInputs(SchemaExtension):
+    """Checks the text inputs of each field before its resolver runs (see the module's docstring)."""
+
+    def resolve(self, _next: Callable, root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            arguments = info.parent_type.fields[info.field_name].args
+            try:
+                kwargs = {name: _clean(value, arguments[name], name) for name, value in kwargs.items()}
+            except ValidationFailed as refused:
+                return _refusal(info, refused)
+        return _next(root, info, *args, **kwargs)
+
+
+def _refusal(info: GraphQLResolveInfo, refused: ValidationFailed) -> ValidationError:
+    """The refusal as the field's `ValidationError`, or raised as a coded error when its result has none."""
+    result = get_nullable_type(info.return_type)
+    if isinstance(result, GraphQLUnionType) and any(member.name == "ValidationError" for member in result.types):
+        return ValidationError(message=refused.message, field=refused.field)
+    raise GraphQLError(f"{refused.field}: {refused.message}", extensions={"code": "BAD_USER_INPUT", "field": refused.field})
+
+
+def _is_multiline(argument_or_field: Any) -> bool:
+    definition = argument_or_field.extensions.get(DEFINITION)
+    return any(isinstance(d, Multiline) for d in getattr(definition, "directives", ()))
+
+
+def _clean(value: Any, argument_or_field: Any, path: str) -> Any:
+    return _cleaned(value, argument_or_field.type, path, _is_multiline(argument_or_field))
+
+
+def _cleaned(value: Any, type_: Any, path: str, multiline: bool) -> Any:
+    """The value of an input of this GraphQL type with its strings checked (CR LF made LF)."""
+    if value is None:
+        return None
+    type_ = get_nullable_type(type_)
+    if isinstance(type_, GraphQLList):
+        return [_cleaned(item, type_.of_type, f"{path}[{i}]", multiline) for i, item in enumerate(value)]
+    if isinstance(type_, GraphQLInputObjectType):
+        return {name: _clean(item, type_.fields[name], f"{path}.{name}") for name, item in value.items()}
+    if type_ is GraphQLString or type_ is GraphQLID:
+        return plain_text(path, value, multiline=multiline) if isinstance(value, str) else value
+    if type_.name == "JSON":
+        check_json(value, path)
+    return value
+
+
+def check_json(value: Any, path: str) -> None:
+    """Refuse control characters anywhere in a JSON value: keys are one line, strings may hold
+    line breaks and tabs. (A loop, not recursion: JSON may nest as deep as its parser allows.)"""
+    pending = [(value, path)]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            plain_text(path, value, multiline=True)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                plain_text(path, str(key))
+                pending.append((item, f"{path}.{key}"))
+        elif isinstance(value, list):
+            pending.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
