@@ -24,7 +24,7 @@ from schema.scalars import SCALAR_MAP
 from schema.rules import RulesMutation
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
-from schema.text_inputs import TextInputs
+from schema.text_inputs import check_text_inputs
 
 CORE_QUERIES: tuple[type, ...] = (
     LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, PluginQuery, StaffQuery,
@@ -69,14 +69,15 @@ def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLC
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
         limits_extension(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
-        TextInputs,
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask))
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=merge_types("Query", tuple(cls for _, cls in all_queries)),
         mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
         types=types,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    check_text_inputs(schema)
+    return schema

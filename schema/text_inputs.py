@@ -3,7 +3,8 @@ strings inside `JSON` values) is checked once, before its field's resolver runs,
 `core.validation.plain_text`. A refusal names the field by its path (`input.firstName`,
 `settings.bookingInstructions`, `input.cancellationReasons[2]`) and answers as a `ValidationError`
 in the field's result union, or, for a field whose result has no `ValidationError`, as an error
-with `extensions.code` BAD_USER_INPUT and `extensions.field`.
+with `extensions.code` BAD_USER_INPUT and `extensions.field`. Only the resolvers of fields that
+take text are wrapped: the others cost nothing more.
 
 Fields and arguments marked `@multiline` keep line breaks and tabs (CR LF becomes LF); every
 other string is one line. Inside `JSON`, keys are one line and strings may hold line breaks and
@@ -17,10 +18,9 @@ from typing import Any
 
 import strawberry
 from graphql import (
-    GraphQLError, GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLResolveInfo, GraphQLString, GraphQLUnionType,
-    get_nullable_type,
+    GraphQLArgument, GraphQLError, GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLObjectType, GraphQLResolveInfo, GraphQLString,
+    GraphQLUnionType, default_field_resolver, get_named_type, get_nullable_type,
 )
-from strawberry.extensions import SchemaExtension
 from strawberry.schema_directive import Location
 
 from core.errors import ValidationFailed
@@ -42,17 +42,32 @@ MULTILINE = Multiline()
 MULTILINE_ARGUMENT = strawberry.argument(directives=[MULTILINE])  # Annotated[str, MULTILINE_ARGUMENT]
 
 
-class TextInputs(SchemaExtension):
-    """Checks the text inputs of each field before its resolver runs (see the module's docstring)."""
+def check_text_inputs(schema: strawberry.Schema) -> None:
+    """Make every field of `schema` that takes text check it before its resolver runs (see the
+    module's docstring). Other fields are left as they are: nothing is added to their cost."""
+    for type_ in schema._schema.type_map.values():  # strawberry's graphql-core schema
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
+            for field in type_.fields.values():
+                if any(_takes_text(argument.type) for argument in field.args.values()):
+                    field.resolve = _checking(field.args, field.resolve or default_field_resolver)
 
-    def resolve(self, _next: Callable, root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            arguments = info.parent_type.fields[info.field_name].args
-            try:
-                kwargs = {name: _clean(value, arguments[name], name) for name, value in kwargs.items()}
-            except ValidationFailed as refused:
-                return _refusal(info, refused)
-        return _next(root, info, *args, **kwargs)
+
+def _checking(arguments: dict[str, GraphQLArgument], resolve: Callable) -> Callable:
+    def resolve_checked(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        try:
+            kwargs = {name: _clean(value, arguments[name], name) for name, value in kwargs.items()}
+        except ValidationFailed as refused:
+            return _refusal(info, refused)
+        return resolve(root, info, **kwargs)
+
+    return resolve_checked
+
+
+def _takes_text(type_: Any, seen: frozenset[str] = frozenset()) -> bool:
+    type_ = get_named_type(type_)
+    if isinstance(type_, GraphQLInputObjectType):
+        return type_.name not in seen and any(_takes_text(f.type, seen | {type_.name}) for f in type_.fields.values())
+    return type_ in (GraphQLString, GraphQLID) or type_.name == "JSON"
 
 
 def _refusal(info: GraphQLResolveInfo, refused: ValidationFailed) -> ValidationError:
