@@ -183,7 +183,8 @@ async def test_only_multiline_inputs_keep_line_breaks_and_tabs(api):
     assert not wrong, wrong
 
 
-async def test_a_string_written_in_the_query_is_checked_too(api):
+async def test_a_string_written_in_the_query_is_checked_too(api_factory):
+    api = await api_factory(debug=False)  # production: errors masked, but not this one
     body = await post(api, 'mutation { staffLogin(email: "a\\u0000@example.com", password: "x") { __typename ... on ValidationError { field message } } }', {})
     assert body["data"]["staffLogin"] == {"__typename": "ValidationError", "field": "email",
                                          "message": "Control characters are not allowed (U+0000 at character 2)."}
