@@ -55,7 +55,7 @@ def check_text_inputs(schema: strawberry.Schema) -> None:
 def _checking(arguments: dict[str, GraphQLArgument], resolve: Callable) -> Callable:
     def resolve_checked(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
         try:
-            kwargs = {name: _clean(value, arguments[name], name) for name, value in kwargs.items()}
+            kwargs = {name: _checked_input(value, arguments[name], name) for name, value in kwargs.items()}
         except ValidationFailed as refused:
             return _refusal(info, refused)
         return resolve(root, info, **kwargs)
@@ -83,27 +83,28 @@ def _is_multiline(argument_or_field: Any) -> bool:
     return any(isinstance(d, Multiline) for d in getattr(definition, "directives", ()))
 
 
-def _clean(value: Any, argument_or_field: Any, path: str) -> Any:
-    return _cleaned(value, argument_or_field.type, path, _is_multiline(argument_or_field))
+def _checked_input(value: Any, argument_or_field: Any, path: str) -> Any:
+    """An argument's or input field's value, checked as its type and `@multiline` say."""
+    return _checked(value, argument_or_field.type, path, _is_multiline(argument_or_field))
 
 
-def _cleaned(value: Any, type_: Any, path: str, multiline: bool) -> Any:
+def _checked(value: Any, type_: Any, path: str, multiline: bool) -> Any:
     """The value of an input of this GraphQL type with its strings checked (CR LF made LF)."""
     if value is None:
         return None
     type_ = get_nullable_type(type_)
     if isinstance(type_, GraphQLList):
-        return [_cleaned(item, type_.of_type, f"{path}[{i}]", multiline) for i, item in enumerate(value)]
+        return [_checked(item, type_.of_type, f"{path}[{i}]", multiline) for i, item in enumerate(value)]
     if isinstance(type_, GraphQLInputObjectType):
-        return {name: _clean(item, type_.fields[name], f"{path}.{name}") for name, item in value.items()}
+        return {name: _checked_input(item, type_.fields[name], f"{path}.{name}") for name, item in value.items()}
     if type_ is GraphQLString or type_ is GraphQLID:
         return plain_text(path, value, multiline=multiline) if isinstance(value, str) else value
     if type_.name == "JSON":
-        check_json(value, path)
+        _check_json(value, path)
     return value
 
 
-def check_json(value: Any, path: str) -> None:
+def _check_json(value: Any, path: str) -> None:
     """Refuse control characters anywhere in a JSON value: keys are one line, strings may hold
     line breaks and tabs. (A loop, not recursion: JSON may nest as deep as its parser allows.)"""
     pending = [(value, path)]
