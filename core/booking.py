@@ -313,7 +313,7 @@ async def cancel(
     actor: Actor, appointment_id: int, reason: str | None = None, note: str = "", override: bool = False
 ) -> Appointment:
     """Cancel a scheduled or confirmed appointment, with a reason from the location's list."""
-    clean_note = check.text("note", note or "", max_length=2000, required=False)
+    clean_note = check.text("note", note or "", max_length=2000, required=False, multiline=True)
 
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
         check_transition(appointment.status, "CANCELLED")

@@ -125,7 +125,7 @@ async def add_exception(
         kind=kind,
         start_minute=start_minute,
         end_minute=end_minute,
-        note=check.text("note", note, max_length=500, required=False),
+        note=check.text("note", note, max_length=500, required=False, multiline=True),
     )
 
 

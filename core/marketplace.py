@@ -89,8 +89,8 @@ async def update_settings(host: PluginHost, actor: Staff | None, location_id: in
         clean = info.settings_model.model_validate(merged).model_dump(by_alias=True, mode="json")
     except PydanticValidationError as error:
         first = error.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(f"settings.{path}" if path else "settings", first["msg"]) from None
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise ValidationFailed(f"settings{path}", first["msg"]) from None
     async with in_transaction():
         row = row or PluginActivation(location_id=location.id, plugin=plugin)
         row.settings, row.changed_by = await host.validate_settings(plugin, location.id, clean), f"staff:{staff.user_id}"

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError, to_jsonable_python
 
+from core.errors import ValidationFailed
 from core.models import Tier
+from core.validation import plain_text
 
 ALL_TIERS = frozenset(Tier)
+MULTILINE = "multiline"
+MultilineText = Annotated[str, MULTILINE]  # a settings field that keeps line breaks and tabs
 
 
 class PluginSettings(BaseModel):
-    """Base of plugin settings models: camelCase keys outside, unknown keys refused."""
+    """Base of plugin settings models: camelCase keys outside, unknown keys refused, text plain
+    (core.validation.plain_text): one line, but `MultilineText` fields keep line breaks and tabs."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        multiline = MULTILINE in cls.model_fields[info.field_name].metadata
+        try:
+            if isinstance(value, str):
+                return plain_text(info.field_name, value, multiline=multiline)
+            if isinstance(value, list):
+                return [plain_text(info.field_name, v, multiline=multiline) if isinstance(v, str) else v for v in value]
+        except ValidationFailed as refused:
+            raise PydanticCustomError("plain_text", refused.message) from None
+        return value
 
 
 class NoSettings(PluginSettings):

@@ -139,7 +139,7 @@ def clean_rule_fields(changes: dict) -> dict:
         "max_advance_days": whole("maxAdvanceDays", 1, 3650),
         "same_day_changes_allowed": bool,
         "cancellation_notice_hours": whole("cancellationNoticeHours", 0, 8760),
-        "cancellation_policy": lambda v: check.text("cancellationPolicy", v.replace("\n", " "), max_length=2000, required=False),
+        "cancellation_policy": lambda v: check.text("cancellationPolicy", v, max_length=2000, required=False, multiline=True),
         "reschedule_notice_hours": whole("rescheduleNoticeHours", 0, 8760),
         "max_customer_reschedules": optional_limit,
         "cancellation_reasons": reasons,

@@ -16,6 +16,11 @@ from core.errors import ValidationFailed
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
 HHMM_RE = re.compile(r"^(\d{2}):(\d{2})$", re.ASCII)
+# Never text: C0 controls but tab and line feed, a carriage return not before a line feed, DEL,
+# C1 controls, lone surrogates (no UTF-8 can carry them) and noncharacters.
+_NONCHARACTERS = "".join(rf"\U{plane:04X}FFFE\U{plane:04X}FFFF" for plane in range(17))
+NOT_TEXT_RE = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]|\r(?!\n)")
+LINE_BREAK_RE = re.compile("[\t\n\r\u2028\u2029]")
 
 
 @lru_cache(maxsize=1)
@@ -50,15 +55,32 @@ def locale(field: str, value: str) -> str:
         raise ValidationFailed(field, f"{value!r} is not a known locale such as 'en_GB'.") from None
 
 
-def text(field: str, value: str, *, max_length: int, required: bool = True) -> str:
-    """Trimmed text, not blank when required, at most `max_length` characters."""
-    cleaned = value.strip()
+def plain_text(field: str, value: str, *, multiline: bool = False) -> str:
+    """Text a person can type: no control characters, lone surrogates or noncharacters. A
+    `multiline` field keeps line breaks and tabs (CR LF becomes LF); any other field is one line,
+    without them. Returned as given otherwise."""
+    found = NOT_TEXT_RE.search(value)
+    if found:
+        raise ValidationFailed(field, f"Control characters are not allowed ({_at(value, found)}).")
+    if multiline:
+        return value.replace("\r\n", "\n")
+    found = LINE_BREAK_RE.search(value)
+    if found:
+        raise ValidationFailed(field, f"This field is one line: line breaks and tabs are not allowed ({_at(value, found)}).")
+    return value
+
+
+def _at(value: str, found: re.Match) -> str:
+    return f"U+{ord(value[found.start()]):04X} at character {found.start() + 1}"
+
+
+def text(field: str, value: str, *, max_length: int, required: bool = True, multiline: bool = False) -> str:
+    """Trimmed plain text (see `plain_text`), not blank when required, at most `max_length` characters."""
+    cleaned = plain_text(field, value, multiline=multiline).strip()
     if required and not cleaned:
         raise ValidationFailed(field, "This field is required.")
     if len(cleaned) > max_length:
         raise ValidationFailed(field, f"At most {max_length} characters.")
-    if any(ord(c) < 32 and c not in "\t" for c in cleaned):
-        raise ValidationFailed(field, "Control characters are not allowed.")
     return cleaned
 
 

@@ -19,6 +19,7 @@ from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
 from schema.inputs import parse_id, result
 from schema.limits import slot_field
 from schema.plugins import Link
+from schema.text_inputs import MULTILINE_ARGUMENT
 from schema.types import Calendar, Connection, Customer, Location, Service
 
 AppointmentStatus = strawberry.enum(models.AppointmentStatus, description="Every status but CANCELLED occupies its time.")
@@ -291,7 +292,7 @@ class AppointmentMutation:
         info: Info,
         id: strawberry.ID,
         reason: Optional[str] = None,
-        note: Optional[str] = None,
+        note: Annotated[Optional[str], MULTILINE_ARGUMENT] = None,
         override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False,
     ) -> AppointmentResult:
         row = await booking.cancel(await _actor(info), parse_id("Appointment", id), reason, note or "", override)

@@ -24,6 +24,7 @@ from schema.scalars import SCALAR_MAP
 from schema.rules import RulesMutation
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
+from schema.text_inputs import check_text_inputs
 
 CORE_QUERIES: tuple[type, ...] = (
     LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, PluginQuery, StaffQuery,
@@ -71,10 +72,12 @@ def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLC
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask))
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=merge_types("Query", tuple(cls for _, cls in all_queries)),
         mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
         types=types,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    check_text_inputs(schema)
+    return schema

@@ -11,6 +11,7 @@ from core import calendars
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, provided, result
+from schema.text_inputs import MULTILINE
 from schema.types import Calendar, CalendarException, Connection, ExceptionKind, Weekday
 
 CalendarResult = result("CalendarResult", Calendar)
@@ -65,7 +66,7 @@ class CalendarExceptionInput:
     kind: ExceptionKind
     start: Optional[str] = None
     end: Optional[str] = None
-    note: str = ""
+    note: str = strawberry.field(default="", directives=[MULTILINE])
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from core.locations import get_location
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, result
+from schema.text_inputs import MULTILINE
 from schema.types import Connection
 
 RecipientRole = strawberry.enum(models.RecipientRole, description="Whom an email is written for.")
@@ -137,7 +138,7 @@ class SaveEmailTemplateInput:
     event: str
     role: RecipientRole
     subject: str
-    body: str
+    body: str = strawberry.field(directives=[MULTILINE])
 
 
 @strawberry.input

@@ -14,6 +14,7 @@ from schema.errors import as_result
 from schema.inputs import parse_id, provided
 from schema.locations import LocationResult
 from schema.services import ServiceResult
+from schema.text_inputs import MULTILINE
 from schema.types import Location, Service
 
 
@@ -23,7 +24,7 @@ class SchedulingRulesInput:
     max_advance_days: Optional[int] = strawberry.UNSET
     same_day_changes_allowed: Optional[bool] = strawberry.UNSET
     cancellation_notice_hours: Optional[int] = strawberry.UNSET
-    cancellation_policy: Optional[str] = strawberry.UNSET
+    cancellation_policy: Optional[str] = strawberry.field(default=strawberry.UNSET, directives=[MULTILINE])
     reschedule_notice_hours: Optional[int] = strawberry.UNSET
     max_customer_reschedules: Optional[int] = strawberry.field(default=strawberry.UNSET, description="null: no limit.")
     cancellation_reasons: Optional[list[str]] = strawberry.UNSET
@@ -36,7 +37,7 @@ class ServiceRulesInput:
     max_advance_days: Optional[int] = strawberry.UNSET
     same_day_changes_allowed: Optional[bool] = strawberry.UNSET
     cancellation_notice_hours: Optional[int] = strawberry.UNSET
-    cancellation_policy: Optional[str] = strawberry.UNSET
+    cancellation_policy: Optional[str] = strawberry.field(default=strawberry.UNSET, directives=[MULTILINE])
     reschedule_notice_hours: Optional[int] = strawberry.UNSET
     max_customer_reschedules: Optional[int] = strawberry.UNSET
     cancellation_reasons: Optional[list[str]] = strawberry.UNSET

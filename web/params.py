@@ -11,7 +11,7 @@ declaration:
 
 Every kind is bounded: a `Date` is `YYYY-MM-DD` in ASCII digits, a `Whole` at most nine ASCII
 digits, an `Instant` an ISO date and time with a UTC offset in the years diaries use, a `Choice`
-one of its values, `Text` clipped to its length and free of control characters. A value that
+one of its values, `Text` plain text (no control characters) clipped to its length. A value that
 cannot be read raises `BadParameter`, which the app answers with a 400 page saying what is wrong,
 in the location's branding (`bad_parameter_page`). An undeclared name is a KeyError: a new
 parameter has to be declared, and tests/test_page_params.py sweeps every declared one with
@@ -36,8 +36,6 @@ from core.models import Location
 from web.pages import render_page
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_NOT_ON_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ADDRESS_HINT = "Please open the link from your message again, or go back and choose from the page."
 
 
@@ -117,19 +115,20 @@ class Choice(Param):
 
 @dataclass(frozen=True)
 class Text(Param):
-    """Typed text, clipped to `max_length`; control characters are refused (line breaks and tabs
-    are kept when `multiline`, tabs only otherwise)."""
+    """Typed text (core.validation.plain_text: no control characters; line breaks and tabs only
+    when `multiline`, CR LF made LF), clipped to `max_length`."""
 
     max_length: int = 254
     multiline: bool = False
     absent: Any = field(default="", kw_only=True)
 
     def parse(self, raw: str) -> str:
-        clipped = raw[: self.max_length]
-        if (_NOT_IN_TEXT if self.multiline else _NOT_ON_ONE_LINE).search(clipped):
-            raise self.refuse("A field of this form contains characters we cannot accept (control characters). "
-                              "Please type it again.")
-        return clipped
+        try:
+            return check.plain_text(self.name, raw, multiline=self.multiline)[: self.max_length]
+        except ValidationFailed as refused:
+            label = self.name.replace("_", " ")
+            raise self.refuse(f"The field “{label}” contains characters we cannot accept. {refused.message} "
+                              "Please type it again.") from None
 
 
 @dataclass(frozen=True)

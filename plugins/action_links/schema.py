@@ -23,6 +23,7 @@ from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimite
 from schema.inputs import parse_id
 from schema.limits import selections, slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
+from schema.text_inputs import MULTILINE_ARGUMENT
 
 From = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
 
@@ -147,7 +148,7 @@ class ActionLinkMutation:
     @strawberry.mutation(description="Cancel the appointment with a reason from the location's list and a note.")
     @as_result
     async def cancel_via_action_link(
-        self, info: Info, token: str, reason: Optional[str] = None, note: Optional[str] = None
+        self, info: Info, token: str, reason: Optional[str] = None, note: Annotated[Optional[str], MULTILINE_ARGUMENT] = None
     ) -> ActionLinkChangeResult:
         async with _opened(info, token) as opened:
             await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)

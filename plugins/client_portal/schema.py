@@ -26,6 +26,7 @@ from schema.errors import (
 from schema.inputs import parse_id
 from schema.limits import slot_field
 from schema.plugins import Link, LinkUnavailable, PluginDisabled, gated
+from schema.text_inputs import MULTILINE_ARGUMENT
 from web.sessions import clear_session, write_session
 
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
@@ -310,7 +311,9 @@ class PortalMutation:
 
     @strawberry.mutation(description="Cancel one of the signed-in customer's appointments under the location's policy.")
     @as_result
-    async def portal_cancel(self, info: Info, appointment_id: strawberry.ID, reason: Optional[str] = None, note: str = "") -> AppointmentResult:
+    async def portal_cancel(
+        self, info: Info, appointment_id: strawberry.ID, reason: Optional[str] = None, note: Annotated[str, MULTILINE_ARGUMENT] = "",
+    ) -> AppointmentResult:
         signed = await _signed(info)
         row = await appointments.cancel(signed, parse_id("Appointment", appointment_id), reason, note, _visitor(info))
         return (await portal_appointments(signed, [row]))[0]

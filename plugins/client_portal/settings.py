@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from core import validation as check
 from core.errors import ValidationFailed
-from core.plugin_types import PluginSettings
+from core.plugin_types import MultilineText, PluginSettings
 
 NAME = "client_portal"
 BOOKED_EVENT = "PORTAL_APPOINTMENT_BOOKED"
@@ -25,8 +25,8 @@ class PortalSettings(PluginSettings):
     allow_cancelling: bool = True
     accept_new_clients: bool = True
     show_prices: bool = True
-    booking_instructions: str = Field("", max_length=2000)
-    terms_and_conditions: str = Field("", max_length=20000)
+    booking_instructions: MultilineText = Field("", max_length=2000)
+    terms_and_conditions: MultilineText = Field("", max_length=20000)
     notify_on_new_template: str | None = f"default:{BOOKED_EVENT}:STAFF"
     notify_on_cancel_template: str | None = f"default:{CANCELLED_EVENT}:STAFF"
     new_appointment_addresses: list[str] = Field(default_factory=list)

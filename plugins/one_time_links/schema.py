@@ -23,6 +23,7 @@ from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimite
 from schema.inputs import parse_id, parse_ids
 from schema.limits import slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
+from schema.text_inputs import MULTILINE
 from schema.types import Connection
 
 OneTimeLinkStatus = strawberry.enum(links.Status, name="OneTimeLinkStatus", description="ACTIVE until used, expired or revoked.")
@@ -103,7 +104,7 @@ class CreateOneTimeLinkInput:
     calendar_id: strawberry.ID
     service_ids: Optional[list[strawberry.ID]] = strawberry.field(default=None, description="Default: the calendar's services bookable online.")
     expires_at: Optional[dt.datetime] = strawberry.field(default=None, description="None: never expires.")
-    note: str = ""
+    note: str = strawberry.field(default="", directives=[MULTILINE])
 
 
 @strawberry.input
