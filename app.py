@@ -184,7 +184,7 @@ def create_app(
     the given plugin host (by default the built-in and entry-point plugins)."""
     settings = (settings or Settings.from_env()).checked()
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
-    limiter = limiter or limiter_for(settings.redis_url)
+    limiter = limiter or limiter_for(settings.redis_url, settings.secret_key)
     host = host or load_plugins(settings)
     host.settings = settings
     plugins.install(host)
