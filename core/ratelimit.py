@@ -123,21 +123,25 @@ async def enforce(limiter: Limiter, key: str, rule: RateLimit, reason: str = Rat
         raise RateLimited(retry_after, reason)
 
 
+async def _count_attempt(limiter: Limiter, kind: str, key: str, client_ip: str, per_ip: RateLimit, per_network: RateLimit,
+                         ceiling: RateLimit, held: str) -> None:
+    await enforce(limiter, f"{kind}:ip:{ip_key(client_ip)}", per_ip)
+    await enforce(limiter, f"{kind}:{key}:net:{client_network(client_ip)}", per_network)
+    await enforce(limiter, f"{kind}:{key}", ceiling, held)
+
+
 async def count_account_attempt(limiter: Limiter, settings: Settings, kind: str, account: str, client_ip: str) -> None:
     """Count an attempt (`kind`, e.g. staff-login) at an account (its email, made unique) from a
     client: per client IP, per account and client network, then per account from every network
     (the ceiling). `RateLimited` at the first limit over; an attempt its network's limits refuse
     never reaches the ceiling, so one network cannot lock the owner out from another."""
-    await enforce(limiter, f"{kind}:ip:{ip_key(client_ip)}", settings.login_limit_per_ip)
-    await enforce(limiter, f"{kind}:account:{account}:net:{client_network(client_ip)}", settings.login_limit_per_account)
-    await enforce(limiter, f"{kind}:account:{account}", settings.login_ceiling_per_account, RateLimited.AT_THIS_ACCOUNT)
+    await _count_attempt(limiter, kind, f"account:{account}", client_ip, settings.login_limit_per_ip,
+                         settings.login_limit_per_account, settings.login_ceiling_per_account, RateLimited.AT_THIS_ACCOUNT)
 
 
 async def count_link_attempt(limiter: Limiter, settings: Settings, kind: str, token: str, client_ip: str) -> None:
     """Count an attempt (`kind`, e.g. action-link) at a link token from a client, whatever the
     outcome: per client IP, per token and client network, then per token from every network (the
     ceiling), as `count_account_attempt` does for accounts."""
-    token = str(token)[:64]
-    await enforce(limiter, f"{kind}:ip:{ip_key(client_ip)}", settings.link_limit_per_ip)
-    await enforce(limiter, f"{kind}:token:{token}:net:{client_network(client_ip)}", settings.link_limit_per_token)
-    await enforce(limiter, f"{kind}:token:{token}", settings.link_ceiling_per_token, RateLimited.AT_THIS_LINK)
+    await _count_attempt(limiter, kind, f"token:{str(token)[:64]}", client_ip, settings.link_limit_per_ip,
+                         settings.link_limit_per_token, settings.link_ceiling_per_token, RateLimited.AT_THIS_LINK)
