@@ -26,7 +26,7 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from core import plugins
+from core import plugins, redaction
 from core.changes import on_change_committed, on_change_in_transaction
 from core.db import run_migrations, tortoise_config
 from core.delivery import Worker, wake_after_commit
@@ -181,10 +181,12 @@ def create_app(
     settings: Settings | None = None, limiter: Limiter | None = None, host: plugins.PluginHost | None = None
 ) -> Starlette:
     """The Agendum ASGI app for these settings (read from the environment when not given), with
-    the given plugin host (by default the built-in and entry-point plugins)."""
+    the given plugin host (by default the built-in and entry-point plugins). From then on the
+    process's logs are redacted (core.redaction): no tokens or email addresses, whoever logs."""
+    redaction.install()
     settings = (settings or Settings.from_env()).checked()
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
-    limiter = limiter or limiter_for(settings.redis_url)
+    limiter = limiter or limiter_for(settings.redis_url, settings.secret_key)
     host = host or load_plugins(settings)
     host.settings = settings
     plugins.install(host)
@@ -438,6 +440,7 @@ def command_line() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     """The `agendum` command."""
+    redaction.install()
     args = command_line().parse_args(argv)
     try:
         args.func(args)

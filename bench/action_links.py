@@ -100,7 +100,7 @@ async def page_size(server: Server, request: bytes) -> int:
 async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) -> list[Result]:
     database_url = f"sqlite://{workdir / 'agendum.sqlite3'}"
     env = {**agendum_env(database_url), "AGENDUM_LINK_LIMIT_PER_IP": "1000000000/60", "AGENDUM_LINK_LIMIT_PER_TOKEN": "1000000000/60",
-           "AGENDUM_LOAD_ENTRY_POINTS": "0"}
+           "AGENDUM_LINK_CEILING_PER_TOKEN": "1000000000/60", "AGENDUM_LOAD_ENTRY_POINTS": "0"}
     path = await asyncio.to_thread(seed, database_url, env)
     agendum = Server("Agendum", ["--factory", "app:app_from_env"], env, workdir)
     servers.append(agendum)

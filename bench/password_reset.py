@@ -47,7 +47,8 @@ def app():
     from core.settings import RateLimit, Settings
 
     unlimited = RateLimit(10**9, 60)
-    return create_app(replace(Settings.from_env(), login_limit_per_account=unlimited, login_limit_per_ip=unlimited))
+    return create_app(replace(Settings.from_env(), login_limit_per_account=unlimited, login_ceiling_per_account=unlimited,
+                              login_limit_per_ip=unlimited))
 
 
 async def gql(port: int, query: str, variables: dict, token: str | None = None) -> dict:

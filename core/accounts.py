@@ -15,7 +15,7 @@ from core.errors import InvalidCredentials, NotFound, PermissionDenied, Validati
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, keyset_page
 from core.passwords import check_strength, hash_password, verify_password
-from core.ratelimit import Limiter, enforce, ip_key
+from core.ratelimit import Limiter, count_account_attempt
 from core.settings import Settings
 from core.tokens import new_token, token_hash
 
@@ -62,10 +62,10 @@ async def issue_token(user: StaffUser, hours: int) -> IssuedToken:
 
 
 async def login(email: str, password: str, *, client_ip: str, limiter: Limiter, settings: Settings) -> IssuedToken:
-    """Exchange email and password for a token; every attempt counts per account and per IP."""
+    """Exchange email and password for a token; every attempt counts per IP, per account and client
+    network, and per account (core.ratelimit.count_account_attempt)."""
     email_key = email.strip().lower()[:254]
-    await enforce(limiter, f"staff-login:ip:{ip_key(client_ip)}", settings.login_limit_per_ip)
-    await enforce(limiter, f"staff-login:account:{email_key}", settings.login_limit_per_account)
+    await count_account_attempt(limiter, settings, "staff-login", email_key, client_ip)
     user = await StaffUser.get_or_none(email_key=email_key, active=True)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentials()

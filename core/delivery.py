@@ -496,7 +496,7 @@ class Worker:
             send_after = clock.now() + dt.timedelta(seconds=delay)
             done = await outbox.retry_later(row.id, self.worker_id, send_after, str(refused)[:2000])
             self.stats.retried += done
-            log.info("message %s to %s refused (%s); try %d again in %gs", row.id, row.to_address, refused, tries + 1, delay)
+            log.info("message %s refused (%s); try %d again in %gs", row.id, refused, tries + 1, delay)
             return
         if refused.temporary:
             error = f"Gave up after {tries} tries; last answer: {refused}"
@@ -506,7 +506,7 @@ class Worker:
             error = f"Refused: {refused}"
         done = await outbox.mark_failed(row.id, self.worker_id, error[:2000], spent=refused.code is not None)
         self.stats.failed += done
-        log.warning("message %s to %s failed: %s", row.id, row.to_address, error)
+        log.warning("message %s failed: %s", row.id, error)  # never the recipient's address
 
     def _outage(self, reason: str) -> None:
         """The server could not be reached: pause every lane (once per outage, not per lane)."""

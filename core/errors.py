@@ -42,12 +42,20 @@ class InvalidCredentials(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many attempts; try again after `retry_after` seconds."""
+    """Too many attempts; try again after `retry_after` seconds. `reason` says which limit engaged,
+    in words for the person refused (pages show it; the message adds the wait)."""
 
-    def __init__(self, retry_after: float) -> None:
+    FROM_YOUR_NETWORK = "There were too many attempts from your network."
+    AT_THIS_LINK = ("This link has had too many attempts from several networks, so it is paused for everyone for a "
+                    "while. If this keeps happening, contact whoever sent you the link.")
+    AT_THIS_ACCOUNT = ("Signing in with this email address is paused for a while: it had too many attempts from "
+                       "several networks.")
+
+    def __init__(self, retry_after: float, reason: str = FROM_YOUR_NETWORK) -> None:
         seconds = max(1, int(retry_after + 0.999))
-        super().__init__(f"Too many attempts. Try again in {seconds} seconds.")
+        super().__init__(f"{reason} Try again in {seconds} seconds.")
         self.retry_after = seconds
+        self.reason = reason
 
 
 class RuleViolation(DomainError):

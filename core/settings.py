@@ -31,6 +31,10 @@ class RateLimit:
     limit: int
     window: float
 
+    def __str__(self) -> str:
+        """As the settings write it: `attempts/seconds`."""
+        return f"{self.limit}/{self.window:g}"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -46,11 +50,16 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     staff_token_hours: int = 24 * 30
+    # Attempts at one account (staff or portal) from one client network (/24, /64), and from every
+    # network together (the ceiling, against guessing spread over many networks); per client IP.
     login_limit_per_account: RateLimit = RateLimit(10, 15 * 60)
+    login_ceiling_per_account: RateLimit = RateLimit(100, 15 * 60)
     login_limit_per_ip: RateLimit = RateLimit(30, 15 * 60)
-    # Attempts at link tokens (action links, one-time links...), counted per client and per token.
+    # Attempts at link tokens (action links, one-time links...): per client IP, per token and client
+    # network, and per token from every network together (the ceiling).
     link_limit_per_ip: RateLimit = RateLimit(120, 60)
     link_limit_per_token: RateLimit = RateLimit(30, 60)
+    link_ceiling_per_token: RateLimit = RateLimit(300, 60)
     # Free-slot work (core.slot_cost units) one request may ask for: customers' slot fields and
     # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
     slot_budget: int = 12_000
@@ -90,11 +99,13 @@ class Settings:
             cors_origins=tuple(o.strip() for o in get("CORS_ORIGINS").split(",") if o.strip()),
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
             staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
-            link_limit_per_ip=parse_rate(get("LINK_LIMIT_PER_IP", "120/60"), "AGENDUM_LINK_LIMIT_PER_IP"),
-            link_limit_per_token=parse_rate(get("LINK_LIMIT_PER_TOKEN", "30/60"), "AGENDUM_LINK_LIMIT_PER_TOKEN"),
+            login_ceiling_per_account=_rate("LOGIN_CEILING_PER_ACCOUNT", get("LOGIN_CEILING_PER_ACCOUNT", str(cls.login_ceiling_per_account))),
+            link_limit_per_ip=_rate("LINK_LIMIT_PER_IP", get("LINK_LIMIT_PER_IP", str(cls.link_limit_per_ip))),
+            link_limit_per_token=_rate("LINK_LIMIT_PER_TOKEN", get("LINK_LIMIT_PER_TOKEN", str(cls.link_limit_per_token))),
+            link_ceiling_per_token=_rate("LINK_CEILING_PER_TOKEN", get("LINK_CEILING_PER_TOKEN", str(cls.link_ceiling_per_token))),
             slot_budget=_budget("SLOT_BUDGET", get("SLOT_BUDGET", str(cls.slot_budget))),
             staff_slot_budget=_budget("STAFF_SLOT_BUDGET", get("STAFF_SLOT_BUDGET", str(cls.staff_slot_budget))),
-            slot_limit_per_ip=parse_rate(get("SLOT_LIMIT_PER_IP", f"{cls.slot_limit_per_ip.limit}/{cls.slot_limit_per_ip.window:g}"), "AGENDUM_SLOT_LIMIT_PER_IP"),
+            slot_limit_per_ip=_rate("SLOT_LIMIT_PER_IP", get("SLOT_LIMIT_PER_IP", str(cls.slot_limit_per_ip))),
             max_body_bytes=_body_bytes(get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES))),
             expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
             mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
@@ -199,6 +210,10 @@ def _body_bytes(value: str) -> int:
             f"{MAX_BODY_BYTES} (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"
         )
     return int(value)
+
+
+def _rate(name: str, value: str) -> RateLimit:
+    return parse_rate(value, f"AGENDUM_{name}")
 
 
 def parse_rate(value: str, name: str) -> RateLimit:

@@ -31,6 +31,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def keyed_hash(secret: str, purpose: str, value: str) -> str:
+    """HMAC-SHA256 (hex) of `value` under the secret key, for one purpose: a stable name for a value
+    that reveals nothing without the key (rate-limit keys in Redis name tokens and emails)."""
+    message = f"agendum-{purpose}:{value}".encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def derive_token(secret: str, purpose: str, object_id: int | str, generation: int = 0) -> str:
     """The link token of an object for one purpose and generation (43 URL-safe characters)."""
     if ":" in purpose:

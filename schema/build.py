@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import partial
 
@@ -17,6 +18,7 @@ from schema.appointments import AppointmentMutation, AppointmentQuery
 from schema.calendars import CalendarMutation, CalendarQuery
 from schema.customers import CustomerMutation, CustomerQuery
 from schema.email import EmailMutation, EmailQuery
+from schema.error_codes import error_code
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
 from schema.plugins import LinkUnavailable, PluginDisabled, PluginMutation, PluginQuery
@@ -33,6 +35,9 @@ CORE_MUTATIONS: tuple[type, ...] = (
     LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation,
     EmailMutation, PluginMutation, StaffMutation,
 )
+
+
+log = logging.getLogger("agendum.graphql")
 
 
 class SchemaConflict(Exception):
@@ -58,6 +63,21 @@ def should_mask(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
+class AgendumSchema(strawberry.Schema):
+    """Strawberry's schema, logging errors without the request: the text of a GraphQL error quotes
+    the query (a password written inline in it, say), so only the operation's name, the error's
+    code and path are logged, with the traceback of an unexpected exception."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        operation = getattr(execution_context, "operation_name", None) or "(anonymous)"
+        for error in errors:
+            code, path = error_code(error), ".".join(map(str, error.path or ())) or "-"
+            if should_mask(error) and code == "INTERNAL_SERVER_ERROR":
+                log.error("GraphQL operation %.100s failed at %s: %s", operation, path, code, exc_info=error.original_error)
+            else:
+                log.info("GraphQL operation %.100s answered %s at %s", operation, code, path)
+
+
 def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLContribution]] = ()) -> strawberry.Schema:
     """The executable schema: core roots merged with the (plugin, contribution) pairs of plugins."""
     all_queries = [("core", q) for q in CORE_QUERIES] + [(name, c.query) for name, c in contributions if c.query]
@@ -72,7 +92,7 @@ def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLC
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask))
-    schema = strawberry.Schema(
+    schema = AgendumSchema(
         query=merge_types("Query", tuple(cls for _, cls in all_queries)),
         mutation=merge_types("Mutation", tuple(cls for _, cls in all_mutations)),
         types=types,

@@ -29,6 +29,8 @@ from core.settings import RateLimit, Settings
 
 POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("AGENDUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_PREFIX = f"agendum-test:{uuid.uuid4().hex[:12]}:"  # the keys of this run's own limiters
 TEST_SECRET = "K541jpfKdGUyBrf2qMeYqLJbsefX52X28kVtXrvwDJW2_N7n0l7CBWbG2km5DInm"  # secrets.token_urlsafe(48)
 RUN_ID = uuid.uuid4().hex[:10]
 # Test-only plugins are packages in tests/plugins (names unlike any real package).
@@ -225,6 +227,39 @@ async def api_factory(database_url):
 async def api(api_factory) -> Api:
     """The app on a fresh database, served over real HTTP, with an owner's token."""
     return await api_factory()
+
+
+def _redis_problem() -> str | None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        client.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The test Redis server (skips when unreachable, fails instead with AGENDUM_REQUIRE_REDIS=1 as
+    in CI); the keys under REDIS_PREFIX are deleted afterwards."""
+    problem = _redis_problem()
+    if problem:
+        message = f"Redis unreachable at {REDIS_URL} ({problem}); set AGENDUM_TEST_REDIS_URL"
+        if os.environ.get("AGENDUM_REQUIRE_REDIS") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    yield REDIS_URL
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=REDIS_PREFIX + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

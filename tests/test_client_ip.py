@@ -162,3 +162,13 @@ def test_ipv6_clients_are_limited_per_64_network():
     assert ip_key("203.0.113.7") == "203.0.113.7"
     assert ip_key("::ffff:203.0.113.7") == "203.0.113.7"
     assert ip_key("unknown") == "unknown"
+
+
+def test_attempts_at_accounts_and_links_count_per_client_network():
+    from core.ratelimit import client_network
+
+    assert client_network("203.0.113.7") == client_network("203.0.113.250") == "203.0.113.0/24"
+    assert client_network("::ffff:203.0.113.7") == "203.0.113.0/24"
+    assert client_network("203.0.114.7") != client_network("203.0.113.7")
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2::9") == "2001:db8:1:2::/64"
+    assert client_network("unknown") == "unknown"

@@ -99,6 +99,7 @@ def _env(database_url: str) -> dict[str, str]:
         AGENDUM_EXPOSE_PROCESS_ID="1",
         AGENDUM_LINK_LIMIT_PER_IP="10000/60",  # the races send more than the default allows per link
         AGENDUM_LINK_LIMIT_PER_TOKEN="10000/60",
+        AGENDUM_LINK_CEILING_PER_TOKEN="10000/60",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -17,6 +17,7 @@ from core.colors import contrast_ratio, relative_luminance, text_color_for
 from core.models import Calendar, Location
 from images import png
 from web.csrf import page_csrf_token
+from core.errors import RateLimited
 from web.pages import env, gone_page, not_found_page, register_template_dir, render_page, too_many_page
 
 register_template_dir(Path(__file__).parent / "web_templates", prefix="webtest")
@@ -39,7 +40,7 @@ async def gone(request: Request):
 
 
 async def busy(request: Request):
-    return await too_many_page(request, 7.2)
+    return await too_many_page(request, RateLimited(7.2))
 
 
 async def missing(request: Request):

@@ -5,8 +5,7 @@ of limiter. Redis tests use the real server on 127.0.0.1:6379 under a prefix uni
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
+import re
 
 import httpx
 import pytest
@@ -16,13 +15,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app import create_app
-from conftest import TEST_SECRET, make_settings
+from conftest import REDIS_PREFIX, REDIS_URL, TEST_SECRET, make_settings
 from core.ratelimit import MemoryLimiter, RedisLimiter
 from core.settings import RateLimit, Settings, SettingsError, parse_networks
 from web.ratelimit import limited
 
-REDIS_URL = os.environ.get("AGENDUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PREFIX = f"agendum-test:{uuid.uuid4().hex[:12]}:"
+PREFIX = REDIS_PREFIX
 
 
 class Clock:
@@ -33,39 +31,6 @@ class Clock:
         return self.now
 
 
-def _redis_problem() -> str | None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        return f"{type(error).__name__}: {error}"
-    finally:
-        client.close()
-    return None
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    """The test Redis server (skips when unreachable, fails instead with AGENDUM_REQUIRE_REDIS=1 as
-    in CI); this run's keys are deleted afterwards."""
-    problem = _redis_problem()
-    if problem:
-        message = f"Redis unreachable at {REDIS_URL} ({problem}); set AGENDUM_TEST_REDIS_URL"
-        if os.environ.get("AGENDUM_REQUIRE_REDIS") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    yield REDIS_URL
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=PREFIX + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def make_limiter(request):
     """Limiters of one kind on a shared fake clock; Redis ones share one server and a per-test prefix."""
@@ -74,7 +39,7 @@ async def make_limiter(request):
     def make(clock: Clock):
         if request.param == "memory":
             return MemoryLimiter(clock=clock)
-        limiter = RedisLimiter.from_url(redis, prefix=f"{PREFIX}{request.node.name}:")
+        limiter = RedisLimiter.from_url(redis, TEST_SECRET, prefix=f"{PREFIX}{request.node.name}:")
         limiter._clock = clock
         made.append(limiter)
         return limiter
@@ -107,7 +72,7 @@ async def test_redis_counts_are_shared_between_limiters(redis_url):
     """Two limiters with their own connections (as two server processes) count the same attempts."""
     prefix = f"{PREFIX}shared:"
     clock = Clock()
-    first, second = RedisLimiter.from_url(redis_url, prefix=prefix), RedisLimiter.from_url(redis_url, prefix=prefix)
+    first, second = RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix), RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix)
     first._clock = second._clock = clock
     rule = RateLimit(4, 30)
     try:
@@ -124,8 +89,28 @@ async def test_redis_counts_are_shared_between_limiters(redis_url):
         await second.aclose()
 
 
+async def test_redis_keys_name_an_hmac_of_what_they_count_never_the_token_or_email(redis_url):
+    prefix = f"{PREFIX}hashed:"
+    limiter, other_key = RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix), RedisLimiter.from_url(redis_url, "x" * 48, prefix=prefix)
+    token, rule = "Xq3" + "a" * 40, RateLimit(1, 60)
+    try:
+        await limiter.hit(f"action-link:token:{token}:net:203.0.113.0/24", rule)
+        await limiter.hit("portal-login:account:1:ada@example.com", rule)
+        await other_key.hit("portal-login:account:1:ada@example.com", rule)  # another secret key: another name
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(redis_url)
+        names = [k.decode() async for k in client.scan_iter(match=prefix + "*")]
+        await client.aclose()
+        assert len(names) == 3 and all(re.fullmatch(rf"{re.escape(prefix)}[0-9a-f]{{64}}:60:\d+", n) for n in names), names
+        assert not any(secret in n for n in names for secret in (token, "ada@example.com", "203.0.113", "action-link"))
+    finally:
+        await limiter.aclose()
+        await other_key.aclose()
+
+
 async def test_redis_failure_raises_instead_of_letting_attempts_through():
-    limiter = RedisLimiter.from_url("redis://127.0.0.1:1/0", prefix=PREFIX, timeout=0.5)
+    limiter = RedisLimiter.from_url("redis://127.0.0.1:1/0", TEST_SECRET, prefix=PREFIX, timeout=0.5)
     try:
         with pytest.raises(Exception) as caught:
             await limiter.hit("x", RateLimit(1, 60))
@@ -173,7 +158,7 @@ def client(app: Starlette, peer: str) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 async def test_limited_counts_per_client_ip_and_answers_the_429_page(kind, request):
-    limiter = MemoryLimiter() if kind == "memory" else RedisLimiter.from_url(request.getfixturevalue("redis_url"), prefix=f"{PREFIX}{request.node.name}:")
+    limiter = MemoryLimiter() if kind == "memory" else RedisLimiter.from_url(request.getfixturevalue("redis_url"), TEST_SECRET, prefix=f"{PREFIX}{request.node.name}:")
     app = page_app(limiter, trusted="10.0.0.0/8")
     try:
         async with client(app, "198.51.100.7") as http:

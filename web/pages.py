@@ -17,7 +17,6 @@ layout's one nonce'd <style> element (style attributes are refused by the policy
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from core.branding import Branding, branding_of
+from core.errors import RateLimited
 from core.models import Location
 from core.timefmt import TimeFormatter
 from web.csrf import CSRF_FIELD
@@ -158,11 +158,11 @@ async def gone_page(
     return await render_page(request, "error.html", context, location=location, status=410)
 
 
-async def too_many_page(request: Request, retry_after: float, *, location: Location | None = None) -> HTMLResponse:
-    """429 with Retry-After (whole seconds, at least 1)."""
-    seconds = max(1, math.ceil(retry_after))
-    context = {"title": "Too many attempts", "retry_after": seconds, "contact": None,
-               "message": "There were too many attempts from your network. Please wait a moment and try again."}
+async def too_many_page(request: Request, refused: RateLimited, *, location: Location | None = None) -> HTMLResponse:
+    """429 with Retry-After (whole seconds, at least 1), worded by the limit that engaged (the
+    client's network, or everyone's attempts at one link or account)."""
+    seconds = refused.retry_after
+    context = {"title": "Too many attempts", "retry_after": seconds, "contact": None, "message": refused.reason}
     return await render_page(request, "error.html", context, location=location, status=429,
                              headers={"Retry-After": str(seconds)})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.errors import RateLimited
 from core.models import Location
 from core.ratelimit import ip_key
 from core.settings import RateLimit
@@ -29,4 +30,4 @@ async def limited(
     retry_after = await request.app.state.limiter.hit(name, rule)
     if retry_after is None:
         return None
-    return await too_many_page(request, retry_after, location=location)
+    return await too_many_page(request, RateLimited(retry_after), location=location)

@@ -37,7 +37,7 @@ async def _open(request: Request) -> Opened | Response:
     except NotFound:
         return await not_found_page(request)
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after)
+        return await too_many_page(request, refused)
     except LinkUnavailable as gone:
         return await gone_page(
             request, location=await Location.get(id=gone.location_id),

@@ -11,7 +11,7 @@ from core import booking, clock, plugins, sql
 from core.access import Actor
 from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
-from core.ratelimit import enforce, ip_key
+from core.ratelimit import count_link_attempt
 from core.rules import Rules
 from core.slot_cost import estimate
 from core.slots import Slot, rules_for, slots_for
@@ -51,9 +51,7 @@ class View:
 async def resolve(token: str, client_ip: str, limiter) -> Opened:
     """Count the attempt (per client and per token, whatever the outcome), then resolve the
     token (see links.open_link)."""
-    settings = plugins.current().settings
-    await enforce(limiter, f"action-link:ip:{ip_key(client_ip)}", settings.link_limit_per_ip)
-    await enforce(limiter, f"action-link:token:{token[:64]}", settings.link_limit_per_token)
+    await count_link_attempt(limiter, plugins.current().settings, "action-link", token, client_ip)
     return await open_link(token)
 
 

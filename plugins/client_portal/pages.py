@@ -107,7 +107,7 @@ def go(portal: Portal, path: str = "") -> Response:
 async def refused_link(request: Request, problem: Exception) -> Response:
     """The page for a link that cannot be used: 404, 410 with the location's contact, or 429."""
     if isinstance(problem, RateLimited):
-        return await too_many_page(request, problem.retry_after)
+        return await too_many_page(request, problem)
     if isinstance(problem, LinkUnavailable):
         return await gone_page(request, location=await Location.get(id=problem.location_id), message=problem.message,
                                owner_name=problem.owner_name, owner_email=problem.owner_email, owner_phone=problem.owner_phone)

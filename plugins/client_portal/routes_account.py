@@ -41,7 +41,7 @@ async def login(request: Request, portal: Portal) -> Response:
     try:
         account = await accounts.login(portal, email, form["password"], visitor(request))
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after, location=portal.location)
+        return await too_many_page(request, refused, location=portal.location)
     except (InvalidCredentials, EmailNotVerified) as refused:
         return await sign_in_page(request, portal, status=401, error=refused.message, email=email)
     return await _signed_in_at(request, portal, account.customer_id, account)
@@ -82,7 +82,7 @@ async def register(request: Request, portal: Portal) -> Response:
     try:
         await accounts.register(portal, values, form["password"], visitor(request))
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after, location=portal.location)
+        return await too_many_page(request, refused, location=portal.location)
     except DomainError as refused:
         return await page(request, portal, "register.html", status=422, title="Create your account", values=values, error=refused.message)
     return await page(request, portal, "message.html", title="Check your email",
@@ -101,7 +101,7 @@ async def forgot(request: Request, portal: Portal) -> Response:
     try:
         await accounts.request_password_link(portal, email, visitor(request))
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after, location=portal.location)
+        return await too_many_page(request, refused, location=portal.location)
     except ValidationFailed as refused:
         return await page(request, portal, "forgot.html", status=422, title="Forgotten password", email=email, error=refused.message)
     return await page(request, portal, "message.html", title="Check your email",
@@ -216,7 +216,7 @@ async def profile(request: Request, portal: Portal, signed: SignedIn) -> Respons
         changes = {key: form[key] for key in PROFILE_FIELDS}  # None: not in the form, unchanged
         await accounts.update_profile(signed, form["current_password"], changes, visitor(request))
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after, location=portal.location)
+        return await too_many_page(request, refused, location=portal.location)
     except DomainError as refused:
         return await profile_page(422, refused.message, values={key: form[key] for key in PROFILE_FIELDS if form[key] is not None})
     return await profile_page(notice="Your details are saved.")

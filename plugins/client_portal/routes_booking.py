@@ -115,7 +115,7 @@ async def _book(request: Request, portal, signed, context: dict, start: dt.datet
         row = await appointments.book(signed, context["offer"].service.id, context["calendar_id"], start,
                                       form["accept_terms"] == "yes", visitor(request))
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after, location=portal.location)
+        return await too_many_page(request, refused, location=portal.location)
     except DomainError as refused:
         status = 422 if isinstance(refused, ValidationFailed) else 409
         return await page(request, portal, "book_confirm.html", status=status, title="Confirm your booking", start=start,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import plugins
-from core.ratelimit import Limiter, enforce, ip_key
+from core.ratelimit import Limiter, count_account_attempt, count_link_attempt
 
 
 @dataclass(frozen=True)
@@ -18,14 +18,11 @@ class Visitor:
     limiter: Limiter
 
     async def count_account_attempt(self, kind: str, location_id: int, email_key: str) -> None:
-        """Count an attempt (`kind`: login, register, reset, password) per IP and per account
-        under the login limits; `RateLimited` when over either."""
-        settings = plugins.current().settings
-        await enforce(self.limiter, f"portal-{kind}:ip:{ip_key(self.ip)}", settings.login_limit_per_ip)
-        await enforce(self.limiter, f"portal-{kind}:account:{location_id}:{email_key[:254]}", settings.login_limit_per_account)
+        """Count an attempt (`kind`: login, register, reset, password) at an account under the
+        login limits (core.ratelimit.count_account_attempt); `RateLimited` when over one."""
+        account = f"{location_id}:{email_key[:254]}"
+        await count_account_attempt(self.limiter, plugins.current().settings, f"portal-{kind}", account, self.ip)
 
     async def count_link_attempt(self, token: str) -> None:
-        """Count an attempt at an emailed or signed link, per IP and per token (the link limits)."""
-        settings = plugins.current().settings
-        await enforce(self.limiter, f"portal-link:ip:{ip_key(self.ip)}", settings.link_limit_per_ip)
-        await enforce(self.limiter, f"portal-link:token:{str(token)[:64]}", settings.link_limit_per_token)
+        """Count an attempt at an emailed or signed link under the link limits."""
+        await count_link_attempt(self.limiter, plugins.current().settings, "portal-link", token, self.ip)

@@ -17,7 +17,7 @@ from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, keyset_page
-from core.ratelimit import enforce, ip_key
+from core.ratelimit import count_link_attempt
 from core.slot_budget import Charge
 from core.slot_cost import estimate
 from core.slots import Slot, check_window, slots_for
@@ -158,8 +158,7 @@ async def resolve(token: str, client_ip: str, limiter) -> Opened:
     at its location (both alike)."""
 
     settings = plugins.current().settings
-    await enforce(limiter, f"one-time-link:ip:{ip_key(client_ip)}", settings.link_limit_per_ip)
-    await enforce(limiter, f"one-time-link:token:{token[:64]}", settings.link_limit_per_token)
+    await count_link_attempt(limiter, settings, "one-time-link", token, client_ip)
     if not looks_like_token(token):
         raise NotFound("Link")
     link = await OneTimeLink.get_or_none(token_hash=token_hash(token))

@@ -31,7 +31,7 @@ async def _open(request: Request) -> links.Opened | Response:
     except NotFound:
         return await not_found_page(request)
     except RateLimited as refused:
-        return await too_many_page(request, refused.retry_after)
+        return await too_many_page(request, refused)
     if opened.status is not links.Status.ACTIVE:
         return await _gone(request, opened.unavailable())
     return opened
