@@ -13,7 +13,7 @@ only for the plugins enabled at the location concerned; a plugin never checks th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import pluggy
 
@@ -94,6 +94,18 @@ def register_email_placeholders() -> list[Placeholder]:
     allowed for. Listed and accepted in templates only where the plugin is enabled.
 
     Startup, collected; names must be unique across core and plugins.
+    """
+
+
+@hookspec
+def register_secret_links() -> Mapping[str, Callable[[str], str | None | Awaitable[str | None]]]:
+    """Kinds of secret link the plugin puts in emails as derived references
+    (`core.email_secrets.derived_link(kind, reference)`), each with the function that makes the
+    link's URL again from `reference` when the email is sent; None when it leads nowhere any
+    more (the email then fails, visibly). Called for every email carrying one, whether or not the
+    plugin is still enabled at its location: the email goes out as it was queued.
+
+    Startup, collected; kinds must be unique across plugins.
     """
 
 

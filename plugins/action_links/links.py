@@ -21,6 +21,7 @@ from plugins.action_links.models import ActionLink
 
 NAME = "action_links"
 PURPOSE = "action-link"
+SECRET_KIND = "action_link"  # an email's reference to an appointment's link (core.email_secrets)
 DEFAULT_TEXT = "Click here to view, confirm, reschedule, or cancel your appointment"
 
 
@@ -108,6 +109,14 @@ async def _rekey(appointment_id: int, generation: int) -> str:
     token = _token(appointment_id, generation)
     await ActionLink.filter(appointment_id=appointment_id, generation=generation).update(token_hash=token_hash(token))
     return token
+
+
+async def link_url(reference: str) -> str | None:
+    """The URL of the link an email refers to by its appointment's id, as it is sent: the
+    appointment's current token (a revoked link's emails carry its replacement); None when the
+    appointment is gone."""
+    appointment = await Appointment.get_or_none(id=whole_number(reference) or 0)
+    return None if appointment is None else url_of(await token_for(appointment))
 
 
 async def token_for(appointment: Appointment) -> str:

@@ -20,6 +20,7 @@ from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer
 from core.delivery import wake_local_workers
+from core.email_secrets import sealed_link
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
 from core.models import Customer
 from core.passwords import check_strength, hash_password, verify_password
@@ -55,7 +56,10 @@ async def _send_link(portal: Portal, account: PortalAccount, purpose: str, custo
     await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
     await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
                              expires_at=clock.now() + LIFETIME[purpose])
-    await send_account_email(portal, account, EVENT[purpose], f"{portal.url}/{PATH[purpose]}/{token}", customer)
+    # The email keeps the link sealed (core.email_secrets): the outbox never holds it in clear,
+    # and every try, resend or duplicate of the email carries this same link.
+    link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}")
+    await send_account_email(portal, account, EVENT[purpose], link, customer)
 
 
 async def _live_account(location_id: int, email_key: str, customer: Customer | None = None) -> PortalAccount | None:

@@ -122,6 +122,12 @@ def register_email_placeholders():
 
 
 @hookimpl
+def register_secret_links():
+    """Emails may refer to a probe link by a word; "gone" leads nowhere."""
+    return {"probe_secret": lambda reference: None if reference == "gone" else f"http://testserver/probe/secret/{reference}"}
+
+
+@hookimpl
 def startup(app):
     calls.append(("startup", app))
 

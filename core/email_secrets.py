@@ -1,0 +1,98 @@
+"""Secret links in stored emails. A link that is a customer's credential (an action link, a
+portal link to confirm an address or set a password) is never stored in an email's body: the
+outbox keeps a reference in its place, the worker puts the link in when it sends (core.delivery),
+and staff reading a body or a preview see it masked (`mask`).
+
+A reference is the marker `{{secret:<sealed>}}`, sealed with the secret key (core.sealed), so
+nobody without the key can read one or make one up (a customer typing a marker into their name
+gets no link of anyone's). Two kinds:
+
+- `sealed_link(url)`: a link whose token is random (minted once, only its hash kept): the URL
+  itself is sealed, so every send, retry and resend of the email carries the same link;
+- `derived_link(kind, reference)`: a link whose token is derived (HMAC of its object): only the
+  plugin's reference is kept (e.g. the appointment id); the function the plugin registered for
+  `kind` (the `register_secret_links` hook) makes the URL again when the email is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from core import plugins
+from core.sealed import CannotUnseal, seal, unseal
+
+MARKER = re.compile(r"\{\{secret:([A-Za-z0-9_=-]{1,4096})\}\}")
+MASK = "[link hidden: sent to the customer only]"
+PURPOSE = "email-link"
+
+
+class UnreadableLink(Exception):
+    """A reference in a body cannot become its link (its secret key was dropped, it was changed,
+    or the plugin that made it no longer knows it): the email cannot be sent as queued."""
+
+
+def sealed_link(url: str) -> str:
+    """The reference to put in an email body in place of `url` (a link with a random token)."""
+    return _marker({"url": url})
+
+
+def derived_link(kind: str, reference: str) -> str:
+    """The reference to put in an email body for a derived link: the function registered for
+    `kind` (hook `register_secret_links`) makes its URL from `reference` at send time."""
+    return _marker({"kind": kind, "ref": reference})
+
+
+def _marker(payload: dict) -> str:
+    sealed = seal(plugins.current().settings, json.dumps(payload, separators=(",", ":")), PURPOSE)
+    return "{{secret:" + sealed + "}}"
+
+
+def _payload(sealed: str) -> dict:
+    try:
+        payload = json.loads(unseal(plugins.current().settings, sealed, PURPOSE))
+    except CannotUnseal:
+        raise UnreadableLink(
+            "a link in it can no longer be read (was AGENDUM_SECRET_KEY changed without keeping the old key "
+            "in AGENDUM_SECRET_KEY_FALLBACKS?)"
+        ) from None
+    if not isinstance(payload, dict):
+        raise UnreadableLink("a link in it is not one Agendum made")
+    return payload
+
+
+def derived_in(body: str) -> list[tuple[str, str]]:
+    """(kind, reference) of every readable derived link in a body, e.g. to see whether one is there."""
+    found = []
+    for sealed in MARKER.findall(body):
+        try:
+            payload = _payload(sealed)
+        except UnreadableLink:
+            continue
+        if "kind" in payload:
+            found.append((str(payload["kind"]), str(payload.get("ref", ""))))
+    return found
+
+
+def mask(text: str) -> str:
+    """A body or preview as staff may read it: every secret link hidden."""
+    return MARKER.sub(MASK, text)
+
+
+async def resolve(body: str) -> str:
+    """The body as it is sent: every reference replaced by its link; `UnreadableLink` when one
+    cannot be (the email then fails visibly rather than go out without it)."""
+    if "{{secret:" not in body:
+        return body
+    links: dict[str, str] = {}
+    for sealed in dict.fromkeys(MARKER.findall(body)):
+        payload = _payload(sealed)
+        if "url" in payload:
+            links[sealed] = str(payload["url"])
+            continue
+        kind, reference = str(payload.get("kind")), str(payload.get("ref"))
+        url = await plugins.current().secret_link_url(kind, reference)
+        if url is None:
+            raise UnreadableLink(f"its {kind} link ({reference}) leads nowhere any more")
+        links[sealed] = url
+    return MARKER.sub(lambda m: links[m.group(1)], body)
