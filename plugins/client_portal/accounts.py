@@ -27,7 +27,7 @@ from core.passwords import check_strength, hash_password, verify_password
 from core.tokens import looks_like_token, new_token, token_hash
 from plugins.client_portal.addresses import Portal, portal_at
 from plugins.client_portal.emails import PASSWORD_EVENT, VERIFY_EVENT, send_account_email
-from plugins.client_portal.errors import EmailNotVerified
+from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.models import PortalAccount, PortalToken
 from plugins.client_portal.sessions import SignedIn, end_other_sessions
 from plugins.client_portal.visitor import Visitor
@@ -253,6 +253,9 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
 
 
 async def _check_current(signed: SignedIn, current_password: str, visitor: Visitor) -> PortalAccount:
+    """The account, once the current password is right; never for a session from an action link."""
+    if signed.from_link:
+        raise PasswordSignInRequired()
     account = signed.account
     await visitor.count_account_attempt("password", signed.portal.location.id, signed.customer.email_key)
     if account is None or not account.password_hash:
