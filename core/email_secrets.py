@@ -32,9 +32,10 @@ class UnreadableLink(Exception):
     or the plugin that made it no longer knows it): the email cannot be sent as queued."""
 
 
-def sealed_link(url: str) -> str:
-    """The reference to put in an email body in place of `url` (a link with a random token)."""
-    return _marker({"url": url})
+def sealed_link(url: str, settings=None) -> str:
+    """The reference to put in an email body in place of `url` (a link with a random token),
+    sealed with the app's secret key (`settings`' when given)."""
+    return _marker({"url": url}, settings)
 
 
 def derived_link(kind: str, reference: str) -> str:
@@ -43,8 +44,8 @@ def derived_link(kind: str, reference: str) -> str:
     return _marker({"kind": kind, "ref": reference})
 
 
-def _marker(payload: dict) -> str:
-    sealed = seal(plugins.current().settings, json.dumps(payload, separators=(",", ":")), PURPOSE)
+def _marker(payload: dict, settings=None) -> str:
+    sealed = seal(settings or plugins.current().settings, json.dumps(payload, separators=(",", ":")), PURPOSE)
     return "{{secret:" + sealed + "}}"
 
 

@@ -7,7 +7,8 @@ on SQLite and PostgreSQL, with the links read from what a real SMTP server recei
   link masked, a resend carries the same link;
 - no token that was emailed is in the outbox table, in any body or subject;
 - a 4xx retry and an at-least-once duplicate carry the same links with the same Message-ID;
-- a link sealed under a key no longer held fails its email visibly, and sends once the key is a fallback again.
+- a link sealed under a key no longer held fails its email visibly, and sends once the key is a fallback again;
+- upgrading seals the links that emails stored before held in clear.
 """
 
 from __future__ import annotations
@@ -18,11 +19,20 @@ import email.policy
 import json
 import re
 
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+from app import orm_config
+from conftest import TEST_PLUGINS, TEST_SECRET
 from core import sql
 from core.accounts import issue_token
+from core.db import run_migrations
 from core.delivery import DeliveryConfig, wake_local_workers
-from core.email_secrets import MASK
-from core.models import DeliveryStatus, OutboxMessage, StaffUser
+from core.email_secrets import MARKER, MASK, PURPOSE
+from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole, StaffUser
+from core.sealed import unseal
+from core.settings import Settings
+from core.tokens import new_token
 from helpers import book, local
 from portal_helpers import PASSWORD, Customer, portal_clinic
 
@@ -226,3 +236,33 @@ async def test_a_link_sealed_under_a_dropped_key_fails_its_email_until_the_key_i
     await smtp.settle()
     [mail] = smtp.received
     assert "/password/" in SECRET_LINK.search(text_of(mail.message)).group(0)
+
+
+async def test_upgrading_seals_the_links_that_stored_emails_held_in_clear(database_url, monkeypatch):
+    config = orm_config(Settings(database_url=database_url, load_entry_points=False), TEST_PLUGINS)
+    action, reset = new_token(), new_token()
+    legacy = (f"Manage it: http://clinic.example/action/{action}\nChoose a password: "
+              f"https://clinic.example/portal/riverside/password/{reset}.\nThe portal: https://clinic.example/portal/riverside\n")
+    try:
+        await migrate(config=config, target="core.0008_sent_attempts")  # the outbox as it was before
+        await Tortoise.close_connections()
+        await Tortoise.init(config=config)
+        location = await Location.create(name="Riverside", timezone="Europe/London", currency="GBP")
+        rows = [await OutboxMessage.create(location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address="ada@example.com",
+                                           subject=subject, body=legacy, message_id=f"<{n}@agendum.test>", send_after=dt.datetime.now(dt.timezone.utc))
+                for n, subject in enumerate(["Booked", f"Your link http://clinic.example/action/{action}"])]
+        await Tortoise.close_connections()
+        monkeypatch.setenv("AGENDUM_SECRET_KEY", TEST_SECRET)
+        await run_migrations(config)
+        await Tortoise.close_connections()
+        await Tortoise.init(config=config)
+        stored = await stored_text()
+        assert action not in stored and reset not in stored and "The portal: https://clinic.example/portal/riverside\n" in stored
+        for row in rows:
+            upgraded = await OutboxMessage.get(id=row.id)
+            urls = [json.loads(unseal(Settings(secret_key=TEST_SECRET), sealed, PURPOSE))["url"] for sealed in MARKER.findall(upgraded.body)]
+            assert urls == [f"http://clinic.example/action/{action}", f"https://clinic.example/portal/riverside/password/{reset}"]
+            assert MARKER.sub("LINK", upgraded.body) == legacy.replace(urls[0], "LINK").replace(urls[1], "LINK")
+        assert (await OutboxMessage.get(id=rows[1].id)).subject.startswith("Your link {{secret:")
+    finally:
+        await Tortoise.close_connections()
