@@ -462,12 +462,13 @@ class Worker:
             self.stats.voided += done
         pending = [row for row in claimed if row.id not in stale]
         reply_to = await self._reply_addresses({row.location_id for row in pending})
+        links = await email_secrets.links_for(text for row in pending for text in (row.subject, row.body))
         try:
             while pending and not self._stopping.is_set():
                 row = pending[0]
                 if clock.now() + dt.timedelta(seconds=2 * self.message_budget) >= row.lease_until:
                     break  # not enough lease left to send and record it: give it back
-                refused = await self._send(connection, row, reply_to.get(row.location_id))
+                refused = await self._send(connection, row, reply_to.get(row.location_id), links)
                 pending.pop(0)
                 if refused is None:
                     self._sent.add(row.id)
@@ -480,9 +481,9 @@ class Worker:
                 done = await outbox.release([row.id for row in pending], self.worker_id)
                 self.stats.released += done
 
-    async def _send(self, connection: Connection, row: Claimed, reply_to: str | None) -> Refused | None:
+    async def _send(self, connection: Connection, row: Claimed, reply_to: str | None, links) -> Refused | None:
         try:
-            subject, body = await email_secrets.resolve(row.subject), await email_secrets.resolve(row.body)
+            subject, body = email_secrets.filled(row.subject, links), email_secrets.filled(row.body, links)
             envelope = envelope_of(row, self.mail_from, subject=subject, body=body, reply_to=reply_to)
         except (ValueError, TypeError, IndexError, UnreadableLink) as error:  # e.g. a header with a line break
             return Refused(None, f"cannot be built: {error}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 
 from core import plugins
 from core.sealed import CannotUnseal, seal, unseal
@@ -80,20 +81,39 @@ def mask(text: str) -> str:
     return MARKER.sub(MASK, text)
 
 
-async def resolve(body: str) -> str:
-    """The body as it is sent: every reference replaced by its link; `UnreadableLink` when one
-    cannot be (the email then fails visibly rather than go out without it)."""
-    if "{{secret:" not in body:
-        return body
-    links: dict[str, str] = {}
-    for sealed in dict.fromkeys(MARKER.findall(body)):
-        payload = _payload(sealed)
+async def links_for(texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
+    """The link of every reference in `texts` (e.g. a batch of emails about to be sent), by its
+    sealed text, or the `UnreadableLink` saying why there is none: sealed URLs are opened, derived
+    ones made again with one call per kind for all of them."""
+    links: dict[str, str | UnreadableLink] = {}
+    derived: dict[str, dict[str, list[str]]] = {}  # kind -> reference -> the sealed texts naming it
+    for sealed in dict.fromkeys(m for text in texts if "{{secret:" in text for m in MARKER.findall(text)):
+        try:
+            payload = _payload(sealed)
+        except UnreadableLink as unreadable:
+            links[sealed] = unreadable
+            continue
         if "url" in payload:
             links[sealed] = str(payload["url"])
-            continue
-        kind, reference = str(payload.get("kind")), str(payload.get("ref"))
-        url = await plugins.current().secret_link_url(kind, reference)
-        if url is None:
-            raise UnreadableLink(f"its {kind} link ({reference}) leads nowhere any more")
-        links[sealed] = url
-    return MARKER.sub(lambda m: links[m.group(1)], body)
+        else:
+            derived.setdefault(str(payload.get("kind")), {}).setdefault(str(payload.get("ref")), []).append(sealed)
+    for kind, references in derived.items():
+        urls = await plugins.current().secret_link_urls(kind, list(references))
+        for reference, sealed_texts in references.items():
+            url = urls.get(reference)
+            for sealed in sealed_texts:
+                links[sealed] = url if url is not None else UnreadableLink(f"its {kind} link ({reference}) leads nowhere any more")
+    return links
+
+
+def filled(text: str, links: Mapping[str, str | UnreadableLink]) -> str:
+    """`text` as it is sent: every reference replaced by its link from `links_for`;
+    `UnreadableLink` when one has none (the email then fails visibly rather than go out without it)."""
+
+    def link(match: re.Match) -> str:
+        found = links.get(match.group(1)) or UnreadableLink("a link in it was not resolved")
+        if isinstance(found, UnreadableLink):
+            raise found
+        return found
+
+    return MARKER.sub(link, text) if "{{secret:" in text else text

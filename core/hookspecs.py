@@ -98,12 +98,13 @@ def register_email_placeholders() -> list[Placeholder]:
 
 
 @hookspec
-def register_secret_links() -> Mapping[str, Callable[[str], str | None | Awaitable[str | None]]]:
+def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, str] | Awaitable[Mapping[str, str]]]]:
     """Kinds of secret link the plugin puts in emails as derived references
     (`core.email_secrets.derived_link(kind, reference)`), each with the function that makes the
-    link's URL again from `reference` when the email is sent; None when it leads nowhere any
-    more (the email then fails, visibly). Called for every email carrying one, whether or not the
-    plugin is still enabled at its location: the email goes out as it was queued.
+    links' URLs again when emails are sent: the references of a batch of emails in, their URLs
+    by reference out (leave out one that leads nowhere any more: its email fails, visibly). Called
+    for every batch carrying one, whether or not the plugin is still enabled at the emails'
+    location: an email goes out as it was queued.
 
     Startup, collected; kinds must be unique across plugins.
     """

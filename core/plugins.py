@@ -107,11 +107,16 @@ class PluginHost:
                 owners[kind], makers[kind] = name, make
         return makers
 
-    async def secret_link_url(self, kind: str, reference: str) -> str | None:
-        """The URL of a derived secret link in an email about to be sent (core.email_secrets),
-        made again by the function its plugin registered for `kind`; None for an unknown kind."""
+    async def secret_link_urls(self, kind: str, references: list[str]) -> Mapping[str, str]:
+        """The URLs of derived secret links in emails about to be sent (core.email_secrets), by
+        reference, made again by the function a plugin registered for `kind` (none for an unknown kind)."""
         make = self.secret_link_makers.get(kind)
-        return None if make is None else await _resolve(make(reference))
+        if make is None:
+            return {}
+        urls = await _resolve(make(references))
+        if not isinstance(urls, Mapping):
+            raise TypeError(f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference.")
+        return urls
 
     def model_apps(self) -> dict[str, dict]:
         """Tortoise apps of the plugins' models: label = plugin name, migrations beside the models."""

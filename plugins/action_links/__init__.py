@@ -10,7 +10,7 @@ from core.email_registry import Placeholder
 from core.models import RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
 from plugins.action_links.emails import DETAILS_TEXT, EVENTS, PLACEHOLDER, block, with_block
-from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is_live, link_url, tokens_for, url_of
+from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is_live, link_urls, tokens_for, url_of
 from web.pages import register_template_dir
 
 register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
@@ -78,7 +78,7 @@ async def amend_email(message, context):
 @hookimpl
 def register_secret_links():
     """Emails keep an appointment's id for its link; the token is derived again as they are sent."""
-    return {SECRET_KIND: link_url}
+    return {SECRET_KIND: link_urls}
 
 
 @hookimpl

@@ -111,12 +111,13 @@ async def _rekey(appointment_id: int, generation: int) -> str:
     return token
 
 
-async def link_url(reference: str) -> str | None:
-    """The URL of the link an email refers to by its appointment's id, as it is sent: the
-    appointment's current token (a revoked link's emails carry its replacement); None when the
-    appointment is gone."""
-    appointment = await Appointment.get_or_none(id=whole_number(reference) or 0)
-    return None if appointment is None else url_of(await token_for(appointment))
+async def link_urls(references: list[str]) -> dict[str, str]:
+    """The URLs of the links emails refer to by their appointments' ids, as they are sent: each
+    appointment's current token (a revoked link's emails carry its replacement); none for an
+    appointment that is gone. A few statements for a whole batch."""
+    ids = {number for number in map(whole_number, references) if number}
+    appointments = await Appointment.filter(id__in=ids).only("id") if ids else []
+    return {str(i): url_of(token) for i, token in (await tokens_for(appointments)).items()}
 
 
 async def token_for(appointment: Appointment) -> str:
