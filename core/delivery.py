@@ -462,8 +462,8 @@ class Worker:
             self.stats.voided += done
         pending = [row for row in claimed if row.id not in stale]
         reply_to = await self._reply_addresses({row.location_id for row in pending})
-        links = await email_secrets.links_for(text for row in pending for text in (row.subject, row.body))
         try:
+            links = await email_secrets.links_for(text for row in pending for text in (row.subject, row.body))
             while pending and not self._stopping.is_set():
                 row = pending[0]
                 if clock.now() + dt.timedelta(seconds=2 * self.message_budget) >= row.lease_until:

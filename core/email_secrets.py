@@ -17,6 +17,7 @@ gets no link of anyone's). Two kinds:
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 
@@ -26,6 +27,7 @@ from core.sealed import CannotUnseal, seal, unseal
 MARKER = re.compile(r"\{\{secret:([A-Za-z0-9_=-]{1,4096})\}\}")
 MASK = "[link hidden: sent to the customer only]"
 PURPOSE = "email-link"
+log = logging.getLogger("agendum.email")
 
 
 class UnreadableLink(Exception):
@@ -98,11 +100,16 @@ async def links_for(texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
         else:
             derived.setdefault(str(payload.get("kind")), {}).setdefault(str(payload.get("ref")), []).append(sealed)
     for kind, references in derived.items():
-        urls = await plugins.current().secret_link_urls(kind, list(references))
+        why = "leads nowhere any more"
+        try:
+            urls = await plugins.current().secret_link_urls(kind, list(references))
+        except Exception as error:  # noqa: BLE001 - a plugin's failure fails the emails of its links only
+            log.exception("the %s links of emails about to be sent could not be made", kind)
+            urls, why = {}, f"could not be made ({type(error).__name__})"
         for reference, sealed_texts in references.items():
             url = urls.get(reference)
             for sealed in sealed_texts:
-                links[sealed] = url if url is not None else UnreadableLink(f"its {kind} link ({reference}) leads nowhere any more")
+                links[sealed] = url if url is not None else UnreadableLink(f"its {kind} link ({reference}) {why}")
     return links
 
 
