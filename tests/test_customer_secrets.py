@@ -46,7 +46,7 @@ ASK_RESET = 'mutation($s: String!, $e: String!) { portalRequestPasswordReset(slu
 RESET = 'mutation($t: String!, $p: String!) { portalResetPassword(token: $t, password: $p) { __typename } }'
 REVOKE = 'mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }'
 SEND = """mutation($a: ID!) { sendActionLink(appointmentId: $a) { __typename
-  ... on ActionLinkSent { delivery { id to event status subject body } } ... on RateLimited { retryAfterSeconds }
+  ... on ActionLinkSent { delivery { id to event status subject body } } ... on RateLimited { message retryAfterSeconds }
   ... on ValidationError { field message } } }"""
 RESEND = 'mutation($d: ID!) { resendEmail(deliveryId: $d) { __typename ... on EmailDelivery { id messageId body } } }'
 STAFF_VIEW = """query($l: ID!, $a: ID!) {
@@ -116,8 +116,9 @@ async def test_a_manager_never_sees_the_action_link_and_has_it_emailed_to_the_cu
     assert new_token not in shown and "/action/" not in shown and "/from-link/" not in shown
 
     # At most five a hour per appointment; an expired link is not sent.
-    answers = [(await api.data(SEND, {"a": booked["id"]}, token=manager))["sendActionLink"]["__typename"] for _ in range(5)]
-    assert answers == ["ActionLinkSent"] * 4 + ["RateLimited"]
+    answers = [(await api.data(SEND, {"a": booked["id"]}, token=manager))["sendActionLink"] for _ in range(5)]
+    assert [answer["__typename"] for answer in answers] == ["ActionLinkSent"] * 4 + ["RateLimited"]
+    assert answers[-1]["message"].startswith("This appointment's link was already emailed 5 times within the hour. Try again in")
     past = await book(api, clinic, local(clinic.tz, -3, 10), override=True)
     expired = (await api.data(SEND, {"a": past["id"]}, token=manager))["sendActionLink"]
     assert (expired["__typename"], expired["field"]) == ("ValidationError", "appointmentId") and "expired" in expired["message"]

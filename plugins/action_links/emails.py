@@ -24,6 +24,7 @@ PLACEHOLDER = "ActionLinkBlock"
 DETAILS_TEXT = "View the details of your appointment"
 SENT_EVENT = "APPOINTMENT_ACTION_LINK"
 SEND_LIMIT = RateLimit(5, 60 * 60)  # sendActionLink: emails per appointment per hour
+SENT_OFTEN = f"This appointment's link was already emailed {SEND_LIMIT.limit} times within the hour."
 
 EVENTS = [EmailEvent(SENT_EVENT, "Staff sent the customer the link to their appointment (sendActionLink).")]
 add_default(SENT_EVENT, RecipientRole.CUSTOMER, "Your appointment at {LocationName}",
@@ -53,7 +54,7 @@ async def send_link(appointment: Appointment, settings: ActionLinkSettings, limi
         raise ValidationFailed("appointmentId", "The customer has no email address to send the link to.")
     if clock.now() > expires_at(appointment, settings):
         raise ValidationFailed("appointmentId", "This appointment's link has expired (validHoursAfterEnd after the appointment ended).")
-    await enforce(limiter, f"action-link:send:{appointment.id}", SEND_LIMIT)
+    await enforce(limiter, f"action-link:send:{appointment.id}", SEND_LIMIT, SENT_OFTEN)
     template = await customer_template(await settings_source(context.location), SENT_EVENT)
     message = await compose(template, context, context.customer.email)
     with_block(message, appointment, settings)
