@@ -58,6 +58,7 @@ def orm_config(settings: Settings, host: plugins.PluginHost | None = None) -> di
     """Tortoise config of the core and of every installed plugin's models."""
     return tortoise_config(settings.database_url, (host or load_plugins(settings)).model_apps())
 WORKER_STOP_TIMEOUT = 10  # seconds a stopping worker may take to finish the message in hand
+WORKER_NEEDS = ("AGENDUM_SECRET_KEY", "AGENDUM_BASE_URL")  # `agendum worker` puts customers' links into emails
 
 
 class AgendumGraphQL(GraphQL):
@@ -345,6 +346,13 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     if smtp is None:
         raise SettingsError("AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
                             "e.g. smtp://user:password@mail.example.com:587?starttls=true")
+    missing = [name for name in WORKER_NEEDS if not os.environ.get(name, "").strip()]
+    if missing:
+        args.parser.exit(2, f"agendum worker: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
+                            "Set AGENDUM_SECRET_KEY and AGENDUM_BASE_URL as on the servers: emails keep the customers' "
+                            "links as references, which the worker turns into the links it sends (it reads and derives "
+                            "them with the secret key; the base URL is their address).\n")
+    settings = settings.checked()  # a weak key is refused as `serve` refuses it
     shortest = shortest_lease(smtp)
     if args.lease_seconds is not None and args.lease_seconds < shortest:
         args.parser.error(

@@ -3,8 +3,9 @@
 What it measures
   N emails (default 1,000) are queued as outbox rows in a fresh database (temp SQLite file, or
   the PostgreSQL server given with --postgres: a temp database is created and dropped). Each has
-  a ~700-byte plain-text body with a link; every other one carries an .ics invite, like a
-  booking email. An SMTP sink (aiosmtpd, accepting everything, counting Message-IDs) runs in a
+  a ~700-byte plain-text body with a customer's link, stored as the outbox stores it (a sealed
+  reference, opened as the message is sent: core.email_secrets); every other one carries an .ics
+  invite, like a booking email. An SMTP sink (aiosmtpd, accepting everything, counting Message-IDs) runs in a
   separate process on a loopback port. The real worker (core.delivery.Worker, the same code the
   app and `agendum worker` run) then drains the queue in this process: claims with a lease,
   builds each message, sends over reused connections in parallel lanes, records SENT.
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 BODY = (
     "Dear Ada Lovelace,\n\nyour appointment for Consultation with Dr Ada Patel at Riverside Clinic is booked for "
     "Tuesday 24 November 2026 at 10:30.\n\nTo confirm, reschedule or cancel, open:\n"
-    "https://agendum.example/a/3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU\n\n"
+    "{link}\n\n"
     "If you cannot make it, please let us know at least 24 hours before, so that someone else can have the time.\n"
     "Our cancellation policy: appointments cancelled later than 24 hours before their start may be charged.\n\n"
     "See you soon,\nRiverside Clinic\n+44 20 7946 0000\nhello@riverside.example\n"
@@ -125,7 +126,12 @@ def drop_postgres(url: str, name: str) -> None:
     asyncio.run(work())
 
 
+LINK = "https://agendum.example/portal/riverside/password/3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU"
+SECRET = "bench-only-secret-6v1Xq0Zs8LkP3nJ7dR2wT5yB9mC4hF0aGeUiOoKtWxYz"
+
+
 async def queue(count: int) -> None:
+    from core.email_secrets import sealed_link
     from core.models import Location, OutboxMessage, RecipientRole
 
     location = await Location.create(
@@ -135,7 +141,8 @@ async def queue(count: int) -> None:
     await OutboxMessage.bulk_create([
         OutboxMessage(
             location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=f"ada{n}@example.com",
-            subject=f"Your appointment at Riverside Clinic (#{n})", body=BODY, ics=ICS.format(n=n) if n % 2 == 0 else None,
+            subject=f"Your appointment at Riverside Clinic (#{n})", body=BODY.format(link=sealed_link(LINK)),
+            ics=ICS.format(n=n) if n % 2 == 0 else None,
             message_id=f"<bench-{n}@agendum.example>", send_after=now,
         )
         for n in range(count)
@@ -150,6 +157,12 @@ async def deliver(database_url: str, port: int, args) -> dict:
     from core.models import DeliveryStatus, OutboxMessage
     from core.smtp import parse_smtp_url
 
+    from core import plugins
+    from core.settings import Settings
+
+    host = plugins.PluginHost()  # no plugins; the secret key that seals and opens the links
+    host.settings = Settings(database_url=database_url, secret_key=SECRET)
+    plugins.install(host)
     config = tortoise_config(database_url)
     try:
         await run_migrations(config)
@@ -218,7 +231,7 @@ def main() -> None:
     stats, delivery = result["stats"], result["delivery"]
     rate = result["sent_rows"] / result["elapsed"]
     print("Outbox delivery benchmark")
-    print(f"  messages   {args.messages} queued (~{len(BODY)}-byte body, .ics on every other one)")
+    print(f"  messages   {args.messages} queued (~{len(BODY.format(link=LINK))}-byte body as sent, .ics on every other one)")
     print(f"  database   {database}")
     print(f"  smtp       aiosmtpd sink in a separate process at {result['smtp']}")
     print(f"  worker     {delivery.lanes} lanes (connections) x batches of {delivery.batch_size}, lease {delivery.lease_seconds:g}s, "

@@ -13,8 +13,10 @@ counted in its `attempts`:
   not the message at fault. The lane gives its leases back untouched and the whole worker pauses
   with a capped exponential backoff. Tries are only spent on the server's answers to a message.
 
-A reminder whose appointment is gone, cancelled, moved (another `sequence`) or already started
-is marked VOID instead. A killed worker loses nothing: its leases expire and another worker
+A body keeps its secret links as references (core.email_secrets), resolved as the message is
+sent, to the same links on every try; one that cannot be resolved fails the message without
+spending a try. A reminder whose appointment is gone, cancelled, moved (another `sequence`) or
+already started is marked VOID instead. A killed worker loses nothing: its leases expire and another worker
 sends again, with the same Message-ID (only what was in flight goes twice). Two live workers
 never send one message twice: claims are exclusive, and a lane sends the next message of its
 batch only while there is time left on its lease to send and record it.
@@ -39,7 +41,8 @@ from email.utils import parseaddr
 
 import aiosmtplib
 
-from core import clock, mime, outbox
+from core import clock, email_secrets, mime, outbox
+from core.email_secrets import UnreadableLink
 from core.mime import Envelope
 from core.models import Location
 from core.outbox import Claimed
@@ -117,11 +120,14 @@ class Refused:
 # ------------------------------------------------------------------ the message
 
 
-def envelope_of(row: Claimed, mail_from: str, *, reply_to: str | None = None, date: dt.datetime | None = None) -> Envelope:
-    """The email of an outbox row: plain-text UTF-8 body, `invite.ics` attached when it has one.
-    The Message-ID is the row's, so every (re)send of it carries the same one."""
+def envelope_of(row: Claimed, mail_from: str, *, subject: str | None = None, body: str | None = None,
+                reply_to: str | None = None, date: dt.datetime | None = None) -> Envelope:
+    """The email of an outbox row: plain-text UTF-8 body, `invite.ics` attached when it has one
+    (`subject`, `body`: the row's with their secret links resolved, core.email_secrets). The
+    Message-ID is the row's, so every (re)send of it carries the same one."""
     return mime.build(
-        mail_from=mail_from, to=row.to_address, subject=row.subject, body=row.body, message_id=row.message_id,
+        mail_from=mail_from, to=row.to_address, subject=row.subject if subject is None else subject,
+        body=row.body if body is None else body, message_id=row.message_id,
         ics=row.ics, reply_to=reply_to or None, date=date or clock.now(),
     )
 
@@ -457,11 +463,12 @@ class Worker:
         pending = [row for row in claimed if row.id not in stale]
         reply_to = await self._reply_addresses({row.location_id for row in pending})
         try:
+            links = await email_secrets.links_for(text for row in pending for text in (row.subject, row.body))
             while pending and not self._stopping.is_set():
                 row = pending[0]
                 if clock.now() + dt.timedelta(seconds=2 * self.message_budget) >= row.lease_until:
                     break  # not enough lease left to send and record it: give it back
-                refused = await self._send(connection, row, reply_to.get(row.location_id))
+                refused = await self._send(connection, row, reply_to.get(row.location_id), links)
                 pending.pop(0)
                 if refused is None:
                     self._sent.add(row.id)
@@ -474,10 +481,11 @@ class Worker:
                 done = await outbox.release([row.id for row in pending], self.worker_id)
                 self.stats.released += done
 
-    async def _send(self, connection: Connection, row: Claimed, reply_to: str | None) -> Refused | None:
+    async def _send(self, connection: Connection, row: Claimed, reply_to: str | None, links) -> Refused | None:
         try:
-            envelope = envelope_of(row, self.mail_from, reply_to=reply_to)
-        except (ValueError, TypeError, IndexError) as error:  # e.g. a header with a line break
+            subject, body = email_secrets.filled(row.subject, links), email_secrets.filled(row.body, links)
+            envelope = envelope_of(row, self.mail_from, subject=subject, body=body, reply_to=reply_to)
+        except (ValueError, TypeError, IndexError, UnreadableLink) as error:  # e.g. a header with a line break
             return Refused(None, f"cannot be built: {error}")
         try:
             refused = await asyncio.wait_for(connection.send(envelope), self.message_budget)

@@ -12,6 +12,7 @@ from core.access import Staff, in_scope
 from core.appointments import get_appointment
 from core import plugins
 from core.email_render import EmailContext, placeholder_values, render
+from core.email_secrets import mask
 from core.email_templates import Template, get_template, template_by_reference
 from core.errors import ValidationFailed
 from core.locations import get_location, save_fields, settings_source
@@ -23,7 +24,8 @@ MAX_REMINDERS = 5
 
 @dataclass(frozen=True)
 class Preview:
-    """A template rendered for one appointment, as its recipient would read it."""
+    """A template rendered for one appointment, as its recipient would read it but for the
+    customer's secret links, masked (core.email_secrets)."""
 
     to: str
     subject: str
@@ -38,7 +40,7 @@ async def preview_email(actor: Staff | None, appointment_id: int, template: int 
     values = await placeholder_values(context)
     subject, body = render(chosen, values)
     to = context.customer.email if chosen.role is RecipientRole.CUSTOMER else context.calendar.owner_email
-    return Preview(to=to, subject=subject, body=body)
+    return Preview(to=to, subject=mask(subject), body=mask(body))
 
 
 async def _template_for_preview(actor: Staff | None, template: int | str, location_id: int) -> Template:

@@ -13,7 +13,7 @@ only for the plugins enabled at the location concerned; a plugin never checks th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import pluggy
 
@@ -94,6 +94,19 @@ def register_email_placeholders() -> list[Placeholder]:
     allowed for. Listed and accepted in templates only where the plugin is enabled.
 
     Startup, collected; names must be unique across core and plugins.
+    """
+
+
+@hookspec
+def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, str] | Awaitable[Mapping[str, str]]]]:
+    """Kinds of secret link the plugin puts in emails as derived references
+    (`core.email_secrets.derived_link(kind, reference)`), each with the function that makes the
+    links' URLs again when emails are sent: the references of a batch of emails in, their URLs
+    by reference out (leave out one that leads nowhere any more: its email fails, visibly). Called
+    for every batch carrying one, whether or not the plugin is still enabled at the emails'
+    location: an email goes out as it was queued.
+
+    Startup, collected; kinds must be unique across plugins.
     """
 
 

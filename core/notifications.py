@@ -56,6 +56,14 @@ async def queue_emails(location_id: int, messages: list[OutgoingEmail]) -> None:
     await Notifier(plugins.current().settings).write(location_id, None, messages)
 
 
+async def queue_email(location_id: int, appointment_id: int | None, message: OutgoingEmail) -> OutboxMessage:
+    """Queue one message (about an appointment, when given) outside an appointment change, and
+    return its outbox row, e.g. to show staff what becomes of it. Wake the workers afterwards."""
+    row = Notifier(plugins.current().settings).row(location_id, appointment_id, message, clock.now())
+    await row.save()
+    return row
+
+
 class Notifier:
     """Queues the emails of appointment changes; registered as an in-transaction change listener."""
 
@@ -130,15 +138,16 @@ class Notifier:
                 await host.call("amend_email", appointment.location_id, enabled, message=message, context=context)
         await self.write(appointment.location_id, appointment.id, messages)
 
+    def row(self, location_id: int, appointment_id: int | None, m: OutgoingEmail, now) -> OutboxMessage:
+        """The (unsaved) outbox row of a message, with a fresh Message-ID."""
+        return OutboxMessage(
+            location_id=location_id, appointment_id=appointment_id, event=m.event, role=m.role,
+            template_name=m.template_name[:200], to_address=m.to, subject=m.subject[:500], body=m.body, ics=m.ics,
+            message_id=self.message_id(), is_reminder=m.is_reminder, appointment_sequence=m.appointment_sequence,
+            send_after=m.send_after or now,
+        )
+
     async def write(self, location_id: int, appointment_id: int | None, messages: list[OutgoingEmail]) -> None:
         """Outbox rows for the messages (in the caller's transaction)."""
         now = clock.now()
-        await OutboxMessage.bulk_create([
-            OutboxMessage(
-                location_id=location_id, appointment_id=appointment_id, event=m.event, role=m.role,
-                template_name=m.template_name[:200], to_address=m.to, subject=m.subject[:500], body=m.body, ics=m.ics,
-                message_id=self.message_id(), is_reminder=m.is_reminder, appointment_sequence=m.appointment_sequence,
-                send_after=m.send_after or now,
-            )
-            for m in messages
-        ])
+        await OutboxMessage.bulk_create([self.row(location_id, appointment_id, m, now) for m in messages])

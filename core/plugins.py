@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -65,6 +65,7 @@ class PluginHost:
             raise PluginConflict(f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.hookspecs).") from None
         self.registry: EmailRegistry = core_registry()
         self._register_email(self.registry)
+        self.secret_link_makers = self._register_secret_links()
 
     @classmethod
     def load(cls, module_names: Iterable[str], *, entry_point_plugins: bool = True) -> "PluginHost":
@@ -95,6 +96,27 @@ class PluginHost:
                     registry.add_placeholder(_owned(placeholder, name))
         except ValueError as error:
             raise PluginConflict(str(error)) from None
+
+    def _register_secret_links(self) -> dict[str, Callable]:
+        makers: dict[str, Callable] = {}
+        owners: dict[str, str] = {}
+        for name, kinds in self._collect("register_secret_links"):
+            for kind, make in dict(kinds).items():
+                if kind in owners:
+                    raise PluginConflict(f"Secret link kind {kind!r} is registered by both {owners[kind]!r} and {name!r}.")
+                owners[kind], makers[kind] = name, make
+        return makers
+
+    async def secret_link_urls(self, kind: str, references: list[str]) -> Mapping[str, str]:
+        """The URLs of derived secret links in emails about to be sent (core.email_secrets), by
+        reference, made again by the function a plugin registered for `kind` (none for an unknown kind)."""
+        make = self.secret_link_makers.get(kind)
+        if make is None:
+            return {}
+        urls = await _resolve(make(references))
+        if not isinstance(urls, Mapping):
+            raise TypeError(f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference.")
+        return urls
 
     def model_apps(self) -> dict[str, dict]:
         """Tortoise apps of the plugins' models: label = plugin name, migrations beside the models."""

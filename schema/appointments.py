@@ -139,7 +139,7 @@ class Appointment:
     async def customer(self, info: Info) -> Customer:
         return Customer.from_model(await info.context.loaders.by_id(models.Customer).load(self.customer_id))
 
-    @strawberry.field(description="Links that plugins enabled at the location offer staff for this appointment.")
+    @strawberry.field(description="Links that plugins enabled at the location offer staff for this appointment (e.g. none of the customer's own: their action link signs them in, so staff have it emailed with `sendActionLink`).")
     async def links(self, info: Info) -> list[Link]:
         return await _staff_links(info).load(self.row)
 

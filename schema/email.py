@@ -7,7 +7,7 @@ from typing import Optional
 
 import strawberry
 
-from core import email_admin, email_templates, models
+from core import email_admin, email_secrets, email_templates, models
 from core.delivery import wake_local_workers
 from core import plugins
 from core.locations import get_location
@@ -59,7 +59,7 @@ class EmailTemplate:
 class EmailPreview:
     to: str
     subject: str
-    body: str
+    body: str = strawberry.field(description="The customer's secret links shown as `[link hidden: sent to the customer only]`.")
 
 
 @strawberry.type(description="One email in the outbox and what became of it.")
@@ -70,7 +70,7 @@ class EmailDelivery:
     template_name: str
     to: str
     subject: str
-    body: str
+    body: str = strawberry.field(description="As queued, with the customer's secret links (action links, portal links to confirm an address or set a password) shown as `[link hidden: sent to the customer only]`: they are put in only as the email is sent.")
     has_calendar_file: bool
     message_id: str
     status: DeliveryStatus
@@ -90,7 +90,7 @@ class EmailDelivery:
     def of(cls, m: models.OutboxMessage) -> "EmailDelivery":
         return cls(
             id=strawberry.ID(str(m.id)), event=m.event, role=m.role, template_name=m.template_name, to=m.to_address,
-            subject=m.subject, body=m.body, has_calendar_file=bool(m.ics), message_id=m.message_id, status=m.status,
+            subject=email_secrets.mask(m.subject), body=email_secrets.mask(m.body), has_calendar_file=bool(m.ics), message_id=m.message_id, status=m.status,
             attempts=m.attempts, is_reminder=m.is_reminder, send_after=m.send_after, sent_at=m.sent_at,
             last_error=m.last_error, created_at=m.created_at,
             appointment_id=strawberry.ID(str(m.appointment_id)) if m.appointment_id else None,

@@ -220,6 +220,21 @@ def test_served_app_ignores_forwarded_for_without_trusted_proxies(tmp_path, env)
 
 
 SMTP_TIMEOUT_10 = "smtp://127.0.0.1:9?timeout=10"  # 12 x 10 s: leases of at least 120 s
+WORKER_ENV = {"AGENDUM_SMTP_URL": SMTP_TIMEOUT_10, "AGENDUM_SECRET_KEY": TEST_SECRET, "AGENDUM_BASE_URL": "https://clinic.example"}
+
+
+@pytest.mark.parametrize("unset", [("AGENDUM_SECRET_KEY",), ("AGENDUM_BASE_URL",), ("AGENDUM_SECRET_KEY", "AGENDUM_BASE_URL")])
+def test_worker_refuses_to_start_without_the_secret_key_and_base_url(tmp_path, env, unset):
+    """Emails keep customers' links as references: the worker needs the key and address to send them."""
+    settings = {**env, **{k: v for k, v in WORKER_ENV.items() if k not in unset}, **{k: " " for k in unset[1:]}}
+    refused = agendum(tmp_path, settings, "worker", "--until-idle")
+    assert refused.returncode == 2, (refused.stdout, refused.stderr)
+    verb = "is" if len(unset) == 1 else "are"
+    assert refused.stderr.startswith(f"agendum worker: {' and '.join(unset)} {verb} not set. Set AGENDUM_SECRET_KEY and "
+                                     "AGENDUM_BASE_URL as on the servers"), refused.stderr
+    assert refused.stdout == "" and "Traceback" not in refused.stderr and not (tmp_path / "agendum.sqlite3").exists()
+    weak = agendum(tmp_path, {**env, **WORKER_ENV, "AGENDUM_SECRET_KEY": "a" * 40}, "worker", "--until-idle")
+    assert weak.returncode != 0 and "AGENDUM_SECRET_KEY is too weak" in weak.stderr and "Traceback" not in weak.stderr
 
 
 @pytest.mark.parametrize("options, refusal", [
@@ -231,7 +246,7 @@ SMTP_TIMEOUT_10 = "smtp://127.0.0.1:9?timeout=10"  # 12 x 10 s: leases of at lea
     (["--poll-interval", "nan"], "argument --poll-interval: nan is not a number of seconds above 0"),
 ])
 def test_worker_refuses_unusable_options_before_starting(tmp_path, env, options, refusal):
-    refused = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": SMTP_TIMEOUT_10}, "worker", "--until-idle", *options)
+    refused = agendum(tmp_path, {**env, **WORKER_ENV}, "worker", "--until-idle", *options)
     assert refused.returncode == 2, (refused.stdout, refused.stderr)
     assert refused.stderr.startswith("usage: agendum worker") and f"agendum worker: error: {refusal}" in refused.stderr
     assert refused.stdout == "" and "Traceback" not in refused.stderr
@@ -240,10 +255,10 @@ def test_worker_refuses_unusable_options_before_starting(tmp_path, env, options,
 @pytest.mark.parametrize("options, lease", [([], "300s"), (["--lease-seconds", "120"], "120s"), (["--lease-seconds", "900"], "900s")])
 def test_worker_runs_with_the_lease_it_says(tmp_path, env, options, lease):
     assert agendum(tmp_path, env, "migrate").returncode == 0
-    done = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": SMTP_TIMEOUT_10}, "worker", "--until-idle", *options)
+    done = agendum(tmp_path, {**env, **WORKER_ENV}, "worker", "--until-idle", *options)
     assert done.returncode == 0, done.stderr
     assert f"with 4 lanes of 25, leases of {lease}" in done.stdout and "0 sent" in done.stdout, done.stdout
-    slow = agendum(tmp_path, {**env, "AGENDUM_SMTP_URL": "smtp://127.0.0.1:9?timeout=60"}, "worker", "--until-idle")
+    slow = agendum(tmp_path, {**env, **WORKER_ENV, "AGENDUM_SMTP_URL": "smtp://127.0.0.1:9?timeout=60"}, "worker", "--until-idle")
     assert slow.returncode == 0 and "leases of 720s" in slow.stdout, (slow.stdout, slow.stderr)  # the default gives way
 
 

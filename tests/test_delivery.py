@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_SECRET
 from core.delivery import DeliveryConfig, Worker
 from core.models import (
     Appointment, AppointmentStatus, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, RecipientRole, Service,
@@ -384,7 +385,8 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
 
 async def _worker_process(database_url: str, smtp: SmtpServer, *args: str, timeout: float = SMTP_TIMEOUT):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENDUM_")}
-    env.update(AGENDUM_DATABASE_URL=database_url, AGENDUM_SMTP_URL=smtp.url(timeout), AGENDUM_MAIL_FROM=MAIL_FROM)
+    env.update(AGENDUM_DATABASE_URL=database_url, AGENDUM_SMTP_URL=smtp.url(timeout), AGENDUM_MAIL_FROM=MAIL_FROM,
+               AGENDUM_SECRET_KEY=TEST_SECRET, AGENDUM_BASE_URL="http://testserver")
     return await asyncio.create_subprocess_exec(
         str(AGENDUM), "worker", "--poll-interval", "0.1", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

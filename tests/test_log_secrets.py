@@ -189,7 +189,7 @@ async def test_a_full_run_leaves_no_token_password_or_email_in_its_logs_or_in_re
     served = await agendum(env, "serve", "--port", str(port))
     secrets: list[str] = [OWNER_PASSWORD, *INLINE_PASSWORDS, PASSWORD, OWNER_EMAIL, BOUNCING, "ada@example.com", "grace@logs.example"]
     try:
-        await served.wait_for("Application startup complete")
+        await served.wait_for("Uvicorn running on")
         client = httpx.AsyncClient(base_url=url, timeout=30)
         token = (await client.post("/graphql", json={"query": LOGIN_STAFF, "variables": {"e": OWNER_EMAIL, "p": OWNER_PASSWORD}})).json()
         api = Api(url=url, client=client, settings=None, owner_token=token["data"]["staffLogin"]["token"])

@@ -4,6 +4,7 @@ only where the probe is enabled."""
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import agendum_probe
@@ -15,7 +16,9 @@ from app import orm_config
 from conftest import make_settings, start_server
 from core import booking, plugins
 from core.access import Actor
-from core.models import ActorKind, RecipientRole
+from core.delivery import wake_local_workers
+from core.email_secrets import derived_link
+from core.models import ActorKind, DeliveryStatus, OutboxMessage, RecipientRole
 from core.plugin_types import Link
 from core.plugins import PluginConflict, PluginHost
 from core.settings import Settings
@@ -86,6 +89,35 @@ async def test_link_is_live_asks_the_plugin_that_made_the_link_only_where_it_is_
     assert await host.origin_is_live(int(on.location), "someone-else:live") is False  # nobody answers True
     assert await host.origin_is_live(int(off.location), "probe:live") is False  # its plugin is off there
     assert ("link_is_live", "probe:live") in agendum_probe.calls
+
+
+async def test_register_secret_links_makes_an_emails_link_again_as_it_is_sent(api_factory, smtp):
+    """A stored body keeps the probe's reference; the worker asks the probe for the URLs of a batch
+    as it sends (enabled at the location or not: the email goes out as queued); a reference leading
+    nowhere, or one whose plugin fails, fails its own email visibly, without a try."""
+
+    def broken(references):
+        raise RuntimeError("the broken plugin fails on purpose")
+
+    host = PluginHost([agendum_probe, agendum_witness, throwaway_plugin("broken", register_secret_links=lambda: {"broken": broken})])
+    api = await api_factory(host=host, smtp_url=smtp.url())
+    clinic = await _clinic(api, probe=False)
+    now = dt.datetime.now(dt.timezone.utc)
+    await OutboxMessage.bulk_create([
+        OutboxMessage(location_id=int(clinic.location), event="PROBE_EVENT", role=RecipientRole.CUSTOMER, to_address=f"{word}@example.com",
+                      subject="Your link", body=f"Here: {derived_link(kind, word)}\n", message_id=f"<{word}@agendum.test>", send_after=now)
+        for kind, word in (("probe_secret", "open-sesame"), ("probe_secret", "gone"), ("broken", "x"))
+    ])
+    wake_local_workers()
+    await smtp.settle()
+    [mail] = smtp.received
+    assert mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Here: http://testserver/probe/secret/open-sesame\n"
+    gone, failed = await OutboxMessage.get(message_id="<gone@agendum.test>"), await OutboxMessage.get(message_id="<x@agendum.test>")
+    assert (gone.status, gone.attempts) == (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 0)
+    assert "leads nowhere" in gone.last_error and "its broken link (x) could not be made (RuntimeError)" in failed.last_error
+    assert not await OutboxMessage.filter(body__contains="/probe/secret/").exists()
+    with pytest.raises(PluginConflict, match="'probe_secret' is registered by both 'probe' and 'copycat'"):
+        PluginHost([agendum_probe, throwaway_plugin("copycat", register_secret_links=lambda: {"probe_secret": str})])
 
 
 async def test_location_scoped_hooks_reach_the_probe_only_where_it_is_enabled(api_factory):

@@ -1,6 +1,7 @@
 """Client portal accounts: bad input changes nothing, the login limit engages (aliases count),
 expired and reused links, known customers set a password by email, signing in from an action
-link, and the current password guarding password and profile changes."""
+link (a session that cannot change the password or the profile), and the current password
+guarding password and profile changes."""
 
 from __future__ import annotations
 
@@ -189,3 +190,47 @@ async def test_a_password_link_for_a_stranger_takes_the_same_lookups_and_work_as
     assert not await OutboxMessage.filter(to_address="stranger@example.com").exists()
     assert await PortalAccount.all().count() == 1 and await PortalToken.all().count() == 1  # the client's
     await visitor.close()
+
+
+async def test_a_session_from_an_action_link_acts_on_appointments_but_changes_no_password_or_profile(api_factory, smtp):
+    """"See all my appointments" signs the customer in without their password: enough to see,
+    book and cancel, never to change the password or the profile (staff who once held a link must
+    not be able to take the account over). Signing in with the password lifts that."""
+    api = await api_factory(smtp_url=smtp.url())
+    clinic, slug = await portal_clinic(api)
+    ada = Customer(api)
+    assert (await ada.gql(ASK, {"s": slug, "e": "ada@example.com"}))["portalRequestPasswordReset"]["__typename"] == "PortalMessage"
+    await smtp.wait_for(1)
+    assert (await ada.gql(RESET, {"t": link_in(smtp.received[0]).rsplit("/", 1)[1], "p": PASSWORD}))["portalResetPassword"]["__typename"] == "PortalMessage"
+    appointment, path = await sign_in_link_from_action_page(api, clinic, ada)
+    assert (await ada.post_form(path, {})).status_code == 303
+    me = "{ portalMe { __typename ... on PortalCustomer { fromLink hasPassword } } }"
+    assert (await ada.gql(me))["portalMe"] == {"__typename": "PortalCustomer", "fromLink": True, "hasPassword": True}
+    refused = "PasswordSignInRequired"
+    change = 'mutation { portalChangePassword(currentPassword: "%s", newPassword: "another password 7") { __typename ... on PasswordSignInRequired { message } } }' % PASSWORD
+    profile = 'mutation { portalUpdateProfile(input: {currentPassword: "%s", firstName: "Eve"}) { __typename ... on PasswordSignInRequired { message } } }' % PASSWORD
+    answer = (await ada.gql(change))["portalChangePassword"]
+    assert answer["__typename"] == refused and "sign in with your email and password" in answer["message"]
+    assert (await ada.gql(profile))["portalUpdateProfile"]["__typename"] == refused
+    page = await ada.page(f"/portal/{slug}/profile")
+    assert page.status_code == 200 and "sign in with your email and password" in page.text and 'name="new_password"' not in page.text
+    posted = await ada.post_form(f"/portal/{slug}/profile", {"change": "password", "current_password": PASSWORD,
+                                                                 "new_password": "another password 7", "new_password_again": "another password 7"})
+    assert posted.status_code == 422 and "sign in with your email and password" in posted.text
+    posted = await ada.post_form(f"/portal/{slug}/profile", {"change": "details", "current_password": PASSWORD, "first_name": "Eve"})
+    assert posted.status_code == 422
+    customer = await CustomerRow.get(id=int(clinic.customer))
+    signed = (await ada.gql(LOGIN, {"s": slug, "e": "ada@example.com", "p": PASSWORD}))["portalLogin"]
+    assert customer.first_name == "Ada" and signed["__typename"] == "PortalSignedIn"  # the password unchanged...
+    # ... and signing in with it, in this browser, lifts the limits.
+    assert (await ada.gql(me))["portalMe"] == {"__typename": "PortalCustomer", "fromLink": False, "hasPassword": True}
+    assert (await ada.gql(profile))["portalUpdateProfile"]["__typename"] == "PortalCustomer"
+    # Acting on appointments is what a link session is for.
+    linked = Customer(api)
+    assert (await linked.post_form(path, {})).status_code == 303
+    listed = await linked.gql("{ portalAppointments { ... on PortalAppointmentList { appointments { id } } } }")
+    assert listed["portalAppointments"]["appointments"] == [{"id": str(appointment.id)}]
+    cancel = 'mutation($a: ID!) { portalCancel(appointmentId: $a) { __typename ... on PortalAppointment { status } } }'
+    assert (await linked.gql(cancel, {"a": str(appointment.id)}))["portalCancel"] == {"__typename": "PortalAppointment", "status": "CANCELLED"}
+    await linked.close()
+    await ada.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core import plugins
+from core.models import Appointment
 from helpers import Clinic, book, local, make_clinic, statements
 from plugins.action_links.models import ActionLink
 
@@ -28,7 +30,7 @@ EXPECTED = {
     **{leaf: BASE for leaf in ("id", "status", "startsAt", "endsAt", "sequence", "cancellationReason", "cancellationNote",
                                "createdAt", "updatedAt")},
     "history": BASE + 1,  # the events of all the rows
-    "links": BASE + 2,  # the location's plugin activations, then the action links of all the rows
+    "links": BASE + 1,  # the location's plugin activations (staff see no action links: nothing more to read)
     # The rows, then one statement per relation below them, for all of them at once.
     "customer": BASE + 4,
     "location": BASE + 11,
@@ -131,7 +133,9 @@ async def test_every_appointment_field_costs_the_same_for_10_and_100_rows(api_fa
     assert measured == expected, "\n".join(f"{n}: {measured.get(n)}\n  " + "\n  ".join(s[:120] for s in shown.get(n, [])) for n in sorted(set(measured) | set(expected)) if measured.get(n) != expected.get(n))
 
 
-async def test_action_links_first_shown_on_a_page_are_made_in_one_statement_and_open(api_factory):
+async def test_action_links_first_shown_to_their_customers_are_made_in_one_statement_and_open(api_factory):
+    """Customer pages list appointments with their links (the portal's list): the links of a whole
+    page are read, and made when missing, in one statement each. Staff pages show none of them."""
     api = await api_factory(run_worker=False)
     clinic = await make_clinic(api)
     for hour in range(8, 20):  # booked while the plugin is off: no link yet
@@ -139,16 +143,21 @@ async def test_action_links_first_shown_on_a_page_are_made_in_one_statement_and_
         assert booked["__typename"] == "Appointment", booked
     await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
     await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
+    with statements() as sent:
+        staff = await api.data(PAGE % "links { kind url }", {"l": clinic.location, "n": 12})
+    assert len(sent) == EXPECTED["links"] and {str(edge["node"]["links"]) for edge in staff["appointments"]["edges"]} == {"[]"}
     assert await ActionLink.all().count() == 0
 
+    host, rows = plugins.current(), await Appointment.filter(location_id=int(clinic.location)).order_by("starts_at")
+    activations = await host.activations_at(int(clinic.location))
     with statements() as sent:
-        first = await api.data(PAGE % "links { kind url }", {"l": clinic.location, "n": 12})
-    assert len(sent) == EXPECTED["links"] + 1 and [s.split()[2] for s in sent if s.startswith("INSERT")] == ['"action_link"'], sent
+        first = await host.links(rows, "customer", activations)
+    assert [s.split()[0] for s in sent] == ["SELECT", "INSERT"] and '"action_link"' in sent[1], sent
     assert await ActionLink.all().count() == 12
-    urls = [edge["node"]["links"][0]["url"] for edge in first["appointments"]["edges"]]
+    urls = [links[0].url for links in first.values()]
     for url in (urls[0], urls[-1]):
         page = await api.client.get(url.removeprefix("http://testserver"), headers={"Accept": "text/html"})
         assert page.status_code == 200, page.text
     with statements() as sent:
-        again = await api.data(PAGE % "links { kind url }", {"l": clinic.location, "n": 12})
-    assert again == first and len(sent) == EXPECTED["links"]
+        again = await host.links(rows, "customer", activations)
+    assert again == first and len(sent) == 1

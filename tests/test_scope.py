@@ -21,9 +21,10 @@ SECRET = "SECRET-A"
 
 
 @pytest.fixture
-async def api(api_factory):
-    """The app with the test-only plugins installed, so their fields are walked too."""
-    return await api_factory(host=TEST_PLUGINS)
+async def api(api_factory, smtp):
+    """The app with the test-only plugins installed, so their fields are walked too, sending its
+    emails to the test's SMTP server."""
+    return await api_factory(host=TEST_PLUGINS, smtp_url=smtp.url())
 
 INTROSPECT = """{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"""
 
@@ -31,7 +32,7 @@ DENIED = {"PermissionDenied", "NotFound"}
 PUBLIC = {"staffLogin"}
 
 
-async def _setup(api) -> dict:
+async def _setup(api, smtp) -> dict:
     """Location A (with a calendar, service, customer, exception, manager) and location B with its manager."""
     q = api.data
     a = (await q('mutation { createLocation(input: {name: "%s clinic", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }' % SECRET))["createLocation"]["id"]
@@ -62,7 +63,7 @@ async def _setup(api) -> dict:
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
     action_token = await token_for(await Appointment.get(id=int(appointments[0])))
     one_time = (await q('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c, note: "%s"}) { ... on OneTimeLink { id url } } }' % SECRET, {"c": cal}))["createOneTimeLink"]
-    portal = await _portal_setup(api, a)
+    portal = await _portal_setup(api, smtp, a)
     users = {}
     for name, loc in (("a", a), ("b", b)):
         created = (await q(
@@ -76,12 +77,14 @@ async def _setup(api) -> dict:
             "manager_a": users["a"][0], "manager_a_token": users["a"][1], "manager_b_token": users["b"][1], **portal}
 
 
-async def _portal_link(location_id: str, event: str) -> str:
-    body = (await OutboxMessage.filter(location_id=int(location_id), event=event).order_by("-id").first()).body
-    return re.search(r"/(?:verify|password)/([A-Za-z0-9_-]+)", body).group(1)
+async def _portal_link(smtp, to: str) -> str:
+    """The token of the newest portal link emailed to `to`, as its customer receives it."""
+    await smtp.settle()
+    mail = [m for m in smtp.received if to in m.recipients][-1]
+    return re.search(r"/(?:verify|password)/([A-Za-z0-9_-]+)", mail.message.get_body(("plain",)).get_content()).group(1)
 
 
-async def _portal_setup(api, a: str) -> dict:
+async def _portal_setup(api, smtp, a: str) -> dict:
     """The client portal on at A; A's customer with a password; unused verification and reset links."""
     q = api.data
     await q('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }', {"l": a})
@@ -89,11 +92,11 @@ async def _portal_setup(api, a: str) -> dict:
     ask = 'mutation($s: String!) { portalRequestPasswordReset(slug: $s, email: "secret@a.example") { __typename } }'
     await q(ask, {"s": slug}, token=None)
     reset = 'mutation($t: String!) { portalResetPassword(token: $t, password: "portal-password-1") { __typename } }'
-    assert (await q(reset, {"t": await _portal_link(a, "PORTAL_SET_PASSWORD")}, token=None))["portalResetPassword"]["__typename"] == "PortalMessage"
+    assert (await q(reset, {"t": await _portal_link(smtp, "secret@a.example")}, token=None))["portalResetPassword"]["__typename"] == "PortalMessage"
     await q(ask, {"s": slug}, token=None)
     register = 'mutation($s: String!) { portalRegister(slug: $s, input: {firstName: "New", lastName: "Client", email: "new@a.example", password: "portal-password-3"}) { __typename } }'
     await q(register, {"s": slug}, token=None)
-    return {"slug": slug, "reset_token": await _portal_link(a, "PORTAL_SET_PASSWORD"), "verify_token": await _portal_link(a, "PORTAL_VERIFY_EMAIL")}
+    return {"slug": slug, "reset_token": await _portal_link(smtp, "secret@a.example"), "verify_token": await _portal_link(smtp, "new@a.example")}
 
 
 FUTURE = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -154,6 +157,7 @@ CALLS = {
     "rescheduleViaActionLink": ("mutation($t: String!, $s: DateTime!) { rescheduleViaActionLink(token: $t, start: $s) { __typename } }", lambda i: {"t": i["action_token"], "s": i["appt_start"]}, "token"),
     "cancelViaActionLink": ("mutation($t: String!) { cancelViaActionLink(token: $t) { __typename } }", lambda i: {"t": i["action_token"]}, "token"),
     "revokeActionLink": ("mutation($id: ID!) { revokeActionLink(appointmentId: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
+    "sendActionLink": ("mutation($id: ID!) { sendActionLink(appointmentId: $id) { __typename ... on ActionLinkSent { delivery { to body } } } }", lambda i: {"id": i["appt"]}, "denied"),
     "oneTimeLink": ("query($t: String!) { oneTimeLink(token: $t) { __typename ... on OneTimeLinkView { calendarName } } }", lambda i: {"t": i["link_token"]}, "token"),
     "oneTimeLinkSlots": ("query($t: String!, $s: ID!, $f: DateTime!, $to: DateTime!) { oneTimeLinkSlots(token: $t, serviceId: $s, from: $f, to: $to) { __typename } }", lambda i: {"t": i["link_token"], "s": i["svc"], "f": WINDOW["f"], "to": WINDOW["t"]}, "token"),
     "bookViaOneTimeLink": ('mutation($t: String!, $s: ID!, $st: DateTime!) { bookViaOneTimeLink(token: $t, input: {serviceId: $s, start: $st, firstName: "N", lastName: "C", email: "n@c.example"}) { __typename } }', lambda i: {"t": i["link_token"], "s": i["svc"], "st": i["later"]}, "token"),
@@ -203,8 +207,8 @@ async def test_every_root_field_has_a_scope_case(api):
 
 
 @pytest.mark.parametrize("caller", ["manager_of_b", "anonymous"])
-async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
-    ids = await _setup(api)
+async def test_callers_outside_a_cannot_read_or_change_it(api, smtp, caller):
+    ids = await _setup(api, smtp)
     token = ids["manager_b_token"] if caller == "manager_of_b" else None
     before = await api.data(A_SNAPSHOT, {"a": ids["a"], "cal": ids["cal"]})
     for field, (document, variables, kind) in CALLS.items():
@@ -230,8 +234,8 @@ async def test_callers_outside_a_cannot_read_or_change_it(api, caller):
     assert (await api.data("{ locations { __typename } }", token=ids["manager_a_token"]))["locations"]["__typename"] == "LocationConnection"
 
 
-async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api):
-    ids = await _setup(api)
+async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api, smtp):
+    ids = await _setup(api, smtp)
     for field, (document, variables, kind) in CALLS.items():
         token = "owner" if field in {"createLocation", "createStaffUser", "revokeStaffToken"} else ids["manager_a_token"]
         if kind in ("public", "token", "slug", "session"):
@@ -242,8 +246,8 @@ async def test_the_same_calls_work_for_the_owner_and_the_manager_of_a(api):
             assert SECRET in json.dumps(answer), (field, answer)
 
 
-async def test_nested_relations_hide_locations_out_of_scope(api):
-    ids = await _setup(api)
+async def test_nested_relations_hide_locations_out_of_scope(api, smtp):
+    ids = await _setup(api, smtp)
     await api.data('mutation($b: ID!, $a: ID!) { updateLocation(id: $b, input: {headquartersId: $a}) { __typename } }', {"a": ids["a"], "b": ids["b"]})
     query = 'query($b: ID!) { location(id: $b) { ... on Location { headquarters { name branches { name } } } } }'
     as_b = (await api.data(query, {"b": ids["b"]}, token=ids["manager_b_token"]))["location"]

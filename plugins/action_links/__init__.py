@@ -6,17 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import hookimpl, plugins
-from core.booking import LIVE
 from core.email_registry import Placeholder
-from core.models import Appointment, RecipientRole, Tier
+from core.models import RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
-from plugins.action_links.links import NAME, ActionLinkSettings, is_live, token_for, tokens_for, url_of
+from plugins.action_links.emails import DETAILS_TEXT, EVENTS, PLACEHOLDER, block, with_block
+from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is_live, link_urls, tokens_for, url_of
 from web.pages import register_template_dir
 
-PLACEHOLDER = "ActionLinkBlock"
-# Once an appointment is cancelled, completed or a no-show, its page refuses every action and
-# still shows its details: the block then says that much instead of the staff's link text.
-DETAILS_TEXT = "View the details of your appointment"
 register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
@@ -36,9 +32,10 @@ def register_models():
 
 @hookimpl
 def register_graphql():
-    from plugins.action_links.schema import ActionLinkMutation, ActionLinkQuery, ActionLinkRevoked, ActionLinkView
+    from plugins.action_links.schema import ActionLinkMutation, ActionLinkQuery, ActionLinkRevoked, ActionLinkSent, ActionLinkView
 
-    return GraphQLContribution(query=ActionLinkQuery, mutation=ActionLinkMutation, types=(ActionLinkView, ActionLinkRevoked))
+    return GraphQLContribution(query=ActionLinkQuery, mutation=ActionLinkMutation,
+                               types=(ActionLinkView, ActionLinkRevoked, ActionLinkSent))
 
 
 @hookimpl
@@ -49,17 +46,15 @@ def register_routes():
 
 
 @hookimpl
+def register_email_events():
+    return EVENTS
+
+
+@hookimpl
 def register_email_placeholders():
     return [Placeholder(PLACEHOLDER, "The action link text, then the link to view, confirm, reschedule or cancel the appointment "
                         f"(once it is cancelled, completed or a no-show: \"{DETAILS_TEXT}\", then the link).",
                         frozenset({RecipientRole.CUSTOMER}))]
-
-
-async def _block(appointment: Appointment, settings: ActionLinkSettings) -> str:
-    """The link text, then the link: the location's text while the customer may still act on the
-    appointment; afterwards what its page still offers."""
-    text = settings.link_text if appointment.status in LIVE else DETAILS_TEXT
-    return f"{text}\n{url_of(await token_for(appointment))}\n"
 
 
 @hookimpl
@@ -67,7 +62,7 @@ async def email_placeholder_values(context):
     settings = await plugins.current().settings_of(NAME, context.location.id)
     if context.appointment is None or context.role is not RecipientRole.CUSTOMER or not settings.include_in_emails:
         return {PLACEHOLDER: ""}
-    return {PLACEHOLDER: await _block(context.appointment, settings)}
+    return {PLACEHOLDER: block(context.appointment, settings)}
 
 
 @hookimpl
@@ -76,17 +71,24 @@ async def amend_email(message, context):
     if message.role is not RecipientRole.CUSTOMER or context.appointment is None:
         return
     settings = await plugins.current().settings_of(NAME, context.location.id)
-    if not settings.include_in_emails:
-        return
-    url = url_of(await token_for(context.appointment))
-    if url not in message.body:
-        message.body = f"{message.body.rstrip()}\n\n{await _block(context.appointment, settings)}"
+    if settings.include_in_emails:
+        with_block(message, context.appointment, settings)
+
+
+@hookimpl
+def register_secret_links():
+    """Emails keep an appointment's id for its link; the token is derived again as they are sent."""
+    return {SECRET_KIND: link_urls}
 
 
 @hookimpl
 async def appointment_links(appointments, audience):
-    label = "Customer's action link" if audience == "staff" else "View, confirm, reschedule or cancel this appointment"
+    """For the customer only: staff never see a customer's action link (it signs them in to the
+    portal); they have it emailed with `sendActionLink`."""
+    if audience != "customer":
+        return {}
     tokens = await tokens_for(appointments)
+    label = "View, confirm, reschedule or cancel this appointment"
     return {appointment.id: [Link("action_link", label, url_of(tokens[appointment.id]))] for appointment in appointments}
 
 

@@ -21,6 +21,7 @@ from plugins.action_links.models import ActionLink
 
 NAME = "action_links"
 PURPOSE = "action-link"
+SECRET_KIND = "action_link"  # an email's reference to an appointment's link (core.email_secrets)
 DEFAULT_TEXT = "Click here to view, confirm, reschedule, or cancel your appointment"
 
 
@@ -108,6 +109,15 @@ async def _rekey(appointment_id: int, generation: int) -> str:
     token = _token(appointment_id, generation)
     await ActionLink.filter(appointment_id=appointment_id, generation=generation).update(token_hash=token_hash(token))
     return token
+
+
+async def link_urls(references: list[str]) -> dict[str, str]:
+    """The URLs of the links emails refer to by their appointments' ids, as they are sent: each
+    appointment's current token (a revoked link's emails carry its replacement); none for an
+    appointment that is gone. A few statements for a whole batch."""
+    ids = {number for number in map(whole_number, references) if number}
+    appointments = await Appointment.filter(id__in=ids).only("id") if ids else []
+    return {str(i): url_of(token) for i, token in (await tokens_for(appointments)).items()}
 
 
 async def token_for(appointment: Appointment) -> str:

@@ -10,15 +10,19 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from core import plugins
 from core.appointments import get_appointment
+from core.delivery import wake_local_workers
 from core.errors import NotFound as Missing
 from core.models import Appointment, AppointmentStatus
 from plugins.action_links import service
-from plugins.action_links.links import NAME, Opened, open_link, revoke, url_of
+from plugins.action_links.emails import SEND_LIMIT, SENT_EVENT, send_link
+from plugins.action_links.links import NAME, Opened, open_link, revoke
 from schema.appointments import (
     AppointmentStatus as AppointmentStatusType, InvalidTransition, RuleViolation, Slot, SlotUnavailable, StaleAppointment,
 )
 from schema.context import Info
+from schema.email import EmailDelivery
 from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimited, ValidationError, as_result
 from schema.inputs import parse_id
 from schema.limits import selections, slot_field
@@ -79,9 +83,14 @@ class ActionLinkView:
         return [Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots]
 
 
-@strawberry.type(description="The appointment's new action link; the old one no longer works.")
+@strawberry.type(description="The appointment's action link was replaced: the old one no longer works. Staff never see the link (it signs the customer in); `sendActionLink` emails the new one to the customer.")
 class ActionLinkRevoked:
-    url: str
+    appointment_id: strawberry.ID
+
+
+@strawberry.type(description="The appointment's action link is queued to the customer's email address; `delivery` shows what becomes of it (its body with the link hidden).")
+class ActionLinkSent:
+    delivery: EmailDelivery
 
 
 ActionLinkResult = Annotated[
@@ -94,6 +103,9 @@ ActionLinkChangeResult = Annotated[
 ]
 RevokeActionLinkResult = Annotated[
     Union[ActionLinkRevoked, PluginDisabled, NotFound, PermissionDenied, ValidationError], strawberry.union("RevokeActionLinkResult")
+]
+SendActionLinkResult = Annotated[
+    Union[ActionLinkSent, PluginDisabled, NotFound, PermissionDenied, ValidationError, RateLimited], strawberry.union("SendActionLinkResult")
 ]
 
 
@@ -154,12 +166,23 @@ class ActionLinkMutation:
             await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
             return await _view_after(token)
 
-    @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working.")
+    @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working (emails still queued carry the new one). Staff never see the link; `sendActionLink` emails it to the customer.")
     @as_result
     @gated(NAME, lambda appointment_id: _location_of(appointment_id))
     async def revoke_action_link(self, info: Info, appointment_id: strawberry.ID) -> RevokeActionLinkResult:
         appointment = await get_appointment(await info.context.staff(), parse_id("Appointment", appointment_id))
-        return ActionLinkRevoked(url=url_of(await revoke(appointment)))
+        await revoke(appointment)
+        return ActionLinkRevoked(appointment_id=strawberry.ID(str(appointment.id)))
+
+    @strawberry.mutation(description=f"Staff: email the customer their appointment's action link (staff never see it: it signs the customer in to the portal), with the location's template of {SENT_EVENT}. ValidationError when the customer has no email or the link has expired; at most {SEND_LIMIT.limit} per appointment per hour (RateLimited).")
+    @as_result
+    @gated(NAME, lambda appointment_id: _location_of(appointment_id))
+    async def send_action_link(self, info: Info, appointment_id: strawberry.ID) -> SendActionLinkResult:
+        appointment = await get_appointment(await info.context.staff(), parse_id("Appointment", appointment_id))
+        settings = await plugins.current().settings_of(NAME, appointment.location_id)
+        row = await send_link(appointment, settings, info.context.limiter)
+        wake_local_workers()  # send it now, not at the next poll
+        return ActionLinkSent(delivery=EmailDelivery.of(row))
 
 
 async def _location_of(appointment_id) -> int:

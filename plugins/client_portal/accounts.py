@@ -20,13 +20,14 @@ from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer
 from core.delivery import wake_local_workers
+from core.email_secrets import sealed_link
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
 from core.models import Customer
 from core.passwords import check_strength, hash_password, verify_password
 from core.tokens import looks_like_token, new_token, token_hash
 from plugins.client_portal.addresses import Portal, portal_at
 from plugins.client_portal.emails import PASSWORD_EVENT, VERIFY_EVENT, send_account_email
-from plugins.client_portal.errors import EmailNotVerified
+from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.models import PortalAccount, PortalToken
 from plugins.client_portal.sessions import SignedIn, end_other_sessions
 from plugins.client_portal.visitor import Visitor
@@ -55,7 +56,10 @@ async def _send_link(portal: Portal, account: PortalAccount, purpose: str, custo
     await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
     await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
                              expires_at=clock.now() + LIFETIME[purpose])
-    await send_account_email(portal, account, EVENT[purpose], f"{portal.url}/{PATH[purpose]}/{token}", customer)
+    # The email keeps the link sealed (core.email_secrets): the outbox never holds it in clear,
+    # and every try, resend or duplicate of the email carries this same link.
+    link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}")
+    await send_account_email(portal, account, EVENT[purpose], link, customer)
 
 
 async def _live_account(location_id: int, email_key: str, customer: Customer | None = None) -> PortalAccount | None:
@@ -249,6 +253,9 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
 
 
 async def _check_current(signed: SignedIn, current_password: str, visitor: Visitor) -> PortalAccount:
+    """The account, once the current password is right; never for a session from an action link."""
+    if signed.from_link:
+        raise PasswordSignInRequired()
     account = signed.account
     await visitor.count_account_attempt("password", signed.portal.location.id, signed.customer.email_key)
     if account is None or not account.password_hash:

@@ -53,8 +53,9 @@ async def placeholder_values(context: EmailContext) -> dict[str, str]:
 
 
 async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str, customer: Customer | None = None) -> None:
-    """Queue an account email with its single-use link (appended when a location's own template
-    leaves the link out), to the account's customer (`customer` when the caller has it already)."""
+    """Queue an account email with its single-use link (`link`: its sealed reference,
+    core.email_secrets; appended when a location's own template leaves the link out), to the
+    account's customer (`customer` when the caller has it already)."""
     if customer is None and account.customer_id:
         customer = await Customer.get_or_none(id=account.customer_id)
     if customer is None:  # not a client yet: nothing a stranger typed into the form goes into the email

@@ -55,13 +55,15 @@ class PortalToken(Model):
 
 
 class PortalSession(Model):
-    """A signed-in browser: the hash of its session id, the customer and location it is for."""
+    """A signed-in browser: the hash of its session id, the customer and location it is for, and
+    whether it started from an action link (then it cannot change the password or the profile)."""
 
     id = fields.IntField(primary_key=True)
     session_hash = fields.CharField(max_length=64, unique=True)
     location = fields.ForeignKeyField("core.Location", related_name="portal_sessions", on_delete=fields.CASCADE)
     customer = fields.ForeignKeyField("core.Customer", related_name="portal_sessions", on_delete=fields.CASCADE)
     account = fields.ForeignKeyField("client_portal.PortalAccount", related_name="sessions", null=True, on_delete=fields.CASCADE)
+    from_link = fields.BooleanField(default=False)
     created_at = DatetimeField(auto_now_add=True)
     expires_at = DatetimeField()
 

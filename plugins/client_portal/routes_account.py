@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, RuleViolation, ValidationFailed
 from plugins.client_portal import accounts
-from plugins.client_portal.errors import EmailNotVerified
+from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.pages import (
     EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, refused_link, sign_in_page, valid_post, visitor,
@@ -47,9 +47,10 @@ async def login(request: Request, portal: Portal) -> Response:
     return await _signed_in_at(request, portal, account.customer_id, account)
 
 
-async def _signed_in_at(request: Request, portal: Portal, customer_id: int, account, until=None) -> Response:
+async def _signed_in_at(request: Request, portal: Portal, customer_id: int, account, until=None, *,
+                        from_link: bool = False) -> Response:
     """Start the customer's session and go to their appointments."""
-    signed = await start_session(request, portal, customer_id, account, until)
+    signed = await start_session(request, portal, customer_id, account, until, from_link=from_link)
     response = go(portal)
     write_session(response, request, signed.session, max_age=signed.max_age)
     return response
@@ -189,18 +190,19 @@ async def from_link(request: Request, portal: Portal) -> Response:
         error = EXPIRED_FORM if posting(request) else None
         return await page(request, portal, "from_link.html", status=403 if error else 200, title="Your appointments",
                           customer=offer.customer, token=token, error=error)
-    return await _signed_in_at(request, portal, offer.customer.id, offer.account, offer.expires_at)
+    return await _signed_in_at(request, portal, offer.customer.id, offer.account, offer.expires_at, from_link=True)
 
 
 @reads(form=[Choice("change", frozenset({"details", "password"})), *(Text(name, 254, absent=None) for name in PROFILE_FIELDS),
              _password("current_password"), _password("new_password"), _password("new_password_again")])
 @customer_page
 async def profile(request: Request, portal: Portal, signed: SignedIn) -> Response:
-    """GET: your details and password; POST: change the details (current password required)."""
+    """GET: your details and password; POST: change the details (current password required).
+    A session from an action link sees the details only, and is told to sign in with the password."""
 
     async def profile_page(status: int = 200, error: str | None = None, notice: str | None = None, values: dict | None = None):
         return await page(request, portal, "profile.html", status=status, title="Your details", signed=signed, error=error,
-                          notice=notice, values=values or {})
+                          notice=notice, values=values or {}, link_limits=PasswordSignInRequired().message)
 
     if not posting(request):
         return await profile_page()

@@ -42,8 +42,14 @@ class EmailNotVerified(Problem):
     pass
 
 
+@strawberry.type(description="Signed in from an action link (`PortalCustomer.fromLink`): changing the password or the profile needs a sign-in with the email and password (`portalLogin`).")
+class PasswordSignInRequired(Problem):
+    pass
+
+
 CONVERTERS[errors.NotSignedIn] = lambda e: NotSignedIn(message=e.message)
 CONVERTERS[errors.EmailNotVerified] = lambda e: EmailNotVerified(message=e.message)
+CONVERTERS[errors.PasswordSignInRequired] = lambda e: PasswordSignInRequired(message=e.message)
 
 
 @strawberry.type(description="The signed-in customer, as they see themselves.")
@@ -53,6 +59,7 @@ class PortalCustomer:
     email: str
     mobile_phone: str
     has_password: bool = strawberry.field(description="False when signed in from an action link without a password yet.")
+    from_link: bool = strawberry.field(description="Signed in from an action link (\"See all my appointments\"): this session may view, book and cancel appointments, but changing the password or the profile answers PasswordSignInRequired.")
     location_name: str
     portal_url: str
 
@@ -60,8 +67,8 @@ class PortalCustomer:
     def of(cls, signed: SignedIn) -> "PortalCustomer":
         c = signed.customer
         return cls(first_name=c.first_name, last_name=c.last_name, email=c.email, mobile_phone=c.mobile_phone,
-                   has_password=bool(signed.account and signed.account.password_hash), location_name=signed.portal.location.name,
-                   portal_url=signed.portal.url)
+                   has_password=bool(signed.account and signed.account.password_hash), from_link=signed.from_link,
+                   location_name=signed.portal.location.name, portal_url=signed.portal.url)
 
 
 @strawberry.type(description="One of the customer's own appointments.")
@@ -173,8 +180,8 @@ def _union(name: str, *types):
 SignedInResult = _union("PortalSignedInResult", PortalSignedIn, InvalidCredentials, EmailNotVerified, NotFound, RateLimited, ValidationError)
 EmailSentResult = _union("PortalEmailSentResult", PortalMessage, NotFound, RateLimited, ValidationError, RuleViolation)
 TokenResult = _union("PortalTokenResult", PortalMessage, NotFound, LinkUnavailable, RateLimited, ValidationError, RuleViolation)
-SessionResult = _union("PortalSessionResult", PortalMessage, NotSignedIn, ValidationError, RateLimited)
-MeResult = _union("PortalMeResult", PortalCustomer, NotSignedIn, ValidationError, RateLimited)
+SessionResult = _union("PortalSessionResult", PortalMessage, NotSignedIn, ValidationError, RateLimited, PasswordSignInRequired)
+MeResult = _union("PortalMeResult", PortalCustomer, NotSignedIn, ValidationError, RateLimited, PasswordSignInRequired)
 AppointmentsResult = _union("PortalAppointmentsResult", PortalAppointmentList, NotSignedIn)
 ServicesResult = _union("PortalServicesResult", PortalServices, NotFound)
 SlotsResult = _union("PortalSlotsResult", PortalSlotList, NotFound, ValidationError, RateLimited, QueryTooCostly)
@@ -318,13 +325,13 @@ class PortalMutation:
         row = await appointments.cancel(signed, parse_id("Appointment", appointment_id), reason, note, _visitor(info))
         return (await portal_appointments(signed, [row]))[0]
 
-    @strawberry.mutation(description=f"Change the password (the current one is required); other sessions end. New password: {PASSWORD_RULES}")
+    @strawberry.mutation(description=f"Change the password (the current one is required); other sessions end. PasswordSignInRequired for a session from an action link. New password: {PASSWORD_RULES}")
     @as_result
     async def portal_change_password(self, info: Info, current_password: str, new_password: str) -> SessionResult:
         await accounts.change_password(await _signed(info), current_password, new_password, _visitor(info))
         return PortalMessage(message="Your password is changed.")
 
-    @strawberry.mutation(description="Change name and mobile phone (the current password is required).")
+    @strawberry.mutation(description="Change name and mobile phone (the current password is required). PasswordSignInRequired for a session from an action link.")
     @as_result
     async def portal_update_profile(self, info: Info, input: PortalProfileInput) -> MeResult:
         signed = await _signed(info)

@@ -20,7 +20,8 @@ LIFETIME = dt.timedelta(seconds=SESSION_MAX_AGE)
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A customer signed in to the portal of a location (account None: signed in from an action link)."""
+    """A customer signed in to the portal of a location, with their password or from an action
+    link (`from_link`; account None when they have no verified account)."""
 
     session: Session
     row: PortalSession
@@ -29,16 +30,23 @@ class SignedIn:
     account: PortalAccount | None
 
     @property
+    def from_link(self) -> bool:
+        """Signed in from an action link: may view and act on appointments, not change the
+        password or the profile (sign in with the password for that)."""
+        return self.row.from_link
+
+    @property
     def max_age(self) -> int:
         """Seconds the session has left (the cookie's lifetime)."""
         return max(1, int((self.row.expires_at - clock.now()).total_seconds()))
 
 
 async def start_session(request, portal: Portal, customer_id: int, account: PortalAccount | None,
-                        until: dt.datetime | None = None) -> SignedIn:
+                        until: dt.datetime | None = None, *, from_link: bool = False) -> SignedIn:
     """Sign a customer in with a new session, ending the one the browser had (write `.session`
     to the response with `web.sessions.write_session(..., max_age=signed.max_age)`). `until`
-    shortens it (a session from a link lasts no longer than the link)."""
+    shortens it and `from_link` marks it (a session from a link lasts no longer than the link,
+    and cannot change the password or the profile)."""
     previous = read_session(request) if request is not None else None
     if previous is not None:
         await PortalSession.filter(session_hash=token_hash(previous.id)).delete()
@@ -46,7 +54,7 @@ async def start_session(request, portal: Portal, customer_id: int, account: Port
     expires_at = min(clock.now() + LIFETIME, until or clock.now() + LIFETIME)
     row = await PortalSession.create(
         session_hash=token_hash(session.id), location_id=portal.location.id, customer_id=customer_id,
-        account_id=account.id if account else None, expires_at=expires_at,
+        account_id=account.id if account else None, expires_at=expires_at, from_link=from_link,
     )
     return SignedIn(session, row, portal, await Customer.get(id=customer_id), account)
 

@@ -122,6 +122,12 @@ def register_email_placeholders():
 
 
 @hookimpl
+def register_secret_links():
+    """Emails may refer to a probe link by a word; "gone" leads nowhere."""
+    return {"probe_secret": lambda references: {r: f"http://testserver/probe/secret/{r}" for r in references if r != "gone"}}
+
+
+@hookimpl
 def startup(app):
     calls.append(("startup", app))
 
