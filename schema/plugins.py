@@ -131,12 +131,6 @@ def _parameters_of(function: Callable[..., Any]) -> frozenset[str] | None:
     return frozenset(p.name for p in parameters)
 
 
-async def require_enabled(info: Info, plugin: str, location_id: int, kind: str = "Link") -> None:
-    """For fields that take a token or slug: `NotFound` where the plugin is off (disabled looks missing)."""
-    if not await enabled_at(info, plugin, location_id):
-        raise core_errors.NotFound(kind)
-
-
 @strawberry.type
 class PluginQuery:
     @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")

@@ -9,17 +9,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, StaleAppointment, ValidationFailed
-from core.models import AppointmentStatus, Location
+from core.errors import DomainError, StaleAppointment, ValidationFailed
+from core.models import AppointmentStatus
 from core.slot_budget import Charge
 from core.slots import rules_for
 from plugins.action_links import service
 from plugins.action_links.links import Opened, open_link
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
-from web.pages import gone_page, not_found_page, render_page, too_many_page
+from web.pages import render_page
 from web.params import Choice, Date, Instant, Text, Whole, read, reads
 from web.slot_pages import page_slots
+from web.token_pages import token_page
 from web.slot_picker import pick_day, window
 
 DONE = {
@@ -30,20 +31,11 @@ DONE = {
 }
 
 
-async def _open(request: Request) -> Opened | Response:
-    """The link of the request, or the page to answer instead (404, 410, 429)."""
-    try:
-        return await service.resolve(request.path_params["token"], ip_of(request), request.app.state.limiter)
-    except NotFound:
-        return await not_found_page(request)
-    except RateLimited as refused:
-        return await too_many_page(request, refused)
-    except LinkUnavailable as gone:
-        return await gone_page(
-            request, location=await Location.get(id=gone.location_id),
-            message=f"{gone.message} Please contact us if you need to change your appointment.",
-            owner_name=gone.owner_name, owner_email=gone.owner_email, owner_phone=gone.owner_phone,
-        )
+async def _resolve(request: Request, token: str) -> Opened:
+    return await service.resolve(token, ip_of(request), request.app.state.limiter)
+
+
+link_page = token_page(_resolve, hint="Please contact us if you need to change your appointment.")
 
 
 async def _page(request: Request, opened: Opened, *, notice: str | None = None, error: str | None = None,
@@ -58,23 +50,19 @@ async def _page(request: Request, opened: Opened, *, notice: str | None = None, 
 
 
 @reads(query=[Choice("done", frozenset(DONE))])
-async def show(request: Request) -> Response:
+@link_page
+async def show(request: Request, opened: Opened) -> Response:
     """GET: the appointment, the actions allowed now, and why others are not (`done`: what the
     customer just did)."""
-    opened = await _open(request)
-    if isinstance(opened, Response):
-        return opened
     asked = await read(request, location=opened.location)
     return await _page(request, opened, notice=DONE.get(asked["done"]))
 
 
 @reads(query=[Date("from"), Date("day")])
-async def slots_page(request: Request) -> Response:
+@link_page
+async def slots_page(request: Request, opened: Opened) -> Response:
     """GET: free slots to move to, 14 days from `from` (a date; kept within the bookable days),
     with ways to earlier and later days."""
-    opened = await _open(request)
-    if isinstance(opened, Response):
-        return opened
     asked = await read(request, location=opened.location)
     tz = ZoneInfo(opened.location.timezone)
     rules = await rules_for(opened.location, opened.service)
@@ -97,11 +85,8 @@ async def slots_page(request: Request) -> Response:
     return await render_page(request, "action_links/slots.html", context, location=opened.location, status=shown.status)
 
 
-async def _post(request: Request, act) -> Response:
+async def _post(request: Request, opened: Opened, act) -> Response:
     """POST: check CSRF, do the action, redirect to the page (or show why it failed)."""
-    opened = await _open(request)
-    if isinstance(opened, Response):
-        return opened
     if not await valid_form_csrf(request, opened.token):
         return await _page(request, opened, error="This form has expired. Please try again.", status=403)
     asked = await read(request, location=opened.location)
@@ -116,7 +101,8 @@ async def _post(request: Request, act) -> Response:
 
 
 @reads()
-async def confirm(request: Request) -> Response:
+@link_page
+async def confirm(request: Request, opened: Opened) -> Response:
     """POST: confirm the appointment."""
 
     async def act(opened: Opened, asked) -> str:
@@ -125,11 +111,12 @@ async def confirm(request: Request) -> Response:
         await service.confirm(opened, ip_of(request), request.headers.get("user-agent", "")[:500])
         return "confirmed"
 
-    return await _post(request, act)
+    return await _post(request, opened, act)
 
 
 @reads(form=[Instant("start"), Whole("sequence")])
-async def reschedule(request: Request) -> Response:
+@link_page
+async def reschedule(request: Request, opened: Opened) -> Response:
     """POST: move the appointment to the chosen slot."""
 
     async def act(opened: Opened, asked) -> str:
@@ -139,18 +126,19 @@ async def reschedule(request: Request) -> Response:
         await service.reschedule(opened, start, sequence, ip_of(request), request.headers.get("user-agent", "")[:500])
         return "rescheduled"
 
-    return await _post(request, act)
+    return await _post(request, opened, act)
 
 
 @reads(form=[Text("reason", 200), Text("note", 2000, multiline=True)])
-async def cancel(request: Request) -> Response:
+@link_page
+async def cancel(request: Request, opened: Opened) -> Response:
     """POST: cancel the appointment with a reason and a note."""
 
     async def act(opened: Opened, asked) -> str:
         await service.cancel(opened, asked["reason"] or None, asked["note"], ip_of(request), request.headers.get("user-agent", "")[:500])
         return "cancelled"
 
-    return await _post(request, act)
+    return await _post(request, opened, act)
 
 
 ROUTES = [

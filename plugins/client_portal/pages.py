@@ -9,15 +9,14 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from core.errors import LinkUnavailable, NotFound, RateLimited
-from core.models import Location
+from core.errors import NotFound
 from plugins.client_portal.addresses import Portal, open_portal
 from plugins.client_portal.sessions import SignedIn, signed_in
 from plugins.client_portal.settings import NAME
 from plugins.client_portal.visitor import Visitor
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
-from web.pages import gone_page, not_found_page, render_page, security_headers, too_many_page
+from web.pages import not_found_page, render_page, security_headers
 from web.sessions import new_session, read_session, write_session
 
 
@@ -102,16 +101,6 @@ async def valid_post(request: Request, binding: str | None = None) -> bool:
 def go(portal: Portal, path: str = "") -> Response:
     """303 to a page of the portal (after a POST), with the pages' security headers."""
     return security_headers(RedirectResponse(f"/portal/{portal.slug}{path}", status_code=303))
-
-
-async def refused_link(request: Request, problem: Exception) -> Response:
-    """The page for a link that cannot be used: 404, 410 with the location's contact, or 429."""
-    if isinstance(problem, RateLimited):
-        return await too_many_page(request, problem)
-    if isinstance(problem, LinkUnavailable):
-        return await gone_page(request, location=await Location.get(id=problem.location_id), message=problem.message,
-                               owner_name=problem.owner_name, owner_email=problem.owner_email, owner_phone=problem.owner_phone)
-    return await not_found_page(request)
 
 
 async def sign_in_page(request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None,

@@ -13,13 +13,14 @@ from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.pages import (
-    EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, refused_link, sign_in_page, valid_post, visitor,
+    EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
 )
 from plugins.client_portal.sessions import SignedIn, end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
 from web.pages import too_many_page
 from web.params import Choice, Text, read, reads
 from web.sessions import clear_session, write_session
+from web.token_pages import refused_link_page, token_page
 
 REGISTER_FIELDS = ("first_name", "last_name", "email", "mobile_phone")
 PROFILE_FIELDS = ("first_name", "last_name", "mobile_phone")
@@ -109,25 +110,29 @@ async def forgot(request: Request, portal: Portal) -> Response:
                       message="If this email belongs to one of our clients, a link to set a new password is on its way.")
 
 
-async def _opened(request: Request, portal: Portal, purpose: str):
-    """The emailed link of the URL, or the page to answer instead (404, 410, 429)."""
-    token = request.path_params["token"]
-    try:
-        opened = await accounts.open_token(token, purpose, visitor(request))
-    except (NotFound, LinkUnavailable, RateLimited) as problem:
-        return await refused_link(request, problem)
-    if opened.portal.location.id != portal.location.id:
-        return await refused_link(request, NotFound("Link"))
-    return opened
+def _portal_link(open_token):
+    """The gate of a page opened by a link of this portal (see web.token_pages): `open_token(token,
+    visitor)` opens it, and it must belong to the portal of the address."""
+
+    async def resolve(request: Request, token: str, portal: Portal):
+        opened = await open_token(token, visitor(request))
+        if opened.portal.location.id != portal.location.id:
+            raise NotFound("Link")
+        return opened
+
+    return token_page(resolve)
+
+
+def _emailed(purpose: str):
+    """Opens the portal's emailed verify or password link."""
+    return lambda token, visitor: accounts.open_token(token, purpose, visitor)
 
 
 @reads()
 @portal_page
-async def verify(request: Request, portal: Portal) -> Response:
+@_portal_link(_emailed(accounts.VERIFY))
+async def verify(request: Request, portal: Portal, opened) -> Response:
     """GET: a button to confirm the email (mail scanners open links); POST: confirm it."""
-    opened = await _opened(request, portal, accounts.VERIFY)
-    if isinstance(opened, Response):
-        return opened
     token = request.path_params["token"]
     if not posting(request) or not await valid_post(request, token):
         error = EXPIRED_FORM if posting(request) else None
@@ -136,7 +141,7 @@ async def verify(request: Request, portal: Portal) -> Response:
     try:
         confirmed = await accounts.verify_email(opened)
     except LinkUnavailable as problem:
-        return await refused_link(request, problem)
+        return await refused_link_page(request, problem)
     except RuleViolation as refused:
         return await page(request, portal, "message.html", status=409, title="Please try again", message=refused.message)
     if not confirmed:
@@ -146,11 +151,9 @@ async def verify(request: Request, portal: Portal) -> Response:
 
 @reads(form=[_password(), _password("password_again")])
 @portal_page
-async def new_password(request: Request, portal: Portal) -> Response:
+@_portal_link(_emailed(accounts.PASSWORD))
+async def new_password(request: Request, portal: Portal, opened) -> Response:
     """GET: the new-password form; POST: set it."""
-    opened = await _opened(request, portal, accounts.PASSWORD)
-    if isinstance(opened, Response):
-        return opened
     token = request.path_params["token"]
 
     async def form_page(status: int = 200, error: str | None = None) -> Response:
@@ -167,7 +170,7 @@ async def new_password(request: Request, portal: Portal) -> Response:
     try:
         await accounts.reset_password(opened, form["password"])
     except LinkUnavailable as problem:
-        return await refused_link(request, problem)
+        return await refused_link_page(request, problem)
     except DomainError as refused:  # a weak password, or "try again" when the account was being set up meanwhile
         return await form_page(422 if isinstance(refused, ValidationFailed) else 409, refused.message)
     return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
@@ -175,15 +178,10 @@ async def new_password(request: Request, portal: Portal) -> Response:
 
 @reads()
 @portal_page
-async def from_link(request: Request, portal: Portal) -> Response:
+@_portal_link(open_sign_in)
+async def from_link(request: Request, portal: Portal, offer) -> Response:
     """GET: a button to see all your appointments; POST: sign in as the link's customer."""
     token = request.path_params["token"]
-    try:
-        offer = await open_sign_in(token, visitor(request))
-    except (NotFound, LinkUnavailable, RateLimited) as problem:
-        return await refused_link(request, problem)
-    if offer.portal.location.id != portal.location.id:
-        return await refused_link(request, NotFound("Link"))
     # The form is bound to this browser's session, not only to the link: nobody else's page can
     # sign this browser in as the link's customer.
     if not posting(request) or not await valid_post(request):

@@ -10,39 +10,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, LinkUnavailable, NotFound, RateLimited, ValidationFailed
-from core.models import Location
+from core.errors import DomainError, LinkUnavailable, ValidationFailed
 from core.slots import rules_for
 from plugins.one_time_links import links
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
-from web.pages import gone_page, not_found_page, render_page, too_many_page
+from web.pages import render_page
 from web.params import Date, Instant, Text, Whole, read, reads
 from web.slot_pages import page_slots
 from web.slot_picker import pick_day, window
+from web.token_pages import refused_link_page, token_page
 
 FIELDS = ("first_name", "last_name", "email", "mobile_phone")
 
 
-async def _open(request: Request) -> links.Opened | Response:
-    """The active link of the request, or the page to answer instead (404, 410, 429)."""
-    try:
-        opened = await links.resolve(request.path_params["token"], ip_of(request), request.app.state.limiter)
-    except NotFound:
-        return await not_found_page(request)
-    except RateLimited as refused:
-        return await too_many_page(request, refused)
+async def _resolve(request: Request, token: str) -> links.Opened:
+    """The link of the token if it is still active (else LinkUnavailable: used, expired or revoked)."""
+    opened = await links.resolve(token, ip_of(request), request.app.state.limiter)
     if opened.status is not links.Status.ACTIVE:
-        return await _gone(request, opened.unavailable())
+        raise opened.unavailable()
     return opened
 
 
-async def _gone(request: Request, gone: LinkUnavailable) -> Response:
-    return await gone_page(
-        request, location=await Location.get(id=gone.location_id), title=links.MESSAGES[gone.status],
-        message=f"{links.MESSAGES[gone.status]} Please contact the owner to book.",
-        owner_name=gone.owner_name, owner_email=gone.owner_email, owner_phone=gone.owner_phone,
-    )
+link_page = token_page(_resolve)
 
 
 async def _render(request: Request, opened: links.Opened, template: str, status: int = 200, **context) -> Response:
@@ -51,13 +41,11 @@ async def _render(request: Request, opened: links.Opened, template: str, status:
 
 
 @reads(query=[Whole("service"), Instant("start"), Date("from"), Date("day")])
-async def show(request: Request) -> Response:
+@link_page
+async def show(request: Request, opened: links.Opened) -> Response:
     """GET: the calendar and its services; with ?service=, that service's free times
     (14 days from ?from=, kept within the bookable days, with ways to earlier and later days);
     with ?start= too, the details form."""
-    opened = await _open(request)
-    if isinstance(opened, Response):
-        return opened
     asked = await read(request, location=opened.location)
     service_id = asked["service"]
     if service_id is None and len(opened.services) == 1:
@@ -95,11 +83,9 @@ async def _form(request: Request, opened: links.Opened, service, start: dt.datet
 
 
 @reads(form=[Whole("service"), Instant("start"), *(Text(name, 254) for name in FIELDS)])
-async def book(request: Request) -> Response:
+@link_page
+async def book(request: Request, opened: links.Opened) -> Response:
     """POST: book the chosen time with the given details (the link is used up only if it works)."""
-    opened = await _open(request)
-    if isinstance(opened, Response):
-        return opened
     asked = await read(request, location=opened.location)
     values = {name: asked[name] for name in FIELDS}
     start = asked["start"]
@@ -116,7 +102,7 @@ async def book(request: Request) -> Response:
     try:
         appointment = await links.book(opened, service.id, start, values, ip_of(request), request.headers.get("user-agent", "")[:500])
     except LinkUnavailable as gone:
-        return await _gone(request, gone)
+        return await refused_link_page(request, gone)
     except DomainError as refused:
         return await _form(request, opened, service, start, values=values, status=409 if not isinstance(refused, ValidationFailed) else 422,
                            error=refused.message)
