@@ -27,11 +27,9 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from core import plugins, redaction
-from core.changes import on_change_committed, on_change_in_transaction
 from core.db import run_migrations, tortoise_config
-from core.delivery import Worker, wake_after_commit
+from core.delivery import Worker
 from core.errors import DomainError
-from core.notifications import Notifier
 from core.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
@@ -193,10 +191,6 @@ def create_app(
     plugins.install(host)
     schema = build_schema(settings, host.graphql())
     graphql = AgendumGraphQL(schema, settings, limiter)
-    on_change_in_transaction("email", Notifier(settings).queue)
-    # Keyed: however many apps a process creates, one listener wakes the workers running in it.
-    on_change_committed("email-delivery", wake_after_commit)
-    on_change_committed("plugins", lambda change: plugins.current().appointment_changed(change))
     mailbox = DevMailbox() if settings.demo and not settings.smtp_url else None
 
     @contextlib.asynccontextmanager

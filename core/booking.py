@@ -21,7 +21,7 @@ from core import clock, ics, plugins, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
-from core.changes import Change, run_after_commit, run_in_transaction
+from core.changes import Change
 from core.errors import (
     DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
 )
@@ -112,19 +112,21 @@ async def _check_slot(
 
 
 async def _commit(calendar_id: int, work: Callable[[], Awaitable[Change | None]]) -> Change | None:
-    """Run `work` in a transaction that first locks the calendar; then the after-commit listeners."""
+    """Run `work` in a transaction that first locks the calendar, then the `appointment_changing`
+    hooks in it (core's queue the emails); after commit, the `appointment_changed` hooks, each isolated."""
+    host = plugins.current()
     try:
         async with in_transaction():
             await Calendar.filter(id=calendar_id).update(version=F("version") + 1)
             change = await work()
             if change is not None:
-                await run_in_transaction(change)
+                await host.call("appointment_changing", change.appointment.location_id, change=change)
     except IntegrityError as error:
         if "appointment_no_overlap" in str(error) or "exclusion" in str(error).lower():
             raise SlotUnavailable() from None
         raise
     if change is not None:
-        await run_after_commit(change)
+        await host.call("appointment_changed", change.appointment.location_id, isolated=True, change=change)
     return change
 
 

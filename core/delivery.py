@@ -276,11 +276,6 @@ def wake_local_workers() -> None:
         worker.wake()
 
 
-async def wake_after_commit(change) -> None:
-    """After-commit change listener: the change may have queued email, so look now."""
-    wake_local_workers()
-
-
 def message_budget(smtp: SmtpConfig) -> float:
     """The longest one message may take, connecting included (4 x the SMTP timeout); beyond it
     the server counts as unreachable."""

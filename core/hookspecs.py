@@ -195,6 +195,18 @@ def link_is_live(origin: str) -> bool | None | Awaitable[bool | None]:
 
 
 @hookspec
+def appointment_changing(change: Change) -> None | Awaitable[None]:
+    """An appointment change is being written: runs INSIDE the booking transaction, after the
+    change and its history row, so what you write commits or rolls back with it (core queues the
+    change's emails here). Read and write the database only: no external I/O; raising rolls the
+    change back.
+
+    Location-scoped (the appointment's location; core's own implementation runs everywhere).
+    Collected: every implementation runs, core's first.
+    """
+
+
+@hookspec
 def appointment_changed(change: Change) -> None | Awaitable[None]:
     """An appointment change has committed. Each implementation runs isolated: one raising is
     logged and neither stops the others nor undoes the change.

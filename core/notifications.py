@@ -65,7 +65,7 @@ async def queue_email(location_id: int, appointment_id: int | None, message: Out
 
 
 class Notifier:
-    """Queues the emails of appointment changes; registered as an in-transaction change listener."""
+    """Queues the emails of appointment changes (core's `appointment_changing` hook, core/core_hooks.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -19,6 +19,7 @@ from typing import Any
 import pluggy
 
 from core import hookspecs
+from core.core_hooks import NAME as CORE, CoreHooks
 from core.email_registry import EmailRegistry, core_registry
 from core.errors import NotFound
 from core.models import Appointment, PluginActivation
@@ -44,13 +45,14 @@ class PluginHost:
         self.settings: Any = None  # the app's Settings, set by create_app (secret key, base URL)
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        self.pm.register(CoreHooks(self), name=CORE)  # first: core's own work runs before the plugins'
         self.infos: dict[str, PluginInfo] = {}
         for module in modules:
             info = getattr(module, "plugin_info", None)
             if info is None:
                 raise PluginConflict(f"Plugin {module!r} has no plugin_info hook.")
             info = info()
-            if info.name in self.infos or info.name == "core":
+            if info.name in self.infos or info.name == CORE:
                 raise PluginConflict(f"Two plugins are named {info.name!r}.")
             self.infos[info.name] = info
             try:
@@ -199,13 +201,12 @@ class PluginHost:
         implementation that returned something. `isolated`: a failing implementation is logged
         and left out, and the others still run; otherwise its exception propagates."""
         rows = None if activations is None else list(activations)
-        if enabled is None:
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        if enabled is None and any(impl.plugin_name != CORE for impl in impls):
             enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
-        if not enabled:
-            return []
         results = []
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name not in enabled:
+        for impl in impls:
+            if impl.plugin_name != CORE and impl.plugin_name not in enabled:
                 continue
             try:
                 arguments = kwargs
@@ -259,10 +260,6 @@ class PluginHost:
         """Whether the link named by `origin` (see `links`) still works: its plugin, enabled at the
         location, answers True."""
         return any(answer is True for _, answer in await self.call("link_is_live", location_id, isolated=True, origin=origin))
-
-    async def appointment_changed(self, change) -> None:
-        """After-commit listener: tell the enabled plugins, each isolated."""
-        await self.call("appointment_changed", change.appointment.location_id, isolated=True, change=change)
 
     # ---------------------------------------------------------------- plugins and their settings
 

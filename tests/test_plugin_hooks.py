@@ -25,8 +25,8 @@ from core.settings import Settings
 from helpers import Clinic, book, local, make_clinic, throwaway_plugin
 
 LOCATION_SCOPED = {
-    "email_placeholder_values", "emails_for_change", "amend_email", "appointment_links", "appointment_changed",
-    "check_customer_action",
+    "email_placeholder_values", "emails_for_change", "amend_email", "appointment_links", "appointment_changing",
+    "appointment_changed", "check_customer_action",
 }
 LINKS = 'query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind url } } } }'
 
@@ -137,6 +137,7 @@ async def test_location_scoped_hooks_reach_the_probe_only_where_it_is_enabled(ap
     assert ("email_placeholder_values", RecipientRole.CUSTOMER) in calls
     assert ("appointment_links", ("staff", [int(appointment)])) in calls
     assert ("appointment_changed", "BOOKED") in calls and ("appointment_changed", "CANCELLED") in calls
+    assert calls.index(("appointment_changing", "BOOKED")) < calls.index(("appointment_changed", "BOOKED"))
     # Asked for the customer's cancel, not for the staff booking.
     assert [detail for hook, detail in calls if hook == "check_customer_action"] == ["CANCEL"]
     links = await api.data(LINKS, {"id": appointment})

@@ -14,7 +14,7 @@ from core import booking, hookimpl
 from core.access import Actor
 from core.email_registry import EmailEvent, Placeholder
 from core.errors import RuleViolation
-from core.models import ActorKind, Customer, OutboxMessage, PluginActivation
+from core.models import ActorKind, Appointment, Customer, OutboxMessage, PluginActivation
 from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes, PluginSettings
 from core.plugins import PluginConflict, PluginHost
 from helpers import book, local, make_clinic, throwaway_plugin
@@ -192,6 +192,20 @@ async def test_a_failing_appointment_changed_neither_stops_others_nor_undoes_the
     assert ("BOOKED", int(booked["id"])) in agendum_witness.seen
     links = await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { status links { kind label url } } } }', {"id": booked["id"]})
     assert links["appointment"] == {"status": "SCHEDULED", "links": [{"kind": "probe", "label": "Hello from the probe, staff", "url": f"http://testserver/probe/{on.location}"}]}
+
+
+async def test_appointment_changing_writes_with_the_change_and_raising_rolls_it_back(api_factory):
+    api = await api_factory(host=probe_host())
+    on, _ = await two_clinics(api)
+    booked = await book(api, on, local(on.tz, 2, 11))
+    queued = await OutboxMessage.filter(appointment_id=int(booked["id"])).count()
+    assert queued > 0  # core's own appointment_changing queued the booking's emails
+    cancel = 'mutation($id: ID!, $n: String) { cancelAppointment(id: $id, note: $n) { __typename ... on Appointment { status } } }'
+    refused = await api.gql(cancel, {"id": booked["id"], "n": "probe: refuse"})
+    assert refused["errors"] and refused["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert (await Appointment.get(id=int(booked["id"]))).status.value == "SCHEDULED"
+    assert await OutboxMessage.filter(appointment_id=int(booked["id"])).count() == queued  # no cancellation email either
+    assert (await api.data(cancel, {"id": booked["id"], "n": "changed my mind"}))["cancelAppointment"]["status"] == "CANCELLED"
 
 
 async def test_startup_and_shutdown_hooks_run(api_factory):

@@ -172,6 +172,13 @@ def link_is_live(origin):
 
 
 @hookimpl
+async def appointment_changing(change):
+    calls.append(("appointment_changing", change.action))
+    if change.action == "CANCELLED" and change.appointment.cancellation_note == "probe: refuse":
+        raise RuntimeError("the probe rolls this cancellation back on purpose")
+
+
+@hookimpl
 def appointment_changed(change):
     calls.append(("appointment_changed", change.action))
     raise RuntimeError("the probe fails after commit on purpose")

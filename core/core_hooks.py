@@ -1,0 +1,32 @@
+"""Core's own work on every appointment change, as hook implementations registered in the plugin
+host before any plugin (pytest registers its internals the same way): one event system, one
+order. Core's implementations run at every location; they are not a plugin staff can turn off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.hookspecs import hookimpl
+
+NAME = "core"
+
+
+class CoreHooks:
+    """Core's implementations of the change hooks, for one host (its settings: mail domain, base URL)."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    @hookimpl
+    async def appointment_changing(self, change) -> None:
+        """Queue the change's emails (core's, the plugins' extra ones, amended) in its transaction."""
+        from core.notifications import Notifier  # imported late: notifications reaches plugins, which register this
+
+        await Notifier(self.host.settings).queue(change)
+
+    @hookimpl
+    def appointment_changed(self, change) -> None:
+        """The change may have queued email: wake the workers of this process to look now."""
+        from core.delivery import wake_local_workers
+
+        wake_local_workers()
