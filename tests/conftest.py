@@ -171,6 +171,7 @@ class Api:
     client: httpx.AsyncClient
     settings: Settings
     owner_token: str
+    app: object = None  # the Starlette app (its in-process outbox worker: `app.state.worker`)
 
     async def gql(self, query: str, variables: dict | None = None, token: str | None = "owner", **headers) -> dict:
         """POST a GraphQL request (as the owner by default; token=None for anonymous)."""
@@ -214,7 +215,7 @@ async def api_factory(database_url):
         client = httpx.AsyncClient(base_url=url, timeout=30)
         running.append((server, task, client))
         issued = await create_admin("owner@test.example", "owner-password-1", settings)
-        return Api(url=url, client=client, settings=settings, owner_token=issued.token)
+        return Api(url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app)
 
     yield start
     for server, task, client in running:
@@ -260,6 +261,21 @@ def redis_url():
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def advance_clock():
+    """`advance_clock(seconds)`: move core.clock forward (for the app and workers in this process,
+    which are woken to look again at once); the real clock is back after the test."""
+    from core import clock
+    from core.delivery import wake_local_workers
+
+    def advance(seconds: float) -> None:
+        clock.advance(seconds)
+        wake_local_workers()
+
+    yield advance
+    clock.reset()
 
 
 @pytest.fixture

@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_SECRET
+from core import clock
 from core.delivery import DeliveryConfig, Worker
 from core.models import (
     Appointment, AppointmentStatus, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, RecipientRole, Service,
 )
 from core.smtp import parse_smtp_url
-from helpers import book, local, make_clinic
+from helpers import book, local, make_clinic, until
 from smtp_server import SmtpServer
 
 AGENDUM = Path(sys.executable).with_name("agendum")
@@ -72,18 +73,6 @@ async def queue(location: Location, count: int = 1, **fields) -> list[OutboxMess
 
 async def rows(**filters) -> list[OutboxMessage]:
     return await OutboxMessage.filter(**filters).order_by("id")
-
-
-async def until(condition, timeout: float = 20.0, what: str = "condition"):
-    """Poll an async condition until it is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def all_sent(count: int):
@@ -169,12 +158,12 @@ async def test_connections_are_reused_across_batches_and_lanes(location, smtp):
 @pytest.mark.parametrize("failure", ["down", "hangup", "silent"])
 async def test_unreachable_server_spends_no_tries_and_everything_arrives_once_it_is_back(location, smtp, failure):
     """Refused connections, a server that hangs up before greeting, one that never answers:
-    for longer than all tries would last if they counted (3 tries, 0.05-0.2 s apart)."""
+    more outages than all tries would allow if they counted (3 tries)."""
     queued = await queue(location, 25)
     await getattr(smtp, failure)()
     async with Running(worker_for(smtp, timeout=SHORT_TIMEOUT, max_attempts=3)) as worker:
-        await asyncio.sleep(2.0)
-        assert worker.stats.outages >= 3 and worker.stats.sent == 0
+        await until(lambda: worker.stats.outages >= 4, what="four outages")
+        assert worker.stats.sent == 0
         during = await rows()
         assert {r.status for r in during} <= {DeliveryStatus.QUEUED, DeliveryStatus.SENDING}
         assert {r.attempts for r in during} == {0}
@@ -195,8 +184,9 @@ async def test_server_going_down_mid_batch_releases_the_rest_unspent(location, s
     async with Running(worker):
         await smtp.wait_for(5)
         await smtp.down()  # drops the session while a message waits for its answer
-        await until(lambda: _released(worker), what="leases released")
-        await asyncio.sleep(1.0)
+        await until(lambda: worker.stats.released, what="leases released")
+        outages = worker.stats.outages
+        await until(lambda: worker.stats.outages >= outages + 2, what="two more outages")  # tries would have run out
         assert all(r.attempts == (1 if r.status is DeliveryStatus.SENT else 0) for r in await rows())  # the outage spent none
         assert await OutboxMessage.filter(status=DeliveryStatus.FAILED).count() == 0
         await smtp.up()
@@ -207,30 +197,35 @@ async def test_server_going_down_mid_batch_releases_the_rest_unspent(location, s
     assert sum(counts.values()) - 30 <= 1
 
 
-async def _released(worker: Worker) -> bool:
-    return worker.stats.released > 0
-
-
 # ------------------------------------------------------------------ the server's answers
 
 
-async def test_a_4xx_answer_is_retried_with_backoff_then_sent(location, smtp):
+async def test_a_4xx_answer_is_retried_with_backoff_then_sent(location, smtp, advance_clock):
+    """Backoff of 60 s, then 120 s, in core.clock's time: not a try before it is due."""
     [flaky] = await queue(location, to_address="flaky@example.com")
     others = await queue(location, 3)
-    tries: list[float] = []
+    tries: list[dt.datetime] = []
 
     def answer(envelope):
         if envelope.rcpt_tos == ["flaky@example.com"]:
-            tries.append(time.monotonic())
+            tries.append(clock.now())
             if len(tries) <= 2:
                 return "451 4.3.0 Mailbox busy, try again later"
         return None
 
+    async def queued_after(attempts: int) -> OutboxMessage | None:
+        return await OutboxMessage.get_or_none(id=flaky.id, status=DeliveryStatus.QUEUED, attempts=attempts)
+
     smtp.on_data = answer
-    async with Running(worker_for(smtp, retry_base=0.3, retry_cap=5)) as worker:
+    async with Running(worker_for(smtp, retry_base=60, retry_cap=3600)) as worker:
+        for attempts, backoff in [(1, 60), (2, 120)]:
+            row = await until(lambda: queued_after(attempts), what=f"queued again after try {attempts}")
+            assert abs((row.send_after - tries[-1]).total_seconds() - backoff) < 5
+            await smtp.settle()  # everything due went: the refused message is not
+            assert len(tries) == attempts
+            advance_clock(backoff)
         await until(lambda: all_sent(4), what="all sent")
     assert len(tries) == 3
-    assert tries[1] - tries[0] >= 0.3 - 0.05 and tries[2] - tries[1] >= 0.6 - 0.05  # 0.3 s, then 0.6 s
     assert worker.stats.retried == 2
     flaky = await OutboxMessage.get(id=flaky.id)
     assert (flaky.status, flaky.attempts) == (DeliveryStatus.SENT, 3)  # two refusals and the accepted try
@@ -330,16 +325,22 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, d
     assert sum(counts.values()) - 60 <= 2
 
 
-async def test_a_slow_batch_is_given_back_before_its_lease_could_run_out(location, smtp):
-    """A lease of 3 s, messages answered after 0.2 s: a lane stops taking messages from its batch
-    while it still has time to finish and record one (2 x 4 x the SMTP timeout), gives the rest
-    back, and claims again with a fresh lease. Nothing goes twice, no try is spent."""
+async def test_a_slow_batch_is_given_back_before_its_lease_could_run_out(location, smtp, advance_clock):
+    """A lease of 60 s (12 x the SMTP timeout of 5 s), each message answered 3 s later in
+    core.clock's time: a lane stops taking messages from its batch while it still has time to
+    finish and record one (2 x 4 x the SMTP timeout), gives the rest back after 7, and claims
+    again with a fresh lease. Nothing goes twice, no try is spent."""
     queued = await queue(location, 20)
-    smtp.delay = 0.2
-    worker = worker_for(smtp, timeout=SHORT_TIMEOUT, lanes=1, batch_size=20)
-    assert worker.lease_seconds == 3.0
+
+    def slow(envelope):
+        advance_clock(3)
+        return None
+
+    smtp.on_data = slow
+    worker = worker_for(smtp, lanes=1, batch_size=20, lease_seconds=1)
+    assert worker.lease_seconds == 60.0
     stats = await worker.drain()
-    assert stats.sent == 20 and stats.released > 0 and stats.claimed > 20
+    assert stats.sent == 20 and stats.released == 13 + 6 and stats.claimed == 20 + 13 + 6
     assert smtp.message_ids() == {r.message_id: 1 for r in queued}
     assert {(r.status, r.attempts) for r in await rows()} == {(DeliveryStatus.SENT, 1)}
 
@@ -446,7 +447,7 @@ async def test_the_app_worker_sends_a_booking_email_at_once_and_stops_cleanly(ap
     listener wakes the worker."""
     api = await api_factory(smtp_url=smtp.url(SMTP_TIMEOUT), delivery=replace(FAST, poll_interval=60))
     clinic = await make_clinic(api)
-    await asyncio.sleep(0.2)  # the worker's first look found nothing; now it waits for a minute
+    await asyncio.wait_for(api.app.state.worker.idle.wait(), 10)  # its first look found nothing; now it waits a minute
     started = time.monotonic()
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
     assert booked["__typename"] == "Appointment", booked
