@@ -32,7 +32,7 @@ from smtp_server import SmtpServer
 AGENDUM = Path(sys.executable).with_name("agendum")
 MAIL_FROM = "Riverside Clinic <no-reply@clinic.example>"
 SMTP_TIMEOUT = 5.0  # generous: a loaded machine must not turn a slow answer into a (rightful) resend
-SHORT_TIMEOUT = 0.25  # where a test waits on timeouts (a silent server) or short leases
+SHORT_TIMEOUT = 0.25  # where a test waits on timeouts (a silent server)
 # Quick everything: tests wait for seconds, not the minutes production backs off for.
 FAST = DeliveryConfig(
     lanes=2, batch_size=10, poll_interval=0.05, lease_seconds=3.0,
@@ -286,16 +286,17 @@ async def test_expired_leases_of_a_dead_worker_are_taken_over_live_ones_are_not(
     assert {(r.status, r.leased_by) for r in await rows(id__in=[m.id for m in held])} == {(DeliveryStatus.SENDING, "live-worker")}
 
 
-async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp):
+async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp, advance_clock):
     queued = await queue(location, 40)
     smtp.delay = 0.05
-    first = worker_for(smtp, timeout=SHORT_TIMEOUT, lanes=2, batch_size=20)
+    first = worker_for(smtp, lanes=2, batch_size=20)
     task = asyncio.create_task(first.run())
     await smtp.wait_for(6)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert len(smtp.received) < 40
     smtp.delay = 0
+    advance_clock(first.lease_seconds)  # any lease it could not give back has run out
     second = worker_for(smtp)
     async with Running(second):
         await until(lambda: all_sent(40), timeout=30, what="all sent by the second worker")
@@ -304,12 +305,11 @@ async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp):
     assert sum(counts.values()) - 40 <= 2  # at most the messages in flight (one per lane) again
 
 
-async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, database_url):
+async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, database_url, advance_clock):
     """SIGKILL: no cleanup at all. Its leases expire; another worker sends, same Message-IDs."""
     queued = await queue(location, 60)
     smtp.delay = 0.05
-    process = await _worker_process(database_url, smtp, "--lanes", "2", "--batch", "20", "--lease-seconds", "3",
-                                    timeout=SHORT_TIMEOUT)
+    process = await _worker_process(database_url, smtp, "--lanes", "2", "--batch", "20", "--lease-seconds", "60")
     try:
         await smtp.wait_for(4, timeout=60)
     finally:
@@ -318,6 +318,7 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, d
     orphaned = await rows(status=DeliveryStatus.SENDING)
     assert orphaned and all(r.leased_by and r.lease_until is not None for r in orphaned)  # leases of the dead
     smtp.delay = 0
+    advance_clock(60)  # the leases of the dead run out
     async with Running(worker_for(smtp)):
         await until(lambda: all_sent(60), timeout=30, what="all sent after the leases expired")
     counts = smtp.message_ids()
