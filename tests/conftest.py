@@ -4,6 +4,7 @@ PostgreSQL, and the real app served by uvicorn on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -190,12 +191,21 @@ class Api:
         return body["data"]
 
 
+class InLoopServer(uvicorn.Server):
+    """uvicorn in the test's event loop that leaves Ctrl+C to pytest (uvicorn's own handler would
+    stop only this server, failing the test, and the run would go on)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
 async def start_server(settings: Settings, host: PluginHost | None = None):
     """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
     app = create_app(settings, limiter=MemoryLimiter(), host=host)
     sock = free_socket()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
-    server = uvicorn.Server(config)
+    server = InLoopServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
