@@ -3,7 +3,6 @@ the signal for itself) while the run goes on."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
