@@ -3,7 +3,6 @@ and not at another; the marketplace; gating; isolation; start-up refusals."""
 
 from __future__ import annotations
 
-
 import agendum_probe
 import agendum_witness
 import pytest
