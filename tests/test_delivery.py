@@ -366,11 +366,13 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
     """The claim is one UPDATE (SQLite: the write lock, across processes; PostgreSQL: FOR UPDATE
     SKIP LOCKED): two `agendum worker` processes on one database, each message exactly once."""
     queued = await queue(location, 400)
-    smtp.delay = 0.02  # long enough that the second process starts before the first is done
-    processes = [await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle")
-                 for _ in range(2)]
+    smtp.gate.clear()  # no answers until both processes hold leases: neither can finish alone first
+    processes = [await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle", timeout=60)
+                 for _ in range(2)]  # a held answer is not a timeout, however slowly the second one starts
     outputs = []
     try:
+        await until(lambda: _leaseholders(2), timeout=60, what="both processes holding leases")
+        smtp.gate.set()
         for process in processes:
             stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
             assert process.returncode == 0, stderr.decode()
@@ -386,6 +388,10 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
     assert len(sent) == 400
     assert len({r.leased_by for r in sent}) == 2, outputs  # both processes took part
     assert all("stopped:" in out for out in outputs), outputs
+
+
+async def _leaseholders(count: int) -> bool:
+    return len({r.leased_by for r in await rows(status=DeliveryStatus.SENDING)}) >= count
 
 
 async def _worker_process(database_url: str, smtp: SmtpServer, *args: str, timeout: float = SMTP_TIMEOUT):
