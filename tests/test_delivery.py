@@ -1,10 +1,11 @@
 """Outbox delivery against a real SMTP server (aiosmtpd on a free port in the test's event loop),
 on SQLite and PostgreSQL: what arrives and how it looks; the server down, hanging up or silent
-for longer than every retry would last (no try spent, everything arrives once it is back);
+through more outages than there are tries (no try spent, everything arrives once it is back);
 4xx retried with backoff, 5xx and exhausted tries FAILED and visible; a worker killed mid-batch
 losing nothing (cancelled in-process, and a real `agendum worker` process SIGKILLed); two
 workers — and two worker processes — never sending one message twice; stale reminders VOID;
-the app's in-process worker woken by a booking."""
+the app's in-process worker woken by a booking. Backoffs and leases run out by moving core.clock
+(`advance_clock`), never by waiting."""
 
 from __future__ import annotations
 
