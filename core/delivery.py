@@ -21,8 +21,9 @@ sends again, with the same Message-ID (only what was in flight goes twice). Two 
 never send one message twice: claims are exclusive, and a lane sends the next message of its
 batch only while there is time left on its lease to send and record it.
 
-`wake()` makes an idle worker look at once (a booking in this process was just committed);
-otherwise it polls every `poll_interval` seconds.
+`wake()` makes an idle worker look at once (a booking in this process was just committed, or a
+test moved core.clock); otherwise it polls every `poll_interval` seconds. `idle` is set while it
+waits so.
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()  # the poller (lane 0) waits on this
         self._more = asyncio.Event()  # helper lanes wait on this: a full batch suggests more
-        self._poller_idle = False
+        self.idle = asyncio.Event()  # set while the poller waits for the next poll or a wake()
         self._paused_until = 0.0  # time.monotonic()
         self._outages_in_row = 0
         self._reply_to: dict[int, str] = {}
@@ -335,7 +336,7 @@ class Worker:
 
     def _signal(self) -> None:
         self._wake.set()
-        if not self._poller_idle:
+        if not self.idle.is_set():
             self._more.set()
 
     def stop(self) -> None:
@@ -423,11 +424,11 @@ class Worker:
 
     async def _idle(self, index: int) -> None:
         if index == 0:
-            self._poller_idle = True
+            self.idle.set()
             try:
                 await self._wait(self._wake, self.config.poll_interval)
             finally:
-                self._poller_idle = False
+                self.idle.clear()
             self._wake.clear()
         else:
             await self._wait(self._more, None)

@@ -4,6 +4,7 @@ PostgreSQL, and the real app served by uvicorn on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -171,6 +172,7 @@ class Api:
     client: httpx.AsyncClient
     settings: Settings
     owner_token: str
+    app: object = None  # the Starlette app (its in-process outbox worker: `app.state.worker`)
 
     async def gql(self, query: str, variables: dict | None = None, token: str | None = "owner", **headers) -> dict:
         """POST a GraphQL request (as the owner by default; token=None for anonymous)."""
@@ -189,12 +191,21 @@ class Api:
         return body["data"]
 
 
+class InLoopServer(uvicorn.Server):
+    """uvicorn in the test's event loop that leaves Ctrl+C to pytest (uvicorn's own handler would
+    stop only this server, failing the test, and the run would go on)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
 async def start_server(settings: Settings, host: PluginHost | None = None):
     """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
     app = create_app(settings, limiter=MemoryLimiter(), host=host)
     sock = free_socket()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
-    server = uvicorn.Server(config)
+    server = InLoopServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
@@ -214,7 +225,7 @@ async def api_factory(database_url):
         client = httpx.AsyncClient(base_url=url, timeout=30)
         running.append((server, task, client))
         issued = await create_admin("owner@test.example", "owner-password-1", settings)
-        return Api(url=url, client=client, settings=settings, owner_token=issued.token)
+        return Api(url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app)
 
     yield start
     for server, task, client in running:
@@ -260,6 +271,21 @@ def redis_url():
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def advance_clock():
+    """`advance_clock(seconds)`: move core.clock forward (for the app and workers in this process,
+    which are woken to look again at once); the real clock is back after the test."""
+    from core import clock
+    from core.delivery import wake_local_workers
+
+    def advance(seconds: float) -> None:
+        clock.advance(seconds)
+        wake_local_workers()
+
+    yield advance
+    clock.reset()
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import inspect
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +17,21 @@ from core.plugin_types import PluginInfo
 
 ALL_WEEK = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in
             ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")]
+
+
+async def until(condition, timeout: float = 20.0, what: str = "condition"):
+    """Poll a condition (a function, async or not) until it is truthy — something to happen,
+    never a time to pass; its value. Fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(0.02)
 
 
 @dataclass

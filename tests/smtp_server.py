@@ -1,5 +1,6 @@
 """A real SMTP server for tests: aiosmtpd on a free loopback port in the test's event loop, which
-records every message it accepts and can misbehave on request — answer 4xx/5xx, stall, go down
+records every message it accepts and can misbehave on request — answer 4xx/5xx, stall, hold every
+answer until the test lets it go (`gate`), go down
 (connection refused), hang up at once, or accept connections and never answer — always on the
 same port, as a real relay restarting would."""
 
@@ -47,6 +48,7 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.server.data_commands += 1
+        await self.server.gate.wait()
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
         answer = self.server.on_data(envelope) if self.server.on_data else None
@@ -68,6 +70,8 @@ class SmtpServer:
         self.on_data: Answer | None = None
         self.on_rcpt: Callable[[str], str | None] | None = None
         self.delay = 0.0
+        self.gate = asyncio.Event()  # cleared: every message waits for its answer until it is set again
+        self.gate.set()
         self.data_commands = 0
         self.connections = 0
         self.mode = "down"

@@ -3,8 +3,6 @@ cancel; staff notices replace the core's for portal changes; policy and access s
 
 from __future__ import annotations
 
-import asyncio
-
 from core.models import AppointmentEvent, OutboxMessage
 from helpers import local
 from portal_helpers import APPOINTMENTS, BOOK, CANCEL, LOGIN, PASSWORD, VERIFY, portal_clinic, signed_up, registered
@@ -38,7 +36,7 @@ async def test_register_verify_sign_in_book_and_cancel_end_to_end(api_factory, s
     cancelled = (await grace.gql(CANCEL, {"a": booked["id"], "n": "flu"}))["portalCancel"]
     assert cancelled == {"__typename": "PortalAppointment", "id": booked["id"], "status": "CANCELLED"}
     await smtp.wait_for(6)
-    await asyncio.sleep(0.5)  # nothing more follows: the diary contact is told once
+    await smtp.settle()  # nothing more follows: the diary contact is told once
     assert len(smtp.received) == 6
     assert await OutboxMessage.filter(event__in=["APPOINTMENT_BOOKED", "APPOINTMENT_CANCELLED"], role="STAFF").count() == 0
     cancel_notice = next(m for m in smtp.received[4:6] if m.recipients == ["who@clinic.example"])

@@ -1,10 +1,11 @@
 """Outbox delivery against a real SMTP server (aiosmtpd on a free port in the test's event loop),
 on SQLite and PostgreSQL: what arrives and how it looks; the server down, hanging up or silent
-for longer than every retry would last (no try spent, everything arrives once it is back);
+through more outages than there are tries (no try spent, everything arrives once it is back);
 4xx retried with backoff, 5xx and exhausted tries FAILED and visible; a worker killed mid-batch
 losing nothing (cancelled in-process, and a real `agendum worker` process SIGKILLed); two
 workers — and two worker processes — never sending one message twice; stale reminders VOID;
-the app's in-process worker woken by a booking."""
+the app's in-process worker woken by a booking. Backoffs and leases run out by moving core.clock
+(`advance_clock`), never by waiting."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import asyncio
 import datetime as dt
 import os
 import sys
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -20,18 +20,19 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_SECRET
+from core import clock
 from core.delivery import DeliveryConfig, Worker
 from core.models import (
     Appointment, AppointmentStatus, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, RecipientRole, Service,
 )
 from core.smtp import parse_smtp_url
-from helpers import book, local, make_clinic
+from helpers import book, local, make_clinic, until
 from smtp_server import SmtpServer
 
 AGENDUM = Path(sys.executable).with_name("agendum")
 MAIL_FROM = "Riverside Clinic <no-reply@clinic.example>"
 SMTP_TIMEOUT = 5.0  # generous: a loaded machine must not turn a slow answer into a (rightful) resend
-SHORT_TIMEOUT = 0.25  # where a test waits on timeouts (a silent server) or short leases
+SHORT_TIMEOUT = 0.25  # where a test waits on timeouts (a silent server)
 # Quick everything: tests wait for seconds, not the minutes production backs off for.
 FAST = DeliveryConfig(
     lanes=2, batch_size=10, poll_interval=0.05, lease_seconds=3.0,
@@ -72,18 +73,6 @@ async def queue(location: Location, count: int = 1, **fields) -> list[OutboxMess
 
 async def rows(**filters) -> list[OutboxMessage]:
     return await OutboxMessage.filter(**filters).order_by("id")
-
-
-async def until(condition, timeout: float = 20.0, what: str = "condition"):
-    """Poll an async condition until it is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def all_sent(count: int):
@@ -169,12 +158,12 @@ async def test_connections_are_reused_across_batches_and_lanes(location, smtp):
 @pytest.mark.parametrize("failure", ["down", "hangup", "silent"])
 async def test_unreachable_server_spends_no_tries_and_everything_arrives_once_it_is_back(location, smtp, failure):
     """Refused connections, a server that hangs up before greeting, one that never answers:
-    for longer than all tries would last if they counted (3 tries, 0.05-0.2 s apart)."""
+    more outages than all tries would allow if they counted (3 tries)."""
     queued = await queue(location, 25)
     await getattr(smtp, failure)()
     async with Running(worker_for(smtp, timeout=SHORT_TIMEOUT, max_attempts=3)) as worker:
-        await asyncio.sleep(2.0)
-        assert worker.stats.outages >= 3 and worker.stats.sent == 0
+        await until(lambda: worker.stats.outages >= 4, what="four outages")
+        assert worker.stats.sent == 0
         during = await rows()
         assert {r.status for r in during} <= {DeliveryStatus.QUEUED, DeliveryStatus.SENDING}
         assert {r.attempts for r in during} == {0}
@@ -195,8 +184,9 @@ async def test_server_going_down_mid_batch_releases_the_rest_unspent(location, s
     async with Running(worker):
         await smtp.wait_for(5)
         await smtp.down()  # drops the session while a message waits for its answer
-        await until(lambda: _released(worker), what="leases released")
-        await asyncio.sleep(1.0)
+        await until(lambda: worker.stats.released, what="leases released")
+        outages = worker.stats.outages
+        await until(lambda: worker.stats.outages >= outages + 2, what="two more outages")  # tries would have run out
         assert all(r.attempts == (1 if r.status is DeliveryStatus.SENT else 0) for r in await rows())  # the outage spent none
         assert await OutboxMessage.filter(status=DeliveryStatus.FAILED).count() == 0
         await smtp.up()
@@ -207,30 +197,35 @@ async def test_server_going_down_mid_batch_releases_the_rest_unspent(location, s
     assert sum(counts.values()) - 30 <= 1
 
 
-async def _released(worker: Worker) -> bool:
-    return worker.stats.released > 0
-
-
 # ------------------------------------------------------------------ the server's answers
 
 
-async def test_a_4xx_answer_is_retried_with_backoff_then_sent(location, smtp):
+async def test_a_4xx_answer_is_retried_with_backoff_then_sent(location, smtp, advance_clock):
+    """Backoff of 60 s, then 120 s, in core.clock's time: not a try before it is due."""
     [flaky] = await queue(location, to_address="flaky@example.com")
     others = await queue(location, 3)
-    tries: list[float] = []
+    tries: list[dt.datetime] = []
 
     def answer(envelope):
         if envelope.rcpt_tos == ["flaky@example.com"]:
-            tries.append(time.monotonic())
+            tries.append(clock.now())
             if len(tries) <= 2:
                 return "451 4.3.0 Mailbox busy, try again later"
         return None
 
+    async def queued_after(attempts: int) -> OutboxMessage | None:
+        return await OutboxMessage.get_or_none(id=flaky.id, status=DeliveryStatus.QUEUED, attempts=attempts)
+
     smtp.on_data = answer
-    async with Running(worker_for(smtp, retry_base=0.3, retry_cap=5)) as worker:
+    async with Running(worker_for(smtp, retry_base=60, retry_cap=3600)) as worker:
+        for attempts, backoff in [(1, 60), (2, 120)]:
+            row = await until(lambda: queued_after(attempts), what=f"queued again after try {attempts}")
+            assert abs((row.send_after - tries[-1]).total_seconds() - backoff) < 5
+            await smtp.settle()  # everything due went: the refused message is not
+            assert len(tries) == attempts
+            advance_clock(backoff)
         await until(lambda: all_sent(4), what="all sent")
     assert len(tries) == 3
-    assert tries[1] - tries[0] >= 0.3 - 0.05 and tries[2] - tries[1] >= 0.6 - 0.05  # 0.3 s, then 0.6 s
     assert worker.stats.retried == 2
     flaky = await OutboxMessage.get(id=flaky.id)
     assert (flaky.status, flaky.attempts) == (DeliveryStatus.SENT, 3)  # two refusals and the accepted try
@@ -252,10 +247,14 @@ async def test_a_5xx_answer_fails_the_message_visibly_and_the_others_still_go(lo
     assert smtp.connections == 1  # the refusal did not cost the session
 
 
-async def test_tries_run_out_after_max_attempts(location, smtp):
+async def test_tries_run_out_after_max_attempts(location, smtp, advance_clock):
     [row] = await queue(location)
     smtp.on_data = lambda envelope: "452 4.2.2 Mailbox full"
-    async with Running(worker_for(smtp, max_attempts=3)):
+    async with Running(worker_for(smtp, max_attempts=3, retry_base=60)):
+        for tries in (1, 2):
+            await until(lambda: OutboxMessage.exists(id=row.id, status=DeliveryStatus.QUEUED, attempts=tries),
+                        what=f"queued again after try {tries}")
+            advance_clock(60 * tries)
         await until(lambda: OutboxMessage.filter(status=DeliveryStatus.FAILED).exists(), what="FAILED")
     row = await OutboxMessage.get(id=row.id)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
@@ -291,16 +290,17 @@ async def test_expired_leases_of_a_dead_worker_are_taken_over_live_ones_are_not(
     assert {(r.status, r.leased_by) for r in await rows(id__in=[m.id for m in held])} == {(DeliveryStatus.SENDING, "live-worker")}
 
 
-async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp):
+async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp, advance_clock):
     queued = await queue(location, 40)
     smtp.delay = 0.05
-    first = worker_for(smtp, timeout=SHORT_TIMEOUT, lanes=2, batch_size=20)
+    first = worker_for(smtp, lanes=2, batch_size=20)
     task = asyncio.create_task(first.run())
     await smtp.wait_for(6)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert len(smtp.received) < 40
     smtp.delay = 0
+    advance_clock(first.lease_seconds)  # any lease it could not give back has run out
     second = worker_for(smtp)
     async with Running(second):
         await until(lambda: all_sent(40), timeout=30, what="all sent by the second worker")
@@ -309,12 +309,11 @@ async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp):
     assert sum(counts.values()) - 40 <= 2  # at most the messages in flight (one per lane) again
 
 
-async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, database_url):
+async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, database_url, advance_clock):
     """SIGKILL: no cleanup at all. Its leases expire; another worker sends, same Message-IDs."""
     queued = await queue(location, 60)
     smtp.delay = 0.05
-    process = await _worker_process(database_url, smtp, "--lanes", "2", "--batch", "20", "--lease-seconds", "3",
-                                    timeout=SHORT_TIMEOUT)
+    process = await _worker_process(database_url, smtp, "--lanes", "2", "--batch", "20", "--lease-seconds", "60")
     try:
         await smtp.wait_for(4, timeout=60)
     finally:
@@ -323,6 +322,7 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, d
     orphaned = await rows(status=DeliveryStatus.SENDING)
     assert orphaned and all(r.leased_by and r.lease_until is not None for r in orphaned)  # leases of the dead
     smtp.delay = 0
+    advance_clock(60)  # the leases of the dead run out
     async with Running(worker_for(smtp)):
         await until(lambda: all_sent(60), timeout=30, what="all sent after the leases expired")
     counts = smtp.message_ids()
@@ -330,16 +330,22 @@ async def test_a_worker_process_killed_mid_batch_loses_nothing(location, smtp, d
     assert sum(counts.values()) - 60 <= 2
 
 
-async def test_a_slow_batch_is_given_back_before_its_lease_could_run_out(location, smtp):
-    """A lease of 3 s, messages answered after 0.2 s: a lane stops taking messages from its batch
-    while it still has time to finish and record one (2 x 4 x the SMTP timeout), gives the rest
-    back, and claims again with a fresh lease. Nothing goes twice, no try is spent."""
+async def test_a_slow_batch_is_given_back_before_its_lease_could_run_out(location, smtp, advance_clock):
+    """A lease of 60 s (12 x the SMTP timeout of 5 s), each message answered 3 s later in
+    core.clock's time: a lane stops taking messages from its batch while it still has time to
+    finish and record one (2 x 4 x the SMTP timeout), gives the rest back after 7, and claims
+    again with a fresh lease. Nothing goes twice, no try is spent."""
     queued = await queue(location, 20)
-    smtp.delay = 0.2
-    worker = worker_for(smtp, timeout=SHORT_TIMEOUT, lanes=1, batch_size=20)
-    assert worker.lease_seconds == 3.0
+
+    def slow(envelope):
+        advance_clock(3)
+        return None
+
+    smtp.on_data = slow
+    worker = worker_for(smtp, lanes=1, batch_size=20, lease_seconds=1)
+    assert worker.lease_seconds == 60.0
     stats = await worker.drain()
-    assert stats.sent == 20 and stats.released > 0 and stats.claimed > 20
+    assert stats.sent == 20 and stats.released == 13 + 6 and stats.claimed == 20 + 13 + 6
     assert smtp.message_ids() == {r.message_id: 1 for r in queued}
     assert {(r.status, r.attempts) for r in await rows()} == {(DeliveryStatus.SENT, 1)}
 
@@ -361,11 +367,13 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
     """The claim is one UPDATE (SQLite: the write lock, across processes; PostgreSQL: FOR UPDATE
     SKIP LOCKED): two `agendum worker` processes on one database, each message exactly once."""
     queued = await queue(location, 400)
-    smtp.delay = 0.02  # long enough that the second process starts before the first is done
-    processes = [await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle")
-                 for _ in range(2)]
+    smtp.gate.clear()  # no answers until both processes hold leases: neither can finish alone first
+    processes = [await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle", timeout=60)
+                 for _ in range(2)]  # a held answer is not a timeout, however slowly the second one starts
     outputs = []
     try:
+        await until(lambda: _leaseholders(2), timeout=60, what="both processes holding leases")
+        smtp.gate.set()
         for process in processes:
             stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
             assert process.returncode == 0, stderr.decode()
@@ -381,6 +389,10 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
     assert len(sent) == 400
     assert len({r.leased_by for r in sent}) == 2, outputs  # both processes took part
     assert all("stopped:" in out for out in outputs), outputs
+
+
+async def _leaseholders(count: int) -> bool:
+    return len({r.leased_by for r in await rows(status=DeliveryStatus.SENDING)}) >= count
 
 
 async def _worker_process(database_url: str, smtp: SmtpServer, *args: str, timeout: float = SMTP_TIMEOUT):
@@ -442,16 +454,14 @@ async def test_stale_reminders_become_void_and_current_ones_are_sent(location, s
 
 
 async def test_the_app_worker_sends_a_booking_email_at_once_and_stops_cleanly(api_factory, smtp):
-    """Polling once a minute, yet the booking's email arrives within seconds: the after-commit
-    listener wakes the worker."""
-    api = await api_factory(smtp_url=smtp.url(SMTP_TIMEOUT), delivery=replace(FAST, poll_interval=60))
+    """Polling once an hour, yet the booking's email arrives: the after-commit listener wakes the
+    worker."""
+    api = await api_factory(smtp_url=smtp.url(SMTP_TIMEOUT), delivery=replace(FAST, poll_interval=3600))
     clinic = await make_clinic(api)
-    await asyncio.sleep(0.2)  # the worker's first look found nothing; now it waits for a minute
-    started = time.monotonic()
+    await asyncio.wait_for(api.app.state.worker.idle.wait(), 10)  # its first look found nothing; now it waits an hour
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
     assert booked["__typename"] == "Appointment", booked
-    await smtp.wait_for(1, timeout=10)
-    assert time.monotonic() - started < 5
+    await smtp.wait_for(1)
     [mail] = smtp.received
     assert mail.recipients == ["ada@example.com"]
     [row] = await rows(event="APPOINTMENT_BOOKED")

@@ -3,8 +3,6 @@ and not at another; the marketplace; gating; isolation; start-up refusals."""
 
 from __future__ import annotations
 
-import asyncio
-
 import agendum_probe
 import agendum_witness
 import pytest
@@ -267,7 +265,7 @@ async def test_plugin_messages_and_amendments_reach_the_smtp_server(api_factory,
     refused = await book(api, on, local(on.tz, 3, 10))  # a failed booking leaves no message behind
     assert (booked["__typename"], refused["__typename"]) == ("Appointment", "SlotUnavailable")
     await smtp.wait_for(2)
-    await asyncio.sleep(0.3)
+    await smtp.settle()
     by_recipient = {tuple(mail.recipients): mail for mail in smtp.received}
     assert set(by_recipient) == {("ada@example.com",), ("probe@example.com",)} and len(smtp.received) == 2
     customer = by_recipient[("ada@example.com",)].message.get_body(("plain",)).get_content()

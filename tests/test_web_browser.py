@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from app import create_app
 from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
-from conftest import free_socket, make_settings
+from conftest import InLoopServer, free_socket, make_settings
 from core.accounts import create_admin
 from core.models import Location
 from core.ratelimit import MemoryLimiter
@@ -41,7 +41,7 @@ async def site(database_url):
     app = create_app(settings, limiter=MemoryLimiter())
     app.router.routes.append(Route("/test-page/{id}", demo_page))
     sock = free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False))
+    server = InLoopServer(uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
