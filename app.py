@@ -27,6 +27,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from core import plugins, redaction
+from core.agendum import Agendum
 from core.db import run_migrations, tortoise_config
 from core.delivery import Worker
 from core.errors import DomainError
@@ -62,7 +63,7 @@ WORKER_NEEDS = ("AGENDUM_SECRET_KEY", "AGENDUM_BASE_URL")  # `agendum worker` pu
 class AgendumGraphQL(GraphQL):
     """Strawberry's ASGI view with Agendum's request context; JSON POSTs only, GraphiQL on GET."""
 
-    def __init__(self, schema, settings: Settings, limiter: Limiter) -> None:
+    def __init__(self, schema, app: Agendum, limiter: Limiter) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -70,13 +71,15 @@ class AgendumGraphQL(GraphQL):
             multipart_uploads_enabled=False,
             subscription_protocols=(),
         )
-        self.settings = settings
+        self.app = app
+        self.settings = app.settings
         self.limiter = limiter
 
     async def get_context(self, request: Request, response) -> Context:
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         return Context(
+            app=self.app,
             settings=self.settings,
             limiter=self.limiter,
             client_ip=request_ip(request.scope, self.settings.trusted_proxies),
@@ -187,21 +190,21 @@ def create_app(
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
     limiter = limiter or limiter_for(settings.redis_url, settings.secret_key)
     host = host or load_plugins(settings)
-    host.settings = settings
+    agendum = Agendum(settings, host)
     plugins.install(host)
     schema = build_schema(settings, host.graphql())
-    graphql = AgendumGraphQL(schema, settings, limiter)
+    graphql = AgendumGraphQL(schema, agendum, limiter)
     mailbox = DevMailbox() if settings.demo and not settings.smtp_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         async with RegisterTortoise(app, config=orm_config(settings, host)):
             async with delivering(app, settings, mailbox):
-                await host.startup(app)
+                await host.startup()
                 try:
                     yield
                 finally:
-                    await host.shutdown(app)
+                    await host.shutdown()
                     if own_limiter and hasattr(limiter, "aclose"):
                         await limiter.aclose()
 
@@ -233,6 +236,8 @@ def create_app(
         exception_handlers={404: not_found_handler, BadParameter: bad_parameter_page},
         lifespan=lifespan,
     )
+    agendum.asgi = app
+    app.state.agendum = agendum
     app.state.settings = settings
     app.state.limiter = limiter
     app.state.schema = schema
@@ -252,7 +257,7 @@ def app_from_env() -> Starlette:
 
 async def _with_orm(settings: Settings, work) -> None:
     host = load_plugins(settings)
-    host.settings = settings
+    Agendum(settings, host)
     plugins.install(host)
     try:
         await Tortoise.init(config=orm_config(settings, host))

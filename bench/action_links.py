@@ -53,7 +53,7 @@ def seed(database_url: str, env: dict[str, str]) -> str:
 
     async def work() -> str:
         host = load_plugins(settings)
-        host.settings = settings
+        Agendum(settings, host)
         plugins.install(host)
         try:
             await run_migrations(orm_config(settings, host))

@@ -161,7 +161,7 @@ async def deliver(database_url: str, port: int, args) -> dict:
     from core.settings import Settings
 
     host = plugins.PluginHost()  # no plugins; the secret key that seals and opens the links
-    host.settings = Settings(database_url=database_url, secret_key=SECRET)
+    Agendum(Settings(database_url=database_url, secret_key=SECRET), host)
     plugins.install(host)
     config = tortoise_config(database_url)
     try:

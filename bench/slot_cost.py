@@ -137,7 +137,7 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
         return Site(name, slug, service.id, tuple(c.id for c in calendars), (open_minutes_per_week(roster),) * len(calendars), step)
 
     host = load_plugins(settings)
-    host.settings = settings
+    Agendum(settings, host)
     plugins.install(host)
     try:
         await run_migrations(orm_config(settings, host))

@@ -41,6 +41,11 @@ TEST_PLUGIN_MODULES = ("agendum_probe", "agendum_witness")
 TEST_PLUGINS = PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)
 
 
+def new_test_host() -> PluginHost:
+    """A new host of the built-in and the test plugins, for one app (an app owns its host)."""
+    return PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)
+
+
 def _pg_url(database: str) -> str:
     base, _, _ = POSTGRES_URL.rpartition("/")
     return f"{base}/{database}"

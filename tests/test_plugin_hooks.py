@@ -51,7 +51,8 @@ async def test_register_models_tables_exist_in_the_migrated_database(api_factory
 
 async def test_startup_and_shutdown_run_with_the_app(database_url):
     server, task, _ = await start_server(make_settings(database_url), probe_host())
-    app = server.config.app
+    app = server.config.app.state.agendum  # the Agendum app; its Starlette app is app.asgi
+    assert app.asgi is server.config.app
     assert ("startup", app) in agendum_probe.calls
     assert ("shutdown", app) not in agendum_probe.calls
     server.should_exit = True
@@ -80,10 +81,10 @@ async def _book_look_and_cancel_as_customer(api, clinic: Clinic) -> str:
 
 
 async def test_link_is_live_asks_the_plugin_that_made_the_link_only_where_it_is_enabled(api_factory):
-    api = await api_factory(host=probe_host())
+    host = probe_host()
+    api = await api_factory(host=host)
     off = await _clinic(api, probe=False)
     on = await _clinic(api, probe=True)
-    host = plugins.current()
     assert await host.origin_is_live(int(on.location), "probe:live") is True
     assert await host.origin_is_live(int(on.location), "probe:replaced") is False
     assert await host.origin_is_live(int(on.location), "someone-else:live") is False  # nobody answers True

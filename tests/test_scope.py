@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from conftest import TEST_PLUGINS
+from conftest import new_test_host
 from core.accounts import issue_token
 from plugins.action_links.links import token_for
 from core.models import Appointment, DeliveryStatus, OutboxMessage, StaffUser
@@ -24,7 +24,7 @@ SECRET = "SECRET-A"
 async def api(api_factory, smtp):
     """The app with the test-only plugins installed, so their fields are walked too, sending its
     emails to the test's SMTP server."""
-    return await api_factory(host=TEST_PLUGINS, smtp_url=smtp.url())
+    return await api_factory(host=new_test_host(), smtp_url=smtp.url())
 
 INTROSPECT = """{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"""
 
