@@ -5,6 +5,7 @@ apps can run in one process."""
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 class Agendum:
     """An installation: `settings` (secret keys, base URL...), `plugins` (the PluginHost) and,
-    once served, `asgi` (the Starlette app)."""
+    once served, `asgi` (the Starlette app); `workers`, its outbox workers running in this process."""
 
     def __init__(self, settings: Settings, plugins: PluginHost) -> None:
         if plugins.app is not None and plugins.app is not self:
@@ -22,4 +23,11 @@ class Agendum:
         self.settings = settings
         self.plugins = plugins
         self.asgi: Any = None
+        self.workers: weakref.WeakSet = weakref.WeakSet()
         plugins.app = self
+
+    def wake_workers(self) -> None:
+        """Wake this app's outbox workers running in this process (call after committing queued
+        messages, so they go now rather than at the next poll)."""
+        for worker in list(self.workers):
+            worker.wake()

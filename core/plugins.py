@@ -34,6 +34,14 @@ class PluginConflict(Exception):
     field, placeholder or prefix, or a hook implementation matches no hook."""
 
 
+def _parameters(function: Callable) -> frozenset[str]:
+    """The names of a function's parameters (none for a callable that has no signature)."""
+    try:
+        return frozenset(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
+
+
 async def _resolve(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -116,11 +124,12 @@ class PluginHost:
 
     async def secret_link_urls(self, kind: str, references: list[str]) -> Mapping[str, str]:
         """The URLs of derived secret links in emails about to be sent (core.email_secrets), by
-        reference, made again by the function a plugin registered for `kind` (none for an unknown kind)."""
+        reference, made again by the function a plugin registered for `kind` (none for an unknown
+        kind), which gets the app too when it names an `app` argument."""
         make = self.secret_link_makers.get(kind)
         if make is None:
             return {}
-        urls = await _resolve(make(references))
+        urls = await _resolve(make(references, **({"app": self.app} if "app" in _parameters(make) else {})))
         if not isinstance(urls, Mapping):
             raise TypeError(f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference.")
         return urls
@@ -308,17 +317,3 @@ def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str
 def _owned(item, plugin: str):
     return type(item)(**{**item.__dict__, "plugin": plugin})
 
-
-# The host of the running app; core modules reach plugins only through it.
-_current = PluginHost()
-
-
-def install(host: PluginHost) -> None:
-    """Make `host` the one the core calls (done by `create_app` and the CLI)."""
-    global _current
-    _current = host
-
-
-def current() -> PluginHost:
-    """The installed plugin host (empty until `install`)."""
-    return _current

@@ -61,7 +61,7 @@ async def _setup(api, smtp) -> dict:
     ))["saveEmailTemplate"]["id"]
     delivery = await OutboxMessage.filter(location_id=int(a)).order_by("id").first()
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
-    action_token = await token_for(await Appointment.get(id=int(appointments[0])))
+    action_token = await token_for(api.settings, await Appointment.get(id=int(appointments[0])))
     one_time = (await q('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c, note: "%s"}) { ... on OneTimeLink { id url } } }' % SECRET, {"c": cal}))["createOneTimeLink"]
     portal = await _portal_setup(api, smtp, a)
     users = {}
