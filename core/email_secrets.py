@@ -7,9 +7,9 @@ A reference is the marker `{{secret:<sealed>}}`, sealed with the secret key (cor
 nobody without the key can read one or make one up (a customer typing a marker into their name
 gets no link of anyone's). Two kinds:
 
-- `sealed_link(url)`: a link whose token is random (minted once, only its hash kept): the URL
+- `sealed_link(url, settings)`: a link whose token is random (minted once, only its hash kept): the URL
   itself is sealed, so every send, retry and resend of the email carries the same link;
-- `derived_link(kind, reference)`: a link whose token is derived (HMAC of its object): only the
+- `derived_link(kind, reference, settings)`: a link whose token is derived (HMAC of its object): only the
   plugin's reference is kept (e.g. the appointment id); the function the plugin registered for
   `kind` (the `register_secret_links` hook) makes the URL again when the email is sent.
 """

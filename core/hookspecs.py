@@ -103,9 +103,10 @@ def register_email_placeholders() -> list[Placeholder]:
 @hookspec
 def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, str] | Awaitable[Mapping[str, str]]]]:
     """Kinds of secret link the plugin puts in emails as derived references
-    (`core.email_secrets.derived_link(kind, reference)`), each with the function that makes the
+    (`core.email_secrets.derived_link(kind, reference, app.settings)`), each with the function that makes the
     links' URLs again when emails are sent: the references of a batch of emails in, their URLs
-    by reference out (leave out one that leads nowhere any more: its email fails, visibly). Called
+    by reference out (leave out one that leads nowhere any more: its email fails, visibly); a
+    function naming a second argument `app` gets the app sending the emails. Called
     for every batch carrying one, whether or not the plugin is still enabled at the emails'
     location: an email goes out as it was queued.
 

@@ -69,7 +69,7 @@ async def url_of(settings: Settings, link) -> str:
     return f"{settings.base_url}/book/{await token_of(settings, link)}"
 
 
-async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
+async def create(settings: Settings, actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
     """A new active link for a calendar (default services: the calendar's bookable online ones)."""
 
     calendar = await get_calendar(actor, calendar_id)
@@ -91,7 +91,7 @@ async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] |
         calendar_id=calendar.id, location_id=calendar.location_id, service_ids=chosen, expires_at=expires_at,
         note=note.strip(), token_hash=f"pending-{uuid.uuid4().hex}", created_by=str(actor.user_id),
     )
-    await token_of(link)  # its pending hash matches no key: the link gets its token
+    await token_of(settings, link)  # its pending hash matches no key: the link gets its token
     return link
 
 

@@ -191,7 +191,7 @@ class OneTimeLinkMutation:
     @gated(links.NAME, lambda input: _calendar_location(input.calendar_id))
     async def create_one_time_link(self, info: Info, input: CreateOneTimeLinkInput) -> OneTimeLinkResult:
         row = await links.create(
-            await info.context.staff(), parse_id("Calendar", input.calendar_id), parse_ids("Service", input.service_ids),
+            info.context.settings, await info.context.staff(), parse_id("Calendar", input.calendar_id), parse_ids("Service", input.service_ids),
             input.expires_at, input.note,
         )
         return OneTimeLink.of(row)
