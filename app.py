@@ -184,7 +184,8 @@ def create_app(
     settings: Settings | None = None, limiter: Limiter | None = None, host: plugins.PluginHost | None = None
 ) -> Starlette:
     """The Agendum ASGI app for these settings (read from the environment when not given), with
-    the given plugin host (by default the built-in and entry-point plugins). From then on the
+    the given plugin host (by default the built-in and entry-point plugins; a host serves one app).
+    Its `core.agendum.Agendum` is `state.agendum`, also in every GraphQL context. From then on the
     process's logs are redacted (core.redaction): no tokens or email addresses, whoever logs."""
     redaction.install()
     settings = (settings or Settings.from_env()).checked()
