@@ -27,6 +27,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from core import plugins, redaction
+from core.agendum import Agendum
 from core.db import run_migrations, tortoise_config
 from core.delivery import Worker
 from core.errors import DomainError
@@ -62,7 +63,7 @@ WORKER_NEEDS = ("AGENDUM_SECRET_KEY", "AGENDUM_BASE_URL")  # `agendum worker` pu
 class AgendumGraphQL(GraphQL):
     """Strawberry's ASGI view with Agendum's request context; JSON POSTs only, GraphiQL on GET."""
 
-    def __init__(self, schema, settings: Settings, limiter: Limiter) -> None:
+    def __init__(self, schema, app: Agendum, limiter: Limiter) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -70,13 +71,15 @@ class AgendumGraphQL(GraphQL):
             multipart_uploads_enabled=False,
             subscription_protocols=(),
         )
-        self.settings = settings
+        self.app = app
+        self.settings = app.settings
         self.limiter = limiter
 
     async def get_context(self, request: Request, response) -> Context:
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         return Context(
+            app=self.app,
             settings=self.settings,
             limiter=self.limiter,
             client_ip=request_ip(request.scope, self.settings.trusted_proxies),
@@ -148,16 +151,17 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 @contextlib.asynccontextmanager
-async def delivering(app: Starlette, settings: Settings, mailbox: DevMailbox | None):
+async def delivering(app: Starlette, agendum: Agendum, mailbox: DevMailbox | None):
     """For the app's lifetime: the dev mailbox (demo mode without AGENDUM_SMTP_URL) and the
     in-process outbox worker (unless AGENDUM_RUN_WORKER is off), as `app.state.worker`.
     Runs inside RegisterTortoise, so the worker's task sees the app's database."""
+    settings = agendum.settings
     if mailbox is not None:
         await mailbox.start()
     smtp = mailbox.smtp if mailbox is not None else settings.smtp
     worker = task = None
     if settings.run_worker and smtp is not None:
-        worker = Worker(smtp, settings.mail_from, settings.delivery)
+        worker = Worker(agendum, smtp, settings.mail_from, settings.delivery)
         task = asyncio.create_task(worker.run(), name="agendum-outbox-worker")
     elif settings.run_worker:
         log.warning("AGENDUM_SMTP_URL is not set: emails stay queued until a worker with an SMTP server sends them")
@@ -180,28 +184,28 @@ def create_app(
     settings: Settings | None = None, limiter: Limiter | None = None, host: plugins.PluginHost | None = None
 ) -> Starlette:
     """The Agendum ASGI app for these settings (read from the environment when not given), with
-    the given plugin host (by default the built-in and entry-point plugins). From then on the
+    the given plugin host (by default the built-in and entry-point plugins; a host serves one app).
+    Its `core.agendum.Agendum` is `state.agendum`, also in every GraphQL context. From then on the
     process's logs are redacted (core.redaction): no tokens or email addresses, whoever logs."""
     redaction.install()
     settings = (settings or Settings.from_env()).checked()
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
     limiter = limiter or limiter_for(settings.redis_url, settings.secret_key)
     host = host or load_plugins(settings)
-    host.settings = settings
-    plugins.install(host)
+    agendum = Agendum(settings, host)
     schema = build_schema(settings, host.graphql())
-    graphql = AgendumGraphQL(schema, settings, limiter)
+    graphql = AgendumGraphQL(schema, agendum, limiter)
     mailbox = DevMailbox() if settings.demo and not settings.smtp_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         async with RegisterTortoise(app, config=orm_config(settings, host)):
-            async with delivering(app, settings, mailbox):
-                await host.startup(app)
+            async with delivering(app, agendum, mailbox):
+                await host.startup()
                 try:
                     yield
                 finally:
-                    await host.shutdown(app)
+                    await host.shutdown()
                     if own_limiter and hasattr(limiter, "aclose"):
                         await limiter.aclose()
 
@@ -233,6 +237,8 @@ def create_app(
         exception_handlers={404: not_found_handler, BadParameter: bad_parameter_page},
         lifespan=lifespan,
     )
+    agendum.asgi = app
+    app.state.agendum = agendum
     app.state.settings = settings
     app.state.limiter = limiter
     app.state.schema = schema
@@ -250,12 +256,14 @@ def app_from_env() -> Starlette:
 # ---------------------------------------------------------------- command line
 
 
-async def _with_orm(settings: Settings, work) -> None:
-    host = load_plugins(settings)
-    host.settings = settings
-    plugins.install(host)
+def app_for(settings: Settings) -> Agendum:
+    """The Agendum app of these settings with the built-in and entry-point plugins (for commands)."""
+    return Agendum(settings, load_plugins(settings))
+
+
+async def _with_orm(app: Agendum, work) -> None:
     try:
-        await Tortoise.init(config=orm_config(settings, host))
+        await Tortoise.init(config=orm_config(app.settings, app.plugins))
         await work()
     finally:
         await Tortoise.close_connections()
@@ -277,13 +285,14 @@ def _cmd_create_admin(args: argparse.Namespace) -> None:
     from core.accounts import create_admin
 
     settings = Settings.from_env()
+    app = app_for(settings)
 
     async def work() -> None:
         issued = await create_admin(args.email, args.password, settings)
         print(f"Owner {issued.user.email}. Bearer token (shown once, expires {issued.expires_at:%Y-%m-%d}):")
         print(issued.token)
 
-    asyncio.run(_with_orm(settings, work))
+    asyncio.run(_with_orm(app, work))
 
 
 def is_loopback(host: str) -> bool:
@@ -314,8 +323,10 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     if settings.demo:
         from core.demo import seed_demo
 
+        app = app_for(settings)
+
         async def work() -> None:
-            token = await seed_demo(settings)
+            token = await seed_demo(app)
             print(f"\nAgendum demo: GraphiQL at {settings.base_url}/graphql")
             print(f"Staff token (owner demo@agendum.local): {token}")
             if not settings.smtp_url:
@@ -324,7 +335,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
                   "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n",
                   flush=True)  # uvicorn.run blocks: without a flush a piped stdout never shows the token
 
-        asyncio.run(_with_orm(settings, work))
+        asyncio.run(_with_orm(app, work))
     uvicorn.run(
         "app:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
         log_level="info", proxy_headers=False,
@@ -357,7 +368,8 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     lease = args.lease_seconds if args.lease_seconds is not None else max(DeliveryConfig.lease_seconds, shortest)
     config = DeliveryConfig(lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval, lease_seconds=lease)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker = Worker(smtp, settings.mail_from, config)
+    app = app_for(settings)
+    worker = Worker(app, smtp, settings.mail_from, config)
 
     async def work() -> None:
         loop = asyncio.get_running_loop()
@@ -373,7 +385,7 @@ def _cmd_worker(args: argparse.Namespace) -> None:
         print(f"Outbox worker {worker.worker_id} stopped: {s.sent} sent, {s.retried} to retry, {s.failed} failed, "
               f"{s.voided} void, {s.released} released, {s.outages} outages", flush=True)
 
-    asyncio.run(_with_orm(settings, work))
+    asyncio.run(_with_orm(app, work))
 
 
 def printed_schema() -> str:

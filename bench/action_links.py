@@ -42,7 +42,7 @@ def seed(database_url: str, env: dict[str, str]) -> str:
     from tortoise import Tortoise
 
     from app import load_plugins, orm_config
-    from core import plugins
+    from core.agendum import Agendum
     from core.db import run_migrations
     from core.models import Appointment, Calendar, Customer, Location, PluginActivation, Service, Tier
     from core.settings import Settings
@@ -53,8 +53,7 @@ def seed(database_url: str, env: dict[str, str]) -> str:
 
     async def work() -> str:
         host = load_plugins(settings)
-        host.settings = settings
-        plugins.install(host)
+        Agendum(settings, host)
         try:
             await run_migrations(orm_config(settings, host))
             await Tortoise.close_connections()
@@ -71,7 +70,7 @@ def seed(database_url: str, env: dict[str, str]) -> str:
                                                    starts_at=start, ends_at=start + dt.timedelta(minutes=30),
                                                    blocked_until=start + dt.timedelta(minutes=30))
             await PluginActivation.create(location=location, plugin="action_links", enabled=True, settings={})
-            return f"/action/{await token_for(appointment)}"
+            return f"/action/{await token_for(settings, appointment)}"
         finally:
             await Tortoise.close_connections()
 

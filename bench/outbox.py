@@ -130,7 +130,7 @@ LINK = "https://agendum.example/portal/riverside/password/3q2-7lqW0u8oHk1mJd0bT9
 SECRET = "bench-only-secret-6v1Xq0Zs8LkP3nJ7dR2wT5yB9mC4hF0aGeUiOoKtWxYz"
 
 
-async def queue(count: int) -> None:
+async def queue(count: int, settings) -> None:
     from core.email_secrets import sealed_link
     from core.models import Location, OutboxMessage, RecipientRole
 
@@ -141,7 +141,7 @@ async def queue(count: int) -> None:
     await OutboxMessage.bulk_create([
         OutboxMessage(
             location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=f"ada{n}@example.com",
-            subject=f"Your appointment at Riverside Clinic (#{n})", body=BODY.format(link=sealed_link(LINK)),
+            subject=f"Your appointment at Riverside Clinic (#{n})", body=BODY.format(link=sealed_link(LINK, settings)),
             ics=ICS.format(n=n) if n % 2 == 0 else None,
             message_id=f"<bench-{n}@agendum.example>", send_after=now,
         )
@@ -157,12 +157,11 @@ async def deliver(database_url: str, port: int, args) -> dict:
     from core.models import DeliveryStatus, OutboxMessage
     from core.smtp import parse_smtp_url
 
-    from core import plugins
+    from core.agendum import Agendum
+    from core.plugins import PluginHost
     from core.settings import Settings
 
-    host = plugins.PluginHost()  # no plugins; the secret key that seals and opens the links
-    host.settings = Settings(database_url=database_url, secret_key=SECRET)
-    plugins.install(host)
+    app = Agendum(Settings(database_url=database_url, secret_key=SECRET), PluginHost())  # no plugins; its key seals and opens the links
     config = tortoise_config(database_url)
     try:
         await run_migrations(config)
@@ -170,10 +169,10 @@ async def deliver(database_url: str, port: int, args) -> dict:
         await Tortoise.close_connections()
     await Tortoise.init(config=config)
     try:
-        await queue(args.messages)
+        await queue(args.messages, app.settings)
         smtp = parse_smtp_url(f"smtp://127.0.0.1:{port}")
         delivery = DeliveryConfig(lanes=args.lanes, batch_size=args.batch)
-        worker = Worker(smtp, "Riverside Clinic <no-reply@agendum.example>", delivery)
+        worker = Worker(app, smtp, "Riverside Clinic <no-reply@agendum.example>", delivery)
         cpu, start = time.process_time(), time.perf_counter()
         stats = await worker.drain()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu

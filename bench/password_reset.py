@@ -66,7 +66,7 @@ async def gql(port: int, query: str, variables: dict, token: str | None = None) 
 
 def owner_token(env: dict[str, str]) -> str:
     """Migrate the database and create an owner; the owner's bearer token."""
-    from app import _migrate, _with_orm
+    from app import _migrate, _with_orm, app_for
     from core.accounts import create_admin
     from core.settings import Settings
 
@@ -77,7 +77,7 @@ def owner_token(env: dict[str, str]) -> str:
     async def work() -> None:
         issued.append(await create_admin("owner@bench.example", None, settings))
 
-    asyncio.run(_with_orm(settings, work))
+    asyncio.run(_with_orm(app_for(settings), work))
     return issued[0].token
 
 

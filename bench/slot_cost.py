@@ -113,9 +113,10 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
     from tortoise import Tortoise
 
     from app import load_plugins, orm_config
-    from core import plugins
+    from core import marketplace
     from core.access import Staff
     from core.accounts import create_admin
+    from core.agendum import Agendum
     from core.db import run_migrations
     from core.demo import seed_demo
     from core.models import Calendar, Location, RosterRule, Service, StaffRole, Tier
@@ -132,18 +133,17 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
         await RosterRule.bulk_create([RosterRule(calendar=c, weekday=d, start_minute=s, end_minute=e) for c in calendars for d, s, e in roster])
         service = await Service.create(location=location, name="Visit", duration_minutes=service_minutes)
         await service.calendars.add(*calendars)
-        await plugins.current().set_enabled(owner, [location.id], "client_portal", True)
+        await marketplace.set_enabled(app.plugins, owner, [location.id], "client_portal", True)
         slug = (await PortalAddress.get(location_id=location.id)).slug
         return Site(name, slug, service.id, tuple(c.id for c in calendars), (open_minutes_per_week(roster),) * len(calendars), step)
 
     host = load_plugins(settings)
-    host.settings = settings
-    plugins.install(host)
+    app = Agendum(settings, host)
     try:
         await run_migrations(orm_config(settings, host))
         await Tortoise.close_connections()
         await Tortoise.init(config=orm_config(settings, host))
-        await seed_demo(settings)
+        await seed_demo(app)
         demo = await Location.get(name="Riverside Clinic")
         calendars = await Calendar.filter(location=demo).order_by("id")
         minutes = [open_minutes_per_week(await RosterRule.filter(calendar_id=c.id).values_list("weekday", "start_minute", "end_minute"))

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import clock, ics, plugins, rules as rule_checks
+from core import clock, ics, rules as rule_checks
 from core import validation as check
 from core.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
@@ -31,6 +32,9 @@ from core.models import (
 from core.rules import Rules
 from core.scheduling import is_on_grid
 from core.slots import busy_intervals, load_availability, rules_for
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 Step = Callable[[], Awaitable[None]]
 LIVE = (Status.SCHEDULED, Status.CONFIRMED)
@@ -111,10 +115,9 @@ async def _check_slot(
     return start + duration, blocked_until
 
 
-async def _commit(calendar_id: int, work: Callable[[], Awaitable[Change | None]]) -> Change | None:
+async def _commit(host: PluginHost, calendar_id: int, work: Callable[[], Awaitable[Change | None]]) -> Change | None:
     """Run `work` in a transaction that first locks the calendar, then the `appointment_changing`
     hooks in it (core's queue the emails); after commit, the `appointment_changed` hooks, each isolated."""
-    host = plugins.current()
     try:
         async with in_transaction():
             await Calendar.filter(id=calendar_id).update(version=F("version") + 1)
@@ -139,6 +142,7 @@ async def _record(appointment: Appointment, action: str, actor: Actor, before: d
 
 
 async def book(
+    host: PluginHost,
     actor: Actor,
     *,
     calendar_id: int,
@@ -187,7 +191,7 @@ async def book(
             rule_checks.check_new_start(rules, start, clock.now())
         if actor.is_customer:
             details = {"calendar_id": calendar.id, "service_id": service.id, "customer_id": customer.id, "start": start}
-            await plugins.current().customer_refusal(location.id, None, "BOOK", actor, details)
+            await host.customer_refusal(location.id, None, "BOOK", actor, details)
         ends_at, blocked_until = await _check_slot(location, service, calendar.id, start, enforce)
         appointment = await Appointment.create(
             location_id=location.id, calendar_id=calendar.id, service_id=service.id, customer_id=customer.id,
@@ -199,7 +203,7 @@ async def book(
             await then(appointment)
         return Change("BOOKED", appointment, {}, actor)
 
-    await _commit(calendar.id, work)
+    await _commit(host, calendar.id, work)
     return appointment
 
 
@@ -222,6 +226,7 @@ async def _load(actor: Actor, appointment_id: int) -> tuple[Appointment, Locatio
 
 
 async def _change(
+    host: PluginHost,
     actor: Actor,
     appointment_id: int,
     action: str,
@@ -245,7 +250,7 @@ async def _change(
         before = snapshot(fresh)
         if actor.is_customer and enforce:
             facts = {"calendar_id": fresh.calendar_id, "service_id": fresh.service_id, "customer_id": fresh.customer_id, **(details or {})}
-            await plugins.current().customer_refusal(location.id, fresh, CUSTOMER_ACTIONS[action], actor, facts)
+            await host.customer_refusal(location.id, fresh, CUSTOMER_ACTIONS[action], actor, facts)
         if not await apply(fresh, location, rules, enforce):
             result = fresh
             return None
@@ -256,11 +261,11 @@ async def _change(
         result = fresh
         return Change(action, fresh, before, actor)
 
-    await _commit(appointment.calendar_id, work)
+    await _commit(host, appointment.calendar_id, work)
     return result
 
 
-async def confirm(actor: Actor, appointment_id: int, override: bool = False) -> Appointment:
+async def confirm(host: PluginHost, actor: Actor, appointment_id: int, override: bool = False) -> Appointment:
     """SCHEDULED becomes CONFIRMED; confirming a confirmed appointment changes nothing."""
 
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
@@ -272,10 +277,11 @@ async def confirm(actor: Actor, appointment_id: int, override: bool = False) -> 
         appointment.status = Status.CONFIRMED
         return True
 
-    return await _change(actor, appointment_id, "CONFIRMED", apply, override)
+    return await _change(host, actor, appointment_id, "CONFIRMED", apply, override)
 
 
 async def reschedule(
+    host: PluginHost,
     actor: Actor,
     appointment_id: int,
     start: dt.datetime,
@@ -308,11 +314,11 @@ async def reschedule(
             appointment.customer_reschedules += 1
         return True
 
-    return await _change(actor, appointment_id, "RESCHEDULED", apply, override, steps, {"start": start})
+    return await _change(host, actor, appointment_id, "RESCHEDULED", apply, override, steps, {"start": start})
 
 
 async def cancel(
-    actor: Actor, appointment_id: int, reason: str | None = None, note: str = "", override: bool = False
+    host: PluginHost, actor: Actor, appointment_id: int, reason: str | None = None, note: str = "", override: bool = False
 ) -> Appointment:
     """Cancel a scheduled or confirmed appointment, with a reason from the location's list."""
     clean_note = check.text("note", note or "", max_length=2000, required=False, multiline=True)
@@ -332,10 +338,10 @@ async def cancel(
         appointment.cancellation_reason, appointment.cancellation_note = clean_reason, clean_note
         return True
 
-    return await _change(actor, appointment_id, "CANCELLED", apply, override)
+    return await _change(host, actor, appointment_id, "CANCELLED", apply, override)
 
 
-async def mark(actor: Actor, appointment_id: int, status: Status) -> Appointment:
+async def mark(host: PluginHost, actor: Actor, appointment_id: int, status: Status) -> Appointment:
     """Staff mark an appointment COMPLETED or NO_SHOW once it has started."""
     if actor.is_customer or status not in (Status.COMPLETED, Status.NO_SHOW):
         raise PermissionDenied("Only staff can mark appointments completed or no-show.")
@@ -348,7 +354,7 @@ async def mark(actor: Actor, appointment_id: int, status: Status) -> Appointment
         appointment.status = status
         return True
 
-    return await _change(actor, appointment_id, status.value, apply)
+    return await _change(host, actor, appointment_id, status.value, apply)
 
 
 def _utc(start: dt.datetime) -> dt.datetime:

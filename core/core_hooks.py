@@ -22,11 +22,9 @@ class CoreHooks:
         """Queue the change's emails (core's, the plugins' extra ones, amended) in its transaction."""
         from core.notifications import Notifier  # imported late: notifications reaches plugins, which register this
 
-        await Notifier(self.host.settings).queue(change)
+        await Notifier(self.host).queue(change)
 
     @hookimpl
     def appointment_changed(self, change) -> None:
-        """The change may have queued email: wake the workers of this process to look now."""
-        from core.delivery import wake_local_workers
-
-        wake_local_workers()
+        """The change may have queued email: wake this app's workers in this process to look now."""
+        self.host.app.wake_workers()

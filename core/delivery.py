@@ -36,8 +36,8 @@ import os
 import socket
 import time
 import uuid
-import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from email.utils import parseaddr
 
 import aiosmtplib
@@ -48,6 +48,9 @@ from core.mime import Envelope
 from core.models import Location
 from core.outbox import Claimed
 from core.smtp import SmtpConfig
+
+if TYPE_CHECKING:
+    from core.agendum import Agendum
 
 log = logging.getLogger("agendum.delivery")
 TEMPORARY_CLOSE = 421  # "service not available, closing channel": the server is going away
@@ -260,7 +263,6 @@ class SentRecorder:
 
 # ------------------------------------------------------------------ the worker
 
-_running: weakref.WeakSet[Worker] = weakref.WeakSet()
 STOP_GRACE = 10.0  # seconds a stopping worker's lanes get to finish the message in hand
 
 
@@ -269,12 +271,6 @@ def _being_cancelled() -> bool:
     an error of its own, which must not be mistaken for a hiccup to retry)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
-
-
-def wake_local_workers() -> None:
-    """Wake every worker running in this process (call after committing queued messages)."""
-    for worker in list(_running):
-        worker.wake()
 
 
 def message_budget(smtp: SmtpConfig) -> float:
@@ -294,8 +290,9 @@ class Worker:
     """Delivers the outbox over SMTP until stopped; see the module docstring for the rules."""
 
     def __init__(
-        self, smtp: SmtpConfig, mail_from: str, config: DeliveryConfig | None = None, worker_id: str | None = None
+        self, app: Agendum, smtp: SmtpConfig, mail_from: str, config: DeliveryConfig | None = None, worker_id: str | None = None
     ) -> None:
+        self.app = app  # its settings open the emails' links, its plugins make them; app.wake_workers() wakes this one
         self.smtp = smtp
         self.mail_from = mail_from
         self.config = config or DeliveryConfig()
@@ -365,7 +362,7 @@ class Worker:
         self._active = True
         self._loop = asyncio.get_running_loop()
         self._stopping.clear()
-        _running.add(self)
+        self.app.workers.add(self)
         log.info("outbox worker %s delivering to %s with %d lanes", self.worker_id, self.smtp.describe(), self.config.lanes)
         try:
             lanes = [asyncio.create_task(self._lane(i, until_idle)) for i in range(self.config.lanes)]
@@ -385,7 +382,7 @@ class Worker:
                 await asyncio.wait(lanes, timeout=STOP_GRACE)
                 await self._sent.flush()
         finally:
-            _running.discard(self)
+            self.app.workers.discard(self)
             self._active = False
 
     # -------------------------------------------------------------- lanes
@@ -459,7 +456,7 @@ class Worker:
         pending = [row for row in claimed if row.id not in stale]
         reply_to = await self._reply_addresses({row.location_id for row in pending})
         try:
-            links = await email_secrets.links_for(text for row in pending for text in (row.subject, row.body))
+            links = await email_secrets.links_for(self.app.plugins, (text for row in pending for text in (row.subject, row.body)))
             while pending and not self._stopping.is_set():
                 row = pending[0]
                 if clock.now() + dt.timedelta(seconds=2 * self.message_budget) >= row.lease_until:

@@ -15,14 +15,14 @@ DEMO_EMAIL = "demo@agendum.local"
 WEEKDAY_HOURS = [(9 * 60, 12 * 60), (13 * 60, 17 * 60)]
 
 
-async def seed_demo(settings: Settings) -> str:
-    """Create the demo location once (idempotent), with every installed plugin its tier allows
-    enabled, and return a fresh owner token."""
-    issued = await create_admin(DEMO_EMAIL, "demo-password-123", settings)
+async def seed_demo(app: Agendum) -> str:
+    """Create the demo location once (idempotent), with every plugin installed in `app` that its
+    tier allows enabled, and return a fresh owner token."""
+    issued = await create_admin(DEMO_EMAIL, "demo-password-123", app.settings)
     if not await Location.filter(name="Riverside Clinic").exists():
         clinic = await _create_clinic()
         owner = Staff(issued.user.id, StaffRole.OWNER)
-        host = plugins.current()
+        host = app.plugins
         for name, info in host.infos.items():
             if clinic.tier in info.tiers and not info.missing_settings(info.settings_from(None)):
                 await marketplace.set_enabled(host, owner, [clinic.id], name, True)

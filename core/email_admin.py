@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
 from core import clock
 from core.access import Staff, in_scope
 from core.appointments import get_appointment
-from core import plugins
 from core.email_render import EmailContext, placeholder_values, render
 from core.email_secrets import mask
 from core.email_templates import Template, get_template, template_by_reference
@@ -18,6 +18,9 @@ from core.errors import ValidationFailed
 from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, keyset_page
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 MAX_REMINDERS = 5
 
@@ -32,12 +35,12 @@ class Preview:
     body: str
 
 
-async def preview_email(actor: Staff | None, appointment_id: int, template: int | str) -> Preview:
+async def preview_email(host: PluginHost, actor: Staff | None, appointment_id: int, template: int | str) -> Preview:
     """Render a saved template (by id) or a default (by `default:EVENT:ROLE`) for an appointment."""
     appointment = await get_appointment(actor, appointment_id)
     chosen = await _template_for_preview(actor, template, appointment.location_id)
     context = await EmailContext.load(appointment, chosen.role)
-    values = await placeholder_values(context)
+    values = await placeholder_values(host, context)
     subject, body = render(chosen, values)
     to = context.customer.email if chosen.role is RecipientRole.CUSTOMER else context.calendar.owner_email
     return Preview(to=to, subject=mask(subject), body=mask(body))
@@ -98,6 +101,7 @@ async def email_settings(actor: Staff | None, location_id: int) -> EmailSettings
 
 
 async def update_email_settings(
+    host: PluginHost,
     actor: Staff | None,
     location_id: int,
     *,
@@ -115,7 +119,7 @@ async def update_email_settings(
         location.reminder_offsets_minutes = offsets
     notices = []
     for event, template_id in staff_notices or []:
-        if event not in plugins.current().registry.events or event == "APPOINTMENT_REMINDER":
+        if event not in host.registry.events or event == "APPOINTMENT_REMINDER":
             raise ValidationFailed("staffNotices", f"{event!r} is not an event staff can be notified of.")
         template = None
         if template_id is not None:

@@ -4,12 +4,16 @@ location's timezone and language, each naming its zone (core.timefmt)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from core import clock, plugins
+from core import clock
 from core.email_registry import fill
 from core.email_templates import Template
 from core.models import Appointment, AppointmentStatus, Calendar, Customer, Location, RecipientRole, Service
 from core.timefmt import TimeFormatter
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 
 @dataclass
@@ -60,11 +64,10 @@ async def core_values(context: EmailContext) -> dict[str, str]:
     return values
 
 
-async def placeholder_values(context: EmailContext, enabled: frozenset[str] | None = None) -> dict[str, str]:
+async def placeholder_values(host: PluginHost, context: EmailContext, enabled: frozenset[str] | None = None) -> dict[str, str]:
     """Placeholder values for one email: the core's, then those of the plugins enabled at the
     location (`enabled`, when the caller knows them); a disabled plugin's placeholders render empty."""
     values = await core_values(context)
-    host = plugins.current()
     owners = {name: p.plugin for name, p in host.registry.placeholders.items()}
     for plugin, extra in await host.call("email_placeholder_values", context.location.id, enabled, context=context):
         # A plugin fills only the placeholders it registered: never core's or another plugin's.

@@ -7,9 +7,9 @@ A reference is the marker `{{secret:<sealed>}}`, sealed with the secret key (cor
 nobody without the key can read one or make one up (a customer typing a marker into their name
 gets no link of anyone's). Two kinds:
 
-- `sealed_link(url)`: a link whose token is random (minted once, only its hash kept): the URL
+- `sealed_link(url, settings)`: a link whose token is random (minted once, only its hash kept): the URL
   itself is sealed, so every send, retry and resend of the email carries the same link;
-- `derived_link(kind, reference)`: a link whose token is derived (HMAC of its object): only the
+- `derived_link(kind, reference, settings)`: a link whose token is derived (HMAC of its object): only the
   plugin's reference is kept (e.g. the appointment id); the function the plugin registered for
   `kind` (the `register_secret_links` hook) makes the URL again when the email is sent.
 """
@@ -20,9 +20,12 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from core import plugins
 from core.sealed import CannotUnseal, seal, unseal
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 MARKER = re.compile(r"\{\{secret:([A-Za-z0-9_=-]{1,4096})\}\}")
 MASK = "[link hidden: sent to the customer only]"
@@ -35,26 +38,27 @@ class UnreadableLink(Exception):
     or the plugin that made it no longer knows it): the email cannot be sent as queued."""
 
 
-def sealed_link(url: str, settings=None) -> str:
+def sealed_link(url: str, settings) -> str:
     """The reference to put in an email body in place of `url` (a link with a random token),
-    sealed with the app's secret key (`settings`' when given)."""
+    sealed with the app's secret key (from its `settings`)."""
     return _marker({"url": url}, settings)
 
 
-def derived_link(kind: str, reference: str) -> str:
-    """The reference to put in an email body for a derived link: the function registered for
-    `kind` (hook `register_secret_links`) makes its URL from `reference` at send time."""
-    return _marker({"kind": kind, "ref": reference})
+def derived_link(kind: str, reference: str, settings) -> str:
+    """The reference to put in an email body for a derived link, sealed with the app's secret key
+    (from its `settings`): the function registered for `kind` (hook `register_secret_links`)
+    makes its URL from `reference` at send time."""
+    return _marker({"kind": kind, "ref": reference}, settings)
 
 
-def _marker(payload: dict, settings=None) -> str:
-    sealed = seal(settings or plugins.current().settings, json.dumps(payload, separators=(",", ":")), PURPOSE)
+def _marker(payload: dict, settings) -> str:
+    sealed = seal(settings, json.dumps(payload, separators=(",", ":")), PURPOSE)
     return "{{secret:" + sealed + "}}"
 
 
-def _payload(sealed: str) -> dict:
+def _payload(sealed: str, settings) -> dict:
     try:
-        payload = json.loads(unseal(plugins.current().settings, sealed, PURPOSE))
+        payload = json.loads(unseal(settings, sealed, PURPOSE))
     except CannotUnseal:
         raise UnreadableLink(
             "a link in it can no longer be read (was AGENDUM_SECRET_KEY changed without keeping the old key "
@@ -65,12 +69,13 @@ def _payload(sealed: str) -> dict:
     return payload
 
 
-def derived_in(body: str) -> list[tuple[str, str]]:
-    """(kind, reference) of every readable derived link in a body, e.g. to see whether one is there."""
+def derived_in(body: str, settings) -> list[tuple[str, str]]:
+    """(kind, reference) of every derived link in a body readable with the app's `settings`, e.g.
+    to see whether one is there."""
     found = []
     for sealed in MARKER.findall(body):
         try:
-            payload = _payload(sealed)
+            payload = _payload(sealed, settings)
         except UnreadableLink:
             continue
         if "kind" in payload:
@@ -83,7 +88,7 @@ def mask(text: str) -> str:
     return MARKER.sub(MASK, text)
 
 
-async def links_for(texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
+async def links_for(host: PluginHost, texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
     """The link of every reference in `texts` (e.g. a batch of emails about to be sent), by its
     sealed text, or the `UnreadableLink` saying why there is none: sealed URLs are opened, derived
     ones made again with one call per kind for all of them."""
@@ -91,7 +96,7 @@ async def links_for(texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
     derived: dict[str, dict[str, list[str]]] = {}  # kind -> reference -> the sealed texts naming it
     for sealed in dict.fromkeys(m for text in texts if "{{secret:" in text for m in MARKER.findall(text)):
         try:
-            payload = _payload(sealed)
+            payload = _payload(sealed, host.settings)
         except UnreadableLink as unreadable:
             links[sealed] = unreadable
             continue
@@ -102,7 +107,7 @@ async def links_for(texts: Iterable[str]) -> dict[str, str | UnreadableLink]:
     for kind, references in derived.items():
         why = "leads nowhere any more"
         try:
-            urls = await plugins.current().secret_link_urls(kind, list(references))
+            urls = await host.secret_link_urls(kind, list(references))
         except Exception as error:  # noqa: BLE001 - a plugin's failure fails the emails of its links only
             log.exception("the %s links of emails about to be sent could not be made", kind)
             urls, why = {}, f"could not be made ({type(error).__name__})"

@@ -4,16 +4,19 @@ and checks that a template uses only placeholders allowed for its role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 
 from core import validation as check
 from core.access import Staff, in_scope
-from core import plugins
 from core.email_registry import placeholders_in
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
 
@@ -108,9 +111,9 @@ def default_templates() -> list[Template]:
     return [default_template(event, role) for event, role in keys]
 
 
-def check_placeholders(role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
+def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
     """Refuse placeholders that are unknown or not allowed for the role, listing the allowed ones."""
-    registry = plugins.current().registry
+    registry = host.registry
     allowed = {p.name for p in registry.allowed(role, enabled_plugins)}
     for field, text in (("subject", subject), ("body", body)):
         for name in placeholders_in(text):
@@ -134,14 +137,14 @@ async def _editable_location(actor: Staff | None, location_id: int) -> Location:
 
 
 async def save_template(
-    actor: Staff | None, location_id: int, *, name: str, event: str, role: RecipientRole, subject: str, body: str,
+    host: PluginHost, actor: Staff | None, location_id: int, *, name: str, event: str, role: RecipientRole, subject: str, body: str,
     enabled_plugins: frozenset[str] = frozenset(),
 ) -> EmailTemplate:
     """Create or replace (by name) a location's template, after checking its event and placeholders.
     A location has at most one customer template per event: it replaces the default."""
     location = await _editable_location(actor, location_id)
     clean_name = check.text("name", name, max_length=200)
-    events = plugins.current().registry.events
+    events = host.registry.events
     if event not in events:
         raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(events))}.")
     clean_subject = check.text("subject", subject, max_length=500)
@@ -151,7 +154,7 @@ async def save_template(
         raise ValidationFailed("body", "This field is required.")
     if len(body) > 20_000:
         raise ValidationFailed("body", "At most 20000 characters.")
-    check_placeholders(role, clean_subject, body, enabled_plugins)
+    check_placeholders(host, role, clean_subject, body, enabled_plugins)
     if role is CUSTOMER:
         taken = await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER).exclude(name=clean_name).first()
         if taken:
@@ -181,7 +184,7 @@ async def delete_template(actor: Staff | None, template_id: int) -> EmailTemplat
     return row
 
 
-async def location_templates(actor: Staff | None, location_id: int) -> list[Template]:
+async def location_templates(host: PluginHost, actor: Staff | None, location_id: int) -> list[Template]:
     """The templates in force at a location (its headquarters' when shared): saved ones, and the
     defaults (those of plugin events only where the plugin is enabled) of customer events that have
     no saved template, by event and name."""
@@ -189,7 +192,7 @@ async def location_templates(actor: Staff | None, location_id: int) -> list[Temp
     source = await settings_source(location)
     saved = [Template.of(row) for row in await EmailTemplate.filter(location_id=source.id)]
     covered = {(t.event, t.role) for t in saved if t.role is CUSTOMER}
-    events, enabled = plugins.current().registry.events, await plugins.current().enabled_names(location.id)
+    events, enabled = host.registry.events, await host.enabled_names(location.id)
     defaults = [
         t for t in default_templates()
         if (t.role is STAFF or (t.event, t.role) not in covered) and t.event in events and events[t.event].plugin in (None, *enabled)

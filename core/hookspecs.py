@@ -2,7 +2,11 @@
 
 A plugin is a module or package of plain functions named after these hooks, decorated with
 `@hookimpl` (importable from `core`) and taking only the arguments they use. Hooks are called
-with keyword arguments. pluggy is synchronous: a hook may be `async def`, and the host awaits
+with keyword arguments. Every hook called at run time (all but the `register_*` and
+`plugin_info` ones) may take `app`: the Agendum app it runs in (core.agendum: `app.settings`
+for the base URL and secret keys, `app.plugins` for the plugin host). Nothing about an app is
+process-wide: reach it through `app`, `info.context.app` in resolvers or
+`request.app.state.agendum` in routes, never through a module of your own. pluggy is synchronous: a hook may be `async def`, and the host awaits
 what it returns. The host calls implementations in the order plugins were installed; pluggy's
 `tryfirst`, `trylast`, `wrapper` and `hookwrapper` options are refused at registration.
 
@@ -20,9 +24,8 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from starlette.applications import Starlette
-
     from core.access import Actor
+    from core.agendum import Agendum
     from core.changes import Change
     from core.email_registry import EmailEvent, Placeholder
     from core.email_render import EmailContext
@@ -72,7 +75,7 @@ def register_graphql() -> GraphQLContribution:
 def register_routes() -> PluginRoutes:
     """HTTP routes for customers, mounted under the plugin's own prefix (e.g. `/action`).
     Every route resolves its location first (e.g. token -> link -> location) and answers 404 when
-    the thing is unknown or the plugin is disabled there (`core.plugins.current().enabled_names`,
+    the thing is unknown or the plugin is disabled there (`request.app.state.agendum.plugins.enabled_names`,
     `web.pages.not_found_page`): disabled looks like missing.
 
     Startup, collected; prefixes must be unique.
@@ -100,9 +103,10 @@ def register_email_placeholders() -> list[Placeholder]:
 @hookspec
 def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, str] | Awaitable[Mapping[str, str]]]]:
     """Kinds of secret link the plugin puts in emails as derived references
-    (`core.email_secrets.derived_link(kind, reference)`), each with the function that makes the
+    (`core.email_secrets.derived_link(kind, reference, app.settings)`), each with the function that makes the
     links' URLs again when emails are sent: the references of a batch of emails in, their URLs
-    by reference out (leave out one that leads nowhere any more: its email fails, visibly). Called
+    by reference out (leave out one that leads nowhere any more: its email fails, visibly); a
+    function naming a second argument `app` gets the app sending the emails. Called
     for every batch carrying one, whether or not the plugin is still enabled at the emails'
     location: an email goes out as it was queued.
 
@@ -111,20 +115,21 @@ def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, s
 
 
 @hookspec
-def startup(app: Starlette) -> None | Awaitable[None]:
-    """The app has started (the ORM is ready). Startup, collected."""
+def startup(app: Agendum) -> None | Awaitable[None]:
+    """The app has started (the ORM is ready): `app` is the Agendum app (its settings, its
+    plugins; the Starlette app is `app.asgi`). Startup, collected."""
 
 
 @hookspec
-def shutdown(app: Starlette) -> None | Awaitable[None]:
-    """The app is stopping. Startup, collected."""
+def shutdown(app: Agendum) -> None | Awaitable[None]:
+    """The app (the Agendum app, as for `startup`) is stopping. Startup, collected."""
 
 
 # ------------------------------------------------------------------ location-scoped hooks
 
 
 @hookspec
-def validate_settings(location_id: int, settings: dict[str, Any]) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+def validate_settings(location_id: int, settings: dict[str, Any], app: Agendum) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
     """Check this plugin's settings against the database and claim what they name (e.g. a
     unique slug in the plugin's own table). `settings` are already validated by the settings
     model (camelCase keys); raise `core.errors.ValidationFailed("settings.<key>", message)` to
@@ -138,7 +143,7 @@ def validate_settings(location_id: int, settings: dict[str, Any]) -> dict[str, A
 
 
 @hookspec
-def email_placeholder_values(context: EmailContext) -> dict[str, str] | Awaitable[dict[str, str]]:
+def email_placeholder_values(context: EmailContext, app: Agendum) -> dict[str, str] | Awaitable[dict[str, str]]:
     """Values for this plugin's placeholders in one email (`context.appointment` may be None).
 
     Location-scoped: called only for plugins enabled at `context.location`. Collected: results merge.
@@ -146,7 +151,7 @@ def email_placeholder_values(context: EmailContext) -> dict[str, str] | Awaitabl
 
 
 @hookspec
-def emails_for_change(change: Change) -> list[OutgoingEmail] | Awaitable[list[OutgoingEmail]]:
+def emails_for_change(change: Change, app: Agendum) -> list[OutgoingEmail] | Awaitable[list[OutgoingEmail]]:
     """Extra messages to queue for an appointment change. Runs INSIDE the booking transaction:
     read the database if needed, but no external I/O; raising rolls the change back.
 
@@ -155,7 +160,7 @@ def emails_for_change(change: Change) -> list[OutgoingEmail] | Awaitable[list[Ou
 
 
 @hookspec
-def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitable[None]:
+def amend_email(message: OutgoingEmail, context: EmailContext, app: Agendum) -> None | Awaitable[None]:
     """Change a message about to be queued, in place (e.g. append a block of text). Runs inside
     the booking transaction.
 
@@ -165,7 +170,8 @@ def amend_email(message: OutgoingEmail, context: EmailContext) -> None | Awaitab
 
 @hookspec
 def appointment_links(
-    appointments: list[Appointment], audience: str, settings: PluginSettings, valid_until: datetime | None, origin: str | None
+    appointments: list[Appointment], audience: str, settings: PluginSettings, valid_until: datetime | None, origin: str | None,
+    app: Agendum,
 ) -> Mapping[int, list[Link]] | Awaitable[Mapping[int, list[Link]]]:
     """Links this plugin offers for appointments to an audience, "staff" or "customer" (staff
     see them as `Appointment.links`; customer pages show the customer ones), by appointment id;
@@ -184,7 +190,7 @@ def appointment_links(
 
 
 @hookspec
-def link_is_live(origin: str) -> bool | None | Awaitable[bool | None]:
+def link_is_live(origin: str, app: Agendum) -> bool | None | Awaitable[bool | None]:
     """Whether a link this plugin handed out still works, asked later by a plugin that offered a
     link on its page: `origin` is what this plugin passed as `origin` to `appointment_links`
     (e.g. "action_links:12:0"). True or False for your own origins, None for anyone else's.
@@ -195,7 +201,7 @@ def link_is_live(origin: str) -> bool | None | Awaitable[bool | None]:
 
 
 @hookspec
-def appointment_changing(change: Change) -> None | Awaitable[None]:
+def appointment_changing(change: Change, app: Agendum) -> None | Awaitable[None]:
     """An appointment change is being written: runs INSIDE the booking transaction, after the
     change and its history row, so what you write commits or rolls back with it (core queues the
     change's emails here). Read and write the database only: no external I/O; raising rolls the
@@ -207,7 +213,7 @@ def appointment_changing(change: Change) -> None | Awaitable[None]:
 
 
 @hookspec
-def appointment_changed(change: Change) -> None | Awaitable[None]:
+def appointment_changed(change: Change, app: Agendum) -> None | Awaitable[None]:
     """An appointment change has committed. Each implementation runs isolated: one raising is
     logged and neither stops the others nor undoes the change.
 
@@ -216,7 +222,7 @@ def appointment_changed(change: Change) -> None | Awaitable[None]:
 
 
 @hookspec
-def check_customer_action(appointment: Appointment | None, action: str, actor: Actor, details: dict[str, Any]) -> RuleViolation | None | Awaitable[RuleViolation | None]:
+def check_customer_action(appointment: Appointment | None, action: str, actor: Actor, details: dict[str, Any], app: Agendum) -> RuleViolation | None | Awaitable[RuleViolation | None]:
     """Refuse a customer's change: return a `RuleViolation` (with a rule code of your own) or
     None. `action` is BOOK, CONFIRM, RESCHEDULE or CANCEL; `appointment` is None when booking;
     `details` holds calendar_id, service_id, customer_id and start where they apply.

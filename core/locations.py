@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
-from core import marketplace, plugins, validation as check
+from core import marketplace, validation as check
 from core.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, keyset_page
 from core.rules import clean_rule_fields
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 REQUIRED = ("name", "timezone", "currency")
 
@@ -95,7 +98,7 @@ async def create_location(actor: Staff | None, **values: Any) -> Location:
     return await Location.create(**fields)
 
 
-async def update_location(actor: Staff | None, location_id: int, **changes: Any) -> Location:
+async def update_location(host: PluginHost, actor: Staff | None, location_id: int, **changes: Any) -> Location:
     """Change the given fields of a location; only owners change the tier or headquarters."""
     location = await get_location(actor, location_id)
     staff = require_staff(actor)
@@ -110,7 +113,7 @@ async def update_location(actor: Staff | None, location_id: int, **changes: Any)
         location.update_from_dict(fields)
         await save_fields(location, fields)
         if tier_changed:
-            await marketplace.disable_ineligible(plugins.current(), location, f"staff:{staff.user_id}")
+            await marketplace.disable_ineligible(host, location, f"staff:{staff.user_id}")
     return location
 
 

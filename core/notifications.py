@@ -7,15 +7,18 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
-from core import clock, plugins
+from core import clock
 from core.changes import Change
 from core.email_render import EmailContext, placeholder_values, render
 from core.email_templates import Template, customer_template, default_template
 from core.ics import appointment_ics
 from core.locations import settings_source
 from core.models import DeliveryStatus, EmailTemplate, OutboxMessage, RecipientRole, StaffNotice
-from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.plugins import PluginHost
 
 CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
 EVENT_OF_ACTION = {
@@ -42,24 +45,24 @@ class OutgoingEmail:
     appointment_sequence: int | None = None
 
 
-async def compose(template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
+async def compose(host: PluginHost, template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
     """Render a template for one recipient (`enabled`: the plugins enabled at the location, when
     known). Plugins use it for the messages they add or send."""
-    subject, body = render(template, await placeholder_values(context, enabled))
+    subject, body = render(template, await placeholder_values(host, context, enabled))
     return OutgoingEmail(template.event, template.role, to, subject, body, template.name, **extra)
 
 
-async def queue_emails(location_id: int, messages: list[OutgoingEmail]) -> None:
+async def queue_emails(host: PluginHost, location_id: int, messages: list[OutgoingEmail]) -> None:
     """Queue messages that are not about an appointment change (e.g. a plugin's account emails)
-    in the caller's transaction. Once it has committed, call `core.delivery.wake_local_workers()`
-    so they go now rather than at the next poll."""
-    await Notifier(plugins.current().settings).write(location_id, None, messages)
+    in the caller's transaction. Once it has committed, call `host.app.wake_workers()` so they
+    go now rather than at the next poll."""
+    await Notifier(host).write(location_id, None, messages)
 
 
-async def queue_email(location_id: int, appointment_id: int | None, message: OutgoingEmail) -> OutboxMessage:
+async def queue_email(host: PluginHost, location_id: int, appointment_id: int | None, message: OutgoingEmail) -> OutboxMessage:
     """Queue one message (about an appointment, when given) outside an appointment change, and
     return its outbox row, e.g. to show staff what becomes of it. Wake the workers afterwards."""
-    row = Notifier(plugins.current().settings).row(location_id, appointment_id, message, clock.now())
+    row = Notifier(host).row(location_id, appointment_id, message, clock.now())
     await row.save()
     return row
 
@@ -67,8 +70,9 @@ async def queue_email(location_id: int, appointment_id: int | None, message: Out
 class Notifier:
     """Queues the emails of appointment changes (core's `appointment_changing` hook, core/core_hooks.py)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, host: PluginHost) -> None:
+        self.host = host
+        settings = self.settings = host.settings
         self.domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "agendum.local"
 
     def message_id(self) -> str:
@@ -89,7 +93,7 @@ class Notifier:
             # Every change the customer is told of reaches their calendar too: an invite
             # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/ics.py.
             ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
-            messages.append(await compose(template, context, context.customer.email, enabled, ics=ics))
+            messages.append(await compose(self.host, template, context, context.customer.email, enabled, ics=ics))
         if change.actor.is_customer and change.actor.core_staff_notices and context.calendar.owner_email:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
             if notice is not None:
@@ -97,7 +101,7 @@ class Notifier:
                 staff_template = Template.of(row) if row else default_template(event, STAFF)
                 if staff_template is not None:
                     staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
-                    messages.append(await compose(staff_template, staff_context, context.calendar.owner_email, enabled))
+                    messages.append(await compose(self.host, staff_template, staff_context, context.calendar.owner_email, enabled))
         if change.action in ("BOOKED", "RESCHEDULED"):
             messages += await self.reminders(context, source, enabled)
         return messages
@@ -113,7 +117,7 @@ class Notifier:
         for minutes in sorted(set(source.reminder_offsets_minutes or []), reverse=True):
             send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
             if send_after > now:
-                messages.append(await compose(
+                messages.append(await compose(self.host,
                     template, context, context.customer.email, enabled, send_after=send_after, is_reminder=True,
                     appointment_sequence=appointment.sequence,
                 ))
@@ -127,7 +131,7 @@ class Notifier:
             await OutboxMessage.filter(
                 appointment_id=appointment.id, is_reminder=True, status=DeliveryStatus.QUEUED
             ).update(status=DeliveryStatus.VOID, last_error="The appointment changed; this reminder no longer applies.")
-        host = plugins.current()
+        host = self.host
         enabled = await host.enabled_names(appointment.location_id)
         messages = await self.messages_for(change, enabled)
         for _, extra in await host.call("emails_for_change", appointment.location_id, enabled, change=change):

@@ -34,6 +34,14 @@ class PluginConflict(Exception):
     field, placeholder or prefix, or a hook implementation matches no hook."""
 
 
+def _parameters(function: Callable) -> frozenset[str]:
+    """The names of a function's parameters (none for a callable that has no signature)."""
+    try:
+        return frozenset(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
+
+
 async def _resolve(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -42,7 +50,7 @@ class PluginHost:
     """Installed plugins and everything they contribute."""
 
     def __init__(self, modules: Sequence[ModuleType | Any] = ()) -> None:
-        self.settings: Any = None  # the app's Settings, set by create_app (secret key, base URL)
+        self.app: Any = None  # the core.agendum.Agendum this host serves, set when it is built
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.pm.register(CoreHooks(self), name=CORE)  # first: core's own work runs before the plugins'
@@ -76,6 +84,11 @@ class PluginHost:
         if entry_point_plugins:
             modules += [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
         return cls(modules)
+
+    @property
+    def settings(self):
+        """The settings of the app this host serves (secret keys, base URL)."""
+        return self.app.settings
 
     # ---------------------------------------------------------------- start-up contributions
 
@@ -111,11 +124,12 @@ class PluginHost:
 
     async def secret_link_urls(self, kind: str, references: list[str]) -> Mapping[str, str]:
         """The URLs of derived secret links in emails about to be sent (core.email_secrets), by
-        reference, made again by the function a plugin registered for `kind` (none for an unknown kind)."""
+        reference, made again by the function a plugin registered for `kind` (none for an unknown
+        kind), which gets the app too when it names an `app` argument."""
         make = self.secret_link_makers.get(kind)
         if make is None:
             return {}
-        urls = await _resolve(make(references))
+        urls = await _resolve(make(references, **({"app": self.app} if "app" in _parameters(make) else {})))
         if not isinstance(urls, Mapping):
             raise TypeError(f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference.")
         return urls
@@ -145,16 +159,16 @@ class PluginHost:
             seen[prefix] = name
         return found
 
-    async def startup(self, app: Any) -> None:
-        """Call every plugin's startup hook."""
+    async def startup(self) -> None:
+        """Call every plugin's startup hook (with the app, if it names `app`)."""
         for impl in self.pm.hook.startup.get_hookimpls():
-            await _resolve(impl.function(app))
+            await _resolve(impl.function(*[self.app for _ in impl.argnames]))
 
-    async def shutdown(self, app: Any) -> None:
+    async def shutdown(self) -> None:
         """Call every plugin's shutdown hook (all of them, even if one fails)."""
         for impl in self.pm.hook.shutdown.get_hookimpls():
             try:
-                await _resolve(impl.function(app))
+                await _resolve(impl.function(*[self.app for _ in impl.argnames]))
             except Exception:  # noqa: BLE001 - the others still shut down
                 log.exception("shutdown of plugin %s failed", impl.plugin_name)
 
@@ -197,7 +211,8 @@ class PluginHost:
         """Call a location-scoped hook on the plugins enabled there, in the order they were
         installed: `enabled`, when the caller already knows them, or from `activations`, the
         location's PluginActivation rows when the caller has read them (an implementation taking
-        `settings` then gets its own settings there). (plugin, awaited result) for each
+        `settings` then gets its own settings there; one taking `app` gets the host's app).
+        (plugin, awaited result) for each
         implementation that returned something. `isolated`: a failing implementation is logged
         and left out, and the others still run; otherwise its exception propagates."""
         rows = None if activations is None else list(activations)
@@ -209,9 +224,9 @@ class PluginHost:
             if impl.plugin_name != CORE and impl.plugin_name not in enabled:
                 continue
             try:
-                arguments = kwargs
+                arguments = {**kwargs, "app": self.app}
                 if rows is not None and "settings" in impl.argnames:
-                    arguments = {**kwargs, "settings": self.settings_in(impl.plugin_name, rows)}
+                    arguments["settings"] = self.settings_in(impl.plugin_name, rows)
                 value = await _resolve(impl.function(*[arguments[arg] for arg in impl.argnames]))
             except Exception:
                 if not isolated:
@@ -302,17 +317,3 @@ def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str
 def _owned(item, plugin: str):
     return type(item)(**{**item.__dict__, "plugin": plugin})
 
-
-# The host of the running app; core modules reach plugins only through it.
-_current = PluginHost()
-
-
-def install(host: PluginHost) -> None:
-    """Make `host` the one the core calls (done by `create_app` and the CLI)."""
-    global _current
-    _current = host
-
-
-def current() -> PluginHost:
-    """The installed plugin host (empty until `install`)."""
-    return _current

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from core import appointments, booking, models, plugins
+from core import appointments, booking, models
 from core import errors as core_errors
 from core.access import Actor
 from schema.context import Info
@@ -161,7 +161,7 @@ def _staff_links(info: Info) -> DataLoader[models.Appointment, list[Link]]:
         activations = await asyncio.gather(*(info.context.activations(location_id) for location_id in by_location))
         found: dict[int, list] = {}
         for batch, rows_there in zip(by_location.values(), activations):
-            found.update(await plugins.current().links(batch, "staff", rows_there))
+            found.update(await info.context.app.plugins.links(batch, "staff", rows_there))
         return [[Link(kind=link.kind, label=link.label, url=link.url) for link in found[row.id]] for row in rows]
 
     return info.context.loaders.of("staff links", load)
@@ -259,6 +259,7 @@ class AppointmentMutation:
         self, info: Info, input: BookAppointmentInput, override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False
     ) -> AppointmentResult:
         row = await booking.book(
+            info.context.app.plugins,
             await _actor(info), calendar_id=parse_id("Calendar", input.calendar_id),
             service_id=parse_id("Service", input.service_id), customer_id=parse_id("Customer", input.customer_id),
             start=input.start, override=override,
@@ -270,7 +271,7 @@ class AppointmentMutation:
     async def confirm_appointment(
         self, info: Info, id: strawberry.ID, override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False
     ) -> AppointmentResult:
-        return await _view(info, await booking.confirm(await _actor(info), parse_id("Appointment", id), override))
+        return await _view(info, await booking.confirm(info.context.app.plugins, await _actor(info), parse_id("Appointment", id), override))
 
     @strawberry.mutation(description="Staff move an appointment on its calendar (the same appointment; `sequence` goes up by one): it becomes SCHEDULED for the customer to confirm. A customer's own reschedule (through their action link) leaves it CONFIRMED instead: they chose the time.")
     @as_result
@@ -282,7 +283,7 @@ class AppointmentMutation:
         expected_sequence: Optional[int] = None,
         override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False,
     ) -> AppointmentResult:
-        row = await booking.reschedule(await _actor(info), parse_id("Appointment", id), start, expected_sequence, override)
+        row = await booking.reschedule(info.context.app.plugins, await _actor(info), parse_id("Appointment", id), start, expected_sequence, override)
         return await _view(info, row)
 
     @strawberry.mutation(description="Cancel; `reason` from the location's cancellation reasons when it has a list.")
@@ -295,17 +296,17 @@ class AppointmentMutation:
         note: Annotated[Optional[str], MULTILINE_ARGUMENT] = None,
         override: Annotated[bool, strawberry.argument(description=OVERRIDE)] = False,
     ) -> AppointmentResult:
-        row = await booking.cancel(await _actor(info), parse_id("Appointment", id), reason, note or "", override)
+        row = await booking.cancel(info.context.app.plugins, await _actor(info), parse_id("Appointment", id), reason, note or "", override)
         return await _view(info, row)
 
     @strawberry.mutation(description="Mark an appointment that has started as completed.")
     @as_result
     async def mark_appointment_completed(self, info: Info, id: strawberry.ID) -> AppointmentResult:
-        row = await booking.mark(await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.COMPLETED)
+        row = await booking.mark(info.context.app.plugins, await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.COMPLETED)
         return await _view(info, row)
 
     @strawberry.mutation(description="Mark an appointment that has started as a no-show.")
     @as_result
     async def mark_appointment_no_show(self, info: Info, id: strawberry.ID) -> AppointmentResult:
-        row = await booking.mark(await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.NO_SHOW)
+        row = await booking.mark(info.context.app.plugins, await _actor(info), parse_id("Appointment", id), models.AppointmentStatus.NO_SHOW)
         return await _view(info, row)

@@ -18,8 +18,10 @@ from schema.loaders import Loaders
 
 @dataclass
 class Context:
-    """Per-request state; the app builds it from the HTTP request."""
+    """Per-request state; the app builds it from the HTTP request. `app`: the Agendum installation
+    (core.agendum), its plugin host `app.plugins`."""
 
+    app: Any
     settings: Settings
     limiter: Limiter
     client_ip: str

@@ -8,8 +8,6 @@ from typing import Optional
 import strawberry
 
 from core import email_admin, email_secrets, email_templates, models
-from core.delivery import wake_local_workers
-from core import plugins
 from core.locations import get_location
 from schema.context import Info
 from schema.errors import as_result
@@ -164,7 +162,7 @@ EmailSettingsResult = result("EmailSettingsResult", EmailSettings)
 
 async def enabled_plugins(info: Info, location_id: int) -> frozenset[str]:
     """Plugins enabled at a location (their placeholders are allowed there)."""
-    return await plugins.current().enabled_names(location_id)
+    return await info.context.app.plugins.enabled_names(location_id)
 
 
 @strawberry.type
@@ -173,7 +171,7 @@ class EmailQuery:
     @as_result
     async def email_placeholders(self, info: Info, location_id: strawberry.ID, role: RecipientRole) -> EmailPlaceholderListResult:
         location = await get_location(await info.context.staff(), parse_id("Location", location_id))
-        allowed = plugins.current().registry.allowed(role, await enabled_plugins(info, location.id))
+        allowed = info.context.app.plugins.registry.allowed(role, await enabled_plugins(info, location.id))
         return EmailPlaceholderList(placeholders=[
             EmailPlaceholder(name=p.name, description=p.description, roles=sorted(p.roles, key=lambda r: r.value), plugin=p.plugin)
             for p in allowed
@@ -182,15 +180,15 @@ class EmailQuery:
     @strawberry.field(description="Templates in force at a location (its headquarters' when shared), with the built-in defaults, and the events.")
     @as_result
     async def email_templates(self, info: Info, location_id: strawberry.ID) -> EmailTemplateListResult:
-        templates = await email_templates.location_templates(await info.context.staff(), parse_id("Location", location_id))
-        events = [EmailEvent(name=e.name, description=e.description, plugin=e.plugin) for e in sorted(plugins.current().registry.events.values(), key=lambda e: e.name)]
+        templates = await email_templates.location_templates(info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id))
+        events = [EmailEvent(name=e.name, description=e.description, plugin=e.plugin) for e in sorted(info.context.app.plugins.registry.events.values(), key=lambda e: e.name)]
         return EmailTemplateList(templates=[EmailTemplate.of(t) for t in templates], events=events)
 
     @strawberry.field(description="A template rendered for an appointment (templateId of a saved template or a `default:` id).")
     @as_result
     async def preview_email(self, info: Info, appointment_id: strawberry.ID, template_id: strawberry.ID) -> EmailPreviewResult:
         template = str(template_id) if str(template_id).startswith("default:") else parse_id("EmailTemplate", template_id)
-        preview = await email_admin.preview_email(await info.context.staff(), parse_id("Appointment", appointment_id), template)
+        preview = await email_admin.preview_email(info.context.app.plugins, await info.context.staff(), parse_id("Appointment", appointment_id), template)
         return EmailPreview(to=preview.to, subject=preview.subject, body=preview.body)
 
     @strawberry.field(description="Emails of a location, newest first.")
@@ -215,6 +213,7 @@ class EmailMutation:
     async def save_email_template(self, info: Info, input: SaveEmailTemplateInput) -> EmailTemplateResult:
         location_id = parse_id("Location", input.location_id)
         row = await email_templates.save_template(
+            info.context.app.plugins,
             await info.context.staff(), location_id, name=input.name, event=input.event, role=input.role,
             subject=input.subject, body=input.body, enabled_plugins=await enabled_plugins(info, location_id),
         )
@@ -230,7 +229,7 @@ class EmailMutation:
     @as_result
     async def resend_email(self, info: Info, delivery_id: strawberry.ID) -> EmailDeliveryResult:
         row = await email_admin.resend_email(await info.context.staff(), parse_id("EmailDelivery", delivery_id))
-        wake_local_workers()  # send it now, not at the next poll
+        info.context.app.wake_workers()  # send it now, not at the next poll
         return EmailDelivery.of(row)
 
     @strawberry.mutation(description="Set reminder offsets (minutes before) and which events notify the calendar's owner.")
@@ -240,6 +239,7 @@ class EmailMutation:
         if input.staff_notices is not None:
             notices = [(n.event, parse_id("EmailTemplate", n.template_id) if n.template_id else None) for n in input.staff_notices]
         settings = await email_admin.update_email_settings(
+            info.context.app.plugins,
             await info.context.staff(), parse_id("Location", location_id),
             reminder_offsets_minutes=input.reminder_offsets_minutes, staff_notices=notices,
         )

@@ -83,5 +83,5 @@ class LocationMutation:
     @strawberry.mutation(description="Change a location; only owners change tier or headquarters.")
     @as_result
     async def update_location(self, info: Info, id: strawberry.ID, input: UpdateLocationInput) -> LocationResult:
-        row = await locations.update_location(await info.context.staff(), parse_id("Location", id), **_core_fields(input))
+        row = await locations.update_location(info.context.app.plugins, await info.context.staff(), parse_id("Location", id), **_core_fields(input))
         return Location.from_model(row)

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from core import errors as core_errors
-from core import marketplace, models, plugins
+from core import marketplace, models
 from core.access import require_location
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
@@ -95,7 +95,7 @@ PluginStateResult = result("PluginStateResult", PluginState)
 
 async def enabled_at(info: Info, plugin: str, location_id: int) -> bool:
     """Whether a plugin is enabled at a location, asked once per request and location."""
-    return plugin in plugins.current().allow_list(await info.context.activations(location_id))
+    return plugin in info.context.app.plugins.allow_list(await info.context.activations(location_id))
 
 
 def gated(plugin: str, location_of: Callable[..., Any]):
@@ -115,7 +115,7 @@ def gated(plugin: str, location_of: Callable[..., Any]):
             if not await enabled_at(info, plugin, location_id):
                 if await info.context.loaders.by_id(models.Location).load(location_id) is None:
                     raise core_errors.NotFound("Location", location_id)
-                return PluginDisabled(message=f"The {plugins.current().info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
+                return PluginDisabled(message=f"The {info.context.app.plugins.info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
             return await resolver(self, info, **kwargs)
 
         return wrapper
@@ -136,7 +136,7 @@ class PluginQuery:
     @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")
     @as_result
     async def plugins(self, info: Info, location_id: strawberry.ID) -> PluginStateListResult:
-        states = await marketplace.states(plugins.current(), await info.context.staff(), parse_id("Location", location_id))
+        states = await marketplace.states(info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id))
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
 
@@ -145,11 +145,11 @@ class PluginMutation:
     @strawberry.mutation(description="Turn a plugin on or off at one or several locations (all or none: an ineligible tier refuses the request).")
     @as_result
     async def set_plugin_enabled(self, info: Info, location_ids: list[strawberry.ID], plugin: str, enabled: bool) -> PluginStateListResult:
-        states = await marketplace.set_enabled(plugins.current(), await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
+        states = await marketplace.set_enabled(info.context.app.plugins, await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
     @strawberry.mutation(description="Change a plugin's settings at a location (camelCase keys; only those given change).")
     @as_result
     async def update_plugin_settings(self, info: Info, location_id: strawberry.ID, plugin: str, settings: JSON) -> PluginStateResult:
-        state = await marketplace.update_settings(plugins.current(), await info.context.staff(), parse_id("Location", location_id), plugin, settings)
+        state = await marketplace.update_settings(info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id), plugin, settings)
         return PluginState.of(state)

@@ -10,6 +10,7 @@ import shutil
 import socket
 import sys
 import uuid
+import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from app import BUILTIN_PLUGINS, create_app, orm_config
 from browser import browser, phone, screenshot  # noqa: F401 - browser fixtures (tests/browser.py)
 from core.accounts import create_admin
+from core.agendum import Agendum
 from core.db import run_migrations
 from core.plugins import PluginHost
 from core.ratelimit import MemoryLimiter
@@ -39,6 +41,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))
 TEST_PLUGIN_MODULES = ("agendum_probe", "agendum_witness")
 # Every database the tests make has the tables of the built-in and the test plugins.
 TEST_PLUGINS = PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)
+
+
+# Every app the tests make (served or bare), for advance_clock to wake their workers.
+TEST_APPS: weakref.WeakSet[Agendum] = weakref.WeakSet()
+
+
+def bare_app(settings: Settings | None = None) -> Agendum:
+    """An app with no plugins and the test secret, not served (e.g. for a worker of its own)."""
+    app = Agendum(settings or Settings(secret_key=TEST_SECRET), PluginHost())
+    TEST_APPS.add(app)
+    return app
+
+
+def new_test_host() -> PluginHost:
+    """A new host of the built-in and the test plugins, for one app (an app owns its host)."""
+    return PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)
 
 
 def _pg_url(database: str) -> str:
@@ -172,7 +190,7 @@ class Api:
     client: httpx.AsyncClient
     settings: Settings
     owner_token: str
-    app: object = None  # the Starlette app (its in-process outbox worker: `app.state.worker`)
+    app: Agendum | None = None  # the served app (its plugin host: app.plugins), when served here
 
     async def gql(self, query: str, variables: dict | None = None, token: str | None = "owner", **headers) -> dict:
         """POST a GraphQL request (as the owner by default; token=None for anonymous)."""
@@ -203,6 +221,7 @@ class InLoopServer(uvicorn.Server):
 async def start_server(settings: Settings, host: PluginHost | None = None):
     """Serve create_app(settings) with uvicorn on a free loopback port; returns (server, task, url)."""
     app = create_app(settings, limiter=MemoryLimiter(), host=host)
+    TEST_APPS.add(app.state.agendum)
     sock = free_socket()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
     server = InLoopServer(config)
@@ -225,7 +244,7 @@ async def api_factory(database_url):
         client = httpx.AsyncClient(base_url=url, timeout=30)
         running.append((server, task, client))
         issued = await create_admin("owner@test.example", "owner-password-1", settings)
-        return Api(url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app)
+        return Api(url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app.state.agendum)
 
     yield start
     for server, task, client in running:
@@ -275,14 +294,14 @@ def redis_url():
 
 @pytest.fixture
 def advance_clock():
-    """`advance_clock(seconds)`: move core.clock forward (for the app and workers in this process,
-    which are woken to look again at once); the real clock is back after the test."""
+    """`advance_clock(seconds)`: move core.clock forward (for the apps and workers in this process;
+    the workers of every app a test made are woken to look again at once); the real clock is back after the test."""
     from core import clock
-    from core.delivery import wake_local_workers
 
     def advance(seconds: float) -> None:
         clock.advance(seconds)
-        wake_local_workers()
+        for app in list(TEST_APPS):
+            app.wake_workers()
 
     yield advance
     clock.reset()

@@ -84,7 +84,7 @@ async def sign_in_link_from_action_page(api, clinic, customer: Customer, days_ah
     booked = await api.data('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { ... on Appointment { id } } }',
                             {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer, "t": local(clinic.tz, days_ahead, 10).isoformat()})
     appointment = await Appointment.get(id=int(booked["bookAppointment"]["id"]))
-    action_page = await customer.page(url_of(await token_for(appointment)).replace("http://testserver", ""))
+    action_page = await customer.page(url_of(api.settings, await token_for(api.settings, appointment)).replace("http://testserver", ""))
     found = re.search(r'href="http://testserver(/portal/[a-z0-9-]+/from-link/[^"]+)"[^>]*>\s*See all my appointments', action_page.text)
     assert found, action_page.text
     return appointment, found.group(1)

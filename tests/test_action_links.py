@@ -33,9 +33,9 @@ async def enable(api, clinic, tier="SILVER"):
     assert result["setPluginEnabled"]["__typename"] == "PluginStateList", result
 
 
-async def link_of(appointment_id: str) -> str:
+async def link_of(api, appointment_id: str) -> str:
     """The appointment's link token, as its emails carry it (the stored bodies keep only a reference)."""
-    return await token_for(await Appointment.get(id=int(appointment_id)))
+    return await token_for(api.settings, await Appointment.get(id=int(appointment_id)))
 
 
 def text_of(mail) -> str:
@@ -113,7 +113,7 @@ async def test_graphql_flow_and_the_block_placeholder(api_factory, smtp):
     sent = text_of(smtp.received[0])
     assert re.search(r"^Hello!\n\nClick here to view, confirm, reschedule, or cancel your appointment\nhttp://testserver/action/\S+\n\nBye\.", sent), sent
     token = LINK_RE.search(sent).group(1)
-    assert token == await link_of(booked["id"])
+    assert token == await link_of(api, booked["id"])
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
     assert (view["appointmentStatus"], view["canConfirm"], view["canCancel"], view["serviceName"]) == ("SCHEDULED", True, True, "Checkup")
     confirm = f"mutation($t: String!) {{ confirmViaActionLink(token: $t) {{ {CHANGE_FIELDS} }} }}"
@@ -138,11 +138,11 @@ async def test_disabled_unknown_and_replaced_links_answer_the_same_404(api):
     clinic = await make_clinic(api)
     await enable(api, clinic)
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
-    token = await link_of(booked["id"])
+    token = await link_of(api, booked["id"])
     assert (await api.client.get(f"/action/{token}")).status_code == 200
     revoked = await api.data('mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }', {"a": booked["id"]})
     assert revoked["revokeActionLink"] == {"__typename": "ActionLinkRevoked", "appointmentId": booked["id"]}
-    new_token = await link_of(booked["id"])
+    new_token = await link_of(api, booked["id"])
     assert new_token != token
     replaced = await api.client.get(f"/action/{token}")
     unknown = await api.client.get(f"/action/{secrets.token_urlsafe(32)}")
@@ -168,7 +168,7 @@ async def test_expired_link_answers_410_with_the_contact(api):
     await enable(api, clinic)
     await api.data('mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "action_links", settings: {validHoursAfterEnd: 1}) { __typename } }', {"l": clinic.location})
     past = await book(api, clinic, local(clinic.tz, -1, 10), override=True)
-    token = await link_of(past["id"])
+    token = await link_of(api, past["id"])
     page = await api.client.get(f"/action/{token}")
     assert page.status_code == 410 and "expired" in page.text and "+44 20 7946 0000" in page.text
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
@@ -178,7 +178,7 @@ async def test_expired_link_answers_410_with_the_contact(api):
 async def test_reschedule_slots_from_far_ahead_are_none_not_an_error(api):
     clinic = await make_clinic(api, rules={"maxAdvanceDays": 30})
     await enable(api, clinic)
-    token = await link_of((await book(api, clinic, local(clinic.tz, 3, 10)))["id"])
+    token = await link_of(api, (await book(api, clinic, local(clinic.tz, 3, 10)))["id"])
     query = 'query($t: String!, $f: DateTime) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots(from: $f) { start } } } }'
     near = await api.data(query, {"t": token, "f": local(clinic.tz, 29, 0).isoformat()}, token=None)
     assert near["actionLink"]["rescheduleSlots"]  # the last bookable days
@@ -192,7 +192,7 @@ async def test_same_day_rule_refuses_confirm_with_its_message(api):
     clinic = await make_clinic(api, timezone=midday_timezone(), rules={"sameDayChangesAllowed": False})
     await enable(api, clinic)
     booked = await book(api, clinic, later_today(clinic.tz, hours=3))
-    token = await link_of(booked["id"])
+    token = await link_of(api, booked["id"])
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
     assert not view["canConfirm"] and "Changes on the day" in view["confirmRefusal"] and "+44 20 7946 0000" in view["confirmRefusal"]
     page = await api.client.get(f"/action/{token}")
@@ -206,7 +206,7 @@ async def test_gets_heads_and_posts_without_csrf_change_nothing(api):
     clinic = await make_clinic(api)
     await enable(api, clinic)
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
-    token = await link_of(booked["id"])
+    token = await link_of(api, booked["id"])
     before = await Appointment.get(id=int(booked["id"]))
     form = {"csrf_token": "x", "start": local(clinic.tz, 6, 10).isoformat(), "sequence": "0", "reason": "", "note": "n"}
     for path in ("", "/confirm", "/reschedule", "/cancel"):
@@ -219,7 +219,7 @@ async def test_gets_heads_and_posts_without_csrf_change_nothing(api):
         no_token = await api.client.post(f"/action/{token}{path}", data={k: v for k, v in form.items() if k != "csrf_token"})
         assert no_token.status_code in (403, 405)
     other = await book(api, clinic, local(clinic.tz, 7, 10))
-    other_token = await link_of(other["id"])
+    other_token = await link_of(api, other["id"])
     borrowed = csrf((await api.client.get(f"/action/{other_token}")).text)
     assert (await api.client.post(f"/action/{token}/confirm", data={"csrf_token": borrowed})).status_code == 403
     after = await Appointment.get(id=int(booked["id"]))
@@ -231,7 +231,7 @@ async def test_two_pages_rescheduling_at_once_one_wins(api):
     clinic = await make_clinic(api)
     await enable(api, clinic)
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
-    token = await link_of(booked["id"])
+    token = await link_of(api, booked["id"])
     page = (await api.client.get(f"/action/{token}/reschedule")).text
     token_field = csrf(page)
     first, second = local(clinic.tz, 6, 11).isoformat(), local(clinic.tz, 6, 14).isoformat()
@@ -251,7 +251,7 @@ async def test_guessing_tokens_finds_nothing_and_the_limit_engages(api_factory):
     clinic = await make_clinic(api)
     await enable(api, clinic)
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
-    real = await link_of(booked["id"])
+    real = await link_of(api, booked["id"])
     statuses = []
     for _ in range(250):
         statuses.append((await api.client.get(f"/action/{secrets.token_urlsafe(32)}")).status_code)
@@ -280,8 +280,8 @@ async def test_the_pages_name_the_zone_of_every_time(api, monkeypatch):
     clinic = await make_clinic(api)  # Europe/London, English
     await enable(api, clinic)
     first, second = await book(api, clinic, FIRST_ONE_AM), await book(api, clinic, SECOND_ONE_AM)
-    first_page = (await api.client.get(f"/action/{await link_of(first['id'])}")).text
-    second_token = await link_of(second["id"])
+    first_page = (await api.client.get(f"/action/{await link_of(api, first['id'])}")).text
+    second_token = await link_of(api, second["id"])
     second_page = (await api.client.get(f"/action/{second_token}")).text
     assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM BST" in first_page and "GMT" not in first_page
     assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM GMT" in second_page and "BST" not in second_page

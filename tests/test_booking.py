@@ -163,7 +163,7 @@ async def test_transitions_of_completed_no_show_and_cancelled(api):
     for query, variables in ((CONFIRM, {}), (RESCHEDULE, {"t": local(clinic.tz, 3, 10).isoformat()}), (NO_SHOW, {})):
         assert (await run(api, query, id=cancelled["id"], **variables))["__typename"] == "InvalidTransition"
     with pytest.raises(PermissionDenied):
-        await booking.mark(customer(clinic), int(past["id"]), booking.Status.COMPLETED)
+        await booking.mark(api.app.plugins, customer(clinic), int(past["id"]), booking.Status.COMPLETED)
 
 
 async def test_what_customers_are_told_they_may_do_matches_what_each_change_allows(api):
@@ -220,7 +220,7 @@ async def test_min_notice(api):
     await _expect_rule(
         api, clinic, "MIN_NOTICE",
         lambda: book(api, clinic, soon),
-        lambda: booking.book(customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=soon),
+        lambda: booking.book(api.app.plugins, customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=soon),
         lambda: book(api, clinic, soon, override=True),
     )
     assert (await book(api, clinic, local(clinic.tz, 2, 10)))["__typename"] == "Appointment"
@@ -232,7 +232,7 @@ async def test_max_advance(api):
     await _expect_rule(
         api, clinic, "MAX_ADVANCE",
         lambda: book(api, clinic, far),
-        lambda: booking.book(customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=far),
+        lambda: booking.book(api.app.plugins, customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=far),
         lambda: book(api, clinic, far, override=True),
     )
 
@@ -249,9 +249,9 @@ async def test_same_day_change(api, action):
         "cancel": lambda o=False: run(api, CANCEL, id=appointment_id, o=o),
     }[action]
     as_customer = {
-        "confirm": lambda: booking.confirm(customer(clinic), int(appointment_id)),
-        "reschedule": lambda: booking.reschedule(customer(clinic), int(appointment_id), new_start),
-        "cancel": lambda: booking.cancel(customer(clinic), int(appointment_id)),
+        "confirm": lambda: booking.confirm(api.app.plugins, customer(clinic), int(appointment_id)),
+        "reschedule": lambda: booking.reschedule(api.app.plugins, customer(clinic), int(appointment_id), new_start),
+        "cancel": lambda: booking.cancel(api.app.plugins, customer(clinic), int(appointment_id)),
     }[action]
     refused = await _expect_rule(api, clinic, "SAME_DAY_CHANGE", staff, as_customer, lambda: staff(True))
     assert "+44 20 7946 0000" in refused["message"]
@@ -263,7 +263,7 @@ async def test_cancellation_notice_carries_the_policy(api):
     await _expect_rule(
         api, clinic, "CANCELLATION_NOTICE",
         lambda: run(api, CANCEL, id=booked["id"]),
-        lambda: booking.cancel(customer(clinic), int(booked["id"])),
+        lambda: booking.cancel(api.app.plugins, customer(clinic), int(booked["id"])),
         lambda: run(api, CANCEL, id=booked["id"], o=True),
     )
     booked = await book(api, clinic, local(clinic.tz, 2, 11))
@@ -278,7 +278,7 @@ async def test_reschedule_notice(api):
     await _expect_rule(
         api, clinic, "RESCHEDULE_NOTICE",
         lambda: run(api, RESCHEDULE, id=booked["id"], t=target.isoformat()),
-        lambda: booking.reschedule(customer(clinic), int(booked["id"]), target),
+        lambda: booking.reschedule(api.app.plugins, customer(clinic), int(booked["id"]), target),
         lambda: run(api, RESCHEDULE, id=booked["id"], t=target.isoformat(), o=True),
     )
 
@@ -286,10 +286,10 @@ async def test_reschedule_notice(api):
 async def test_max_reschedules_counts_only_the_customers_own(api):
     clinic = await make_clinic(api, rules={"maxCustomerReschedules": 1})
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
-    moved = await booking.reschedule(customer(clinic), int(booked["id"]), local(clinic.tz, 5, 11))
+    moved = await booking.reschedule(api.app.plugins, customer(clinic), int(booked["id"]), local(clinic.tz, 5, 11))
     assert moved.status.value == "CONFIRMED" and moved.customer_reschedules == 1
     with pytest.raises(RuleViolation) as raised:
-        await booking.reschedule(customer(clinic), int(booked["id"]), local(clinic.tz, 5, 12))
+        await booking.reschedule(api.app.plugins, customer(clinic), int(booked["id"]), local(clinic.tz, 5, 12))
     assert raised.value.rule == "MAX_RESCHEDULES"
     for hour in (13, 14):  # staff moves neither count nor are limited
         assert (await run(api, RESCHEDULE, id=booked["id"], t=local(clinic.tz, 5, hour).isoformat()))["status"] == "SCHEDULED"
@@ -305,7 +305,7 @@ async def test_max_reschedules_counts_only_the_customers_own(api):
 async def test_customers_can_never_override(api):
     clinic = await make_clinic(api)
     with pytest.raises(PermissionDenied):
-        await booking.book(customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service),
+        await booking.book(api.app.plugins, customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service),
                            customer_id=int(clinic.customer), start=local(clinic.tz, 2, 10), override=True)
 
 

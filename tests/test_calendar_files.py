@@ -72,7 +72,7 @@ async def installation(databases, **overrides):
     client = httpx.AsyncClient(base_url=base_url, timeout=30)
     try:
         issued = await create_admin("owner@test.example", "owner-password-1", settings)
-        yield Api(url=base_url, client=client, settings=settings, owner_token=issued.token)
+        yield Api(url=base_url, client=client, settings=settings, owner_token=issued.token, app=server.config.app.state.agendum)
     finally:
         await client.aclose()
         server.should_exit = True

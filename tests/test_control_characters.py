@@ -328,7 +328,7 @@ async def test_a_multiline_form_field_keeps_its_lines(api):
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
     from plugins.action_links.links import token_for
 
-    token = await token_for(await Appointment.get(id=int(booked["id"])))
+    token = await token_for(api.settings, await Appointment.get(id=int(booked["id"])))
     answer = await api.client.post(f"/action/{token}/cancel", data={
         "note": "Sorry,\r\n\tsee you next time.", "csrf_token": csrf_token(api.settings.secret_key, token)})
     assert answer.status_code < 400, answer.text

@@ -27,7 +27,7 @@ from conftest import TEST_PLUGINS, TEST_SECRET
 from core import sql
 from core.accounts import issue_token
 from core.db import run_migrations
-from core.delivery import DeliveryConfig, wake_local_workers
+from core.delivery import DeliveryConfig
 from core.email_secrets import MARKER, MASK, PURPOSE
 from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole, StaffUser
 from core.sealed import unseal
@@ -211,7 +211,7 @@ async def test_a_retry_and_a_duplicate_carry_the_same_links_and_message_id(api_f
     smtp.on_data = None
     lapsed = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
     await OutboxMessage.filter(message_id__in=list(accepted)).update(status=DeliveryStatus.SENDING, leased_by="dead", lease_until=lapsed)
-    wake_local_workers()
+    api.app.wake_workers()
     await smtp.wait_for(4)
     await smtp.settle()
     assert smtp.message_ids() == {message_id: 2 for message_id in accepted}
@@ -228,13 +228,15 @@ async def test_a_link_sealed_under_a_dropped_key_fails_its_email_until_the_key_i
     await asker.close()
     [queued] = await OutboxMessage.filter(event="PORTAL_SET_PASSWORD")
     rotated = await api_factory(secret_key=NEW_KEY, smtp_url=smtp.url())  # the old key dropped at once
-    wake_local_workers()
+    rotated.app.wake_workers()
     await smtp.settle()
     failed = await OutboxMessage.get(id=queued.id)
     assert (failed.status, failed.attempts, smtp.received) == (DeliveryStatus.FAILED, 0, [])
     assert "can no longer be read" in failed.last_error and "AGENDUM_SECRET_KEY_FALLBACKS" in failed.last_error
-    await api_factory(secret_key=NEW_KEY, secret_key_fallbacks=(OLD_KEY,), smtp_url=smtp.url())
-    resent = (await rotated.data(RESEND, {"d": str(queued.id)}))["resendEmail"]
+    for worker in list(rotated.app.workers):  # the servers restart holding the old key as a fallback
+        worker.stop()
+    held = await api_factory(secret_key=NEW_KEY, secret_key_fallbacks=(OLD_KEY,), smtp_url=smtp.url())
+    resent = (await held.data(RESEND, {"d": str(queued.id)}))["resendEmail"]
     assert resent["__typename"] == "EmailDelivery"
     await smtp.settle()
     [mail] = smtp.received

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_SECRET
+from conftest import TEST_SECRET, bare_app
 from core import clock
 from core.delivery import DeliveryConfig, Worker
 from core.models import (
@@ -52,7 +52,7 @@ async def location(api) -> Location:
 
 def worker_for(smtp: SmtpServer, timeout: float = SMTP_TIMEOUT, **config) -> Worker:
     """A worker with FAST settings (its leases last at least 12 x the SMTP timeout)."""
-    return Worker(parse_smtp_url(smtp.url(timeout)), MAIL_FROM, replace(FAST, **config))
+    return Worker(bare_app(), parse_smtp_url(smtp.url(timeout)), MAIL_FROM, replace(FAST, **config))
 
 
 async def queue(location: Location, count: int = 1, **fields) -> list[OutboxMessage]:
@@ -458,7 +458,7 @@ async def test_the_app_worker_sends_a_booking_email_at_once_and_stops_cleanly(ap
     worker."""
     api = await api_factory(smtp_url=smtp.url(SMTP_TIMEOUT), delivery=replace(FAST, poll_interval=3600))
     clinic = await make_clinic(api)
-    await asyncio.wait_for(api.app.state.worker.idle.wait(), 10)  # its first look found nothing; now it waits an hour
+    await asyncio.wait_for(api.app.asgi.state.worker.idle.wait(), 10)  # its first look found nothing; now it waits an hour
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
     assert booked["__typename"] == "Appointment", booked
     await smtp.wait_for(1)

@@ -20,7 +20,7 @@ import pytest
 
 from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
 from conftest import free_socket
-from core.delivery import DeliveryConfig, wake_local_workers
+from core.delivery import DeliveryConfig
 from core.models import Location, OutboxMessage, RecipientRole
 from web.mailbox import linkify
 
@@ -68,10 +68,10 @@ async def test_demo_mode_lists_delivered_messages_newest_first_with_clickable_li
 
     first = await _queue("First <b>booking</b>", "Hello Ada,\nconfirm at https://agendum.test/a/tok?x=1&y=2.\n"
                          "Not a link: javascript:alert(1) <script>alert(1)</script>", ics=ICS)
-    wake_local_workers()
+    api.app.wake_workers()
     await _page_when(api, first.message_id.strip("<>"))
     second = await _queue("Second", "Another one: (https://agendum.test/b/other)")
-    wake_local_workers()
+    api.app.wake_workers()
     html = await _page_when(api, second.message_id.strip("<>"))
 
     assert html.index("Second") < html.index("First &lt;b&gt;booking&lt;/b&gt;")  # newest first
@@ -98,7 +98,7 @@ async def test_the_mailbox_page_fits_a_phone_and_its_links_work(api_factory, pho
                  "Dear Ada,\n\nyour appointment is booked. To confirm, reschedule or cancel it, open\n"
                  f"{target}?token=3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU\n\n"
                  "See you soon,\nRiverside Clinic", ics=ICS, to="a-rather-long-address.for-a-phone@example.com")
-    wake_local_workers()
+    api.app.wake_workers()
     await _page_when(api, "Riverside Clinic")
     response = await phone.goto(f"{api.url}/dev/mailbox")
     assert response.status == 200

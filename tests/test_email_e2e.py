@@ -55,9 +55,9 @@ async def test_each_change_sends_the_right_template_to_the_right_people(api_fact
     start, moved_to = local(clinic.tz, 6, 10), local(clinic.tz, 7, 11)
     booked = await book(api, clinic, start)  # by staff: the customer is told, the diary contact not
     appointment_id = int(booked["id"])
-    await booking.confirm(customer, appointment_id)
-    await booking.reschedule(customer, appointment_id, moved_to)
-    await booking.cancel(customer, appointment_id, reason="Clash", note="Sorry!")
+    await booking.confirm(api.app.plugins, customer, appointment_id)
+    await booking.reschedule(api.app.plugins, customer, appointment_id, moved_to)
+    await booking.cancel(api.app.plugins, customer, appointment_id, reason="Clash", note="Sorry!")
     await smtp.wait_for(4 + 3)
     by_subject = {mail.message["Subject"]: mail for mail in smtp.received}
     assert set(by_subject) == {
@@ -101,7 +101,7 @@ async def test_an_smtp_outage_during_200_bookings_loses_and_repeats_nothing(api_
         start = local(clinic.tz, 2 + day, 8) + dt.timedelta(minutes=15 * minute)
         results.append((await book(api, clinic, start))["__typename"])
     assert results == ["Appointment"] * 200
-    worker = api.app.state.worker
+    worker = api.app.asgi.state.worker
     await until(lambda: worker.stats.outages > FAST.max_attempts, what="more outages than tries")
     assert smtp.received == [] and await OutboxMessage.filter(status=DeliveryStatus.FAILED).count() == 0
     await smtp.up()
@@ -126,7 +126,7 @@ async def test_the_two_one_oclocks_of_a_fall_back_night_are_told_apart_in_every_
     first, second = await book(api, clinic, FIRST_ONE_AM), await book(api, clinic, SECOND_ONE_AM)
     assert (first["__typename"], second["__typename"]) == ("Appointment", "Appointment"), (first, second)
     # The customer confirms the second: the diary contact's notice names its zone too.
-    await booking.confirm(Actor(ActorKind.PORTAL, id="portal:1", customer_id=int(clinic.customer)), int(second["id"]))
+    await booking.confirm(api.app.plugins, Actor(ActorKind.PORTAL, id="portal:1", customer_id=int(clinic.customer)), int(second["id"]))
     await smtp.wait_for(4)  # two bookings and a confirmation to the customer, a notice to the diary contact
     booked = {}  # the booking email of each start, told apart by its calendar file
     for mail in smtp.received:

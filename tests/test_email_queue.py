@@ -81,8 +81,8 @@ async def test_booking_queues_the_customer_email_with_placeholders_and_calendar_
     assert (int(event["SEQUENCE"]), str(event["STATUS"])) == (0, "TENTATIVE")  # booked by staff: SCHEDULED
     assert event.decoded("DTSTART") == start and event.decoded("DTEND") == start + dt.timedelta(minutes=30)
     # Reschedule and cancel: the same UID, SEQUENCE raised by each, METHOD CANCEL at the end.
-    await booking.reschedule(customer(clinic), int(booked["id"]), local(clinic.tz, 9, 11))
-    cancelled = await booking.cancel(customer(clinic), int(booked["id"]), note="Sorry")
+    await booking.reschedule(api.app.plugins, customer(clinic), int(booked["id"]), local(clinic.tz, 9, 11))
+    cancelled = await booking.cancel(api.app.plugins, customer(clinic), int(booked["id"]), note="Sorry")
     messages = await outbox(appointment_id=int(booked["id"]))
     assert [m.event for m in messages] == ["APPOINTMENT_BOOKED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED"]
     calendars = [ICalendar.from_ical(m.ics) for m in messages]
@@ -103,8 +103,8 @@ async def test_staff_notices_go_to_the_calendar_owner_only_for_customer_changes(
     assert settings["staffNotices"] == [{"event": "APPOINTMENT_BOOKED", "template": None}, {"event": "APPOINTMENT_CANCELLED", "template": {"name": "Tell the diary"}}]
     by_staff = await book(api, clinic, local(clinic.tz, 4, 10))
     assert [m.role.value for m in await outbox(appointment_id=int(by_staff["id"]))] == ["CUSTOMER"]
-    mine = await booking.book(customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=local(clinic.tz, 4, 12))
-    await booking.cancel(customer(clinic), mine.id)
+    mine = await booking.book(api.app.plugins, customer(clinic), calendar_id=int(clinic.calendar), service_id=int(clinic.service), customer_id=int(clinic.customer), start=local(clinic.tz, 4, 12))
+    await booking.cancel(api.app.plugins, customer(clinic), mine.id)
     notices = await outbox(appointment_id=mine.id, role="STAFF")
     assert [m.to_address for m in notices] == ["who@clinic.example", "who@clinic.example"]
     assert notices[0].subject.startswith("New appointment: Ada Lovelace")

@@ -40,7 +40,7 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     slug = (await a.data(PORTAL_URL, {"l": clinic.location}))["portalUrl"]["slug"]
     first = await book(a, clinic, local(clinic.tz, 5, 10))
     await smtp.wait_for(1)
-    old_token = await link_of(first["id"])
+    old_token = await link_of(a, first["id"])
     assert old_token in smtp.received[0].message.get_body(("plain",)).get_content()
     assert old_token == derive_token(OLD_KEY, ACTION, int(first["id"]))
     old_form = csrf((await a.client.get(f"/action/{old_token}")).text)
@@ -53,12 +53,12 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     assert (await b.client.get(f"/action/{old_token}")).status_code == 200
     confirmed = await b.client.post(f"/action/{old_token}/confirm", data={"csrf_token": old_form})
     assert confirmed.status_code == 303 and (await Appointment.get(id=int(first["id"]))).status.value == "CONFIRMED"
-    assert (await link_of(first["id"])) == old_token  # the confirmation email shows the link the customer has
+    assert (await link_of(b, first["id"])) == old_token  # the confirmation email shows the link the customer has
     assert (await b.client.get(f"/book/{one_time_token}")).status_code == 200
     assert await portal_me(b, old_cookie) == "grace@example.com"
     # ... and everything new is made with K2.
     second = await book(b, clinic, local(clinic.tz, 6, 10))
-    new_token = await link_of(second["id"])
+    new_token = await link_of(b, second["id"])
     assert new_token == derive_token(NEW_KEY, ACTION, int(second["id"]))
     new_form = csrf((await b.client.get(f"/action/{new_token}")).text)
     created = await b.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id url } } }',
@@ -85,7 +85,7 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     moved = await c.data('mutation($a: ID!, $t: DateTime!) { rescheduleAppointment(id: $a, start: $t) { __typename } }',
                          {"a": first["id"], "t": local(clinic.tz, 7, 10).isoformat()})
     assert moved["rescheduleAppointment"]["__typename"] == "Appointment", moved
-    shown_again = await link_of(first["id"])  # the email saying it moved
+    shown_again = await link_of(c, first["id"])  # the email saying it moved
     assert shown_again == derive_token(NEW_KEY, ACTION, int(first["id"])) != old_token
     assert (await c.client.get(f"/action/{shown_again}")).status_code == 200
     listed = (await c.data(LIST, {"c": clinic.calendar}))["oneTimeLinks"]["edges"]

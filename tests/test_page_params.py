@@ -110,7 +110,7 @@ async def _world(api_factory, smtp):
     own = (await grace.gql(BOOK, {"i": {"serviceId": clinic.service, "start": taken.isoformat()}}))["portalBook"]
     assert own["__typename"] == "PortalAppointment", own
     appointment, from_link = await sign_in_link_from_action_page(api, clinic, grace)
-    action = await token_for(await Appointment.get(id=appointment.id))
+    action = await token_for(api.settings, await Appointment.get(id=appointment.id))
     one_time = (await api.data(CREATE_LINK, {"c": clinic.calendar}))["createOneTimeLink"]["url"].rsplit("/", 1)[1]
     _, verify_link = await registered(api, smtp, slug, "alan@example.com", "Alan", "Turing")
     sent = len(smtp.received)

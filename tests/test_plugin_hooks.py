@@ -14,9 +14,8 @@ from agendum_probe.models import ProbeNote
 
 from app import orm_config
 from conftest import make_settings, start_server
-from core import booking, plugins
+from core import booking
 from core.access import Actor
-from core.delivery import wake_local_workers
 from core.email_secrets import derived_link
 from core.models import ActorKind, DeliveryStatus, OutboxMessage, RecipientRole
 from core.plugin_types import Link
@@ -51,7 +50,8 @@ async def test_register_models_tables_exist_in_the_migrated_database(api_factory
 
 async def test_startup_and_shutdown_run_with_the_app(database_url):
     server, task, _ = await start_server(make_settings(database_url), probe_host())
-    app = server.config.app
+    app = server.config.app.state.agendum  # the Agendum app; its Starlette app is app.asgi
+    assert app.asgi is server.config.app
     assert ("startup", app) in agendum_probe.calls
     assert ("shutdown", app) not in agendum_probe.calls
     server.should_exit = True
@@ -75,15 +75,15 @@ async def _book_look_and_cancel_as_customer(api, clinic: Clinic) -> str:
     assert booked["__typename"] == "Appointment", booked
     await api.data(LINKS, {"id": booked["id"]})
     customer = Actor(ActorKind.PORTAL, customer_id=int(clinic.customer))
-    await booking.cancel(customer, int(booked["id"]))
+    await booking.cancel(api.app.plugins, customer, int(booked["id"]))
     return booked["id"]
 
 
 async def test_link_is_live_asks_the_plugin_that_made_the_link_only_where_it_is_enabled(api_factory):
-    api = await api_factory(host=probe_host())
+    host = probe_host()
+    api = await api_factory(host=host)
     off = await _clinic(api, probe=False)
     on = await _clinic(api, probe=True)
-    host = plugins.current()
     assert await host.origin_is_live(int(on.location), "probe:live") is True
     assert await host.origin_is_live(int(on.location), "probe:replaced") is False
     assert await host.origin_is_live(int(on.location), "someone-else:live") is False  # nobody answers True
@@ -105,10 +105,10 @@ async def test_register_secret_links_makes_an_emails_link_again_as_it_is_sent(ap
     now = dt.datetime.now(dt.timezone.utc)
     await OutboxMessage.bulk_create([
         OutboxMessage(location_id=int(clinic.location), event="PROBE_EVENT", role=RecipientRole.CUSTOMER, to_address=f"{word}@example.com",
-                      subject="Your link", body=f"Here: {derived_link(kind, word)}\n", message_id=f"<{word}@agendum.test>", send_after=now)
+                      subject="Your link", body=f"Here: {derived_link(kind, word, api.settings)}\n", message_id=f"<{word}@agendum.test>", send_after=now)
         for kind, word in (("probe_secret", "open-sesame"), ("probe_secret", "gone"), ("broken", "x"))
     ])
-    wake_local_workers()
+    api.app.wake_workers()
     await smtp.settle()
     [mail] = smtp.received
     assert mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Here: http://testserver/probe/secret/open-sesame\n"

@@ -171,10 +171,10 @@ async def test_check_customer_action_refusal_reaches_the_booking_path(api_factor
         await Customer.filter(id=int(clinic.customer)).update(email="ada@blocked.example", email_key="ada@blocked.example")
     actor = lambda c: Actor(ActorKind.PORTAL, customer_id=int(c.customer))  # noqa: E731
     with pytest.raises(RuleViolation) as refused:
-        await booking.book(actor(on), calendar_id=int(on.calendar), service_id=int(on.service), customer_id=int(on.customer), start=local(on.tz, 2, 10))
+        await booking.book(api.app.plugins, actor(on), calendar_id=int(on.calendar), service_id=int(on.service), customer_id=int(on.customer), start=local(on.tz, 2, 10))
     assert refused.value.rule == "PROBE_BLOCKED"
     assert not await OutboxMessage.filter(location_id=int(on.location)).exists()
-    allowed = await booking.book(actor(off), calendar_id=int(off.calendar), service_id=int(off.service), customer_id=int(off.customer), start=local(off.tz, 2, 10))
+    allowed = await booking.book(api.app.plugins, actor(off), calendar_id=int(off.calendar), service_id=int(off.service), customer_id=int(off.customer), start=local(off.tz, 2, 10))
     assert allowed.id
     # Staff are not customers: the hook is not asked.
     assert (await book(api, on, local(on.tz, 2, 10)))["__typename"] == "Appointment"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import plugins
 from core.models import Appointment
 from helpers import Clinic, book, local, make_clinic, statements
 from plugins.action_links.models import ActionLink
@@ -148,7 +147,7 @@ async def test_action_links_first_shown_to_their_customers_are_made_in_one_state
     assert len(sent) == EXPECTED["links"] and {str(edge["node"]["links"]) for edge in staff["appointments"]["edges"]} == {"[]"}
     assert await ActionLink.all().count() == 0
 
-    host, rows = plugins.current(), await Appointment.filter(location_id=int(clinic.location)).order_by("starts_at")
+    host, rows = api.app.plugins, await Appointment.filter(location_id=int(clinic.location)).order_by("starts_at")
     activations = await host.activations_at(int(clinic.location))
     with statements() as sent:
         first = await host.links(rows, "customer", activations)

@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from conftest import TEST_PLUGINS
+from conftest import new_test_host
 from core.accounts import issue_token
 from plugins.action_links.links import token_for
 from core.models import Appointment, DeliveryStatus, OutboxMessage, StaffUser
@@ -24,7 +24,7 @@ SECRET = "SECRET-A"
 async def api(api_factory, smtp):
     """The app with the test-only plugins installed, so their fields are walked too, sending its
     emails to the test's SMTP server."""
-    return await api_factory(host=TEST_PLUGINS, smtp_url=smtp.url())
+    return await api_factory(host=new_test_host(), smtp_url=smtp.url())
 
 INTROSPECT = """{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"""
 
@@ -61,7 +61,7 @@ async def _setup(api, smtp) -> dict:
     ))["saveEmailTemplate"]["id"]
     delivery = await OutboxMessage.filter(location_id=int(a)).order_by("id").first()
     await OutboxMessage.filter(id=delivery.id).update(status=DeliveryStatus.FAILED, subject=f"{SECRET} subject")
-    action_token = await token_for(await Appointment.get(id=int(appointments[0])))
+    action_token = await token_for(api.settings, await Appointment.get(id=int(appointments[0])))
     one_time = (await q('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c, note: "%s"}) { ... on OneTimeLink { id url } } }' % SECRET, {"c": cal}))["createOneTimeLink"]
     portal = await _portal_setup(api, smtp, a)
     users = {}

@@ -148,7 +148,7 @@ async def test_staff_and_link_slot_fields_spend_their_budgets(api_factory):
     await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
     await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
-    action = await token_for(await Appointment.get(id=int(booked["id"])))
+    action = await token_for(api.settings, await Appointment.get(id=int(booked["id"])))
     view = await api.data('query($k: String!) { actionLink(token: $k) { __typename ... on ActionLinkView { rescheduleSlots { start } } } }', {"k": action}, token=None)
     assert view["actionLink"]["__typename"] == "ActionLinkView" and len(view["actionLink"]["rescheduleSlots"]) > 0
     confirm = """mutation($k: String!) { confirmViaActionLink(token: $k) { __typename ... on QueryTooCostly { cost budget }
@@ -174,7 +174,7 @@ async def test_a_slot_page_over_budget_says_so(api_factory):
     await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
     await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
-    action = await token_for(await Appointment.get(id=int(booked["id"])))
+    action = await token_for(api.settings, await Appointment.get(id=int(booked["id"])))
     page = await api.client.get(f"/action/{action}/reschedule")
     assert page.status_code == 422 and TOO_MANY in page.text and 'name="start"' not in page.text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import hookimpl, plugins
+from core import hookimpl
 from core.email_registry import Placeholder
 from core.models import RecipientRole, Tier
 from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
@@ -58,21 +58,21 @@ def register_email_placeholders():
 
 
 @hookimpl
-async def email_placeholder_values(context):
-    settings = await plugins.current().settings_of(NAME, context.location.id)
+async def email_placeholder_values(context, app):
+    settings = await app.plugins.settings_of(NAME, context.location.id)
     if context.appointment is None or context.role is not RecipientRole.CUSTOMER or not settings.include_in_emails:
         return {PLACEHOLDER: ""}
-    return {PLACEHOLDER: block(context.appointment, settings)}
+    return {PLACEHOLDER: block(app, context.appointment, settings)}
 
 
 @hookimpl
-async def amend_email(message, context):
+async def amend_email(message, context, app):
     """A customer appointment email whose template lacks the block gets it appended."""
     if message.role is not RecipientRole.CUSTOMER or context.appointment is None:
         return
-    settings = await plugins.current().settings_of(NAME, context.location.id)
+    settings = await app.plugins.settings_of(NAME, context.location.id)
     if settings.include_in_emails:
-        with_block(message, context.appointment, settings)
+        with_block(app, message, context.appointment, settings)
 
 
 @hookimpl
@@ -82,17 +82,17 @@ def register_secret_links():
 
 
 @hookimpl
-async def appointment_links(appointments, audience):
+async def appointment_links(appointments, audience, app):
     """For the customer only: staff never see a customer's action link (it signs them in to the
     portal); they have it emailed with `sendActionLink`."""
     if audience != "customer":
         return {}
-    tokens = await tokens_for(appointments)
+    tokens = await tokens_for(app.settings, appointments)
     label = "View, confirm, reschedule or cancel this appointment"
-    return {appointment.id: [Link("action_link", label, url_of(tokens[appointment.id]))] for appointment in appointments}
+    return {appointment.id: [Link("action_link", label, url_of(app.settings, tokens[appointment.id]))] for appointment in appointments}
 
 
 @hookimpl
-async def link_is_live(origin):
+async def link_is_live(origin, app):
     """For a plugin that offered a link on an action-link page: does that action link still work?"""
-    return await is_live(origin)
+    return await is_live(app, origin)

@@ -5,6 +5,7 @@ emails keep it as a reference (core.email_secrets): staff never see it, the cust
 from __future__ import annotations
 
 from core import clock
+from core.agendum import Agendum
 from core.booking import LIVE
 from core.email_registry import EmailEvent
 from core.email_render import EmailContext
@@ -32,20 +33,20 @@ add_default(SENT_EVENT, RecipientRole.CUSTOMER, "Your appointment at {LocationNa
             "{AppointmentStartDateTime}\n\n{ActionLinkBlock}\n{LocationName}\n{LocationPhone}\n")
 
 
-def block(appointment: Appointment, settings: ActionLinkSettings) -> str:
-    """The link text, then the link (its reference): the location's text while the customer may
-    still act on the appointment; afterwards what its page still offers."""
+def block(app: Agendum, appointment: Appointment, settings: ActionLinkSettings) -> str:
+    """The link text, then the link (its reference, sealed with the app's key): the location's text
+    while the customer may still act on the appointment; afterwards what its page still offers."""
     text = settings.link_text if appointment.status in LIVE else DETAILS_TEXT
-    return f"{text}\n{derived_link(SECRET_KIND, str(appointment.id))}\n"
+    return f"{text}\n{derived_link(SECRET_KIND, str(appointment.id), app.settings)}\n"
 
 
-def with_block(message: OutgoingEmail, appointment: Appointment, settings: ActionLinkSettings) -> None:
+def with_block(app: Agendum, message: OutgoingEmail, appointment: Appointment, settings: ActionLinkSettings) -> None:
     """Append the block to a message whose body lacks this appointment's link."""
-    if (SECRET_KIND, str(appointment.id)) not in derived_in(message.body):
-        message.body = f"{message.body.rstrip()}\n\n{block(appointment, settings)}"
+    if (SECRET_KIND, str(appointment.id)) not in derived_in(message.body, app.settings):
+        message.body = f"{message.body.rstrip()}\n\n{block(app, appointment, settings)}"
 
 
-async def send_link(appointment: Appointment, settings: ActionLinkSettings, limiter: Limiter) -> OutboxMessage:
+async def send_link(app: Agendum, appointment: Appointment, settings: ActionLinkSettings, limiter: Limiter) -> OutboxMessage:
     """Queue the email that gives the customer their appointment's link (the location's template
     of SENT_EVENT, the block appended when it lacks it); its outbox row. Refused when the customer
     has no email or the link has expired; at most SEND_LIMIT per appointment."""
@@ -56,6 +57,6 @@ async def send_link(appointment: Appointment, settings: ActionLinkSettings, limi
         raise ValidationFailed("appointmentId", "This appointment's link has expired (validHoursAfterEnd after the appointment ended).")
     await enforce(limiter, f"action-link:send:{appointment.id}", SEND_LIMIT, SENT_OFTEN)
     template = await customer_template(await settings_source(context.location), SENT_EVENT)
-    message = await compose(template, context, context.customer.email)
-    with_block(message, appointment, settings)
-    return await queue_email(appointment.location_id, appointment.id, message)
+    message = await compose(app.plugins, template, context, context.customer.email)
+    with_block(app, message, appointment, settings)
+    return await queue_email(app.plugins, appointment.location_id, appointment.id, message)

@@ -11,10 +11,12 @@ from functools import cache
 
 from pydantic import Field
 
-from core import clock, plugins, sql
+from core import clock, sql
+from core.agendum import Agendum
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugin_types import PluginSettings
+from core.settings import Settings
 from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from core.validation import whole_number
 from plugins.action_links.models import ActionLink
@@ -36,8 +38,9 @@ class ActionLinkSettings(PluginSettings):
 @dataclass
 class Opened:
     """A link that resolved: its row, its appointment with location, service and calendar, the
-    settings there."""
+    settings there, and the app it was opened in."""
 
+    app: Agendum
     link: ActionLink
     appointment: Appointment
     location: Location
@@ -58,7 +61,7 @@ def origin_of(link: ActionLink) -> str:
     return f"{NAME}:{link.id}:{link.generation}"
 
 
-async def is_live(origin: str) -> bool | None:
+async def is_live(app: Agendum, origin: str) -> bool | None:
     """Whether the link an origin names still works (not replaced, not expired); None for other
     plugins' origins."""
     name, _, rest = origin.partition(":")
@@ -69,23 +72,19 @@ async def is_live(origin: str) -> bool | None:
     if link is None or link.generation != whole_number(generation):
         return False
     appointment = await Appointment.get(id=link.appointment_id)
-    return clock.now() <= expires_at(appointment, await plugins.current().settings_of(NAME, appointment.location_id))
+    return clock.now() <= expires_at(appointment, await app.plugins.settings_of(NAME, appointment.location_id))
 
 
-def _keys() -> tuple[str, ...]:
-    return plugins.current().settings.secret_keys
+def _token(settings: Settings, appointment_id: int, generation: int) -> str:
+    return derive_token(settings.secret_keys[0], PURPOSE, appointment_id, generation)
 
 
-def _token(appointment_id: int, generation: int) -> str:
-    return derive_token(_keys()[0], PURPOSE, appointment_id, generation)
+def url_of(settings: Settings, token: str) -> str:
+    """The full URL of a link token (the app's base URL)."""
+    return f"{settings.base_url}/action/{token}"
 
 
-def url_of(token: str) -> str:
-    """The full URL of a link token."""
-    return f"{plugins.current().settings.base_url}/action/{token}"
-
-
-async def tokens_for(appointments: Iterable[Appointment]) -> dict[int, str]:
+async def tokens_for(settings: Settings, appointments: Iterable[Appointment]) -> dict[int, str]:
     """The current token of each appointment's link, by appointment id: one query, and one more
     creating the links that do not exist yet (a link made meanwhile by another request is kept:
     a new link's token is the same). A link shows the token of the held key it was made with; one
@@ -96,42 +95,42 @@ async def tokens_for(appointments: Iterable[Appointment]) -> dict[int, str]:
     missing = [i for i in ids if i not in stored]
     if missing:
         await ActionLink.bulk_create(
-            [ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(i, 0))) for i in missing], ignore_conflicts=True
+            [ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(settings, i, 0))) for i in missing], ignore_conflicts=True
         )
-    tokens = {i: _token(i, 0) for i in missing}
+    tokens = {i: _token(settings, i, 0) for i in missing}
     for i, (generation, hashed) in stored.items():
-        tokens[i] = shown_token(_keys(), hashed, PURPOSE, i, generation) or await _rekey(i, generation)
+        tokens[i] = shown_token(settings.secret_keys, hashed, PURPOSE, i, generation) or await _rekey(settings, i, generation)
     return {i: tokens[i] for i in ids}
 
 
-async def _rekey(appointment_id: int, generation: int) -> str:
+async def _rekey(settings: Settings, appointment_id: int, generation: int) -> str:
     """Give a link whose secret key was dropped the token of the current key."""
-    token = _token(appointment_id, generation)
+    token = _token(settings, appointment_id, generation)
     await ActionLink.filter(appointment_id=appointment_id, generation=generation).update(token_hash=token_hash(token))
     return token
 
 
-async def link_urls(references: list[str]) -> dict[str, str]:
+async def link_urls(references: list[str], app: Agendum) -> dict[str, str]:
     """The URLs of the links emails refer to by their appointments' ids, as they are sent: each
     appointment's current token (a revoked link's emails carry its replacement); none for an
     appointment that is gone. A few statements for a whole batch."""
     ids = {number for number in map(whole_number, references) if number}
     appointments = await Appointment.filter(id__in=ids).only("id") if ids else []
-    return {str(i): url_of(token) for i, token in (await tokens_for(appointments)).items()}
+    return {str(i): url_of(app.settings, token) for i, token in (await tokens_for(app.settings, appointments)).items()}
 
 
-async def token_for(appointment: Appointment) -> str:
+async def token_for(settings: Settings, appointment: Appointment) -> str:
     """The current token of an appointment's link, creating the link on first use."""
-    return (await tokens_for([appointment]))[appointment.id]
+    return (await tokens_for(settings, [appointment]))[appointment.id]
 
 
-async def revoke(appointment: Appointment) -> str:
+async def revoke(settings: Settings, appointment: Appointment) -> str:
     """Replace an appointment's link token; the old one becomes unknown. Returns the new token."""
 
-    await token_for(appointment)
+    await token_for(settings, appointment)
     row = await ActionLink.get(appointment_id=appointment.id)
     row.generation += 1
-    token = _token(appointment.id, row.generation)
+    token = _token(settings, appointment.id, row.generation)
     row.token_hash = token_hash(token)
     await row.save()
     return token
@@ -153,7 +152,7 @@ def _open_sql() -> str:
     )
 
 
-async def open_link(token: str) -> Opened:
+async def open_link(app: Agendum, token: str) -> Opened:
     """Resolve a token: `NotFound` when unknown, replaced, or the plugin is off at the
     appointment's location (all alike); `LinkUnavailable` EXPIRED after its validity."""
 
@@ -163,10 +162,10 @@ async def open_link(token: str) -> Opened:
     if not found:
         raise NotFound("Link")
     link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
-    if not is_derived(_keys(), token, PURPOSE, appointment.id, link.generation):
+    if not is_derived(app.settings.secret_keys, token, PURPOSE, appointment.id, link.generation):
         raise NotFound("Link")  # made with a secret key no longer held
     activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
-    enabled, settings = plugins.current().allow_list_and_settings(NAME, activations)
+    enabled, settings = app.plugins.allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")
     if clock.now() > expires_at(appointment, settings):
@@ -174,4 +173,4 @@ async def open_link(token: str) -> Opened:
             "EXPIRED", "This link has expired.", owner_name=location.name,
             owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,
         )
-    return Opened(link, appointment, location, service, calendar, settings, token, activations)
+    return Opened(app, link, appointment, location, service, calendar, settings, token, activations)

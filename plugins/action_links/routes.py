@@ -32,7 +32,7 @@ DONE = {
 
 
 async def _resolve(request: Request, token: str) -> Opened:
-    return await service.resolve(token, ip_of(request), request.app.state.limiter)
+    return await service.resolve(request.app.state.agendum, token, ip_of(request), request.app.state.limiter)
 
 
 link_page = token_page(_resolve, hint="Please contact us if you need to change your appointment.")
@@ -93,7 +93,7 @@ async def _post(request: Request, opened: Opened, act) -> Response:
     try:
         done = await act(opened, asked)
     except StaleAppointment:
-        fresh = await open_link(opened.token)
+        fresh = await open_link(opened.app, opened.token)
         return await _page(request, fresh, error="Your appointment was changed meanwhile; here it is as it is now.", status=409)
     except DomainError as refused:
         return await _page(request, opened, error=refused.message, status=409)

@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from core import plugins
 from core.appointments import get_appointment
-from core.delivery import wake_local_workers
 from core.errors import NotFound as Missing
 from core.models import Appointment, AppointmentStatus
 from plugins.action_links import service
@@ -117,15 +115,15 @@ async def _opened(info: Info, token: str) -> AsyncIterator[Opened]:
     fields = selections(info, "rescheduleSlots")
     async with slot_field(info, fields=fields) as charge:
         ctx = info.context
-        opened = await service.resolve(token, ctx.client_ip, ctx.limiter)
+        opened = await service.resolve(ctx.app, token, ctx.client_ip, ctx.limiter)
         if fields:
             await charge(fields * await service.reschedule_cost(opened))
         yield opened
 
 
-async def _view_after(token: str) -> ActionLinkView:
+async def _view_after(opened: Opened) -> ActionLinkView:
     """The view after a change (the attempt was already counted)."""
-    return ActionLinkView.of(await service.view(await open_link(token)))
+    return ActionLinkView.of(await service.view(await open_link(opened.app, opened.token)))
 
 
 @strawberry.type
@@ -146,7 +144,7 @@ class ActionLinkMutation:
             if opened.appointment.status is AppointmentStatus.CONFIRMED:
                 return ActionLinkView.of(await service.view(opened))
             await service.confirm(opened, info.context.client_ip, info.context.user_agent)
-            return await _view_after(token)
+            return await _view_after(opened)
 
     @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service (the same appointment; `sequence` goes up by one). It is CONFIRMED afterwards, even if it was SCHEDULED: the customer chose the time.")
     @as_result
@@ -155,7 +153,7 @@ class ActionLinkMutation:
     ) -> ActionLinkChangeResult:
         async with _opened(info, token) as opened:
             await service.reschedule(opened, start, expected_sequence, info.context.client_ip, info.context.user_agent)
-            return await _view_after(token)
+            return await _view_after(opened)
 
     @strawberry.mutation(description="Cancel the appointment with a reason from the location's list and a note.")
     @as_result
@@ -164,14 +162,14 @@ class ActionLinkMutation:
     ) -> ActionLinkChangeResult:
         async with _opened(info, token) as opened:
             await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
-            return await _view_after(token)
+            return await _view_after(opened)
 
     @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working (emails still queued carry the new one). Staff never see the link; `sendActionLink` emails it to the customer.")
     @as_result
     @gated(NAME, lambda appointment_id: _location_of(appointment_id))
     async def revoke_action_link(self, info: Info, appointment_id: strawberry.ID) -> RevokeActionLinkResult:
         appointment = await get_appointment(await info.context.staff(), parse_id("Appointment", appointment_id))
-        await revoke(appointment)
+        await revoke(info.context.settings, appointment)
         return ActionLinkRevoked(appointment_id=strawberry.ID(str(appointment.id)))
 
     @strawberry.mutation(description=f"Staff: email the customer their appointment's action link (staff never see it: it signs the customer in to the portal), with the location's template of {SENT_EVENT}. ValidationError when the customer has no email or the link has expired; at most {SEND_LIMIT.limit} per appointment per hour (RateLimited).")
@@ -179,9 +177,9 @@ class ActionLinkMutation:
     @gated(NAME, lambda appointment_id: _location_of(appointment_id))
     async def send_action_link(self, info: Info, appointment_id: strawberry.ID) -> SendActionLinkResult:
         appointment = await get_appointment(await info.context.staff(), parse_id("Appointment", appointment_id))
-        settings = await plugins.current().settings_of(NAME, appointment.location_id)
-        row = await send_link(appointment, settings, info.context.limiter)
-        wake_local_workers()  # send it now, not at the next poll
+        settings = await info.context.app.plugins.settings_of(NAME, appointment.location_id)
+        row = await send_link(info.context.app, appointment, settings, info.context.limiter)
+        info.context.app.wake_workers()  # send it now, not at the next poll
         return ActionLinkSent(delivery=EmailDelivery.of(row))
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from core import booking, clock, plugins, sql
+from core import booking, clock, sql
 from core.access import Actor
+from core.agendum import Agendum
 from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
 from core.ratelimit import count_link_attempt
@@ -48,11 +49,11 @@ class View:
         return problem.message if problem else None
 
 
-async def resolve(token: str, client_ip: str, limiter) -> Opened:
+async def resolve(app: Agendum, token: str, client_ip: str, limiter) -> Opened:
     """Count the attempt (per client and per token, whatever the outcome), then resolve the
     token (see links.open_link)."""
-    await count_link_attempt(limiter, plugins.current().settings, "action-link", token, client_ip)
-    return await open_link(token)
+    await count_link_attempt(limiter, app.settings, "action-link", token, client_ip)
+    return await open_link(app, token)
 
 
 def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
@@ -109,23 +110,23 @@ async def reschedule_slots(opened: Opened, start: dt.datetime | None = None, end
 
 async def confirm(opened: Opened, ip: str, user_agent: str) -> Appointment:
     """Confirm through the link."""
-    return await booking.confirm(actor(opened, ip, user_agent), opened.appointment.id)
+    return await booking.confirm(opened.app.plugins, actor(opened, ip, user_agent), opened.appointment.id)
 
 
 async def reschedule(opened: Opened, start: dt.datetime, expected_sequence: int | None, ip: str, user_agent: str) -> Appointment:
     """Move the appointment through the link (the same appointment; its link keeps working)."""
-    return await booking.reschedule(actor(opened, ip, user_agent), opened.appointment.id, start, expected_sequence)
+    return await booking.reschedule(opened.app.plugins, actor(opened, ip, user_agent), opened.appointment.id, start, expected_sequence)
 
 
 async def cancel(opened: Opened, reason: str | None, note: str, ip: str, user_agent: str) -> Appointment:
     """Cancel through the link, under the location's cancellation rules."""
-    return await booking.cancel(actor(opened, ip, user_agent), opened.appointment.id, reason, note)
+    return await booking.cancel(opened.app.plugins, actor(opened, ip, user_agent), opened.appointment.id, reason, note)
 
 
 async def customer_links(opened: Opened) -> list:
     """Links other enabled plugins offer this customer for the appointment (not this plugin's own),
     bounded by this link's expiry."""
     others = [row for row in opened.activations if row.plugin != NAME]
-    found = await plugins.current().links([opened.appointment], "customer", others,
+    found = await opened.app.plugins.links([opened.appointment], "customer", others,
                                           expires_at(opened.appointment, opened.settings), origin_of(opened.link))
     return found[opened.appointment.id]

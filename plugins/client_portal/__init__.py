@@ -64,18 +64,18 @@ def register_email_placeholders():
 
 
 @hookimpl
-async def email_placeholder_values(context):
-    return await emails.placeholder_values(context)
+async def email_placeholder_values(context, app):
+    return await emails.placeholder_values(app, context)
 
 
 @hookimpl
-async def emails_for_change(change):
-    return await emails.staff_notices(change)
+async def emails_for_change(change, app):
+    return await emails.staff_notices(app, change)
 
 
 @hookimpl
-def appointment_links(appointments, audience, settings, valid_until, origin):
+def appointment_links(appointments, audience, settings, valid_until, origin, app):
     """For the customer: "See all my appointments", signing them in to the portal (once it has an address)."""
     if audience != "customer" or not settings.slug:
         return {}
-    return {appointment.id: [sign_in_link(settings.slug, appointment, valid_until, origin)] for appointment in appointments}
+    return {appointment.id: [sign_in_link(app.settings, settings.slug, appointment, valid_until, origin)] for appointment in appointments}

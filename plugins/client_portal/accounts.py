@@ -19,7 +19,6 @@ from tortoise.transactions import in_transaction
 from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer
-from core.delivery import wake_local_workers
 from core.email_secrets import sealed_link
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
 from core.models import Customer
@@ -42,11 +41,11 @@ ALREADY_A_CLIENT = "Your email is confirmed. You are already one of our clients:
 
 
 @contextlib.asynccontextmanager
-async def _mailing():
-    """A transaction that queues account emails; the delivery workers are woken once it commits."""
+async def _mailing(portal: Portal):
+    """A transaction that queues account emails; the portal's app's delivery workers are woken once it commits."""
     async with in_transaction():
         yield
-    wake_local_workers()
+    portal.app.wake_workers()
 
 
 async def _send_link(portal: Portal, account: PortalAccount, purpose: str, customer: Customer | None = None) -> None:
@@ -58,7 +57,7 @@ async def _send_link(portal: Portal, account: PortalAccount, purpose: str, custo
                              expires_at=clock.now() + LIFETIME[purpose])
     # The email keeps the link sealed (core.email_secrets): the outbox never holds it in clear,
     # and every try, resend or duplicate of the email carries this same link.
-    link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}")
+    link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}", portal.app.settings)
     await send_account_email(portal, account, EVENT[purpose], link, customer)
 
 
@@ -101,7 +100,7 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
     email_key, location_id = contact["email_key"], portal.location.id
     await visitor.count_account_attempt("register", location_id, email_key)
     password_hash = await hash_password(password)  # for every email alike, so answers take as long
-    async with _mailing():
+    async with _mailing(portal):
         customer = await Customer.get_or_none(location_id=location_id, email_key=email_key)
         if customer is not None:
             await _send_link(portal, await _account_of(customer), PASSWORD, customer)
@@ -135,7 +134,7 @@ async def request_password_link(portal: Portal, email: str, visitor: Visitor) ->
     address = check.email("email", email or "")
     email_key = address.lower()
     await visitor.count_account_attempt("reset", portal.location.id, email_key)
-    async with _mailing():
+    async with _mailing(portal):
         customer = await Customer.get_or_none(location_id=portal.location.id, email_key=email_key)
         if customer is not None:
             await _send_link(portal, await _account_of(customer), PASSWORD, customer)
@@ -174,7 +173,7 @@ async def open_token(token: str, purpose: str, visitor: Visitor) -> OpenedToken:
     account = await PortalAccount.get_or_none(id=row.account_id) if row else None
     if account is None:
         raise NotFound("Link")
-    portal = await portal_at(account.location_id)
+    portal = await portal_at(visitor.app, account.location_id)
     if row.used_at is not None or row.expires_at <= clock.now():
         raise _unavailable(portal, "USED" if row.used_at is not None else "EXPIRED")
     return OpenedToken(row, account, portal)
@@ -200,7 +199,7 @@ async def verify_email(opened: OpenedToken) -> bool:
     unless the email has become an existing customer's meanwhile: then the registration's password
     is dropped and a link to choose one is emailed instead (False)."""
     account, portal = opened.account, opened.portal
-    async with _mailing():
+    async with _mailing(portal):
         await _use(opened)
         customer = await Customer.get_or_none(location_id=account.location_id, email_key=account.email_key)
         if customer is not None or account.customer_id is not None or not account.password_hash:
@@ -246,7 +245,7 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
         pending = await PortalToken.filter(account_id=account.id, purpose=VERIFY, used_at__isnull=True, expires_at__gt=now,
                                            created_at__gt=now - RESEND_AFTER).exists()
         if not pending:  # a link sent in the last minutes still works: no new email for every attempt
-            async with _mailing():
+            async with _mailing(portal):
                 await _send_link(portal, account, VERIFY)
         raise EmailNotVerified()
     return account

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
-from core import plugins
 from core.access import Staff, require_location
+from core.agendum import Agendum
 from core.errors import NotFound, ValidationFailed
 from core.models import Location, PluginActivation
+from core.settings import Settings
 from plugins.client_portal.models import PortalAddress
 from plugins.client_portal.settings import NAME, SLUG_RE, PortalSettings
 
 @dataclass(frozen=True)
 class Portal:
-    """A portal that is open: its location, settings and the plugins enabled there."""
+    """A portal that is open in an app: its location, settings and the plugins enabled there."""
 
+    app: Agendum
     location: Location
     settings: PortalSettings
     enabled: frozenset[str]
@@ -32,7 +34,7 @@ class Portal:
     @property
     def url(self) -> str:
         """The full address customers open."""
-        return portal_url(self.slug)
+        return portal_url(self.app.settings, self.slug)
 
     @property
     def contact(self) -> str:
@@ -41,30 +43,30 @@ class Portal:
         return f" ({contact})" if contact else ""
 
 
-def portal_url(slug: str) -> str:
-    """The full address of the portal with this slug."""
-    return f"{plugins.current().settings.base_url}/portal/{slug}"
+def portal_url(settings: Settings, slug: str) -> str:
+    """The full address of the portal with this slug (the app's base URL)."""
+    return f"{settings.base_url}/portal/{slug}"
 
 
-async def open_portal(slug: str) -> Portal:
+async def open_portal(app: Agendum, slug: str) -> Portal:
     """The portal at this address; `NotFound` when the slug is unknown or the plugin is off there."""
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         raise NotFound("Portal")
     address = await PortalAddress.get_or_none(slug=slug)
     if address is None:
         raise NotFound("Portal")
-    return await portal_at(address.location_id)
+    return await portal_at(app, address.location_id)
 
 
-async def portal_at(location_id: int) -> Portal:
-    """The portal of a location; `NotFound` when the plugin is off there."""
-    host = plugins.current()
+async def portal_at(app: Agendum, location_id: int) -> Portal:
+    """The portal of a location in an app; `NotFound` when the plugin is off there."""
+    host = app.plugins
     activations = await host.activations_at(location_id)
     enabled, settings = host.allow_list_and_settings(NAME, activations)
     location = await Location.get_or_none(id=location_id)
     if NAME not in enabled or location is None or not settings.slug:
         raise NotFound("Portal")
-    return Portal(location, settings, enabled, activations)
+    return Portal(app, location, settings, enabled, activations)
 
 
 async def staff_portal_slug(actor: Staff | None, location_id: int) -> str:

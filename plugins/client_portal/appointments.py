@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import booking, clock, plugins
+from core import booking, clock
 from core import validation as check
 from core.access import Actor
 from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFailed
@@ -168,11 +168,11 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
 
     for candidate in candidates[:-1]:
         try:
-            return await booking.book(acting, calendar_id=candidate, service_id=chosen.service.id, start=start,
+            return await booking.book(portal.app.plugins, acting, calendar_id=candidate, service_id=chosen.service.id, start=start,
                                       customer_id=signed.customer.id, after=[record_terms])
         except SlotUnavailable:
             continue  # taken meanwhile: the next least busy calendar
-    return await booking.book(acting, calendar_id=candidates[-1], service_id=chosen.service.id, start=start,
+    return await booking.book(portal.app.plugins, acting, calendar_id=candidates[-1], service_id=chosen.service.id, start=start,
                               customer_id=signed.customer.id, after=[record_terms])
 
 
@@ -181,7 +181,7 @@ async def cancel(signed: SignedIn, appointment_id: int, reason: str | None, note
     portal = signed.portal
     _refuse_unless(portal.settings.allow_cancelling, "PORTAL_CANCELLING_OFF", "Cancelling", portal)
     row = await own_appointment(signed, appointment_id)
-    return await booking.cancel(actor(signed, visitor), row.id, reason, note or "")
+    return await booking.cancel(portal.app.plugins, actor(signed, visitor), row.id, reason, note or "")
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ async def describe(signed: SignedIn, rows: list[Appointment]) -> list[OwnAppoint
     source, now = await settings_source(portal.location), clock.now()
     live = [row for row in rows if row.status in LIVE and row.ends_at > now]
     others = [activation for activation in portal.activations if activation.plugin != NAME]
-    links = await plugins.current().links(live, "customer", others) if live else {}
+    links = await portal.app.plugins.links(live, "customer", others) if live else {}
     described = []
     for row in rows:
         service = services[row.service_id]

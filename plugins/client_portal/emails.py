@@ -3,7 +3,7 @@ notices to staff of bookings and cancellations made in the portal."""
 
 from __future__ import annotations
 
-from core import plugins
+from core.agendum import Agendum
 from core.changes import Change
 from core.email_registry import EmailEvent, Placeholder
 from core.email_render import EmailContext
@@ -46,10 +46,10 @@ add_default(PASSWORD_EVENT, CUSTOMER, "Your password for {LocationName}",
             "nothing changes.\n\n{LocationName}\n{LocationPhone}\n")
 
 
-async def placeholder_values(context: EmailContext) -> dict[str, str]:
+async def placeholder_values(app: Agendum, context: EmailContext) -> dict[str, str]:
     """{PortalLink} wherever the portal is on; {PortalAccountLink} only in account emails."""
-    slug = (await plugins.current().settings_of(NAME, context.location.id)).slug
-    return {LINK: portal_url(slug) if slug else "", ACCOUNT_LINK: context.extra.get(ACCOUNT_LINK, "")}
+    slug = (await app.plugins.settings_of(NAME, context.location.id)).slug
+    return {LINK: portal_url(app.settings, slug) if slug else "", ACCOUNT_LINK: context.extra.get(ACCOUNT_LINK, "")}
 
 
 async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str, customer: Customer | None = None) -> None:
@@ -62,10 +62,10 @@ async def send_account_email(portal: Portal, account: PortalAccount, event: str,
         customer = Customer(first_name="", last_name="", email=account.email, mobile_phone="")
     template = await customer_template(await settings_source(portal.location), event)
     context = EmailContext(location=portal.location, role=CUSTOMER, customer=customer, extra={ACCOUNT_LINK: link})
-    message = await compose(template, context, account.email, portal.enabled)
+    message = await compose(portal.app.plugins, template, context, account.email, portal.enabled)
     if link not in message.body:
         message.body = f"{message.body.rstrip()}\n\n{link}\n"
-    await queue_emails(portal.location.id, [message])
+    await queue_emails(portal.app.plugins, portal.location.id, [message])
 
 
 TEMPLATE_SETTINGS = {
@@ -96,13 +96,13 @@ async def _template(reference: str, location: Location, event: str):
         return default_template(event, STAFF)
 
 
-async def staff_notices(change: Change) -> list[OutgoingEmail]:
+async def staff_notices(app: Agendum, change: Change) -> list[OutgoingEmail]:
     """For a booking or cancellation made in the portal: the notice to the diary contact and, for
     bookings, to the listed addresses, each with its chosen template (None: not sent)."""
     if change.actor.kind is not ActorKind.PORTAL or change.action not in ("BOOKED", "CANCELLED"):
         return []
     appointment = change.appointment
-    settings: PortalSettings = await plugins.current().settings_of(NAME, appointment.location_id)
+    settings: PortalSettings = await app.plugins.settings_of(NAME, appointment.location_id)
     context = await EmailContext.load(appointment, STAFF)
     booked = change.action == "BOOKED"
     event = BOOKED_EVENT if booked else CANCELLED_EVENT
@@ -114,5 +114,5 @@ async def staff_notices(change: Change) -> list[OutgoingEmail]:
     messages = []
     for reference, address in recipients:
         if reference is not None:
-            messages.append(await compose(await _template(reference, context.location, event), context, address))
+            messages.append(await compose(app.plugins, await _template(reference, context.location, event), context, address))
     return messages

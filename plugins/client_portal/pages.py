@@ -30,13 +30,13 @@ def posting(request: Request) -> bool:
 
 def visitor(request: Request) -> Visitor:
     """The client of a request."""
-    return Visitor(ip_of(request), request.headers.get("user-agent", "")[:500], request.app.state.limiter)
+    return Visitor(request.app.state.agendum, ip_of(request), request.headers.get("user-agent", "")[:500], request.app.state.limiter)
 
 
 async def portal_of(request: Request) -> Portal | Response:
     """The portal of the URL's slug, or the 404 page (unknown and off look alike)."""
     try:
-        return await open_portal(request.path_params["slug"])
+        return await open_portal(request.app.state.agendum, request.path_params["slug"])
     except NotFound:
         return await not_found_page(request)
 

@@ -191,7 +191,7 @@ UrlResult = _union("PortalUrlResult", PortalUrl, PluginDisabled, NotFound, Permi
 
 
 def _visitor(info: Info) -> Visitor:
-    return Visitor(info.context.client_ip, info.context.user_agent, info.context.limiter)
+    return Visitor(info.context.app, info.context.client_ip, info.context.user_agent, info.context.limiter)
 
 
 async def _signed(info: Info) -> SignedIn:
@@ -228,7 +228,7 @@ class PortalQuery:
     @strawberry.field(description="The services a portal offers, with its booking and cancellation policy.")
     @as_result
     async def portal_services(self, info: Info, slug: str) -> ServicesResult:
-        portal = await open_portal(slug)
+        portal = await open_portal(info.context.app, slug)
         rules = await appointments.policy(portal)
         show = portal.settings.show_prices
         return PortalServices(
@@ -249,7 +249,7 @@ class PortalQuery:
         self, info: Info, slug: str, service_id: strawberry.ID, from_: From, to: dt.datetime, calendar_id: Optional[strawberry.ID] = None,
     ) -> SlotsResult:
         async with slot_field(info) as charge:
-            portal = await open_portal(slug)
+            portal = await open_portal(info.context.app, slug)
             calendar = parse_id("Calendar", calendar_id) if calendar_id is not None else None
             slots = await appointments.free_slots(portal, parse_id("Service", service_id), calendar, from_, to, charge)
         tz = ZoneInfo(portal.location.timezone)
@@ -261,7 +261,7 @@ class PortalQuery:
     @gated(NAME, lambda location_id: parse_id("Location", location_id))
     async def portal_url(self, info: Info, location_id: strawberry.ID) -> UrlResult:
         slug = await staff_portal_slug(await info.context.staff(), parse_id("Location", location_id))
-        return PortalUrl(url=portal_url(slug), slug=slug)
+        return PortalUrl(url=portal_url(info.context.settings, slug), slug=slug)
 
 
 @strawberry.type
@@ -269,7 +269,7 @@ class PortalMutation:
     @strawberry.mutation(description="Register: a new client gets a link to confirm their email; a known email gets a link to set its password.")
     @as_result
     async def portal_register(self, info: Info, slug: str, input: PortalRegisterInput) -> EmailSentResult:
-        portal = await open_portal(slug)
+        portal = await open_portal(info.context.app, slug)
         details = {"first_name": input.first_name, "last_name": input.last_name, "email": input.email, "mobile_phone": input.mobile_phone}
         await accounts.register(portal, details, input.password, _visitor(info))
         return PortalMessage(message="Thank you. Please check your email for a link to finish setting up your account.")
@@ -283,7 +283,7 @@ class PortalMutation:
     @strawberry.mutation(description="Email a link to set a new password (the same answer whether or not the email is a client's).")
     @as_result
     async def portal_request_password_reset(self, info: Info, slug: str, email: str) -> EmailSentResult:
-        await accounts.request_password_link(await open_portal(slug), email, _visitor(info))
+        await accounts.request_password_link(await open_portal(info.context.app, slug), email, _visitor(info))
         return PortalMessage(message="If this email belongs to a client, a link to set a new password is on its way.")
 
     @strawberry.mutation(description=f"Set a new password with the emailed single-use link's token; every session ends. New password: {PASSWORD_RULES}")
@@ -295,7 +295,7 @@ class PortalMutation:
     @strawberry.mutation(description="Sign in with email and password; sets the session cookie.")
     @as_result
     async def portal_login(self, info: Info, slug: str, email: str, password: str) -> SignedInResult:
-        portal = await open_portal(slug)
+        portal = await open_portal(info.context.app, slug)
         account = await accounts.login(portal, email, password, _visitor(info))
         signed = await start_session(info.context.request, portal, account.customer_id, account)
         write_session(info.context.response, info.context.request, signed.session, max_age=signed.max_age)

@@ -69,7 +69,7 @@ async def signed_in(request) -> SignedIn | None:
     if row is None:
         return None
     try:
-        portal = await portal_at(row.location_id)
+        portal = await portal_at(request.app.state.agendum, row.location_id)
     except NotFound:  # the portal was turned off: its sessions no longer sign anyone in
         return None
     customer = await Customer.get_or_none(id=row.customer_id, location_id=row.location_id)

@@ -11,10 +11,11 @@ from functools import lru_cache
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from core import clock, plugins
+from core import clock
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Customer
 from core.plugin_types import Link
+from core.settings import Settings
 from plugins.client_portal.addresses import Portal, portal_at, portal_url
 from plugins.client_portal.models import PortalAccount
 from plugins.client_portal.visitor import Visitor
@@ -29,13 +30,13 @@ def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
     return URLSafeSerializer(list(reversed(keys)), salt=SALT)  # signs with the current key (the last), reads with any
 
 
-def sign_in_link(slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
+def sign_in_link(settings: Settings, slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
     """The link offered beside an appointment to the customer, into the portal at `slug`: valid
     until `valid_until` (the asking page's own expiry), or a day when the page gives none, and
     only while the page's own link (`origin`) still works."""
     expiry = valid_until or clock.now() + DEFAULT_LIFETIME
-    token = _serializer(plugins.current().settings.secret_keys).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
-    return Link("portal_sign_in", "See all my appointments", f"{portal_url(slug)}/from-link/{token}")
+    token = _serializer(settings.secret_keys).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
+    return Link("portal_sign_in", "See all my appointments", f"{portal_url(settings, slug)}/from-link/{token}")
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,15 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
     if not isinstance(token, str) or len(token) > MAX_TOKEN:
         raise NotFound("Link")
     try:
-        appointment_id, expires, origin = _serializer(plugins.current().settings.secret_keys).loads(token)
+        appointment_id, expires, origin = _serializer(visitor.app.settings.secret_keys).loads(token)
         appointment_id, expires, origin = int(appointment_id), int(expires), str(origin)
     except (BadData, TypeError, ValueError):
         raise NotFound("Link") from None
     appointment = await Appointment.get_or_none(id=appointment_id)
     if appointment is None:
         raise NotFound("Link")
-    portal = await portal_at(appointment.location_id)
-    if origin and not await plugins.current().origin_is_live(appointment.location_id, origin):
+    portal = await portal_at(visitor.app, appointment.location_id)
+    if origin and not await visitor.app.plugins.origin_is_live(appointment.location_id, origin):
         raise NotFound("Link")  # the link it was shown on was replaced or turned off: this one goes with it
     if expires <= time.time():
         location = portal.location

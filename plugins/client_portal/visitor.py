@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import plugins
+from core.agendum import Agendum
 from core.ratelimit import Limiter, count_account_attempt, count_link_attempt
 
 
@@ -13,6 +13,7 @@ from core.ratelimit import Limiter, count_account_attempt, count_link_attempt
 class Visitor:
     """A request's client: IP, user agent and the rate limiter of the app serving it."""
 
+    app: Agendum
     ip: str
     user_agent: str
     limiter: Limiter
@@ -21,8 +22,8 @@ class Visitor:
         """Count an attempt (`kind`: login, register, reset, password) at an account under the
         login limits (core.ratelimit.count_account_attempt); `RateLimited` when over one."""
         account = f"{location_id}:{email_key[:254]}"
-        await count_account_attempt(self.limiter, plugins.current().settings, f"portal-{kind}", account, self.ip)
+        await count_account_attempt(self.limiter, self.app.settings, f"portal-{kind}", account, self.ip)
 
     async def count_link_attempt(self, token: str) -> None:
         """Count an attempt at an emailed or signed link under the link limits."""
-        await count_link_attempt(self.limiter, plugins.current().settings, "portal-link", token, self.ip)
+        await count_link_attempt(self.limiter, self.app.settings, "portal-link", token, self.ip)

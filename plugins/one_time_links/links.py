@@ -11,13 +11,15 @@ from enum import Enum
 
 from tortoise.expressions import Q
 
-from core import booking, clock, plugins, validation as check
+from core import booking, clock, validation as check
 from core.access import Actor, Staff
+from core.agendum import Agendum
 from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, keyset_page
 from core.ratelimit import count_link_attempt
+from core.settings import Settings
 from core.slot_budget import Charge
 from core.slot_cost import estimate
 from core.slots import Slot, check_window, slots_for
@@ -49,10 +51,11 @@ def status_of(link) -> Status:
     return Status(link.state.value)
 
 
-async def token_of(link) -> str:
-    """The link's token (derived: shown again any time, never stored). A new link, or one whose
-    secret key was dropped from the fallbacks, is given a token of the current key."""
-    keys = plugins.current().settings.secret_keys
+async def token_of(settings: Settings, link) -> str:
+    """The link's token (derived with the app's secret keys: shown again any time, never stored).
+    A new link, or one whose secret key was dropped from the fallbacks, is given a token of the
+    current key."""
+    keys = settings.secret_keys
     token = shown_token(keys, link.token_hash, PURPOSE, link.id)
     if token is None:
         token = derive_token(keys[0], PURPOSE, link.id)
@@ -61,12 +64,12 @@ async def token_of(link) -> str:
     return token
 
 
-async def url_of(link) -> str:
-    """The full booking URL of a link."""
-    return f"{plugins.current().settings.base_url}/book/{await token_of(link)}"
+async def url_of(settings: Settings, link) -> str:
+    """The full booking URL of a link (the app's base URL)."""
+    return f"{settings.base_url}/book/{await token_of(settings, link)}"
 
 
-async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
+async def create(settings: Settings, actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
     """A new active link for a calendar (default services: the calendar's bookable online ones)."""
 
     calendar = await get_calendar(actor, calendar_id)
@@ -88,7 +91,7 @@ async def create(actor: Staff | None, calendar_id: int, service_ids: list[int] |
         calendar_id=calendar.id, location_id=calendar.location_id, service_ids=chosen, expires_at=expires_at,
         note=note.strip(), token_hash=f"pending-{uuid.uuid4().hex}", created_by=str(actor.user_id),
     )
-    await token_of(link)  # its pending hash matches no key: the link gets its token
+    await token_of(settings, link)  # its pending hash matches no key: the link gets its token
     return link
 
 
@@ -129,8 +132,9 @@ async def revoke(actor: Staff | None, link_id: int):
 
 @dataclass
 class Opened:
-    """A resolved link with its calendar, location and allowed services."""
+    """A resolved link with its calendar, location and allowed services, in the app it was opened in."""
 
+    app: Agendum
     link: object
     calendar: Calendar
     location: Location
@@ -153,21 +157,21 @@ class Opened:
         raise ValidationFailed("serviceId", "This link does not offer that service.")
 
 
-async def resolve(token: str, client_ip: str, limiter) -> Opened:
+async def resolve(app: Agendum, token: str, client_ip: str, limiter) -> Opened:
     """Count the attempt, then the link of a token: NotFound when unknown or the plugin is off
     at its location (both alike)."""
 
-    settings = plugins.current().settings
+    settings = app.settings
     await count_link_attempt(limiter, settings, "one-time-link", token, client_ip)
     if not looks_like_token(token):
         raise NotFound("Link")
     link = await OneTimeLink.get_or_none(token_hash=token_hash(token))
     if link is None or not is_derived(settings.secret_keys, token, PURPOSE, link.id):
         raise NotFound("Link")  # unknown, or made with a secret key no longer held
-    if NAME not in await plugins.current().enabled_names(link.location_id):
+    if NAME not in await app.plugins.enabled_names(link.location_id):
         raise NotFound("Link")
     services = await Service.filter(id__in=link.service_ids, location_id=link.location_id).order_by("name", "id")
-    return Opened(link, await Calendar.get(id=link.calendar_id), await Location.get(id=link.location_id), list(services), status_of(link))
+    return Opened(app, link, await Calendar.get(id=link.calendar_id), await Location.get(id=link.location_id), list(services), status_of(link))
 
 
 async def free_slots(opened: Opened, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge) -> list[Slot]:
@@ -197,13 +201,13 @@ async def book(opened: Opened, service_id: int, start: dt.datetime, contact: dic
         ).update(state=LinkState.USED, used_at=now)
         if not claimed:
             fresh = await OneTimeLink.get(id=link_id)
-            raise Opened(fresh, opened.calendar, opened.location, opened.services, status_of(fresh)).unavailable()
+            raise Opened(opened.app, fresh, opened.calendar, opened.location, opened.services, status_of(fresh)).unavailable()
 
     async def attach(appointment: Appointment) -> None:
         await OneTimeLink.filter(id=link_id).update(appointment_id=appointment.id)
 
     actor = Actor(ActorKind.ONE_TIME_LINK, id=f"one-time-link:{link_id}", ip=ip, user_agent=user_agent)
     return await booking.book(
-        actor, calendar_id=opened.calendar.id, service_id=service.id, start=start, contact=contact,
+        opened.app.plugins, actor, calendar_id=opened.calendar.id, service_id=service.id, start=start, contact=contact,
         steps=[claim], after=[attach],
     )

@@ -26,7 +26,7 @@ FIELDS = ("first_name", "last_name", "email", "mobile_phone")
 
 async def _resolve(request: Request, token: str) -> links.Opened:
     """The link of the token if it is still active (else LinkUnavailable: used, expired or revoked)."""
-    opened = await links.resolve(token, ip_of(request), request.app.state.limiter)
+    opened = await links.resolve(request.app.state.agendum, token, ip_of(request), request.app.state.limiter)
     if opened.status is not links.Status.ACTIVE:
         raise opened.unavailable()
     return opened

@@ -30,8 +30,8 @@ OneTimeLinkStatus = strawberry.enum(links.Status, name="OneTimeLinkStatus", desc
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
 
 
-async def _url(root: "OneTimeLink") -> str:
-    return await links.url_of(root.row)
+async def _url(root: "OneTimeLink", info: Info) -> str:
+    return await links.url_of(info.context.settings, root.row)
 
 
 @strawberry.type(description="A single-use booking link for a calendar.")
@@ -146,7 +146,7 @@ async def _link_location(id) -> int:
 
 
 async def _open(info: Info, token: str) -> links.Opened:
-    return await links.resolve(token, info.context.client_ip, info.context.limiter)
+    return await links.resolve(info.context.app, token, info.context.client_ip, info.context.limiter)
 
 
 @strawberry.type
@@ -191,7 +191,7 @@ class OneTimeLinkMutation:
     @gated(links.NAME, lambda input: _calendar_location(input.calendar_id))
     async def create_one_time_link(self, info: Info, input: CreateOneTimeLinkInput) -> OneTimeLinkResult:
         row = await links.create(
-            await info.context.staff(), parse_id("Calendar", input.calendar_id), parse_ids("Service", input.service_ids),
+            info.context.settings, await info.context.staff(), parse_id("Calendar", input.calendar_id), parse_ids("Service", input.service_ids),
             input.expires_at, input.note,
         )
         return OneTimeLink.of(row)

@@ -75,7 +75,7 @@ class ProbeQuery:
         from agendum_probe.models import ProbeNote
 
         location = await _location_in_scope(info, location_id)
-        settings = await plugins.current().settings_of(NAME, location)
+        settings = await info.context.app.plugins.settings_of(NAME, location)
         return ProbeGreeting(text=settings.greeting, notes=await ProbeNote.filter(location_id=location).count())
 
 
@@ -89,7 +89,7 @@ class ProbeMutation:
 
         location = await _location_in_scope(info, location_id)
         await ProbeNote.create(location_id=location, text=text)
-        settings = await plugins.current().settings_of(NAME, location)
+        settings = await info.context.app.plugins.settings_of(NAME, location)
         return ProbeGreeting(text=settings.greeting, notes=await ProbeNote.filter(location_id=location).count())
 
 
@@ -100,9 +100,10 @@ def register_graphql():
 
 async def probe_page(request: Request) -> Response:
     location_id = int(request.path_params["location_id"])
-    if NAME not in await plugins.current().enabled_names(location_id):
+    host = request.app.state.agendum.plugins
+    if NAME not in await host.enabled_names(location_id):
         return HTMLResponse("<h1>Not found</h1>", status_code=404)
-    settings = await plugins.current().settings_of(NAME, location_id)
+    settings = await host.settings_of(NAME, location_id)
     return HTMLResponse(f"<!doctype html><html lang=en><title>Probe</title><h1>{settings.greeting}</h1></html>")
 
 
@@ -138,8 +139,8 @@ async def shutdown(app):
 
 
 @hookimpl
-async def email_placeholder_values(context):
-    settings = await plugins.current().settings_of(NAME, context.location.id)
+async def email_placeholder_values(context, app):
+    settings = await app.plugins.settings_of(NAME, context.location.id)
     calls.append(("email_placeholder_values", context.role))
     return {"ProbeGreeting": settings.greeting}
 

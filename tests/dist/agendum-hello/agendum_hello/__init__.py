@@ -11,7 +11,7 @@ from typing import Annotated, Union
 import strawberry
 from pydantic import Field
 
-from core import hookimpl, plugins
+from core import hookimpl
 from core.email_registry import Placeholder
 from core.locations import get_location
 from core.models import RecipientRole
@@ -53,7 +53,7 @@ class HelloQuery:
     @gated(NAME, lambda location_id: parse_id("Location", location_id))
     async def hello_world(self, info: Info, location_id: strawberry.ID) -> HelloWorldResult:
         location = await get_location(await info.context.staff(), parse_id("Location", location_id))
-        settings = await plugins.current().settings_of(NAME, location.id)
+        settings = await info.context.app.plugins.settings_of(NAME, location.id)
         return HelloWorld(text=f"{settings.greeting}, {location.name}!")
 
 
@@ -68,7 +68,7 @@ def register_email_placeholders():
 
 
 @hookimpl
-async def email_placeholder_values(context):
-    settings = await plugins.current().settings_of(NAME, context.location.id)
+async def email_placeholder_values(context, app):
+    settings = await app.plugins.settings_of(NAME, context.location.id)
     name = context.customer.first_name if context.customer is not None else ""
     return {"HelloGreeting": f"{settings.greeting} {name}".strip()}
