@@ -4,12 +4,15 @@ and the installed plugins enabled there."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from core import marketplace, plugins
+from core import marketplace
 from core.access import Staff
 from core.accounts import create_admin
 from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
-from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.agendum import Agendum
 
 DEMO_EMAIL = "demo@agendum.local"
 WEEKDAY_HOURS = [(9 * 60, 12 * 60), (13 * 60, 17 * 60)]

@@ -22,7 +22,7 @@ from uvicorn.logging import AccessFormatter
 from conftest import Api, TEST_SECRET
 from core import redaction
 from helpers import book, local
-from portal_helpers import LOGIN, PASSWORD, Customer, link_in, portal_clinic, registered
+from portal_helpers import LOGIN, PASSWORD, link_in, portal_clinic, registered
 from test_cli import free_port
 from test_one_time_links import CREATE as CREATE_ONE_TIME_LINK
 from test_portal_accounts import ASK as ASK_RESET

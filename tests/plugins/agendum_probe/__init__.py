@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from core import hookimpl, plugins
+from core import hookimpl
 from core.email_registry import EmailEvent, Placeholder
 from core.errors import RuleViolation, ValidationFailed
 from core.models import Customer, RecipientRole, Tier
