@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -13,6 +14,31 @@ import os
 import signal
 import sys
 from http import HTTPStatus
+
+from pathlib import Path
+
+
+def foreign_packages() -> list[str]:
+    """Agendum installs `core`, `schema`, `web` and `plugins` as top-level packages next to this
+    module; one line for each of them that Python would import from elsewhere instead (another
+    distribution of the same name: PyPI has a `schema`). Finds them without importing them."""
+    here = Path(__file__).resolve().parent
+    problems = []
+    for name in ("core", "schema", "web", "plugins"):
+        spec = importlib.util.find_spec(name)
+        found = [Path(place).resolve() for place in (spec.submodule_search_locations or [])] if spec else []
+        if here / name not in found:
+            origin = spec.origin if spec and spec.origin else (", ".join(map(str, found)) or "nowhere")
+            problems.append(
+                f"agendum: the top-level package `{name}` comes from {origin}, not from Agendum "
+                f"({here / name}): uninstall the other distribution that provides `{name}`, or use a "
+                "virtual environment of Agendum's own"
+            )
+    return problems
+
+
+if _foreign := foreign_packages():
+    sys.exit("\n".join(_foreign))
 
 from cross_web import HTTPException  # strawberry's HTTP-level refusal (its own dependency)
 from starlette.applications import Starlette
@@ -26,12 +52,13 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from core import plugins, redaction
+from core.plugins import host as plugins
+from core.security import redaction
 from core.agendum import Agendum
 from core.db import run_migrations, tortoise_config
-from core.delivery import Worker
+from core.email.delivery import Worker
 from core.errors import DomainError
-from core.ratelimit import Limiter, limiter_for
+from core.security.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
 from schema.build import build_schema
 from schema.context import Context
@@ -186,7 +213,7 @@ def create_app(
     """The Agendum ASGI app for these settings (read from the environment when not given), with
     the given plugin host (by default the built-in and entry-point plugins; a host serves one app).
     Its `core.agendum.Agendum` is `state.agendum`, also in every GraphQL context. From then on the
-    process's logs are redacted (core.redaction): no tokens or email addresses, whoever logs."""
+    process's logs are redacted (core.security.redaction): no tokens or email addresses, whoever logs."""
     redaction.install()
     settings = (settings or Settings.from_env()).checked()
     own_limiter = limiter is None  # Redis when AGENDUM_REDIS_URL is set; closed with the app
@@ -282,7 +309,7 @@ def _cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def _cmd_create_admin(args: argparse.Namespace) -> None:
-    from core.accounts import create_admin
+    from core.security.accounts import create_admin
 
     settings = Settings.from_env()
     app = app_for(settings)
@@ -343,7 +370,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> None:
-    from core.delivery import DeliveryConfig, shortest_lease
+    from core.email.delivery import DeliveryConfig, shortest_lease
 
     settings = Settings.from_env()
     settings.check_delivery()

@@ -64,7 +64,7 @@ def seed(database_url: str, settings_env: dict[str, str]) -> tuple[str, int]:
     """Migrate the temp database, create an owner and some locations; returns (token, count)."""
     from tortoise import Tortoise
 
-    from core.accounts import create_admin
+    from core.security.accounts import create_admin
     from core.db import run_migrations, tortoise_config
     from core.models import Location
     from core.settings import Settings

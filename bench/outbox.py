@@ -4,9 +4,9 @@ What it measures
   N emails (default 1,000) are queued as outbox rows in a fresh database (temp SQLite file, or
   the PostgreSQL server given with --postgres: a temp database is created and dropped). Each has
   a ~700-byte plain-text body with a customer's link, stored as the outbox stores it (a sealed
-  reference, opened as the message is sent: core.email_secrets); every other one carries an .ics
+  reference, opened as the message is sent: core.email.secrets); every other one carries an .ics
   invite, like a booking email. An SMTP sink (aiosmtpd, accepting everything, counting Message-IDs) runs in a
-  separate process on a loopback port. The real worker (core.delivery.Worker, the same code the
+  separate process on a loopback port. The real worker (core.email.delivery.Worker, the same code the
   app and `agendum worker` run) then drains the queue in this process: claims with a lease,
   builds each message, sends over reused connections in parallel lanes, records SENT.
   The clock runs from the first claim to the last SENT row recorded.
@@ -131,7 +131,7 @@ SECRET = "bench-only-secret-6v1Xq0Zs8LkP3nJ7dR2wT5yB9mC4hF0aGeUiOoKtWxYz"
 
 
 async def queue(count: int, settings) -> None:
-    from core.email_secrets import sealed_link
+    from core.email.secrets import sealed_link
     from core.models import Location, OutboxMessage, RecipientRole
 
     location = await Location.create(
@@ -153,12 +153,12 @@ async def deliver(database_url: str, port: int, args) -> dict:
     from tortoise import Tortoise
 
     from core.db import run_migrations, tortoise_config
-    from core.delivery import DeliveryConfig, Worker
+    from core.email.delivery import DeliveryConfig, Worker
     from core.models import DeliveryStatus, OutboxMessage
-    from core.smtp import parse_smtp_url
+    from core.email.smtp import parse_smtp_url
 
     from core.agendum import Agendum
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
     from core.settings import Settings
 
     app = Agendum(Settings(database_url=database_url, secret_key=SECRET), PluginHost())  # no plugins; its key seals and opens the links

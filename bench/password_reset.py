@@ -67,7 +67,7 @@ async def gql(port: int, query: str, variables: dict, token: str | None = None) 
 def owner_token(env: dict[str, str]) -> str:
     """Migrate the database and create an owner; the owner's bearer token."""
     from app import _migrate, _with_orm, app_for
-    from core.accounts import create_admin
+    from core.security.accounts import create_admin
     from core.settings import Settings
 
     settings = Settings.from_env(env)

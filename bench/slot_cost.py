@@ -18,7 +18,7 @@ uvicorn worker with production settings and the default budgets; the per-IP slot
                 allday; any calendar at allday; 15 aliases of one calendar at allday; any calendar
                 at office. The costliest in server CPU is "the largest request the budget allows".
 
-Figures: each request's estimated cost (core.slot_cost) and answer (slots or QueryTooCostly), the
+Figures: each request's estimated cost (core.availability.cost) and answer (slots or QueryTooCostly), the
 server's CPU time per request (user + system from /proc, median of --runs sequential requests;
 the server does nothing else meanwhile) and per 1,000 units of cost; then /healthz latency (p50,
 p99, max) polled every 20 ms on its own connection while the largest allowed request runs back to
@@ -88,7 +88,7 @@ class Shape:
 
     @property
     def cost(self) -> int:
-        from core.slot_cost import slot_cost
+        from core.availability.cost import slot_cost
 
         minutes = self.site.week_minutes if self.any_calendar else self.site.week_minutes[:1]
         return self.aliases * slot_cost(minutes, self.days, self.site.step)
@@ -113,15 +113,15 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
     from tortoise import Tortoise
 
     from app import load_plugins, orm_config
-    from core import marketplace
-    from core.access import Staff
-    from core.accounts import create_admin
+    from core.plugins import marketplace
+    from core.security.access import Staff
+    from core.security.accounts import create_admin
     from core.agendum import Agendum
     from core.db import run_migrations
     from core.demo import seed_demo
     from core.models import Calendar, Location, RosterRule, Service, StaffRole, Tier
     from core.settings import Settings
-    from core.slot_cost import open_minutes_per_week
+    from core.availability.cost import open_minutes_per_week
     from plugins.client_portal.models import PortalAddress
 
     settings = Settings(database_url=database_url, secret_key=env["AGENDUM_SECRET_KEY"], base_url=env["AGENDUM_BASE_URL"],

@@ -20,7 +20,7 @@ What it measures (query: the next WINDOW_DAYS days from tomorrow 00:00 London ti
               connection sending the same request back to back (sequential). p50/p99 latency
               as this client sees it; the first answer of each connection is checked in full
               against the engine's slots.
-  2. engine   core.scheduling.free_slots in this process on exactly what core.slots.slots_for
+  2. engine   core.availability.engine.free_slots in this process on exactly what core.availability.slots.slots_for
               loads (availability and busy intervals of the window), p50 of repeated calls.
   3. baseline a sort-and-sweep written here: candidate starts of every rostered day, candidates
               and busy intervals sorted, one sweep with a running maximum of busy ends. It must
@@ -139,7 +139,7 @@ def migrate_and_seed(database_url: str, env: dict[str, str]) -> Fixture:
     """Migrate the template database and create the small rows through the ORM."""
     from tortoise import Tortoise
 
-    from core.accounts import create_admin
+    from core.security.accounts import create_admin
     from core.db import run_migrations, tortoise_config
     from core.models import Calendar, Customer, Location, RosterRule, Service
     from core.settings import Settings
@@ -303,15 +303,15 @@ async def in_process_round(
     from tortoise import Tortoise
 
     from core import clock
-    from core.accounts import authenticate
+    from core.security.accounts import authenticate
     from core.appointments import available_slots
     from core.db import tortoise_config
     from core.models import Calendar, Location, RosterRule, Service
-    from core.ratelimit import MemoryLimiter
-    from core.scheduling import free_slots, local_instant
+    from core.security.ratelimit import MemoryLimiter
+    from core.availability.engine import free_slots, local_instant
     from core.settings import Settings
-    from core.slot_budget import SlotBudget
-    from core.slots import busy_intervals, load_availability, rules_for, slots_for
+    from core.availability.budget import SlotBudget
+    from core.availability.slots import busy_intervals, load_availability, rules_for, slots_for
     from schema.appointments import Slot as SlotType
     from schema.appointments import SlotList
     from schema.context import Context
@@ -323,7 +323,7 @@ async def in_process_round(
         calendar = await Calendar.get(id=fixture.calendar_id)
         service = await Service.get(id=fixture.service_id)
         tz = ZoneInfo(location.timezone)
-        # Exactly what core.slots.slots_for loads and passes to the engine.
+        # Exactly what core.availability.slots.slots_for loads and passes to the engine.
         rules = await rules_for(location, service)
         duration = dt.timedelta(minutes=service.duration_minutes)
         buffer = dt.timedelta(minutes=service.buffer_after_minutes)
@@ -410,9 +410,9 @@ async def in_process_round(
 
 
 def busy_query_sql(calendar_id: int, start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
-    """The SQL and parameters of core.slots.busy_intervals' query, as Tortoise sends it."""
+    """The SQL and parameters of core.availability.slots.busy_intervals' query, as Tortoise sends it."""
     from core.models import Appointment, AppointmentStatus
-    from core.slots import MAX_SPAN
+    from core.availability.slots import MAX_SPAN
 
     query = Appointment.filter(
         calendar_id=calendar_id, starts_at__gte=start - MAX_SPAN, starts_at__lt=end, blocked_until__gt=start,
@@ -539,7 +539,7 @@ def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProc
           f"p50 history 100,000 / history 100: {ratio:.2f}x (target <= {TARGET_RATIO:g}x): {'yes' if ratio_met else 'NO'}   "
           f"(server CPU per request: {cpu_ratio:.2f}x)")
     print()
-    print("2. Engine alone: core.scheduling.free_slots in-process on the inputs core.slots.slots_for loads")
+    print("2. Engine alone: core.availability.engine.free_slots in-process on the inputs core.availability.slots.slots_for loads")
     for m in measured:
         print(f"   {label(m.history)}  p50 {m.ms('engine'):6.3f} ms   ({m.runs('engine')} calls; "
               f"with local_instant's cache emptied before each call {m.ms('engine_cold'):.3f} ms)")
@@ -548,7 +548,7 @@ def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProc
     for m in measured:
         print(f"   {label(m.history)}  p50 {m.ms('baseline'):6.3f} ms   engine / baseline {m.ms('engine') / m.ms('baseline'):.2f}x")
     print(f"   same slots: {'yes' if all(m.same_slots for m in measured) else 'no'} "
-          f"(engine = baseline = core.slots.slots_for, {len(small.slots)} slots; the first HTTP answer of each connection matched too)")
+          f"(engine = baseline = core.availability.slots.slots_for, {len(small.slots)} slots; the first HTTP answer of each connection matched too)")
     print()
     print("4. Share of the HTTP time spent turning slots into the response. Method, in-process p50s:")
     print("   (a) the resolver's last line: the engine's UTC slots -> GraphQL Slot objects in local time;")
@@ -574,7 +574,7 @@ def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProc
               f" | slots_for {m.ms('slots_for', True):.2f} | core available_slots {m.ms('core', True):.2f}"
               f" | schema.execute {m.ms('execute_full', True):.2f} | server CPU per HTTP request {result.cpu_ms_per_request:.2f} ms"
               f" | engine {m.ms('engine', True):.3f}, baseline {m.ms('baseline', True):.3f}")
-    print("   busy-interval query: core.slots.busy_intervals; its SQL alone: the same statement through Tortoise's connection")
+    print("   busy-interval query: core.availability.slots.busy_intervals; its SQL alone: the same statement through Tortoise's connection")
     print("   (aiosqlite), rows left as SQLite's strings, so the rest is Tortoise turning them into datetimes;")
     print("   slots_for: roster, exceptions and busy queries + engine + Slot objects; available_slots adds the calendar,")
     print("   service, service-calendar link and location lookups; schema.execute adds the token lookup and GraphQL.")

@@ -1,5 +1,5 @@
 """Agendum's core domain. Plugins import `hookimpl` from here."""
 
-from core.hookspecs import hookimpl
+from core.plugins.hookspecs import hookimpl
 
 __all__ = ["hookimpl"]

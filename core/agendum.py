@@ -8,8 +8,10 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from core.plugins.core_hooks import CoreHooks
+
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
     from core.settings import Settings
 
 
@@ -25,6 +27,7 @@ class Agendum:
         self.asgi: Any = None
         self.workers: weakref.WeakSet = weakref.WeakSet()
         plugins.app = self
+        plugins.register_core(CoreHooks(plugins))
 
     def wake_workers(self) -> None:
         """Wake this app's outbox workers running in this process (call after committing queued

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from core import validation as check
-from core.access import Staff, in_scope
+from core.security.access import Staff, in_scope
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationFailed
 from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
 from core.pagination import Page, keyset_page
-from core.slot_budget import Charge
-from core.slot_cost import estimate
-from core.slots import Slot, check_window, slots_for
+from core.availability.budget import Charge
+from core.availability.cost import estimate
+from core.availability.slots import Slot, check_window, slots_for
 
 
 async def get_appointment(actor: Staff | None, appointment_id: int) -> Appointment:

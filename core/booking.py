@@ -18,9 +18,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import clock, ics, rules as rule_checks
+from core import clock
+from core.email import ics
+from core.availability import rules as rule_checks
 from core import validation as check
-from core.access import Actor, require_location
+from core.security.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
 from core.changes import Change
 from core.errors import (
@@ -29,12 +31,12 @@ from core.errors import (
 from core.models import (
     ActorKind, Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
 )
-from core.rules import Rules
-from core.scheduling import is_on_grid
-from core.slots import busy_intervals, load_availability, rules_for
+from core.availability.rules import Rules
+from core.availability.engine import is_on_grid
+from core.availability.slots import busy_intervals, load_availability, rules_for
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 Step = Callable[[], Awaitable[None]]
 LIVE = (Status.SCHEDULED, Status.CONFIRMED)

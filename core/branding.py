@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from core.access import Staff
+from core.security.access import Staff
 from core.colors import COLOR_RE, DARK_TEXT, DEFAULT_BACKGROUND, text_color_for
 from core.errors import ValidationFailed
 from core.locations import get_location, settings_source

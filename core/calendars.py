@@ -9,12 +9,12 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, in_scope, require_staff
+from core.security.access import Staff, in_scope, require_staff
 from core.errors import NotFound, ValidationFailed
 from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
 from core.locations import get_location
 from core.pagination import Page, keyset_page
-from core.scheduling import DAY_MINUTES, roster_minutes
+from core.availability.engine import DAY_MINUTES, roster_minutes
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 

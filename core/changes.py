@@ -1,12 +1,12 @@
 """What happened to an appointment: the `Change` the change hooks receive (`appointment_changing`
-inside the booking transaction, `appointment_changed` after commit; see core/hookspecs.py)."""
+inside the booking transaction, `appointment_changed` after commit; see core/plugins/hookspecs.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from core.access import Actor
+from core.security.access import Actor
 
 
 @dataclass

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, in_scope
+from core.security.access import Staff, in_scope
 from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Customer

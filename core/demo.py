@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core import marketplace
-from core.access import Staff
-from core.accounts import create_admin
+from core.plugins import marketplace
+from core.security.access import Staff
+from core.security.accounts import create_admin
 from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
 
 if TYPE_CHECKING:

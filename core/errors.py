@@ -112,7 +112,7 @@ class LinkUnavailable(DomainError):
 
 class QueryTooCostly(DomainError):
     """A request asks for more slot work than its budget: `cost` is the request's estimated cost
-    (core.slot_cost), `budget` the most it may spend. Refused before any slot is computed."""
+    (core.availability.cost), `budget` the most it may spend. Refused before any slot is computed."""
 
     def __init__(self, cost: int, budget: int) -> None:
         super().__init__(
@@ -121,3 +121,7 @@ class QueryTooCostly(DomainError):
         )
         self.cost = cost
         self.budget = budget
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to change (core.settings)."""

@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
-from core import marketplace, validation as check
-from core.access import Staff, in_scope, require_owner, require_staff
+from core import validation as check
+from core.plugins import marketplace
+from core.security.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, keyset_page
-from core.rules import clean_rule_fields
+from core.availability.rules import clean_rule_fields
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 REQUIRED = ("name", "timezone", "currency")
 

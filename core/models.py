@@ -68,7 +68,7 @@ class Location(Model):
     )
     shares_headquarters_settings = fields.BooleanField(default=False)
     slot_step_minutes = fields.IntField(default=15)
-    # Scheduling rules (core/rules.py); a branch sharing its headquarters' settings uses the HQ's.
+    # Scheduling rules (core/availability/rules.py); a branch sharing its headquarters' settings uses the HQ's.
     min_notice_minutes = fields.IntField(default=0)
     max_advance_days = fields.IntField(default=365)
     same_day_changes_allowed = fields.BooleanField(default=True)
@@ -221,7 +221,7 @@ class Appointment(Model):
     cancellation_note = fields.TextField(default="")
     sequence = fields.IntField(default=0)  # reschedules: backs expectedSequence, keys reminders
     customer_reschedules = fields.IntField(default=0)
-    # The calendar file's UID and SEQUENCE (core/ics.py): a random UID, unique whatever the
+    # The calendar file's UID and SEQUENCE (core/email/ics.py): a random UID, unique whatever the
     # installation (null for appointments booked before migration 0007, which keep the UID their
     # invites went out with); SEQUENCE rises with every change an attendee's calendar must see.
     ics_uid = fields.UUIDField(null=True, default=uuid.uuid4)

@@ -7,12 +7,12 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.access import Staff, in_scope
+from core.security.access import Staff, in_scope
 from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Service
 from core.pagination import Page, keyset_page
-from core.rules import clean_rule_fields
+from core.availability.rules import clean_rule_fields
 
 MAX_MINUTES = 24 * 60
 

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Mapping
 
+from core.email.smtp import parse_smtp_url
+from core.errors import SettingsError
+
 if TYPE_CHECKING:
-    from core.delivery import DeliveryConfig
+    from core.email.delivery import DeliveryConfig
 
 DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
 DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
@@ -18,10 +21,6 @@ MIN_SECRET_BITS = 128
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 2**30
-
-
-class SettingsError(Exception):
-    """The configuration cannot be used; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class Settings:
     link_limit_per_ip: RateLimit = RateLimit(120, 60)
     link_limit_per_token: RateLimit = RateLimit(30, 60)
     link_ceiling_per_token: RateLimit = RateLimit(300, 60)
-    # Free-slot work (core.slot_cost units) one request may ask for: customers' slot fields and
+    # Free-slot work (core.availability.cost units) one request may ask for: customers' slot fields and
     # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
     slot_budget: int = 12_000
     staff_slot_budget: int = 36_000
@@ -74,13 +73,13 @@ class Settings:
     expose_process_id: bool = False
     mail_from: str = "Agendum <no-reply@agendum.local>"
     load_entry_points: bool = True
-    # Outgoing email (core/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
+    # Outgoing email (core/email/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
     smtp_url: str = ""
     # Run the outbox worker inside the app process (off when separate `agendum worker` processes send).
     run_worker: bool = True
-    # Tuning of the outbox worker (core.delivery.DeliveryConfig); None: its defaults. Tests shorten it.
+    # Tuning of the outbox worker (core.email.delivery.DeliveryConfig); None: its defaults. Tests shorten it.
     delivery: "DeliveryConfig | None" = None
-    # Shared rate-limit counters (core.ratelimit.RedisLimiter) when several processes serve; empty: in memory.
+    # Shared rate-limit counters (core.security.ratelimit.RedisLimiter) when several processes serve; empty: in memory.
     redis_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -151,9 +150,7 @@ class Settings:
 
     @property
     def smtp(self):
-        """The SMTP server (core.smtp.SmtpConfig) from AGENDUM_SMTP_URL, or None when unset."""
-        from core.smtp import parse_smtp_url  # core.smtp imports this module
-
+        """The SMTP server (core.email.smtp.SmtpConfig) from AGENDUM_SMTP_URL, or None when unset."""
         return parse_smtp_url(self.smtp_url) if self.smtp_url else None
 
     @property
@@ -163,8 +160,8 @@ class Settings:
 
 
 def _check_secret(name: str, key: str) -> None:
-    """Refuse a key that is short, the demo's, or guessable (under 128 bits as core.strength estimates)."""
-    from core.strength import secret_bits  # zxcvbn is loaded only when a key is checked
+    """Refuse a key that is short, the demo's, or guessable (under 128 bits as core.security.strength estimates)."""
+    from core.security.strength import secret_bits  # zxcvbn is loaded only when a key is checked
 
     if len(key) < MIN_SECRET_LENGTH or key == DEMO_SECRET or secret_bits(key) < MIN_SECRET_BITS:
         raise SettingsError(

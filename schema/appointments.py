@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from core import appointments, booking, models
 from core import errors as core_errors
-from core.access import Actor
+from core.security.access import Actor
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
 from schema.inputs import parse_id, result

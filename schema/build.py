@@ -12,7 +12,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from core.plugin_types import GraphQLContribution
+from core.plugins.types import GraphQLContribution
 from core.settings import Settings
 from schema.appointments import AppointmentMutation, AppointmentQuery
 from schema.calendars import CalendarMutation, CalendarQuery

@@ -8,12 +8,12 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
-from core.access import Staff
-from core.accounts import authenticate
+from core.security.access import Staff
+from core.security.accounts import authenticate
 from core.models import PluginActivation
-from core.ratelimit import Limiter
+from core.security.ratelimit import Limiter
 from core.settings import Settings
-from core.slot_budget import SlotBudget
+from core.availability.budget import SlotBudget
 from schema.loaders import Loaders
 
 @dataclass

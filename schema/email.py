@@ -7,7 +7,8 @@ from typing import Optional
 
 import strawberry
 
-from core import email_admin, email_secrets, email_templates, models
+from core import models
+from core.email import admin as email_admin, secrets as email_secrets, templates as email_templates
 from core.locations import get_location
 from schema.context import Info
 from schema.errors import as_result

@@ -11,8 +11,8 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types.nodes import SelectedField
 
-from core.ratelimit import enforce, ip_key
-from core.slot_budget import LIMIT_KEY, Charge
+from core.security.ratelimit import enforce, ip_key
+from core.availability.budget import LIMIT_KEY, Charge
 from schema.context import Info
 
 
@@ -38,7 +38,7 @@ async def _free(cost: int) -> None:
 async def slot_field(info: Info, *, staff: bool = False, fields: int = 1) -> AsyncIterator[Charge]:
     """Around the resolver of a field that computes free slots (`async with` as its first
     statement, before any await): yields the charge to call with the field's cost before any
-    slot is computed (core.slot_budget; QueryTooCostly over budget). Customers' fields count each
+    slot is computed (core.availability.budget; QueryTooCostly over budget). Customers' fields count each
     of their `fields` toward the client's per-IP slot limit first (RateLimited over it) and spend
     the customer budget; staff's spend the staff budget. With `fields=0` nothing is counted or charged."""
     if fields == 0:

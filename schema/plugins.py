@@ -13,8 +13,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from core import errors as core_errors
-from core import marketplace, models
-from core.access import require_location
+from core import models
+from core.plugins import marketplace
+from core.security.access import require_location
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, as_result
 from schema.inputs import parse_id, parse_ids, result

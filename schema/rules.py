@@ -8,7 +8,7 @@ from typing import Optional
 import strawberry
 
 from core import locations, services
-from core.rules import Rules
+from core.availability.rules import Rules
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, provided

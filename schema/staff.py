@@ -6,8 +6,8 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
-from core import accounts
-from core.passwords import RULES as PASSWORD_RULES
+from core.security import accounts
+from core.security.passwords import RULES as PASSWORD_RULES
 from schema.context import Info
 from schema.errors import InvalidCredentials, RateLimited, ValidationError, as_result
 from schema.inputs import parse_id, parse_ids, result

@@ -9,7 +9,7 @@ take text are wrapped: the others cost nothing more.
 Fields and arguments marked `@multiline` keep line breaks and tabs (CR LF becomes LF); every
 other string is one line. Inside `JSON`, keys are one line and strings may hold line breaks and
 tabs: what each key accepts beyond that is its consumer's to say (plugin settings models mark
-their multi-line fields, core.plugin_types.MultilineText)."""
+their multi-line fields, core.plugins.types.MultilineText)."""
 
 from __future__ import annotations
 

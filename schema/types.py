@@ -12,7 +12,7 @@ import strawberry
 
 from core import models
 from core.branding import logo_path_of
-from core.rules import Rules
+from core.availability.rules import Rules
 from core.validation import format_clock
 from schema.context import Info
 

@@ -23,11 +23,11 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app import BUILTIN_PLUGINS, create_app, orm_config
 from browser import browser, phone, screenshot  # noqa: F401 - browser fixtures (tests/browser.py)
-from core.accounts import create_admin
+from core.security.accounts import create_admin
 from core.agendum import Agendum
 from core.db import run_migrations
-from core.plugins import PluginHost
-from core.ratelimit import MemoryLimiter
+from core.plugins.host import PluginHost
+from core.security.ratelimit import MemoryLimiter
 from core.settings import RateLimit, Settings
 
 POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -36,8 +36,8 @@ REDIS_URL = os.environ.get("AGENDUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = f"agendum-test:{uuid.uuid4().hex[:12]}:"  # the keys of this run's own limiters
 TEST_SECRET = "K541jpfKdGUyBrf2qMeYqLJbsefX52X28kVtXrvwDJW2_N7n0l7CBWbG2km5DInm"  # secrets.token_urlsafe(48)
 RUN_ID = uuid.uuid4().hex[:10]
-# Test-only plugins are packages in tests/plugins (names unlike any real package).
-sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins"))
+# Test-only plugins are packages in tests/fixture_plugins (names unlike any real package).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixture_plugins"))
 TEST_PLUGIN_MODULES = ("agendum_probe", "agendum_witness")
 # Every database the tests make has the tables of the built-in and the test plugins.
 TEST_PLUGINS = PluginHost.load((*BUILTIN_PLUGINS, *TEST_PLUGIN_MODULES), entry_point_plugins=False)

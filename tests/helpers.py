@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core import hookimpl
-from core.plugin_types import PluginInfo
+from core.plugins.types import PluginInfo
 
 ALL_WEEK = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in
             ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")]

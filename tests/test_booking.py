@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from core import booking
-from core.access import Actor
+from core.security.access import Actor
 from core.errors import PermissionDenied, RuleViolation
 from core.models import ActorKind, Appointment, AppointmentEvent
-from core.rules import RULE_CODES
+from core.availability.rules import RULE_CODES
 from helpers import APPOINTMENT_FIELDS, book, later_today, local, make_clinic, midday_timezone
 
 CONFIRM = "mutation($id: ID!, $o: Boolean! = false) { confirmAppointment(id: $id, override: $o) { %s } }" % APPOINTMENT_FIELDS

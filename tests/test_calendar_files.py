@@ -17,8 +17,8 @@ from tortoise.migrations.api import migrate
 
 from app import orm_config
 from conftest import TEST_PLUGINS, Api, make_settings, start_server
-from core.accounts import create_admin
-from core.ics import appointment_ics
+from core.security.accounts import create_admin
+from core.email.ics import appointment_ics
 from core.models import Appointment, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, Service
 from core.settings import Settings
 from helpers import APPOINTMENT_FIELDS, book, local, make_clinic

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import RateLimited
-from core.ratelimit import MemoryLimiter, enforce
+from core.security.ratelimit import MemoryLimiter, enforce
 from core.settings import RateLimit, SettingsError, parse_networks
 from web.client_ip import client_ip, request_ip
 
@@ -155,7 +155,7 @@ async def test_enforce_raises_rate_limited_with_whole_seconds_to_wait():
 
 
 def test_ipv6_clients_are_limited_per_64_network():
-    from core.ratelimit import ip_key
+    from core.security.ratelimit import ip_key
 
     assert ip_key("2001:db8:1:2:aaaa::1") == ip_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert ip_key("2001:db8:1:3::1") != ip_key("2001:db8:1:2::1")
@@ -165,7 +165,7 @@ def test_ipv6_clients_are_limited_per_64_network():
 
 
 def test_attempts_at_accounts_and_links_count_per_client_network():
-    from core.ratelimit import client_network
+    from core.security.ratelimit import client_network
 
     assert client_network("203.0.113.7") == client_network("203.0.113.250") == "203.0.113.0/24"
     assert client_network("::ffff:203.0.113.7") == "203.0.113.0/24"

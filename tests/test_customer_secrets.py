@@ -25,14 +25,14 @@ from tortoise.migrations.api import migrate
 from app import orm_config
 from conftest import TEST_PLUGINS, TEST_SECRET
 from core import sql
-from core.accounts import issue_token
+from core.security.accounts import issue_token
 from core.db import run_migrations
-from core.delivery import DeliveryConfig
-from core.email_secrets import MARKER, MASK, PURPOSE
+from core.email.delivery import DeliveryConfig
+from core.email.secrets import MARKER, MASK, PURPOSE
 from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole, StaffUser
-from core.sealed import unseal
+from core.security.sealed import unseal
 from core.settings import Settings
-from core.tokens import new_token
+from core.security.tokens import new_token
 from helpers import book, local
 from portal_helpers import PASSWORD, Customer, portal_clinic
 

@@ -21,11 +21,11 @@ import pytest
 
 from conftest import TEST_SECRET, bare_app
 from core import clock
-from core.delivery import DeliveryConfig, Worker
+from core.email.delivery import DeliveryConfig, Worker
 from core.models import (
     Appointment, AppointmentStatus, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, RecipientRole, Service,
 )
-from core.smtp import parse_smtp_url
+from core.email.smtp import parse_smtp_url
 from helpers import book, local, make_clinic, until
 from smtp_server import SmtpServer
 

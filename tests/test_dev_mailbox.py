@@ -20,7 +20,7 @@ import pytest
 
 from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
 from conftest import free_socket
-from core.delivery import DeliveryConfig
+from core.email.delivery import DeliveryConfig
 from core.models import Location, OutboxMessage, RecipientRole
 from web.mailbox import linkify
 

@@ -9,7 +9,7 @@ import uuid
 from icalendar import Calendar as ICalendar
 
 from core import booking
-from core.access import Actor
+from core.security.access import Actor
 from core.models import ActorKind, DeliveryStatus, OutboxMessage
 from helpers import book, local, make_clinic
 

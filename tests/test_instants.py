@@ -17,10 +17,11 @@ from tortoise.fields import DatetimeField as TortoiseDatetimeField
 from tortoise.models import Model
 
 from app import BUILTIN_PLUGINS
-from core import clock, outbox, sql
+from core import clock, sql
+from core.email import outbox
 from core.instants import DatetimeField
 from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole
-from core.plugins import PluginHost
+from core.plugins.host import PluginHost
 from helpers import book, local, make_clinic
 
 UTC = dt.timezone.utc

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from core.models import Appointment
-from core.tokens import derive_token
+from core.security.tokens import derive_token
 from helpers import book, local
 from plugins.action_links.links import PURPOSE as ACTION
 from plugins.one_time_links.links import PURPOSE as ONE_TIME

@@ -1,4 +1,4 @@
-"""Logs and Redis never hold secrets. The rules of core.redaction, for any logger a later change
+"""Logs and Redis never hold secrets. The rules of core.security.redaction, for any logger a later change
 adds; then a full run of `agendum serve` (uvicorn's access log on, every logger at DEBUG, Redis
 counting the limits, a real SMTP server refusing one recipient) through bookings, action links,
 one-time links, portal verify and reset links, failed staff sign-ins with the password written in
@@ -20,7 +20,7 @@ from tortoise import Tortoise
 from uvicorn.logging import AccessFormatter
 
 from conftest import Api, TEST_SECRET
-from core import redaction
+from core.security import redaction
 from helpers import book, local
 from portal_helpers import LOGIN, PASSWORD, link_in, portal_clinic, registered
 from test_cli import free_port

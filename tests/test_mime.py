@@ -1,4 +1,4 @@
-"""core/mime.py writes emails by hand (the stdlib's EmailMessage is too slow to deliver hundreds
+"""core/email/mime.py writes emails by hand (the stdlib's EmailMessage is too slow to deliver hundreds
 per second): whatever the subject, body, names and calendar file, the stdlib must read back
 exactly what went in, from 7-bit clean bytes with CRLF line ends and no line over 998 octets."""
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.mime import build, calendar_method
+from core.email.mime import build, calendar_method
 
 NOW = dt.datetime(2026, 11, 21, 10, 30, tzinfo=dt.timezone.utc)
 # Any text without control characters other than line breaks and tabs (what templates produce).

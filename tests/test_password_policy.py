@@ -7,8 +7,8 @@ import pytest
 
 from core.errors import ValidationFailed
 from core.models import OutboxMessage, StaffUser
-from core.passwords import COMMON, GUESSABLE, check_strength
-from core.strength import COMMON_PASSWORDS
+from core.security.passwords import COMMON, GUESSABLE, check_strength
+from core.security.strength import COMMON_PASSWORDS
 from plugins.client_portal.models import PortalAccount, PortalToken
 from portal_helpers import PASSWORD, REGISTER, Customer, link_in, portal_clinic, signed_up
 from test_portal_accounts import RESET

@@ -1,4 +1,4 @@
-"""Meta-tests of the plugin contract (datasette's idea): every hookspec in core/hookspecs.py says
+"""Meta-tests of the plugin contract (datasette's idea): every hookspec in core/plugins/hookspecs.py says
 when it runs, is called by the host (location-scoped ones only through the gate), has a section
 in docs/plugins.md and a test, and is implemented by the probe plugin."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import agendum_probe
 import pytest
 
-from core import hookspecs
-from core.plugins import PluginHost
+from core.plugins import hookspecs
+from core.plugins.host import PluginHost
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -136,6 +136,6 @@ def test_every_hook_is_exercised_by_a_test(name):
 @pytest.mark.parametrize("name", HOOKS)
 def test_the_probe_plugin_implements_every_hook(name):
     implementation = getattr(agendum_probe, name, None)
-    assert implementation is not None and hasattr(implementation, IMPL_MARK), f"tests/plugins/agendum_probe lacks @hookimpl {name}"
+    assert implementation is not None and hasattr(implementation, IMPL_MARK), f"tests/fixture_plugins/agendum_probe lacks @hookimpl {name}"
     host = PluginHost([agendum_probe])
     assert [impl.plugin_name for impl in getattr(host.pm.hook, name).get_hookimpls() if impl.plugin_name != "core"] == ["probe"]

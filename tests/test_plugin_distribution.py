@@ -32,7 +32,7 @@ import pytest
 
 from app import load_plugins, printed_schema
 from core.models import OutboxMessage
-from core.plugins import PluginHost
+from core.plugins.host import PluginHost
 from core.settings import Settings
 from helpers import book, local, make_clinic
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.models import OutboxMessage
-from core.plugins import PluginHost
+from core.plugins.host import PluginHost
 from helpers import book, local, make_clinic
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"

@@ -15,11 +15,11 @@ from agendum_probe.models import ProbeNote
 from app import orm_config
 from conftest import make_settings, start_server
 from core import booking
-from core.access import Actor
-from core.email_secrets import derived_link
+from core.security.access import Actor
+from core.email.secrets import derived_link
 from core.models import ActorKind, DeliveryStatus, OutboxMessage, RecipientRole
-from core.plugin_types import Link
-from core.plugins import PluginConflict, PluginHost
+from core.plugins.types import Link
+from core.plugins.host import PluginConflict, PluginHost
 from core.settings import Settings
 from helpers import Clinic, book, local, make_clinic, throwaway_plugin
 

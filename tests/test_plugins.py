@@ -1,4 +1,4 @@
-"""The plugin host with test-only plugins (tests/plugins): every hook, enabled at one location
+"""The plugin host with test-only plugins (tests/fixture_plugins): every hook, enabled at one location
 and not at another; the marketplace; gating; isolation; start-up refusals."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pytest
 from pydantic import Field
 
 from core import booking, hookimpl
-from core.access import Actor
-from core.email_registry import EmailEvent, Placeholder
+from core.security.access import Actor
+from core.email.registry import EmailEvent, Placeholder
 from core.errors import RuleViolation
 from core.models import ActorKind, Appointment, Customer, OutboxMessage, PluginActivation
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes, PluginSettings
-from core.plugins import PluginConflict, PluginHost
+from core.plugins.types import GraphQLContribution, PluginInfo, PluginRoutes, PluginSettings
+from core.plugins.host import PluginConflict, PluginHost
 from helpers import book, local, make_clinic, throwaway_plugin
 
 MARKETPLACE = """query($l: ID!) { plugins(locationId: $l) { __typename ... on PluginStateList { plugins {

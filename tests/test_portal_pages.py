@@ -9,7 +9,7 @@ import re
 from core.models import Appointment, AppointmentStatus
 from helpers import local
 from portal_helpers import CSRF_RE, PASSWORD, Customer, link_in, portal_clinic, signed_up, registered
-from core.tokens import token_hash
+from core.security.tokens import token_hash
 from plugins.client_portal.models import PortalAccount, PortalToken
 
 NONCE = re.compile(r'nonce="[^"]+"')

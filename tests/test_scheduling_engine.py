@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.models import ExceptionKind
-from core.scheduling import Availability, free_slots, is_on_grid, local_instant
+from core.availability.engine import Availability, free_slots, is_on_grid, local_instant
 
 UTC = dt.timezone.utc
 MINUTE = dt.timedelta(minutes=1)

@@ -13,7 +13,7 @@ import secrets
 import pytest
 
 from conftest import new_test_host
-from core.accounts import issue_token
+from core.security.accounts import issue_token
 from plugins.action_links.links import token_for
 from core.models import Appointment, DeliveryStatus, OutboxMessage, StaffUser
 

@@ -1,11 +1,11 @@
-"""Sealed values (core.sealed): encrypted under the secret key, readable with any held key and for
+"""Sealed values (core.security.sealed): encrypted under the secret key, readable with any held key and for
 their own purpose only; a changed value, another key or another purpose cannot read them."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.sealed import CannotUnseal, seal, unseal
+from core.security.sealed import CannotUnseal, seal, unseal
 from core.settings import Settings
 
 OLD = "0dRk3v5Qd2R2nqf4iVY_1zJxq0XyWn9ZtB7cLmP8sKjH4eGuA6oT3wYbN5vF1aDr"

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TEST_SECRET
 from core.settings import DEMO_SECRET, Settings, SettingsError
-from core.strength import secret_bits
+from core.security.strength import secret_bits
 
 WEAK = ["a" * 40, " " * 40, "0123456789" * 4, "abcdefghijklmnopqrstuvwxyz012345", "changeme" * 5,
         "qwertyuiopasdfghjklzxcvbnm1234567890", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"]

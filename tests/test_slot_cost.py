@@ -9,8 +9,8 @@ import datetime as dt
 from core.errors import QueryTooCostly
 from core.models import Appointment
 from core.settings import RateLimit
-from core.slot_budget import SlotBudget
-from core.slot_cost import open_minutes_per_week, slot_cost, window_days
+from core.availability.budget import SlotBudget
+from core.availability.cost import open_minutes_per_week, slot_cost, window_days
 from helpers import book, local, make_clinic, statements
 from plugins.action_links.links import token_for
 from portal_helpers import portal_clinic
@@ -47,7 +47,7 @@ def window(clinic, days: int) -> dict:
 
 def slot_loads(sent: list[str]) -> int:
     """How many calendars' free slots were worked out among these SQL statements: computing them
-    starts by reading the calendar's exceptions (core.slots.slots_for), pricing never does."""
+    starts by reading the calendar's exceptions (core.availability.slots.slots_for), pricing never does."""
     return sum("calendar_exception" in statement for statement in sent)
 
 

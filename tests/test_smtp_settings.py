@@ -14,7 +14,7 @@ import pytest
 from app import create_app
 from conftest import TEST_SECRET, free_socket
 from core.settings import Settings, SettingsError
-from core.smtp import SmtpConfig, parse_smtp_url
+from core.email.smtp import SmtpConfig, parse_smtp_url
 
 AGENDUM = Path(sys.executable).with_name("agendum")
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from core.accounts import issue_token
+from core.security.accounts import issue_token
 from core.models import StaffToken, StaffUser
 from core.settings import parse_networks
-from core.tokens import token_hash
+from core.security.tokens import token_hash
 
 OWNER_EMAIL = "owner@test.example"
 OWNER_PASSWORD = "owner-password-1"

@@ -1,6 +1,6 @@
 """Link tokens: derived, stable, one purpose each, replaced by a new generation."""
 
-from core.tokens import derive_token, is_derived, looks_like_token, new_token, shown_token, token_hash
+from core.security.tokens import derive_token, is_derived, looks_like_token, new_token, shown_token, token_hash
 
 SECRET = "s" * 40
 

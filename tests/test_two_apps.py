@@ -16,9 +16,9 @@ import re
 from dataclasses import replace
 
 from app import BUILTIN_PLUGINS
-from core.delivery import DeliveryConfig
+from core.email.delivery import DeliveryConfig
 from core.models import Appointment
-from core.plugins import PluginHost
+from core.plugins.host import PluginHost
 from helpers import book, local, make_clinic, throwaway_plugin
 from plugins.action_links.links import token_for
 from smtp_server import SmtpServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from core.accounts import issue_token
+from core.security.accounts import issue_token
 from core.models import LocationLogo, StaffUser
 from images import GIF, HTML, JPEG, SVG, WEBP, png
 

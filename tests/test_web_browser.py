@@ -17,9 +17,9 @@ from starlette.routing import Route
 from app import create_app
 from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
 from conftest import InLoopServer, free_socket, make_settings
-from core.accounts import create_admin
+from core.security.accounts import create_admin
 from core.models import Location
-from core.ratelimit import MemoryLimiter
+from core.security.ratelimit import MemoryLimiter
 from images import png
 from web.csrf import page_csrf_token
 from web.pages import register_template_dir, render_page

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from app import create_app
 from conftest import REDIS_PREFIX, REDIS_URL, TEST_SECRET, make_settings
-from core.ratelimit import MemoryLimiter, RedisLimiter
+from core.security.ratelimit import MemoryLimiter, RedisLimiter
 from core.settings import RateLimit, Settings, SettingsError, parse_networks
 from web.ratelimit import limited
 

@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.accounts import authenticate
+from core.security.accounts import authenticate
 from core.branding import (
     MAX_LOGO_BYTES, ImageTooLarge, UnsupportedImage, brandable_location, delete_logo, logo_path, public_logo, set_logo,
 )

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from core.smtp import SmtpConfig
+from core.email.smtp import SmtpConfig
 from web.pages import env, not_found_page, render_page
 from web.params import reads
 

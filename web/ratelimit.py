@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from core.errors import RateLimited
 from core.models import Location
-from core.ratelimit import ip_key
+from core.security.ratelimit import ip_key
 from core.settings import RateLimit
 from web.client_ip import ip_of
 from web.pages import too_many_page

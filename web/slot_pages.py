@@ -1,6 +1,6 @@
 """Pages that show free slots get the limits of the GraphQL slot fields: each page counts toward
 the client's per-IP slot limit (the 429 page over it) and computes its slots under the customer
-slot budget (core.slot_budget), showing a message instead of slots when they would cost more.
+slot budget (core.availability.budget), showing a message instead of slots when they would cost more.
 
     shown = await page_slots(request, lambda charge: free_slots(..., charge), location=location)
     if isinstance(shown, Response):
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from core.errors import QueryTooCostly
 from core.models import Location
-from core.slot_budget import LIMIT_KEY, Charge, SlotBudget
+from core.availability.budget import LIMIT_KEY, Charge, SlotBudget
 from web.ratelimit import limited
 
 TOO_MANY = "There are too many free times to show at once. Please choose one calendar, or contact us to book."

@@ -2,7 +2,7 @@
 
 `ics_sequence` starts at the appointment's `sequence`, the SEQUENCE its last calendar file
 carried. `ics_uid` stays null for existing appointments: their invites went out with the UID
-`appointment-<id>@<host>`, which core/ics.py keeps using for them so that their entries in
+`appointment-<id>@<host>`, which core/email/ics.py keeps using for them so that their entries in
 customers' calendars stay updatable; appointments booked from now on get a random UUID."""
 
 import uuid

@@ -1,7 +1,7 @@
 """Customers' secret links leave the stored emails: until now a body kept its action, confirm-email
 and set-password links in clear, readable by staff and by anyone reading the database. Each link
-whose last path segment is a token (of the shape core.tokens makes) becomes its sealed reference
-(core.email_secrets), which the worker turns back into the same link as it sends and staff see
+whose last path segment is a token (of the shape core.security.tokens makes) becomes its sealed reference
+(core.email.secrets), which the worker turns back into the same link as it sends and staff see
 masked. Sealing needs the secret key, read from the environment as `agendum migrate` and `serve`
 read it (AGENDUM_SECRET_KEY; the demo's own in demo mode); without stored links, nothing is needed."""
 
@@ -15,7 +15,7 @@ LINK = re.compile(r"https?://[^\s<>\"'{}]+/[A-Za-z0-9_-]{40,64}(?![A-Za-z0-9_/-]
 
 async def seal_stored_links(apps, schema_editor) -> None:
     from core import sql
-    from core.email_secrets import MASK, sealed_link
+    from core.email.secrets import MASK, sealed_link
     from core.settings import Settings
 
     client = schema_editor.client

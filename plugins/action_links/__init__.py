@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import hookimpl
-from core.email_registry import Placeholder
+from core.email.registry import Placeholder
 from core.models import RecipientRole, Tier
-from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes
+from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes
 from plugins.action_links.emails import DETAILS_TEXT, EVENTS, PLACEHOLDER, block, with_block
 from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is_live, link_urls, tokens_for, url_of
 from web.pages import register_template_dir

@@ -1,21 +1,21 @@
 """The action link in emails: the block customers' appointment emails carry, and the email staff
 send with `sendActionLink`. The link is a credential (it signs the customer in to the portal), so
-emails keep it as a reference (core.email_secrets): staff never see it, the customer receives it."""
+emails keep it as a reference (core.email.secrets): staff never see it, the customer receives it."""
 
 from __future__ import annotations
 
 from core import clock
 from core.agendum import Agendum
 from core.booking import LIVE
-from core.email_registry import EmailEvent
-from core.email_render import EmailContext
-from core.email_secrets import derived_in, derived_link
-from core.email_templates import add_default, customer_template
+from core.email.registry import EmailEvent
+from core.email.render import EmailContext
+from core.email.secrets import derived_in, derived_link
+from core.email.templates import add_default, customer_template
 from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Appointment, OutboxMessage, RecipientRole
-from core.notifications import OutgoingEmail, compose, queue_email
-from core.ratelimit import Limiter, enforce
+from core.email.notifications import OutgoingEmail, compose, queue_email
+from core.security.ratelimit import Limiter, enforce
 from core.settings import RateLimit
 from plugins.action_links.links import SECRET_KIND, ActionLinkSettings, expires_at
 

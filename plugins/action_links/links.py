@@ -1,6 +1,6 @@
 """Action link tokens: derived per appointment and generation, looked up by hash, expiring
 `validHoursAfterEnd` after the appointment ends. A link keeps the secret key it was made with
-while that key is held (core/tokens.py explains key rotation)."""
+while that key is held (core/security/tokens.py explains key rotation)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from core import clock, sql
 from core.agendum import Agendum
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
-from core.plugin_types import PluginSettings
+from core.plugins.types import PluginSettings
 from core.settings import Settings
-from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
+from core.security.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from core.validation import whole_number
 from plugins.action_links.models import ActionLink
 
 NAME = "action_links"
 PURPOSE = "action-link"
-SECRET_KIND = "action_link"  # an email's reference to an appointment's link (core.email_secrets)
+SECRET_KIND = "action_link"  # an email's reference to an appointment's link (core.email.secrets)
 DEFAULT_TEXT = "Click here to view, confirm, reschedule, or cancel your appointment"
 
 

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from core.errors import DomainError, StaleAppointment, ValidationFailed
 from core.models import AppointmentStatus
-from core.slot_budget import Charge
-from core.slots import rules_for
+from core.availability.budget import Charge
+from core.availability.slots import rules_for
 from plugins.action_links import service
 from plugins.action_links.links import Opened, open_link
 from web.client_ip import ip_of

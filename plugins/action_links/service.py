@@ -8,14 +8,14 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from core import booking, clock, sql
-from core.access import Actor
+from core.security.access import Actor
 from core.agendum import Agendum
 from core.errors import DomainError
 from core.models import ActorKind, Appointment, AppointmentEvent, Calendar, Service
-from core.ratelimit import count_link_attempt
-from core.rules import Rules
-from core.slot_cost import estimate
-from core.slots import Slot, rules_for, slots_for
+from core.security.ratelimit import count_link_attempt
+from core.availability.rules import Rules
+from core.availability.cost import estimate
+from core.availability.slots import Slot, rules_for, slots_for
 from plugins.action_links.links import NAME, Opened, expires_at, open_link, origin_of
 
 ACTIONS = ("CONFIRM", "RESCHEDULE", "CANCEL")
@@ -85,7 +85,7 @@ async def view(opened: Opened) -> View:
 
 
 async def reschedule_cost(opened: Opened, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
-    """What `reschedule_slots` over the same window costs (core.slot_cost); without `end`, the
+    """What `reschedule_slots` over the same window costs (core.availability.cost); without `end`, the
     RESCHEDULE_DAYS days it looks at, whichever day they start."""
     now = clock.now()
     begin = max(start or now, now) if end else now

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core import hookimpl
 from core.models import Location
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+from core.plugins.types import GraphQLContribution, PluginInfo, PluginRoutes
 from plugins.client_portal import emails
 from plugins.client_portal.addresses import claim_slug
 from plugins.client_portal.settings import NAME, PortalSettings

@@ -19,11 +19,11 @@ from tortoise.transactions import in_transaction
 from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer
-from core.email_secrets import sealed_link
+from core.email.secrets import sealed_link
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
 from core.models import Customer
-from core.passwords import check_strength, hash_password, verify_password
-from core.tokens import looks_like_token, new_token, token_hash
+from core.security.passwords import check_strength, hash_password, verify_password
+from core.security.tokens import looks_like_token, new_token, token_hash
 from plugins.client_portal.addresses import Portal, portal_at
 from plugins.client_portal.emails import PASSWORD_EVENT, VERIFY_EVENT, send_account_email
 from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
@@ -55,7 +55,7 @@ async def _send_link(portal: Portal, account: PortalAccount, purpose: str, custo
     await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
     await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
                              expires_at=clock.now() + LIFETIME[purpose])
-    # The email keeps the link sealed (core.email_secrets): the outbox never holds it in clear,
+    # The email keeps the link sealed (core.email.secrets): the outbox never holds it in clear,
     # and every try, resend or duplicate of the email carries this same link.
     link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}", portal.app.settings)
     await send_account_email(portal, account, EVENT[purpose], link, customer)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
-from core.access import Staff, require_location
+from core.security.access import Staff, require_location
 from core.agendum import Agendum
 from core.errors import NotFound, ValidationFailed
 from core.models import Location, PluginActivation

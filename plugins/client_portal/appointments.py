@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 from core import booking, clock
 from core import validation as check
-from core.access import Actor
+from core.security.access import Actor
 from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFailed
 from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
 from core.locations import settings_source
-from core.rules import Rules
-from core.slot_budget import Charge
-from core.slot_cost import estimate
-from core.slots import check_window, rules_for, slots_for
+from core.availability.rules import Rules
+from core.availability.budget import Charge
+from core.availability.cost import estimate
+from core.availability.slots import check_window, rules_for, slots_for
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.sessions import SignedIn
 from plugins.client_portal.settings import NAME

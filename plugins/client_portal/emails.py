@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from core.agendum import Agendum
 from core.changes import Change
-from core.email_registry import EmailEvent, Placeholder
-from core.email_render import EmailContext
-from core.email_templates import add_default, customer_template, default_template, template_by_reference
+from core.email.registry import EmailEvent, Placeholder
+from core.email.render import EmailContext
+from core.email.templates import add_default, customer_template, default_template, template_by_reference
 from core.errors import NotFound, ValidationFailed
 from core.locations import settings_source
 from core.models import ActorKind, Customer, Location, RecipientRole
-from core.notifications import OutgoingEmail, compose, queue_emails
+from core.email.notifications import OutgoingEmail, compose, queue_emails
 from plugins.client_portal.addresses import Portal, portal_url
 from plugins.client_portal.models import PortalAccount
 from plugins.client_portal.settings import BOOKED_EVENT, CANCELLED_EVENT, NAME, PortalSettings
@@ -54,7 +54,7 @@ async def placeholder_values(app: Agendum, context: EmailContext) -> dict[str, s
 
 async def send_account_email(portal: Portal, account: PortalAccount, event: str, link: str, customer: Customer | None = None) -> None:
     """Queue an account email with its single-use link (`link`: its sealed reference,
-    core.email_secrets; appended when a location's own template leaves the link out), to the
+    core.email.secrets; appended when a location's own template leaves the link out), to the
     account's customer (`customer` when the caller has it already)."""
     if customer is None and account.customer_id:
         customer = await Customer.get_or_none(id=account.customer_id)

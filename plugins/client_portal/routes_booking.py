@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from core import validation as check
 from core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from core.slots import rules_for
+from core.availability.slots import rules_for
 from core.timefmt import TimeFormatter
 from plugins.client_portal import appointments
 from plugins.client_portal.addresses import Portal

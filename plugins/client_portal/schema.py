@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from core.models import Appointment as AppointmentRow
-from core.passwords import RULES as PASSWORD_RULES
+from core.security.passwords import RULES as PASSWORD_RULES
 from plugins.client_portal import accounts, appointments, errors
 from plugins.client_portal.addresses import open_portal, portal_url, staff_portal_slug
 from plugins.client_portal.sessions import SignedIn, end_session, require_signed_in, start_session

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core import clock
 from core.errors import NotFound
 from core.models import Customer
-from core.tokens import token_hash
+from core.security.tokens import token_hash
 from plugins.client_portal.addresses import Portal, portal_at
 from plugins.client_portal.errors import NotSignedIn
 from plugins.client_portal.models import PortalAccount, PortalSession

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from core import validation as check
 from core.errors import ValidationFailed
-from core.plugin_types import MultilineText, PluginSettings
+from core.plugins.types import MultilineText, PluginSettings
 
 NAME = "client_portal"
 BOOKED_EVENT = "PORTAL_APPOINTMENT_BOOKED"

@@ -14,7 +14,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from core import clock
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Customer
-from core.plugin_types import Link
+from core.plugins.types import Link
 from core.settings import Settings
 from plugins.client_portal.addresses import Portal, portal_at, portal_url
 from plugins.client_portal.models import PortalAccount

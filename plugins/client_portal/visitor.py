@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.agendum import Agendum
-from core.ratelimit import Limiter, count_account_attempt, count_link_attempt
+from core.security.ratelimit import Limiter, count_account_attempt, count_link_attempt
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Visitor:
 
     async def count_account_attempt(self, kind: str, location_id: int, email_key: str) -> None:
         """Count an attempt (`kind`: login, register, reset, password) at an account under the
-        login limits (core.ratelimit.count_account_attempt); `RateLimited` when over one."""
+        login limits (core.security.ratelimit.count_account_attempt); `RateLimited` when over one."""
         account = f"{location_id}:{email_key[:254]}"
         await count_account_attempt(self.limiter, self.app.settings, f"portal-{kind}", account, self.ip)
 

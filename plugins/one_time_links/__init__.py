@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import hookimpl
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginRoutes
+from core.plugins.types import GraphQLContribution, PluginInfo, PluginRoutes
 from plugins.one_time_links.links import NAME
 from web.pages import register_template_dir
 

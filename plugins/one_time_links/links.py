@@ -1,6 +1,6 @@
 """One-time links: create, list, revoke (staff); resolve, show slots and book (customers). The
 link is claimed inside the booking's transaction, so either both happen or neither. A link keeps
-the secret key it was made with while that key is held (core/tokens.py explains key rotation)."""
+the secret key it was made with while that key is held (core/security/tokens.py explains key rotation)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from enum import Enum
 from tortoise.expressions import Q
 
 from core import booking, clock, validation as check
-from core.access import Actor, Staff
+from core.security.access import Actor, Staff
 from core.agendum import Agendum
 from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, keyset_page
-from core.ratelimit import count_link_attempt
+from core.security.ratelimit import count_link_attempt
 from core.settings import Settings
-from core.slot_budget import Charge
-from core.slot_cost import estimate
-from core.slots import Slot, check_window, slots_for
-from core.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
+from core.availability.budget import Charge
+from core.availability.cost import estimate
+from core.availability.slots import Slot, check_window, slots_for
+from core.security.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
 from plugins.one_time_links.models import LinkState, OneTimeLink
 
 NAME = "one_time_links"

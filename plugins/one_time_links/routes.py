@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.errors import DomainError, LinkUnavailable, ValidationFailed
-from core.slots import rules_for
+from core.availability.slots import rules_for
 from plugins.one_time_links import links
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf

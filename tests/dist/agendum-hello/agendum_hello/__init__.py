@@ -12,10 +12,10 @@ import strawberry
 from pydantic import Field
 
 from core import hookimpl
-from core.email_registry import Placeholder
+from core.email.registry import Placeholder
 from core.locations import get_location
 from core.models import RecipientRole
-from core.plugin_types import GraphQLContribution, PluginInfo, PluginSettings
+from core.plugins.types import GraphQLContribution, PluginInfo, PluginSettings
 from schema.context import Info
 from schema.errors import NotFound, PermissionDenied, as_result
 from schema.inputs import parse_id

@@ -8,7 +8,7 @@ handler added later alike:
 
 - in a URL path, each segment or query value of 40 characters or more (every token we issue is
   longer), or holding an email address, becomes `[redacted]`;
-- elsewhere, token-shaped words (40 or more URL-safe characters, like `core.tokens.looks_like_token`)
+- elsewhere, token-shaped words (40 or more URL-safe characters, like `core.security.tokens.looks_like_token`)
   become `[redacted]` and email addresses `[email]`.
 
 What cannot be recognised (a password, the literals of a GraphQL query) must not be logged at all.

@@ -24,15 +24,15 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from core.access import Actor
+    from core.security.access import Actor
     from core.agendum import Agendum
     from core.changes import Change
-    from core.email_registry import EmailEvent, Placeholder
-    from core.email_render import EmailContext
+    from core.email.registry import EmailEvent, Placeholder
+    from core.email.render import EmailContext
     from core.errors import RuleViolation
     from core.models import Appointment
-    from core.notifications import OutgoingEmail
-    from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
+    from core.email.notifications import OutgoingEmail
+    from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
 
 PROJECT = "agendum"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -85,7 +85,7 @@ def register_routes() -> PluginRoutes:
 @hookspec
 def register_email_events() -> list[EmailEvent]:
     """Email events the plugin adds (e.g. the portal's staff notices), with default templates
-    registered through `core.email_templates.add_default`.
+    registered through `core.email.templates.add_default`.
 
     Startup, collected; names must be unique.
     """
@@ -103,7 +103,7 @@ def register_email_placeholders() -> list[Placeholder]:
 @hookspec
 def register_secret_links() -> Mapping[str, Callable[[list[str]], Mapping[str, str] | Awaitable[Mapping[str, str]]]]:
     """Kinds of secret link the plugin puts in emails as derived references
-    (`core.email_secrets.derived_link(kind, reference, app.settings)`), each with the function that makes the
+    (`core.email.secrets.derived_link(kind, reference, app.settings)`), each with the function that makes the
     links' URLs again when emails are sent: the references of a batch of emails in, their URLs
     by reference out (leave out one that leads nowhere any more: its email fails, visibly); a
     function naming a second argument `app` gets the app sending the emails. Called

@@ -4,7 +4,7 @@ Attempts at an account or a link count per client network (`client_network`: /24
 stranger elsewhere cannot lock out its owner, and under a higher ceiling from every network
 together, against guessing spread over many networks (`count_account_attempt`,
 `count_link_attempt`). Keys name tokens, emails and addresses: Redis only ever holds their keyed
-hash (`core.tokens.keyed_hash`)."""
+hash (`core.security.tokens.keyed_hash`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Protocol
 
 from core.errors import RateLimited
 from core.settings import RateLimit, Settings
-from core.tokens import keyed_hash
+from core.security.tokens import keyed_hash
 
 
 class Limiter(Protocol):

@@ -9,15 +9,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import sql, validation as check
-from core.access import Staff, require_owner, require_staff
+from core.security.access import Staff, require_owner, require_staff
 from core.clock import now
 from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, keyset_page
-from core.passwords import check_strength, hash_password, verify_password
-from core.ratelimit import Limiter, count_account_attempt
+from core.security.passwords import check_strength, hash_password, verify_password
+from core.security.ratelimit import Limiter, count_account_attempt
 from core.settings import Settings
-from core.tokens import new_token, token_hash
+from core.security.tokens import new_token, token_hash
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ async def issue_token(user: StaffUser, hours: int) -> IssuedToken:
 
 async def login(email: str, password: str, *, client_ip: str, limiter: Limiter, settings: Settings) -> IssuedToken:
     """Exchange email and password for a token; every attempt counts per IP, per account and client
-    network, and per account (core.ratelimit.count_account_attempt)."""
+    network, and per account (core.security.ratelimit.count_account_attempt)."""
     email_key = email.strip().lower()[:254]
     await count_account_attempt(limiter, settings, "staff-login", email_key, client_ip)
     user = await StaffUser.get_or_none(email_key=email_key, active=True)

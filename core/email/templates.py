@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from tortoise.exceptions import IntegrityError
 
 from core import validation as check
-from core.access import Staff, in_scope
-from core.email_registry import placeholders_in
+from core.security.access import Staff, in_scope
+from core.email.registry import placeholders_in
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
 

@@ -11,11 +11,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core import hookimpl
-from core.email_registry import EmailEvent, Placeholder
+from core.email.registry import EmailEvent, Placeholder
 from core.errors import RuleViolation, ValidationFailed
 from core.models import Customer, RecipientRole, Tier
-from core.notifications import OutgoingEmail
-from core.plugin_types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
+from core.email.notifications import OutgoingEmail
+from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
 from schema.context import Info
 from schema.errors import NotFound, PermissionDenied, as_result
 from schema.inputs import parse_id

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from core.settings import SettingsError
+from core.errors import SettingsError
 
 SETTING = "AGENDUM_SMTP_URL"
 DEFAULT_TIMEOUT = 10.0

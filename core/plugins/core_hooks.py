@@ -1,14 +1,13 @@
-"""Core's own work on every appointment change, as hook implementations registered in the plugin
-host before any plugin (pytest registers its internals the same way): one event system, one
+"""Core's own work on every appointment change, as hook implementations registered in each app's plugin
+host and run before any plugin's (pytest registers its internals the same way): one event system, one
 order. Core's implementations run at every location; they are not a plugin staff can turn off."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.hookspecs import hookimpl
-
-NAME = "core"
+from core.email.notifications import Notifier
+from core.plugins.hookspecs import hookimpl
 
 
 class CoreHooks:
@@ -20,8 +19,6 @@ class CoreHooks:
     @hookimpl
     async def appointment_changing(self, change) -> None:
         """Queue the change's emails (core's, the plugins' extra ones, amended) in its transaction."""
-        from core.notifications import Notifier  # imported late: notifications reaches plugins, which register this
-
         await Notifier(self.host).queue(change)
 
     @hookimpl

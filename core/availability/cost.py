@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from core.models import Location, RosterRule
-from core.scheduling import DAY_MINUTES, roster_minutes, union
+from core.availability.engine import DAY_MINUTES, roster_minutes, union
 
 WEEK_MINUTES = 7 * DAY_MINUTES
 # A calendar's queries (roster, exceptions, appointments) cost about as much as this many candidates.

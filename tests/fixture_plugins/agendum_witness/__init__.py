@@ -2,7 +2,7 @@
 stop another)."""
 
 from core import hookimpl
-from core.plugin_types import PluginInfo
+from core.plugins.types import PluginInfo
 
 seen: list[tuple[str, int]] = []
 

@@ -1,5 +1,5 @@
 """How much slot work one request may do. Each slot field of a request (or the one slot list of a
-page) takes a ticket before its first await, prices its work (core.slot_cost) and charges the
+page) takes a ticket before its first await, prices its work (core.availability.cost) and charges the
 price before computing any slot. A charge waits until every ticket taken beside it is priced, so
 the fields that run together (a request's aliases) are decided together on the request's total:
 each is refused with `QueryTooCostly` when that total is over its budget, before any of them has
@@ -15,7 +15,7 @@ from core.errors import QueryTooCostly
 # What slot code is given: call it with the work's cost before doing the work; it raises
 # QueryTooCostly when the work is over budget.
 Charge = Callable[[int], Awaitable[None]]
-# The rate-limit key (per client IP) of customers' slot fields and pages (core.ratelimit).
+# The rate-limit key (per client IP) of customers' slot fields and pages (core.security.ratelimit).
 LIMIT_KEY = "slots"
 
 

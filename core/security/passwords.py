@@ -2,7 +2,7 @@
 
 The policy follows NIST SP 800-63B: at least 10 characters, any characters, no composition rules,
 and never a password guessers try first: one on a list of 30,000 common passwords, or one zxcvbn
-scores as easy to guess (core/strength.py). Only the password and what the caller typed with it
+scores as easy to guess (core/security/strength.py). Only the password and what the caller typed with it
 are judged, so the answer never depends on whether an account exists."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core import strength
+from core.security import strength
 from core.errors import ValidationFailed
 
 _hasher = PasswordHasher()

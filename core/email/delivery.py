@@ -1,7 +1,7 @@
 """The outbox worker: sends queued emails over reused SMTP connections, at least once.
 
 A `Worker` runs a few lanes side by side, each with its own SMTP connection, kept open while
-there is work. A lane claims a batch of due messages with a lease (core/outbox.py), sends them
+there is work. A lane claims a batch of due messages with a lease (core/email/outbox.py), sends them
 one after another, and records what the server answered; each answer to a message is one try,
 counted in its `attempts`:
 
@@ -13,7 +13,7 @@ counted in its `attempts`:
   not the message at fault. The lane gives its leases back untouched and the whole worker pauses
   with a capped exponential backoff. Tries are only spent on the server's answers to a message.
 
-A body keeps its secret links as references (core.email_secrets), resolved as the message is
+A body keeps its secret links as references (core.email.secrets), resolved as the message is
 sent, to the same links on every try; one that cannot be resolved fails the message without
 spending a try. A reminder whose appointment is gone, cancelled, moved (another `sequence`) or
 already started is marked VOID instead. A killed worker loses nothing: its leases expire and another worker
@@ -42,12 +42,13 @@ from email.utils import parseaddr
 
 import aiosmtplib
 
-from core import clock, email_secrets, mime, outbox
-from core.email_secrets import UnreadableLink
-from core.mime import Envelope
+from core import clock
+from core.email import secrets as email_secrets, mime, outbox
+from core.email.secrets import UnreadableLink
+from core.email.mime import Envelope
 from core.models import Location
-from core.outbox import Claimed
-from core.smtp import SmtpConfig
+from core.email.outbox import Claimed
+from core.email.smtp import SmtpConfig
 
 if TYPE_CHECKING:
     from core.agendum import Agendum
@@ -127,7 +128,7 @@ class Refused:
 def envelope_of(row: Claimed, mail_from: str, *, subject: str | None = None, body: str | None = None,
                 reply_to: str | None = None, date: dt.datetime | None = None) -> Envelope:
     """The email of an outbox row: plain-text UTF-8 body, `invite.ics` attached when it has one
-    (`subject`, `body`: the row's with their secret links resolved, core.email_secrets). The
+    (`subject`, `body`: the row's with their secret links resolved, core.email.secrets). The
     Message-ID is the row's, so every (re)send of it carries the same one."""
     return mime.build(
         mail_from=mail_from, to=row.to_address, subject=row.subject if subject is None else subject,

@@ -1,5 +1,5 @@
 """The plugin host: discovery, start-up contributions and gated dispatch of hooks (staff turning
-plugins on and off is core.marketplace's).
+plugins on and off is core.plugins.marketplace's).
 
 Gating lives here and only here: location-scoped hooks reach only the plugins enabled at the
 location (the allow-list of PluginActivation rows), so plugin code never checks enablement.
@@ -18,15 +18,15 @@ from typing import Any
 
 import pluggy
 
-from core import hookspecs
-from core.core_hooks import NAME as CORE, CoreHooks
-from core.email_registry import EmailRegistry, core_registry
+from core.plugins import hookspecs
+from core.email.registry import EmailRegistry, core_registry
 from core.errors import NotFound
 from core.models import Appointment, PluginActivation
-from core.plugin_types import AUDIENCES, GraphQLContribution, Link, PluginInfo, PluginRoutes
+from core.plugins.types import AUDIENCES, GraphQLContribution, Link, PluginInfo, PluginRoutes
 
 log = logging.getLogger("agendum.plugins")
 ENTRY_POINT_GROUP = "agendum"
+CORE = "core"  # the name core's own hook implementations are registered under
 
 
 class PluginConflict(Exception):
@@ -42,6 +42,11 @@ def _parameters(function: Callable) -> frozenset[str]:
         return frozenset()
 
 
+def _plugins_after_core(impl) -> bool:
+    """Sort key: core's own implementations run before every plugin's, whenever they were registered."""
+    return impl.plugin_name != CORE
+
+
 async def _resolve(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -53,7 +58,6 @@ class PluginHost:
         self.app: Any = None  # the core.agendum.Agendum this host serves, set when it is built
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
-        self.pm.register(CoreHooks(self), name=CORE)  # first: core's own work runs before the plugins'
         self.infos: dict[str, PluginInfo] = {}
         for module in modules:
             info = getattr(module, "plugin_info", None)
@@ -72,7 +76,7 @@ class PluginHost:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
             name = self.pm.get_name(error.plugin) or repr(error.plugin)
-            raise PluginConflict(f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.hookspecs).") from None
+            raise PluginConflict(f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.plugins.hookspecs).") from None
         self.registry: EmailRegistry = core_registry()
         self._register_email(self.registry)
         self.secret_link_makers = self._register_secret_links()
@@ -123,7 +127,7 @@ class PluginHost:
         return makers
 
     async def secret_link_urls(self, kind: str, references: list[str]) -> Mapping[str, str]:
-        """The URLs of derived secret links in emails about to be sent (core.email_secrets), by
+        """The URLs of derived secret links in emails about to be sent (core.email.secrets), by
         reference, made again by the function a plugin registered for `kind` (none for an unknown
         kind), which gets the app too when it names an `app` argument."""
         make = self.secret_link_makers.get(kind)
@@ -192,6 +196,11 @@ class PluginHost:
         """The installed plugins enabled, from all the PluginActivation rows of one location."""
         return frozenset(row.plugin for row in activations if row.enabled and row.plugin in self.infos)
 
+    def register_core(self, hooks: object) -> None:
+        """Register core's own hook implementations (core.plugins.core_hooks): they run at every
+        location and before any plugin's, as core's part of the one event system."""
+        self.pm.register(hooks, name=CORE)
+
     def settings_in(self, plugin: str, activations: Iterable[PluginActivation]):
         """A plugin's validated settings model, from all the PluginActivation rows of one location
         (defaults when never set)."""
@@ -216,7 +225,7 @@ class PluginHost:
         implementation that returned something. `isolated`: a failing implementation is logged
         and left out, and the others still run; otherwise its exception propagates."""
         rows = None if activations is None else list(activations)
-        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        impls = sorted(getattr(self.pm.hook, hook).get_hookimpls(), key=_plugins_after_core)
         if enabled is None and any(impl.plugin_name != CORE for impl in impls):
             enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
         results = []
@@ -291,7 +300,7 @@ class PluginHost:
 
     async def validate_settings(self, plugin: str, location_id: int, settings: dict[str, Any]) -> dict[str, Any]:
         """Let the plugin itself check settings against the database and claim what they name
-        (its `validate_settings` hook, if it implements one: see core.hookspecs). Called when the
+        (its `validate_settings` hook, if it implements one: see core.plugins.hookspecs). Called when the
         plugin is enabled and on every change, inside the transaction that stores the settings."""
         answers = await self.call("validate_settings", location_id, enabled=frozenset({plugin}), location_id=location_id, settings=settings)
         return answers[0][1] if answers else settings

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core import clock
-from core.email_registry import fill
-from core.email_templates import Template
+from core.email.registry import fill
+from core.email.templates import Template
 from core.models import Appointment, AppointmentStatus, Calendar, Customer, Location, RecipientRole, Service
 from core.timefmt import TimeFormatter
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """Secret links in stored emails. A link that is a customer's credential (an action link, a
 portal link to confirm an address or set a password) is never stored in an email's body: the
-outbox keeps a reference in its place, the worker puts the link in when it sends (core.delivery),
+outbox keeps a reference in its place, the worker puts the link in when it sends (core.email.delivery),
 and staff reading a body or a preview see it masked (`mask`).
 
-A reference is the marker `{{secret:<sealed>}}`, sealed with the secret key (core.sealed), so
+A reference is the marker `{{secret:<sealed>}}`, sealed with the secret key (core.security.sealed), so
 nobody without the key can read one or make one up (a customer typing a marker into their name
 gets no link of anyone's). Two kinds:
 
@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from core.sealed import CannotUnseal, seal, unseal
+from core.security.sealed import CannotUnseal, seal, unseal
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 MARKER = re.compile(r"\{\{secret:([A-Za-z0-9_=-]{1,4096})\}\}")
 MASK = "[link hidden: sent to the customer only]"

@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING
 from tortoise.transactions import in_transaction
 
 from core import clock
-from core.access import Staff, in_scope
+from core.security.access import Staff, in_scope
 from core.appointments import get_appointment
-from core.email_render import EmailContext, placeholder_values, render
-from core.email_secrets import mask
-from core.email_templates import Template, get_template, template_by_reference
+from core.email.render import EmailContext, placeholder_values, render
+from core.email.secrets import mask
+from core.email.templates import Template, get_template, template_by_reference
 from core.errors import ValidationFailed
 from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, keyset_page
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 MAX_REMINDERS = 5
 
@@ -28,7 +28,7 @@ MAX_REMINDERS = 5
 @dataclass(frozen=True)
 class Preview:
     """A template rendered for one appointment, as its recipient would read it but for the
-    customer's secret links, masked (core.email_secrets)."""
+    customer's secret links, masked (core.email.secrets)."""
 
     to: str
     subject: str

@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from tortoise.transactions import in_transaction
 
-from core.access import Staff, in_scope, require_staff
+from core.security.access import Staff, in_scope, require_staff
 from core.errors import DomainError, ValidationFailed
 from core.models import Location, PluginActivation, Tier
-from core.plugin_types import PluginInfo
-from core.plugins import PluginHost
+from core.plugins.types import PluginInfo
+from core.plugins.host import PluginHost
 
 
 class NotEligible(DomainError):

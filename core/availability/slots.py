@@ -12,8 +12,8 @@ from core import validation as check
 from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Calendar, CalendarException, Location, RosterRule, Service
-from core.rules import Rules
-from core.scheduling import Availability, Interval, days_for, free_slots
+from core.availability.rules import Rules
+from core.availability.engine import Availability, Interval, days_for, free_slots
 
 MAX_WINDOW = dt.timedelta(days=62)
 # Longest an appointment can block its calendar: service duration plus buffer, each at most a day.

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from core import clock
 from core.changes import Change
-from core.email_render import EmailContext, placeholder_values, render
-from core.email_templates import Template, customer_template, default_template
-from core.ics import appointment_ics
+from core.email.render import EmailContext, placeholder_values, render
+from core.email.templates import Template, customer_template, default_template
+from core.email.ics import appointment_ics
 from core.locations import settings_source
 from core.models import DeliveryStatus, EmailTemplate, OutboxMessage, RecipientRole, StaffNotice
 
 if TYPE_CHECKING:
-    from core.plugins import PluginHost
+    from core.plugins.host import PluginHost
 
 CUSTOMER, STAFF = RecipientRole.CUSTOMER, RecipientRole.STAFF
 EVENT_OF_ACTION = {
@@ -68,7 +68,7 @@ async def queue_email(host: PluginHost, location_id: int, appointment_id: int | 
 
 
 class Notifier:
-    """Queues the emails of appointment changes (core's `appointment_changing` hook, core/core_hooks.py)."""
+    """Queues the emails of appointment changes (core's `appointment_changing` hook, core/plugins/core_hooks.py)."""
 
     def __init__(self, host: PluginHost) -> None:
         self.host = host
@@ -91,7 +91,7 @@ class Notifier:
         template = await customer_template(source, event)
         if template is not None and context.customer.email:
             # Every change the customer is told of reaches their calendar too: an invite
-            # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/ics.py.
+            # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/email/ics.py.
             ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
             messages.append(await compose(self.host, template, context, context.customer.email, enabled, ics=ics))
         if change.actor.is_customer and change.actor.core_staff_notices and context.calendar.owner_email:
