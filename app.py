@@ -67,7 +67,7 @@ from web.body_limit import BodyLimit
 from web.branding import LOGO_PATH_PREFIX, branding_routes
 from web.client_ip import request_ip
 from web.mailbox import DevMailbox
-from web.pages import not_found_handler, too_large_page
+from web.pages import Pages, not_found_handler, too_large_page
 from web.params import BadParameter, bad_parameter_page
 
 log = logging.getLogger("agendum")
@@ -271,6 +271,7 @@ def create_app(
     app.state.schema = schema
     app.state.plugins = host
     app.state.mailbox = mailbox
+    app.state.pages = Pages({name: routes.templates for name, routes in host.routes() if routes.templates})
     app.state.worker = None  # the running outbox worker, set by the lifespan
     return app
 

@@ -22,7 +22,7 @@ from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
 from conftest import free_socket
 from core.email.delivery import DeliveryConfig
 from core.models import Location, OutboxMessage, RecipientRole
-from web.mailbox import linkify
+from web.linkify import linkify
 
 AGENDUM = Path(sys.executable).with_name("agendum")
 FAST = DeliveryConfig(poll_interval=0.05, lanes=1)

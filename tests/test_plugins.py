@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import agendum_probe
 import agendum_witness
+from pathlib import Path
+
 import pytest
 from pydantic import Field
 
@@ -239,6 +241,9 @@ def test_start_up_refuses_clashes_naming_the_plugins():
         PluginHost([throwaway_plugin("four", register_email_events=lambda: [EmailEvent("X", "x")]), throwaway_plugin("five", register_email_events=lambda: [EmailEvent("X", "y")])])
     host = PluginHost([throwaway_plugin("six", register_routes=lambda: PluginRoutes("/same")), throwaway_plugin("seven", register_routes=lambda: PluginRoutes("/same/"))])
     with pytest.raises(PluginConflict, match="six.*seven"):
+        host.routes()
+    host = PluginHost([throwaway_plugin("nine", register_routes=lambda: PluginRoutes("/nine", templates=Path("/no/such/folder")))])
+    with pytest.raises(PluginConflict, match="'nine'.*/no/such/folder does not exist"):
         host.routes()
     with pytest.raises(PluginConflict, match="eight.*plugin_infos"):  # a misspelled hook
         PluginHost([throwaway_plugin("eight", plugin_infos=lambda: None)])

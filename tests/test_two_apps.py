@@ -15,9 +15,13 @@ import importlib
 import re
 from dataclasses import replace
 
+import pytest
+from jinja2 import TemplateNotFound
+
 from app import BUILTIN_PLUGINS
 from core.email.delivery import DeliveryConfig
-from core.models import Appointment
+from core.email.templates import default_template, default_templates
+from core.models import Appointment, RecipientRole
 from core.plugins.host import PluginHost
 from helpers import book, local, make_clinic, throwaway_plugin
 from plugins.action_links.links import token_for
@@ -93,3 +97,21 @@ async def test_two_apps_in_one_process_keep_their_links_emails_and_after_commit_
         assert sorted(seen) == sorted([("recorder_a", A_URL, int(booked_a["id"])), ("recorder_b", B_URL, int(booked_b["id"]))])
     finally:
         await smtp_b.down()
+
+
+async def test_each_app_knows_only_its_own_plugins_default_emails_and_page_templates(api_factory):
+    portal, one_time = (importlib.import_module(f"plugins.{name}") for name in ("client_portal", "one_time_links"))
+    a = await api_factory(host=PluginHost([portal]))
+    b = await api_factory(host=PluginHost([one_time]))
+    verify = default_template(a.app.plugins.registry, "PORTAL_VERIFY_EMAIL", RecipientRole.CUSTOMER)
+    assert verify is not None and verify.subject == "Confirm your email for {LocationName}"
+    assert default_template(b.app.plugins.registry, "PORTAL_VERIFY_EMAIL", RecipientRole.CUSTOMER) is None
+    assert {t.event for t in default_templates(b.app.plugins.registry)} == {
+        "APPOINTMENT_BOOKED", "APPOINTMENT_CONFIRMED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED", "APPOINTMENT_REMINDER"}
+    pages_a, pages_b = a.app.asgi.state.pages, b.app.asgi.state.pages
+    assert pages_a.env.get_template("client_portal/book_confirm.html") is not None
+    assert pages_b.env.get_template("one_time_links/services.html") is not None
+    with pytest.raises(TemplateNotFound):
+        pages_b.env.get_template("client_portal/book_confirm.html")
+    with pytest.raises(TemplateNotFound):
+        pages_a.env.get_template("one_time_links/services.html")

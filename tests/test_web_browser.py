@@ -22,9 +22,7 @@ from core.models import Location
 from core.security.ratelimit import MemoryLimiter
 from images import png
 from web.csrf import page_csrf_token
-from web.pages import register_template_dir, render_page
-
-register_template_dir(Path(__file__).parent / "web_templates", prefix="webtest")
+from web.pages import Pages, render_page
 
 
 async def demo_page(request: Request):
@@ -40,6 +38,7 @@ async def site(database_url):
     settings = make_settings(database_url)
     app = create_app(settings, limiter=MemoryLimiter())
     app.router.routes.append(Route("/test-page/{id}", demo_page))
+    app.state.pages = Pages({"webtest": Path(__file__).parent / "web_templates"})
     sock = free_socket()
     server = InLoopServer(uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jinja2 import TemplateNotFound
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
@@ -18,9 +19,9 @@ from core.models import Calendar, Location
 from images import png
 from web.csrf import page_csrf_token
 from core.errors import RateLimited
-from web.pages import env, gone_page, not_found_page, register_template_dir, render_page, too_many_page
+from web.pages import Pages, gone_page, not_found_page, render_page, too_many_page
 
-register_template_dir(Path(__file__).parent / "web_templates", prefix="webtest")
+WEB_TEMPLATES = Path(__file__).parent / "web_templates"
 
 HOSTILE = '<script>alert("x")</script> & Bob\'s <img src=x onerror=alert(1)>'
 
@@ -51,6 +52,7 @@ def page_client(api) -> httpx.AsyncClient:
     """A client of a test-only app with page routes, sharing the test's database and settings."""
     app = Starlette(routes=[Route("/demo/{id}", demo), Route("/gone/{id}", gone), Route("/busy", busy), Route("/missing", missing)])
     app.state.settings = api.settings
+    app.state.pages = Pages({"webtest": WEB_TEMPLATES})
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
@@ -194,21 +196,25 @@ def test_text_colour_always_reaches_wcag_aa_contrast():
     assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21)
 
 
-def test_template_folders_of_plugins(tmp_path):
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
-    register_template_dir(tmp_path / "one", prefix="plugin_one")
-    register_template_dir(tmp_path / "one", prefix="plugin_one")  # again: no change
-    with pytest.raises(ValueError, match="already registered"):
-        register_template_dir(tmp_path / "two", prefix="plugin_one")
+def test_each_app_renders_its_own_plugins_templates(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+    (one / "page.html").write_text("{% extends 'base.html' %}{% block content %}one {{ x }}{% endblock %}")
+    (one / "error.html").write_text("HIJACKED")
+    (two / "page.html").write_text("two")
+    a, b = Pages({"plugin": one}), Pages({"plugin": two, "other": one})
+
+    def render(pages: Pages, name: str) -> str:
+        return pages.env.get_template(name).render(x="<b>", title="t", message="m", contact=None, retry_after=None,
+                                                    brand=Branding(), csp_nonce="n", request=None)
+
+    assert "one &lt;b&gt;" in render(a, "plugin/page.html") and render(b, "plugin/page.html") == "two"
+    assert "one &lt;b&gt;" in render(b, "other/page.html")
+    with pytest.raises(TemplateNotFound):
+        a.env.get_template("other/page.html")
+    # A plugin's folder cannot replace the toolkit's layout or error page.
+    assert "HIJACKED" not in render(a, "error.html") and render(a, "plugin/error.html") == "HIJACKED"
     for bad in ("", "a/b"):
         with pytest.raises(ValueError):
-            register_template_dir(tmp_path / "two", prefix=bad)
-    # An unprefixed folder cannot replace the toolkit's layout or error page.
-    (tmp_path / "two" / "error.html").write_text("HIJACKED")
-    (tmp_path / "two" / "extra.html").write_text("{% extends 'base.html' %}{% block content %}extra {{ x }}{% endblock %}")
-    register_template_dir(tmp_path / "two")
-    assert "HIJACKED" not in env.get_template("error.html").render(
-        title="t", message="m", contact=None, retry_after=None, brand=Branding(), csp_nonce="n", request=None)
-    assert "extra &lt;b&gt;" in env.get_template("extra.html").render(
-        x="<b>", title="t", brand=Branding(), csp_nonce="n", request=None)
+            Pages({bad: one})

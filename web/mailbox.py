@@ -10,24 +10,20 @@ import datetime as dt
 import email
 import email.policy
 import itertools
-import re
 from collections import deque
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from aiosmtpd.smtp import SMTP
-from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core.email.smtp import SmtpConfig
-from web.pages import env, not_found_page, render_page
+from web.pages import not_found_page, render_page
 from web.params import reads
 
 KEEP = 500  # the newest messages kept; older ones are forgotten
-_URL = re.compile(r"""https?://[^\s<>"'`]+""")
-_TRAILING = ".,;:!?)]}'\""
 
 
 @dataclass(frozen=True)
@@ -83,30 +79,6 @@ def parse_received(number: int, envelope_from: str, envelope_to: list[str], raw:
     )
 
 
-def linkify(text: str) -> Markup:
-    """Plain text as HTML: everything escaped, every http(s) URL a link that opens in a new tab."""
-    out, last = [], 0
-    for match in _URL.finditer(text):
-        stripped = _trim(match.group(0))
-        end = match.start() + len(stripped)
-        out.append(escape(text[last:match.start()]))
-        out.append(Markup('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>').format(stripped))
-        last = end
-    out.append(escape(text[last:]))
-    return Markup("").join(out)
-
-
-def _trim(url: str) -> str:
-    """A URL without the punctuation that ends the sentence around it (a closing parenthesis
-    only when it has no opening one in the URL)."""
-    while url and url[-1] in _TRAILING:
-        if url[-1] == ")" and url.count("(") >= url.count(")"):
-            break
-        url = url[:-1]
-    return url
-
-
-env.filters["linkify"] = linkify
 
 
 class DevMailbox:

@@ -1,10 +1,10 @@
 """Customer pages: one jinja2 environment (autoescaped) with the base layout in the location's
 branding, the error pages every plugin shares (404, 410, 413, 429), and the security headers of every page.
 
-A plugin registers its template folder once, at import or startup, under its own prefix, and
-renders templates that extend `base.html`:
+Each app has its own `Pages` (`request.app.state.pages`): the toolkit's templates and each
+plugin's folder (`PluginRoutes.templates`) under the plugin's name. A plugin's templates extend
+`base.html` and are rendered by name:
 
-    register_template_dir(Path(__file__).parent / "templates", prefix="action_links")
     return await render_page(request, "action_links/appointment.html", {"title": ..., ...}, location=location)
 
 Templates get `brand` (core.branding.Branding: name, colours, logo address, language), `title`,
@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
@@ -32,38 +33,43 @@ from core.errors import RateLimited
 from core.models import Location
 from core.timefmt import TimeFormatter
 from web.csrf import CSRF_FIELD
+from web.linkify import linkify
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-_prefixed: dict[str, str] = {}
-_prefix_loader = PrefixLoader({}, delimiter="/")
-_extra_loader = ChoiceLoader([])
-env = Environment(
-    loader=ChoiceLoader([FileSystemLoader(TEMPLATES), _prefix_loader, _extra_loader]),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-env.globals["csrf_field"] = lambda token: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
 
-def register_template_dir(path: str | Path, prefix: str | None = None) -> None:
-    """Make the templates in `path` available to `render_page`, as `<prefix>/<name>` when a prefix
-    is given (use the plugin's name: it keeps two plugins' `page.html` apart). Without a prefix the
-    folder is searched after the toolkit's own (`base.html` and `error.html` cannot be replaced).
-    Registering the same folder again changes nothing; another folder under a taken prefix is refused."""
-    folder = str(Path(path).resolve())
-    if prefix is None:
-        if not any(folder in loader.searchpath for loader in _extra_loader.loaders):
-            _extra_loader.loaders.append(FileSystemLoader(folder))
-        return
-    if not prefix or "/" in prefix:
-        raise ValueError(f"template prefix {prefix!r} must be a non-empty name without '/'")
-    if _prefixed.get(prefix, folder) != folder:
-        raise ValueError(f"template prefix {prefix!r} is already registered for {_prefixed[prefix]}")
-    _prefixed[prefix] = folder
-    _prefix_loader.mapping[prefix] = FileSystemLoader(folder)
+class Pages:
+    """The templates one app's pages render (autoescaped, strict): the toolkit's own (`base.html`,
+    `error.html`: never replaced) and each plugin's folder as `<plugin name>/<file>`."""
+
+    def __init__(self, folders: Mapping[str, str | Path] | None = None) -> None:
+        for prefix in folders or {}:
+            if not prefix or "/" in prefix:
+                raise ValueError(f"template prefix {prefix!r} must be a non-empty name without '/'")
+        plugins = PrefixLoader({prefix: FileSystemLoader(Path(folder)) for prefix, folder in (folders or {}).items()},
+                               delimiter="/")
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(TEMPLATES), plugins]),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals["csrf_field"] = _csrf_field
+        self.env.filters["linkify"] = linkify
+
+
+def _csrf_field(token: str) -> Markup:
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+TOOLKIT_PAGES = Pages()  # the toolkit's templates alone, for an app that sets no `state.pages`
+
+
+def pages_of(request: Request) -> Pages:
+    """The templates of the app serving `request` (`state.pages`; the toolkit's alone when unset)."""
+    return getattr(request.app.state, "pages", TOOLKIT_PAGES)
 
 
 def content_security_policy(nonce: str) -> str:
@@ -110,7 +116,7 @@ def _render(request: Request, template: str, context: dict[str, Any], brand: Bra
             headers: dict[str, str] | None) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     values = {"title": "", **context, "brand": brand, "csp_nonce": nonce, "request": request}
-    html = env.get_template(template).render(values)
+    html = pages_of(request).env.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status, headers=headers)
     return security_headers(response, nonce)
 

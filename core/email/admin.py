@@ -38,7 +38,7 @@ class Preview:
 async def preview_email(host: PluginHost, actor: Staff | None, appointment_id: int, template: int | str) -> Preview:
     """Render a saved template (by id) or a default (by `default:EVENT:ROLE`) for an appointment."""
     appointment = await get_appointment(actor, appointment_id)
-    chosen = await _template_for_preview(actor, template, appointment.location_id)
+    chosen = await _template_for_preview(host, actor, template, appointment.location_id)
     context = await EmailContext.load(appointment, chosen.role)
     values = await placeholder_values(host, context)
     subject, body = render(chosen, values)
@@ -46,13 +46,13 @@ async def preview_email(host: PluginHost, actor: Staff | None, appointment_id: i
     return Preview(to=to, subject=mask(subject), body=mask(body))
 
 
-async def _template_for_preview(actor: Staff | None, template: int | str, location_id: int) -> Template:
+async def _template_for_preview(host: PluginHost, actor: Staff | None, template: int | str, location_id: int) -> Template:
     location = await Location.get(id=location_id)
     if not str(template).startswith("default:"):
         row = await get_template(actor, int(template))
         if row.location_id not in (location.id, (await settings_source(location)).id):
             raise ValidationFailed("templateId", "That template belongs to another location.")
-    return await template_by_reference(template, location)
+    return await template_by_reference(host.registry, template, location)
 
 
 async def delivery_page(

@@ -88,7 +88,7 @@ class Notifier:
         context = await EmailContext.load(appointment, CUSTOMER)
         source = await settings_source(context.location)
         messages = []
-        template = await customer_template(source, event)
+        template = await customer_template(self.host.registry, source, event)
         if template is not None and context.customer.email:
             # Every change the customer is told of reaches their calendar too: an invite
             # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/email/ics.py.
@@ -98,7 +98,7 @@ class Notifier:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
             if notice is not None:
                 row = await EmailTemplate.get_or_none(id=notice.template_id) if notice.template_id else None
-                staff_template = Template.of(row) if row else default_template(event, STAFF)
+                staff_template = Template.of(row) if row else default_template(self.host.registry, event, STAFF)
                 if staff_template is not None:
                     staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
                     messages.append(await compose(self.host, staff_template, staff_context, context.calendar.owner_email, enabled))
@@ -109,7 +109,7 @@ class Notifier:
     async def reminders(self, context: EmailContext, source, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
         """Reminders at the location's offsets that are still ahead, tied to this sequence."""
         appointment = context.appointment
-        template = await customer_template(source, "APPOINTMENT_REMINDER")
+        template = await customer_template(self.host.registry, source, "APPOINTMENT_REMINDER")
         if template is None or not context.customer.email:
             return []
         now = clock.now()

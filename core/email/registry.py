@@ -13,13 +13,24 @@ PLACEHOLDER_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 
 
 @dataclass(frozen=True)
+class DefaultTemplate:
+    """An event's built-in template for one recipient role, used where a location has saved none."""
+
+    role: RecipientRole
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class EmailEvent:
-    """Something that can trigger an email; `action` is the appointment change it follows, if any."""
+    """Something that can trigger an email; `action` is the appointment change it follows, if any;
+    `defaults`, its built-in templates (at most one per role)."""
 
     name: str
     description: str
     action: str | None = None
     plugin: str | None = None
+    defaults: tuple[DefaultTemplate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,11 @@ class EmailRegistry:
             raise ValueError(f"Email placeholder {placeholder.name!r} is registered by {_owner(existing)} and {_owner(placeholder)}.")
         self.placeholders[placeholder.name] = placeholder
 
+    def default(self, event: str, role: RecipientRole) -> DefaultTemplate | None:
+        """The built-in template of an event for a role, if the event has one."""
+        found = self.events.get(event)
+        return next((d for d in found.defaults if d.role is role), None) if found else None
+
     def allowed(self, role: RecipientRole, enabled_plugins: frozenset[str] = frozenset()) -> list[Placeholder]:
         """Placeholders usable for a role: core's and those of the given enabled plugins, by name."""
         return sorted(
@@ -64,12 +80,36 @@ def _owner(item: EmailEvent | Placeholder) -> str:
     return f"plugin {item.plugin!r}" if item.plugin else "core"
 
 
+_SIGNATURE = "\n\n{LocationName}\n{LocationPhone}\n"
 CORE_EVENTS = (
-    EmailEvent("APPOINTMENT_BOOKED", "An appointment was booked.", "BOOKED"),
-    EmailEvent("APPOINTMENT_CONFIRMED", "An appointment was confirmed.", "CONFIRMED"),
-    EmailEvent("APPOINTMENT_RESCHEDULED", "An appointment was moved to another time.", "RESCHEDULED"),
-    EmailEvent("APPOINTMENT_CANCELLED", "An appointment was cancelled.", "CANCELLED"),
-    EmailEvent("APPOINTMENT_REMINDER", "An appointment is coming up (sent at the location's reminder offsets)."),
+    EmailEvent("APPOINTMENT_BOOKED", "An appointment was booked.", "BOOKED", defaults=(
+        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is booked',
+                        'Hello {ClientFirstName},\n\nyour appointment is booked:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
+        DefaultTemplate(STAFF, 'New appointment: {ClientFullName}, {AppointmentStartDateTime}',
+                        '{ClientFullName} ({ClientMobilePhone}, {ClientEmail}) booked {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n'),
+    )),
+    EmailEvent("APPOINTMENT_CONFIRMED", "An appointment was confirmed.", "CONFIRMED", defaults=(
+        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is confirmed',
+                        'Hello {ClientFirstName},\n\nthank you, your appointment is confirmed:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
+        DefaultTemplate(STAFF, 'Confirmed: {ClientFullName}, {AppointmentStartDateTime}',
+                        '{ClientFullName} ({ClientMobilePhone}) confirmed {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n'),
+    )),
+    EmailEvent("APPOINTMENT_RESCHEDULED", "An appointment was moved to another time.", "RESCHEDULED", defaults=(
+        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} has moved',
+                        'Hello {ClientFirstName},\n\nyour appointment has moved to a new time:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
+        DefaultTemplate(STAFF, 'Moved: {ClientFullName}, now {AppointmentStartDateTime}',
+                        '{ClientFullName} ({ClientMobilePhone}) moved {ServiceName} with {CalendarName} to {AppointmentStartDateTime}.\n'),
+    )),
+    EmailEvent("APPOINTMENT_CANCELLED", "An appointment was cancelled.", "CANCELLED", defaults=(
+        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is cancelled',
+                        'Hello {ClientFirstName},\n\nyour appointment has been cancelled:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}\n\nReason: {CancellationReason}\n{CancellationNote}' + _SIGNATURE),
+        DefaultTemplate(STAFF, 'Cancelled: {ClientFullName}, {AppointmentStartDateTime}',
+                        '{ClientFullName} ({ClientMobilePhone}) cancelled {ServiceName} with {CalendarName} on {AppointmentStartDateTime}.\nReason: {CancellationReason}\n{CancellationNote}\n'),
+    )),
+    EmailEvent("APPOINTMENT_REMINDER", "An appointment is coming up (sent at the location's reminder offsets).", None, defaults=(
+        DefaultTemplate(CUSTOMER, 'Reminder: your appointment at {LocationName}',
+                        'Hello {ClientFirstName},\n\na reminder of your appointment:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
+    )),
 )
 
 CORE_PLACEHOLDERS = (

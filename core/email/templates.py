@@ -1,5 +1,5 @@
-"""Email templates: built-in defaults for every core event, a location's own named templates,
-and checks that a template uses only placeholders allowed for its role."""
+"""Email templates: a location's own named templates, the built-in defaults of the events
+(core.email.registry) where it has none, and checks that a template uses only placeholders allowed for its role."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from core import validation as check
 from core.security.access import Staff, in_scope
-from core.email.registry import placeholders_in
+from core.email.registry import EmailRegistry, placeholders_in
 from core.errors import NotFound, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
@@ -43,72 +43,19 @@ class Template:
         return cls(row.id, row.name, row.event, row.role, row.subject, row.body)
 
 
-_SIGNATURE = "\n\n{LocationName}\n{LocationPhone}\n"
-DEFAULTS = {
-    ("APPOINTMENT_BOOKED", CUSTOMER): (
-        "Your appointment at {LocationName} is booked",
-        "Hello {ClientFirstName},\n\nyour appointment is booked:\n\n{ServiceName} with {CalendarName}\n"
-        "{AppointmentStartDateTime}" + _SIGNATURE,
-    ),
-    ("APPOINTMENT_CONFIRMED", CUSTOMER): (
-        "Your appointment at {LocationName} is confirmed",
-        "Hello {ClientFirstName},\n\nthank you, your appointment is confirmed:\n\n{ServiceName} with {CalendarName}\n"
-        "{AppointmentStartDateTime}" + _SIGNATURE,
-    ),
-    ("APPOINTMENT_RESCHEDULED", CUSTOMER): (
-        "Your appointment at {LocationName} has moved",
-        "Hello {ClientFirstName},\n\nyour appointment has moved to a new time:\n\n{ServiceName} with {CalendarName}\n"
-        "{AppointmentStartDateTime}" + _SIGNATURE,
-    ),
-    ("APPOINTMENT_CANCELLED", CUSTOMER): (
-        "Your appointment at {LocationName} is cancelled",
-        "Hello {ClientFirstName},\n\nyour appointment has been cancelled:\n\n{ServiceName} with {CalendarName}\n"
-        "{AppointmentStartDateTime}\n\nReason: {CancellationReason}\n{CancellationNote}" + _SIGNATURE,
-    ),
-    ("APPOINTMENT_REMINDER", CUSTOMER): (
-        "Reminder: your appointment at {LocationName}",
-        "Hello {ClientFirstName},\n\na reminder of your appointment:\n\n{ServiceName} with {CalendarName}\n"
-        "{AppointmentStartDateTime}" + _SIGNATURE,
-    ),
-    ("APPOINTMENT_BOOKED", STAFF): (
-        "New appointment: {ClientFullName}, {AppointmentStartDateTime}",
-        "{ClientFullName} ({ClientMobilePhone}, {ClientEmail}) booked {ServiceName} with {CalendarName} "
-        "for {AppointmentStartDateTime}.\n",
-    ),
-    ("APPOINTMENT_CONFIRMED", STAFF): (
-        "Confirmed: {ClientFullName}, {AppointmentStartDateTime}",
-        "{ClientFullName} ({ClientMobilePhone}) confirmed {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n",
-    ),
-    ("APPOINTMENT_RESCHEDULED", STAFF): (
-        "Moved: {ClientFullName}, now {AppointmentStartDateTime}",
-        "{ClientFullName} ({ClientMobilePhone}) moved {ServiceName} with {CalendarName} to {AppointmentStartDateTime}.\n",
-    ),
-    ("APPOINTMENT_CANCELLED", STAFF): (
-        "Cancelled: {ClientFullName}, {AppointmentStartDateTime}",
-        "{ClientFullName} ({ClientMobilePhone}) cancelled {ServiceName} with {CalendarName} on {AppointmentStartDateTime}.\n"
-        "Reason: {CancellationReason}\n{CancellationNote}\n",
-    ),
-}
-_extra_defaults: dict[tuple[str, RecipientRole], tuple[str, str]] = {}
-
-
-def add_default(event: str, role: RecipientRole, subject: str, body: str) -> None:
-    """Register a built-in default template (plugins do, for the events they add)."""
-    _extra_defaults[(event, role)] = (subject, body)
-
-
-def default_template(event: str, role: RecipientRole) -> Template | None:
-    """The built-in default for an event and role, if there is one."""
-    found = DEFAULTS.get((event, role)) or _extra_defaults.get((event, role))
+def default_template(registry: EmailRegistry, event: str, role: RecipientRole) -> Template | None:
+    """The built-in default for an event and role (given with the event, core's or a plugin's), if any."""
+    found = registry.default(event, role)
     if found is None:
         return None
-    return Template(None, f"Default {event.lower().replace('_', ' ')} ({role.value.lower()})", event, role, *found)
+    return Template(None, f"Default {event.lower().replace('_', ' ')} ({role.value.lower()})", event, role, found.subject, found.body)
 
 
-def default_templates() -> list[Template]:
-    """Every built-in default, by event and role."""
-    keys = sorted({*DEFAULTS, *_extra_defaults}, key=lambda k: (k[0], k[1].value))
-    return [default_template(event, role) for event, role in keys]
+def default_templates(registry: EmailRegistry) -> list[Template]:
+    """Every built-in default of the registry's events, by event and role."""
+    keys = sorted(((event.name, default.role) for event in registry.events.values() for default in event.defaults),
+                  key=lambda k: (k[0], k[1].value))
+    return [default_template(registry, event, role) for event, role in keys]
 
 
 def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
@@ -194,25 +141,25 @@ async def location_templates(host: PluginHost, actor: Staff | None, location_id:
     covered = {(t.event, t.role) for t in saved if t.role is CUSTOMER}
     events, enabled = host.registry.events, await host.enabled_names(location.id)
     defaults = [
-        t for t in default_templates()
+        t for t in default_templates(host.registry)
         if (t.role is STAFF or (t.event, t.role) not in covered) and t.event in events and events[t.event].plugin in (None, *enabled)
     ]
     return sorted(saved + defaults, key=lambda t: (t.event, t.role.value, not t.is_default, t.name))
 
 
-async def customer_template(source: Location, event: str) -> Template | None:
+async def customer_template(registry: EmailRegistry, source: Location, event: str) -> Template | None:
     """The customer template of an event at a settings source: its saved one, else the default."""
     row = await EmailTemplate.get_or_none(location_id=source.id, event=event, role=CUSTOMER)
-    return Template.of(row) if row else default_template(event, CUSTOMER)
+    return Template.of(row) if row else default_template(registry, event, CUSTOMER)
 
 
-async def template_by_reference(reference: int | str, location: Location) -> Template:
+async def template_by_reference(registry: EmailRegistry, reference: int | str, location: Location) -> Template:
     """A template by its id as GraphQL shows it: a saved template of the location (or of its
     settings source) or a built-in `default:EVENT:ROLE`; `NotFound` otherwise."""
     text = str(reference)
     if text.startswith("default:"):
         _, event, role = (text.split(":") + ["", ""])[:3]
-        found = default_template(event, RecipientRole(role)) if role in RecipientRole.__members__ else None
+        found = default_template(registry, event, RecipientRole(role)) if role in RecipientRole.__members__ else None
         if found is None:
             raise NotFound("EmailTemplate", text)
         return found

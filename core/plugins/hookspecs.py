@@ -84,8 +84,8 @@ def register_routes() -> PluginRoutes:
 
 @hookspec
 def register_email_events() -> list[EmailEvent]:
-    """Email events the plugin adds (e.g. the portal's staff notices), with default templates
-    registered through `core.email.templates.add_default`.
+    """Email events the plugin adds (e.g. the portal's staff notices), each with its built-in
+    templates (`EmailEvent(..., defaults=(DefaultTemplate(role, subject, body), ...))`).
 
     Startup, collected; names must be unique.
     """

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -160,6 +161,8 @@ class PluginHost:
                 raise PluginConflict(f"Plugin {name!r} cannot serve under {routes.prefix!r}.")
             if prefix in seen:
                 raise PluginConflict(f"Route prefix {prefix!r} is claimed by both {seen[prefix]!r} and {name!r}.")
+            if routes.templates is not None and not Path(routes.templates).is_dir():
+                raise PluginConflict(f"Plugin {name!r}: its page templates folder {routes.templates} does not exist.")
             seen[prefix] = name
         return found
 

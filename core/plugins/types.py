@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
@@ -81,10 +82,12 @@ class GraphQLContribution:
 
 @dataclass(frozen=True)
 class PluginRoutes:
-    """Starlette routes mounted under `prefix` (e.g. "/action")."""
+    """Starlette routes mounted under `prefix` (e.g. "/action"), and the plugin's folder of page
+    templates, if it has one: `render_page` finds its `page.html` as `<plugin name>/page.html`."""
 
     prefix: str
     routes: list[Any] = field(default_factory=list)
+    templates: Path | None = None
 
 
 @dataclass(frozen=True)

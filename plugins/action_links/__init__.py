@@ -11,9 +11,6 @@ from core.models import RecipientRole, Tier
 from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes
 from plugins.action_links.emails import DETAILS_TEXT, EVENTS, PLACEHOLDER, block, with_block
 from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is_live, link_urls, tokens_for, url_of
-from web.pages import register_template_dir
-
-register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
 @hookimpl
@@ -42,7 +39,7 @@ def register_graphql():
 def register_routes():
     from plugins.action_links.routes import ROUTES
 
-    return PluginRoutes(prefix="/action", routes=ROUTES)
+    return PluginRoutes(prefix="/action", routes=ROUTES, templates=Path(__file__).parent / "templates")
 
 
 @hookimpl

@@ -7,10 +7,10 @@ from __future__ import annotations
 from core import clock
 from core.agendum import Agendum
 from core.booking import LIVE
-from core.email.registry import EmailEvent
+from core.email.registry import DefaultTemplate, EmailEvent
 from core.email.render import EmailContext
 from core.email.secrets import derived_in, derived_link
-from core.email.templates import add_default, customer_template
+from core.email.templates import customer_template
 from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Appointment, OutboxMessage, RecipientRole
@@ -27,10 +27,13 @@ SENT_EVENT = "APPOINTMENT_ACTION_LINK"
 SEND_LIMIT = RateLimit(5, 60 * 60)  # sendActionLink: emails per appointment per hour
 SENT_OFTEN = f"This appointment's link was already emailed {SEND_LIMIT.limit} times within the hour."
 
-EVENTS = [EmailEvent(SENT_EVENT, "Staff sent the customer the link to their appointment (sendActionLink).")]
-add_default(SENT_EVENT, RecipientRole.CUSTOMER, "Your appointment at {LocationName}",
-            "Hello {ClientFirstName},\n\nhere is the link to your appointment:\n\n{ServiceName} with {CalendarName}\n"
-            "{AppointmentStartDateTime}\n\n{ActionLinkBlock}\n{LocationName}\n{LocationPhone}\n")
+EVENTS = [
+    EmailEvent(SENT_EVENT, "Staff sent the customer the link to their appointment (sendActionLink).", defaults=(
+        DefaultTemplate(RecipientRole.CUSTOMER, "Your appointment at {LocationName}",
+                        "Hello {ClientFirstName},\n\nhere is the link to your appointment:\n\n{ServiceName} with {CalendarName}\n"
+                        "{AppointmentStartDateTime}\n\n{ActionLinkBlock}\n{LocationName}\n{LocationPhone}\n"),
+    )),
+]
 
 
 def block(app: Agendum, appointment: Appointment, settings: ActionLinkSettings) -> str:
@@ -56,7 +59,7 @@ async def send_link(app: Agendum, appointment: Appointment, settings: ActionLink
     if clock.now() > expires_at(appointment, settings):
         raise ValidationFailed("appointmentId", "This appointment's link has expired (validHoursAfterEnd after the appointment ended).")
     await enforce(limiter, f"action-link:send:{appointment.id}", SEND_LIMIT, SENT_OFTEN)
-    template = await customer_template(await settings_source(context.location), SENT_EVENT)
+    template = await customer_template(app.plugins.registry, await settings_source(context.location), SENT_EVENT)
     message = await compose(app.plugins, template, context, context.customer.email)
     with_block(app, message, appointment, settings)
     return await queue_email(app.plugins, appointment.location_id, appointment.id, message)

@@ -12,16 +12,13 @@ from plugins.client_portal import emails
 from plugins.client_portal.addresses import claim_slug
 from plugins.client_portal.settings import NAME, PortalSettings
 from plugins.client_portal.signin_links import sign_in_link
-from web.pages import register_template_dir
-
-register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
 @hookimpl
-async def validate_settings(location_id, settings):
+async def validate_settings(app, location_id, settings):
     """Check the chosen notice templates and claim the slug; the settings with it."""
     location = await Location.get(id=location_id)
-    await emails.check_notice_templates(location, settings)
+    await emails.check_notice_templates(app.plugins.registry, location, settings)
     return {**settings, "slug": await claim_slug(location, settings.get("slug", ""))}
 
 
@@ -50,7 +47,7 @@ def register_graphql():
 def register_routes():
     from plugins.client_portal.routes import ROUTES
 
-    return PluginRoutes(prefix="/portal", routes=ROUTES)
+    return PluginRoutes(prefix="/portal", routes=ROUTES, templates=Path(__file__).parent / "templates")
 
 
 @hookimpl

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from core.agendum import Agendum
 from core.changes import Change
-from core.email.registry import EmailEvent, Placeholder
+from core.email.registry import DefaultTemplate, EmailEvent, EmailRegistry, Placeholder
 from core.email.render import EmailContext
-from core.email.templates import add_default, customer_template, default_template, template_by_reference
+from core.email.templates import customer_template, default_template, template_by_reference
 from core.errors import NotFound, ValidationFailed
 from core.locations import settings_source
 from core.models import ActorKind, Customer, Location, RecipientRole
@@ -22,30 +22,31 @@ LINK, ACCOUNT_LINK = "PortalLink", "PortalAccountLink"
 NOTICE = "{ClientFullName} ({ClientMobilePhone}) just made this appointment via the client portal: {AppointmentStartDateTime}\n"
 
 EVENTS = [
-    EmailEvent(BOOKED_EVENT, "A customer booked through the client portal (to the diary contact and the listed addresses)."),
-    EmailEvent(CANCELLED_EVENT, "A customer cancelled through the client portal (to the diary contact)."),
-    EmailEvent(VERIFY_EVENT, "A new client portal account: the link to confirm the email address."),
-    EmailEvent(PASSWORD_EVENT, "The link to set or reset a client portal password."),
+    EmailEvent(BOOKED_EVENT, "A customer booked through the client portal (to the diary contact and the listed addresses).",
+               defaults=(DefaultTemplate(STAFF, "Client portal booking: {ClientFullName}, {AppointmentStartDateTime}", NOTICE),)),
+    EmailEvent(CANCELLED_EVENT, "A customer cancelled through the client portal (to the diary contact).", defaults=(
+        DefaultTemplate(STAFF, "Client portal cancellation: {ClientFullName}, {AppointmentStartDateTime}",
+                        "{ClientFullName} ({ClientMobilePhone}) just cancelled this appointment via the client portal: "
+                        "{AppointmentStartDateTime}\nReason: {CancellationReason}\n{CancellationNote}\n"),
+    )),
+    EmailEvent(VERIFY_EVENT, "A new client portal account: the link to confirm the email address.", defaults=(
+        DefaultTemplate(CUSTOMER, "Confirm your email for {LocationName}",
+                        "Hello,\n\nplease confirm your email address to finish setting up your account on the "
+                        "client portal of {LocationName}:\n\n{PortalAccountLink}\n\nThe link works once, within 48 hours. If you did "
+                        "not ask for an account, ignore this email.\n\n{LocationName}\n{LocationPhone}\n"),
+    )),
+    EmailEvent(PASSWORD_EVENT, "The link to set or reset a client portal password.", defaults=(
+        DefaultTemplate(CUSTOMER, "Your password for {LocationName}",
+                        "Hello,\n\nuse this link to choose your password for the client portal of {LocationName}:\n\n"
+                        "{PortalAccountLink}\n\nThe link works once, within 2 hours. If you did not ask for it, ignore this email: "
+                        "nothing changes.\n\n{LocationName}\n{LocationPhone}\n"),
+    )),
 ]
 PLACEHOLDERS = [
     Placeholder(LINK, "The address of the location's client portal.", frozenset({CUSTOMER, STAFF})),
     Placeholder(ACCOUNT_LINK, "The single-use link of a client portal account email (confirm the address, set a password).",
                 frozenset({CUSTOMER})),
 ]
-add_default(BOOKED_EVENT, STAFF, "Client portal booking: {ClientFullName}, {AppointmentStartDateTime}", NOTICE)
-add_default(CANCELLED_EVENT, STAFF, "Client portal cancellation: {ClientFullName}, {AppointmentStartDateTime}",
-            "{ClientFullName} ({ClientMobilePhone}) just cancelled this appointment via the client portal: "
-            "{AppointmentStartDateTime}\nReason: {CancellationReason}\n{CancellationNote}\n")
-add_default(VERIFY_EVENT, CUSTOMER, "Confirm your email for {LocationName}",
-            "Hello,\n\nplease confirm your email address to finish setting up your account on the "
-            "client portal of {LocationName}:\n\n{PortalAccountLink}\n\nThe link works once, within 48 hours. If you did "
-            "not ask for an account, ignore this email.\n\n{LocationName}\n{LocationPhone}\n")
-add_default(PASSWORD_EVENT, CUSTOMER, "Your password for {LocationName}",
-            "Hello,\n\nuse this link to choose your password for the client portal of {LocationName}:\n\n"
-            "{PortalAccountLink}\n\nThe link works once, within 2 hours. If you did not ask for it, ignore this email: "
-            "nothing changes.\n\n{LocationName}\n{LocationPhone}\n")
-
-
 async def placeholder_values(app: Agendum, context: EmailContext) -> dict[str, str]:
     """{PortalLink} wherever the portal is on; {PortalAccountLink} only in account emails."""
     slug = (await app.plugins.settings_of(NAME, context.location.id)).slug
@@ -60,7 +61,7 @@ async def send_account_email(portal: Portal, account: PortalAccount, event: str,
         customer = await Customer.get_or_none(id=account.customer_id)
     if customer is None:  # not a client yet: nothing a stranger typed into the form goes into the email
         customer = Customer(first_name="", last_name="", email=account.email, mobile_phone="")
-    template = await customer_template(await settings_source(portal.location), event)
+    template = await customer_template(portal.app.plugins.registry, await settings_source(portal.location), event)
     context = EmailContext(location=portal.location, role=CUSTOMER, customer=customer, extra={ACCOUNT_LINK: link})
     message = await compose(portal.app.plugins, template, context, account.email, portal.enabled)
     if link not in message.body:
@@ -75,25 +76,25 @@ TEMPLATE_SETTINGS = {
 }
 
 
-async def check_notice_templates(location: Location, settings: dict) -> None:
+async def check_notice_templates(registry: EmailRegistry, location: Location, settings: dict) -> None:
     """Refuse settings that choose a template which is not a staff template of the notice's event here."""
     for key, event in TEMPLATE_SETTINGS.items():
         reference = settings.get(key)
         if reference is None:
             continue
         try:
-            template = await template_by_reference(reference, location)
+            template = await template_by_reference(registry, reference, location)
         except NotFound:
             template = None
         if template is None or template.event != event or template.role is not STAFF:
             raise ValidationFailed(f"settings.{key}", f"Choose a staff template of the event {event} at this location, or null for no email.")
 
 
-async def _template(reference: str, location: Location, event: str):
+async def _template(registry: EmailRegistry, reference: str, location: Location, event: str):
     try:
-        return await template_by_reference(reference, location)
+        return await template_by_reference(registry, reference, location)
     except NotFound:  # the chosen template was deleted since: the default stands in
-        return default_template(event, STAFF)
+        return default_template(registry, event, STAFF)
 
 
 async def staff_notices(app: Agendum, change: Change) -> list[OutgoingEmail]:
@@ -114,5 +115,5 @@ async def staff_notices(app: Agendum, change: Change) -> list[OutgoingEmail]:
     messages = []
     for reference, address in recipients:
         if reference is not None:
-            messages.append(await compose(app.plugins, await _template(reference, context.location, event), context, address))
+            messages.append(await compose(app.plugins, await _template(app.plugins.registry, reference, context.location, event), context, address))
     return messages

@@ -8,9 +8,6 @@ from pathlib import Path
 from core import hookimpl
 from core.plugins.types import GraphQLContribution, PluginInfo, PluginRoutes
 from plugins.one_time_links.links import NAME
-from web.pages import register_template_dir
-
-register_template_dir(Path(__file__).parent / "templates", prefix=NAME)
 
 
 @hookimpl
@@ -37,4 +34,4 @@ def register_graphql():
 def register_routes():
     from plugins.one_time_links.routes import ROUTES
 
-    return PluginRoutes(prefix="/book", routes=ROUTES)
+    return PluginRoutes(prefix="/book", routes=ROUTES, templates=Path(__file__).parent / "templates")
