@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from pydantic import Field
 
-from core import clock, sql
+from core import clock
+from core.appointment_loads import appointment_via
 from core.agendum import Agendum
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
@@ -136,35 +136,19 @@ async def revoke(settings: Settings, appointment: Appointment) -> str:
     return token
 
 
-# The link and everything its page shows in one statement (the ORM's per-query cost dominates
-# here): one row per plugin activation at the location, at least one.
-_PARTS = (("k", ActionLink), ("a", Appointment), ("l", Location), ("s", Service), ("c", Calendar))
-
-
-@cache
-def _open_sql() -> str:
-    selected = ", ".join(sql.columns(model, alias) for alias, model in (*_PARTS, ("p", PluginActivation)))
-    return (
-        f'SELECT {selected} FROM "action_link" k JOIN "appointment" a ON a.id = k.appointment_id'
-        ' JOIN "location" l ON l.id = a.location_id JOIN "service" s ON s.id = a.service_id'
-        ' JOIN "calendar" c ON c.id = a.calendar_id LEFT JOIN "plugin_activation" p ON p.location_id = a.location_id'
-        " WHERE k.token_hash = {0}"
-    )
-
-
 async def open_link(app: Agendum, token: str) -> Opened:
     """Resolve a token: `NotFound` when unknown, replaced, or the plugin is off at the
     appointment's location (all alike); `LinkUnavailable` EXPIRED after its validity."""
 
     if not looks_like_token(token):
         raise NotFound("Link")
-    found = await sql.rows(_open_sql(), [token_hash(token)])
-    if not found:
+    found = await appointment_via(ActionLink, "token_hash", token_hash(token))
+    if found is None:
         raise NotFound("Link")
-    link, appointment, location, service, calendar = (sql.instance(model, found[0], alias) for alias, model in _PARTS)
+    link, appointment, location, service, calendar, activations = (
+        found.via, found.appointment, found.location, found.service, found.calendar, found.activations)
     if not is_derived(app.settings.secret_keys, token, PURPOSE, appointment.id, link.generation):
         raise NotFound("Link")  # made with a secret key no longer held
-    activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
     enabled, settings = app.plugins.allow_list_and_settings(NAME, activations)
     if NAME not in enabled:
         raise NotFound("Link")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from core import booking, clock, sql
+from core import booking, clock
+from core.appointment_loads import changes_by
 from core.security.access import Actor
 from core.agendum import Agendum
 from core.errors import DomainError
@@ -62,21 +62,11 @@ def actor(opened: Opened, ip: str, user_agent: str) -> Actor:
                  ip=ip, user_agent=user_agent)
 
 
-@cache
-def _history_sql() -> str:
-    """The changes made through links to an appointment, oldest first (hand-written: a hot path)."""
-    return (
-        f'SELECT {sql.columns(AppointmentEvent, "e")} FROM "appointment_event" e'
-        " WHERE e.appointment_id = {0} AND e.actor_kind = {1} ORDER BY e.at, e.id"
-    )
-
-
 async def view(opened: Opened) -> View:
     """Everything the page shows: details, allowed actions with reasons, link history."""
     appointment, service, calendar = opened.appointment, opened.service, opened.calendar
     rules = await rules_for(opened.location, service)
-    found = await sql.rows(_history_sql(), [appointment.id, ActorKind.CUSTOMER_LINK.value])
-    history = [sql.instance(AppointmentEvent, row, "e") for row in found]
+    history = await changes_by(appointment.id, ActorKind.CUSTOMER_LINK)
     return View(
         opened=opened, service=service, calendar=calendar,
         refusals=await booking.customer_refusals(appointment, opened.location, rules), reasons=rules.cancellation_reasons,
