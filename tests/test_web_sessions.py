@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import secrets
-import time
-import types
 
 import httpx
-import itsdangerous.timed
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -102,12 +99,14 @@ async def test_tampered_foreign_or_garbage_cookies_are_ignored():
         assert await me(http, value) is not None
 
 
-async def test_an_expired_session_is_ignored(monkeypatch):
+async def test_an_expired_session_is_ignored(advance_clock):
+    """By the app's clock (core.clock), like every other expiry."""
     async with client(make_app()) as http:
-        fresh, _ = cookie_of(await http.post("/in"))
-        monkeypatch.setattr(itsdangerous.timed, "time", types.SimpleNamespace(time=lambda: time.time() - SESSION_MAX_AGE - 5))
         old, _ = cookie_of(await http.post("/in"))
-        monkeypatch.undo()
+        advance_clock(SESSION_MAX_AGE - 5)
+        assert await me(http, old) is not None
+        fresh, _ = cookie_of(await http.post("/in"))
+        advance_clock(10)
         assert await me(http, old) is None
         assert await me(http, fresh) is not None
 

@@ -1,10 +1,11 @@
 """Stateless CSRF tokens for the POST forms of customer pages.
 
-A token is `<issued-at>.<HMAC(secret, binding, issued-at)>`, bound to a string the page already
-has: the link token in its URL, or the session id of a signed-in customer. Nothing is stored; a
-token is valid for `CSRF_MAX_AGE` seconds and only with the binding it was made for. A page puts it
-in a hidden field named `CSRF_FIELD`; the POST handler checks it before doing anything. Tokens
-are made with the current secret key and accepted from any held key (AGENDUM_SECRET_KEY_FALLBACKS).
+A token is signed by web/signing.py (salt `SALT`) over a digest of a string the page already has:
+the link token in its URL, or the session id of a signed-in customer; the binding itself never
+appears in the page. Nothing is stored; a token is valid for `CSRF_MAX_AGE` seconds and only with
+the binding it was made for. A page puts it in a hidden field named `CSRF_FIELD`; the POST handler
+checks it before doing anything. Tokens are made with the current secret key and accepted from any
+held key (AGENDUM_SECRET_KEY_FALLBACKS).
 """
 
 from __future__ import annotations
@@ -12,52 +13,41 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from collections.abc import Sequence
+
+from web.signing import sign, unsign
 
 CSRF_FIELD = "csrf_token"
 CSRF_MAX_AGE = 2 * 60 * 60
-CLOCK_SKEW = 60  # seconds a token may seem to come from the future (several hosts)
-_PURPOSE = b"agendum:csrf:v1"
+MAX_TOKEN = 100
+SALT = "agendum.csrf.v1"
 
 
-def _key(secret: str | bytes) -> bytes:
-    raw = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(raw, _PURPOSE, hashlib.sha256).digest()
+def _keys(secret: str | Sequence[str]) -> tuple[str, ...]:
+    return (secret,) if isinstance(secret, str) else tuple(secret)
 
 
-def _mac(secret: str | bytes, binding: str, issued: int) -> str:
-    message = f"{len(binding)}:{binding}:{issued}".encode()
-    digest = hmac.new(_key(secret), message, hashlib.sha256).digest()
+def _digest(binding: str) -> str:
+    digest = hashlib.sha256(binding.encode("utf-8", "surrogatepass")).digest()[:16]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def csrf_token(secret: str | bytes, binding: str, *, now: float | None = None) -> str:
-    """A token for forms of the page bound to `binding` (a link token or a session id)."""
+def csrf_token(secret: str | Sequence[str], binding: str) -> str:
+    """A token for forms of the page bound to `binding` (a link token or a session id), signed with
+    `secret` (or the first of a sequence of keys)."""
     if not binding:
         raise ValueError("a CSRF token needs a binding (a link token or a session id)")
-    issued = int(time.time() if now is None else now)
-    return f"{issued}.{_mac(secret, binding, issued)}"
+    return sign(_keys(secret), SALT, _digest(binding))
 
 
-def valid_csrf(
-    secret: str | bytes | Sequence[str | bytes], binding: str, token: object, *, max_age: float = CSRF_MAX_AGE,
-    now: float | None = None,
-) -> bool:
+def valid_csrf(secret: str | Sequence[str], binding: str, token: object, *, max_age: float = CSRF_MAX_AGE) -> bool:
     """True when `token` was made by `csrf_token(key, binding)` less than `max_age` seconds ago, with
     `secret` or one of a sequence of keys. Any other binding, an expired, forged or malformed token
     (or a non-string) is False."""
-    if not binding or not isinstance(token, str) or len(token) > 100:
+    if not binding:
         return False
-    issued_text, dot, mac = token.partition(".")
-    if not dot or not issued_text.isdigit() or not issued_text.isascii() or len(issued_text) > 12:
-        return False
-    issued = int(issued_text)
-    current = time.time() if now is None else now
-    if not current - max_age <= issued <= current + CLOCK_SKEW:
-        return False
-    keys = (secret,) if isinstance(secret, (str, bytes)) else secret
-    return any(hmac.compare_digest(mac.encode(), _mac(key, binding, issued).encode()) for key in keys)
+    bound = unsign(_keys(secret), SALT, token, max_age=max_age, max_length=MAX_TOKEN)
+    return isinstance(bound, str) and hmac.compare_digest(bound.encode(), _digest(binding).encode())
 
 
 def page_csrf_token(request, binding: str) -> str:

@@ -1,7 +1,7 @@
 """Signed-cookie sessions for customer pages (e.g. the client portal's sign-in).
 
-The cookie holds the session's data signed (not encrypted) with the app's secret key by
-itsdangerous, with the time it was written: anyone can read it, nobody can change it. Cookies
+The cookie holds the session's data signed (not encrypted) by web/signing.py (salt `SALT`), with
+the time it was written: anyone can read it, nobody can change it. Cookies
 signed with a fallback key (AGENDUM_SECRET_KEY_FALLBACKS) still read; new ones use the current key. It is
 HttpOnly, SameSite=Lax, path `/` (so `/graphql` sees it), Secure when AGENDUM_BASE_URL is https,
 and expires after `SESSION_MAX_AGE`. A changed, foreign or expired cookie reads as no session.
@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
+
+from web.signing import sign, unsign
 
 COOKIE_NAME = "agendum_session"
 SESSION_MAX_AGE = 14 * 24 * 60 * 60
 MAX_COOKIE_BYTES = 3800  # browsers keep about 4 KB per cookie, name and attributes included
-_SALT = "agendum.session.v1"
+SALT = "agendum.session.v1"
 
 
 @dataclass
@@ -46,11 +46,6 @@ def new_session(data: dict[str, Any] | None = None) -> Session:
     return Session(id=secrets.token_urlsafe(32), data=dict(data or {}))
 
 
-@lru_cache(maxsize=8)
-def _serializer(keys: tuple[str, ...]) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)  # itsdangerous signs with the last key
-
-
 def _settings(request: Request):
     return request.app.state.settings
 
@@ -58,12 +53,7 @@ def _settings(request: Request):
 def read_session(request: Request, *, max_age: int = SESSION_MAX_AGE) -> Session | None:
     """The request's session, or None when there is no cookie or it is changed, foreign or expired."""
     cookie = request.cookies.get(COOKIE_NAME)
-    if not cookie or len(cookie) > MAX_COOKIE_BYTES:
-        return None
-    try:
-        payload = _serializer(_settings(request).secret_keys).loads(cookie, max_age=max_age)
-    except BadData:
-        return None
+    payload = unsign(_settings(request).secret_keys, SALT, cookie, max_age=max_age, max_length=MAX_COOKIE_BYTES)
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), str) or not isinstance(payload.get("data"), dict):
         return None
     return Session(id=payload["id"], data=payload["data"])
@@ -80,7 +70,7 @@ def _cookie_attributes(request: Request) -> dict[str, Any]:
 
 def write_session(response: Response, request: Request, session: Session, *, max_age: int = SESSION_MAX_AGE) -> None:
     """Set the session cookie on `response` (signed now, so it lasts `max_age` from now)."""
-    value = _serializer(_settings(request).secret_keys).dumps({"id": session.id, "data": session.data})
+    value = sign(_settings(request).secret_keys, SALT, {"id": session.id, "data": session.data})
     if len(value) > MAX_COOKIE_BYTES:
         raise ValueError(f"session data too large for a cookie ({len(value)} bytes signed)")
     response.set_cookie(COOKIE_NAME, value, max_age=max_age, **_cookie_attributes(request))
