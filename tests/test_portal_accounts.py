@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from itsdangerous import URLSafeSerializer
-
 from core.models import Customer as CustomerRow
 from core.models import OutboxMessage
 from helpers import local, statements
 from plugins.client_portal.models import PortalAccount, PortalSession, PortalToken
 from plugins.client_portal.signin_links import SALT
 from portal_helpers import sign_in_link_from_action_page, LOGIN, PASSWORD, REGISTER, VERIFY, Customer, link_in, portal_clinic, signed_up, registered
+from web.signing import sign, unsign
 
 RESET = """mutation($t: String!, $p: String!) { portalResetPassword(token: $t, password: $p) { __typename
   ... on PortalMessage { message } ... on ValidationError { field message } ... on LinkUnavailable { status message } ... on NotFound { message } } }"""
@@ -124,10 +123,9 @@ async def test_see_all_my_appointments_from_an_action_link(api_factory, smtp):
     listed = await ada.gql("{ portalAppointments { ... on PortalAppointmentList { appointments { id links { kind } } } } }")
     assert listed["portalAppointments"]["appointments"] == [{"id": str(appointment.id), "links": [{"kind": "action_link"}]}]
     # The sign-in link expires with the action link it came from, and then only says so.
-    serializer = URLSafeSerializer(api.settings.secret_key, salt=SALT)
-    appointment_id, expires, origin = serializer.loads(path.rsplit("/", 1)[1])
+    appointment_id, expires, origin = unsign(api.settings.secret_keys, SALT, path.rsplit("/", 1)[1])
     assert (appointment_id, expires) == (appointment.id, int((appointment.ends_at + dt.timedelta(hours=24)).timestamp()))
-    expired = path.rsplit("/", 1)[0] + "/" + serializer.dumps([appointment.id, int(dt.datetime.now().timestamp()) - 1, origin])
+    expired = path.rsplit("/", 1)[0] + "/" + sign(api.settings.secret_keys, SALT, [appointment.id, int(dt.datetime.now().timestamp()) - 1, origin])
     late = Customer(api)
     assert (await late.page(expired)).status_code == 410
     assert (await late.client.post(expired, data={"csrf_token": "x"})).status_code == 410

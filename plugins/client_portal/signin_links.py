@@ -1,15 +1,11 @@
 """“See all my appointments”: the portal's link on an action-link page. Its token is signed (not
-stored) and names the appointment and an expiry no later than the page's own link; following it
-shows a button whose POST signs that customer in."""
+stored) by web/signing.py (salt `SALT`) and names the appointment and an expiry no later than the
+page's own link; following it shows a button whose POST signs that customer in."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
-from functools import lru_cache
-
-from itsdangerous import BadData, URLSafeSerializer
 
 from core import clock
 from core.errors import LinkUnavailable, NotFound
@@ -19,15 +15,11 @@ from core.settings import Settings
 from plugins.client_portal.addresses import Portal, portal_at, portal_url
 from plugins.client_portal.models import PortalAccount
 from plugins.client_portal.visitor import Visitor
+from web.signing import sign, unsign
 
-SALT = "agendum.client-portal.sign-in.v1"
+SALT = "agendum.portal-signin.v1"
 DEFAULT_LIFETIME = dt.timedelta(hours=24)
 MAX_TOKEN = 200
-
-
-@lru_cache(maxsize=4)
-def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
-    return URLSafeSerializer(list(reversed(keys)), salt=SALT)  # signs with the current key (the last), reads with any
 
 
 def sign_in_link(settings: Settings, slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
@@ -35,7 +27,7 @@ def sign_in_link(settings: Settings, slug: str, appointment: Appointment, valid_
     until `valid_until` (the asking page's own expiry), or a day when the page gives none, and
     only while the page's own link (`origin`) still works."""
     expiry = valid_until or clock.now() + DEFAULT_LIFETIME
-    token = _serializer(settings.secret_keys).dumps([appointment.id, int(expiry.timestamp()), origin or ""])
+    token = sign(settings.secret_keys, SALT, [appointment.id, int(expiry.timestamp()), origin or ""])
     return Link("portal_sign_in", "See all my appointments", f"{portal_url(settings, slug)}/from-link/{token}")
 
 
@@ -53,12 +45,10 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
     """Count the attempt, then the link: `NotFound` when forged or the portal is off;
     `LinkUnavailable` EXPIRED past its expiry."""
     await visitor.count_link_attempt(token)
-    if not isinstance(token, str) or len(token) > MAX_TOKEN:
-        raise NotFound("Link")
     try:
-        appointment_id, expires, origin = _serializer(visitor.app.settings.secret_keys).loads(token)
+        appointment_id, expires, origin = unsign(visitor.app.settings.secret_keys, SALT, token, max_length=MAX_TOKEN)
         appointment_id, expires, origin = int(appointment_id), int(expires), str(origin)
-    except (BadData, TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # None (not a valid token) or a payload of another shape
         raise NotFound("Link") from None
     appointment = await Appointment.get_or_none(id=appointment_id)
     if appointment is None:
@@ -66,7 +56,7 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
     portal = await portal_at(visitor.app, appointment.location_id)
     if origin and not await visitor.app.plugins.origin_is_live(appointment.location_id, origin):
         raise NotFound("Link")  # the link it was shown on was replaced or turned off: this one goes with it
-    if expires <= time.time():
+    if expires <= clock.now().timestamp():
         location = portal.location
         raise LinkUnavailable("EXPIRED", "This link has expired. Sign in with your email and password instead.",
                               owner_name=location.name, owner_email=location.contact_email, owner_phone=location.contact_phone,
