@@ -55,6 +55,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from core.plugins import host as plugins
 from core.security import redaction
 from core.agendum import Agendum
+from core.security.accounts import authenticate
 from core.db import run_migrations, tortoise_config
 from core.email.delivery import Worker
 from core.errors import DomainError
@@ -103,18 +104,20 @@ class AgendumGraphQL(GraphQL):
         self.limiter = limiter
 
     async def get_context(self, request: Request, response) -> Context:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        return Context(
+        context = Context(
             app=self.app,
             settings=self.settings,
             limiter=self.limiter,
             client_ip=request_ip(request.scope, self.settings.trusted_proxies),
             user_agent=request.headers.get("user-agent", "")[:500],
-            bearer_token=token.strip() or None if scheme.lower() == "bearer" else None,
+            bearer_token=bearer_token(request),
             request=request,
             response=response,
         )
+        staff = getattr(request.state, "staff", None)
+        if staff is not None:  # authenticated once already, by `run`
+            context.signed_in_as(staff)
+        return context
 
 
     async def process_result(self, request: Request, result) -> dict:
@@ -124,6 +127,10 @@ class AgendumGraphQL(GraphQL):
     async def run(self, request: Request, context=UNSET, root_value=UNSET):
         """Strawberry's answer, with its HTTP-level refusals (bad JSON, wrong content type...) as
         JSON errors rather than plain text."""
+        if request.method == "POST" and "authorization" in request.headers:
+            request.state.staff = await authenticate(bearer_token(request) or "")
+            if request.state.staff is None:
+                return unauthenticated()
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:
@@ -136,6 +143,19 @@ class AgendumGraphQL(GraphQL):
             return json.loads(data)
         except RecursionError:
             raise HTTPException(400, "The JSON body is nested too deeply.") from None
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None without one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def unauthenticated() -> JSONResponse:
+    """HTTP 401 for a request whose Authorization header carries no valid token (unknown,
+    expired, revoked, or not a bearer token): clients send the user to sign in again."""
+    body = error_body("The access token is invalid, expired or revoked: sign in again.", "UNAUTHENTICATED")
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 async def graphql_too_large(request: Request, max_bytes: int) -> JSONResponse:
