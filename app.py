@@ -138,11 +138,15 @@ class AgendumGraphQL(GraphQL):
             return JSONResponse(body, status_code=error.status_code)
 
     def decode_json(self, data: str | bytes) -> object:
-        """The request's JSON; nesting too deep for Python's parser is a 400, not a 500."""
+        """The request's JSON object; nesting too deep for Python's parser, or JSON that is not an
+        object (a string, a number), is a 400, not a 500."""
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except RecursionError:
             raise HTTPException(400, "The JSON body is nested too deeply.") from None
+        if not isinstance(decoded, (dict, list)):  # a list is refused as a batch by strawberry
+            raise HTTPException(400, 'The JSON body must be an object: {"query": "...", "variables": {...}}.')
+        return decoded
 
 
 def bearer_token(request: Request) -> str | None:

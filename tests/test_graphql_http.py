@@ -108,3 +108,23 @@ async def test_nested_pages_cost_a_fixed_number_of_queries(api_factory):
         counts.append(len(sent))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 18, counts
+
+
+async def test_http_level_refusals_are_json_errors_with_a_code(api):
+    cases = [
+        (b'[{"query": "{ __typename }"}]', "Batching is not enabled"),
+        (b'{"query": ', "Unable to parse request body as JSON"),
+        (b'"just a string"', "The JSON body must be an object"),
+        (b"42", "The JSON body must be an object"),
+        (b"null", "The JSON body must be an object"),
+        (b"{}", "No GraphQL query found in the request"),
+    ]
+    for body, message in cases:
+        response = await api.client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400 and response.headers["content-type"] == "application/json", response.text
+        [error] = response.json()["errors"]
+        assert error["message"].startswith(message) and error["extensions"] == {"code": "BAD_REQUEST"}, body
+    over_get = await api.client.get("/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"})
+    assert over_get.status_code == 400 and over_get.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    put = await api.client.put("/graphql", json={"query": "{ __typename }"})
+    assert put.status_code == 405 and put.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
