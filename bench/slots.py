@@ -399,8 +399,9 @@ async def in_process_round(
             await atimed("busy_sql", lambda: connection.execute_query(sql, params))  # the same SQL, rows as SQLite gives them
             await atimed("busy_query", lambda: busy_intervals(calendar.id, start, end + duration + buffer))
             await atimed("slots_for", lambda: slots_for(location, calendar, service, start, end))
-            await atimed("core", lambda: available_slots(staff, calendar.id, service.id, start, end,
-                                                           SlotBudget().ticket(settings.staff_slot_budget).charge))
+            await atimed("core", lambda: available_slots(staff, calendar.id, service.id,
+                                                           SlotBudget().ticket(settings.staff_slot_budget).charge,
+                                                           start=start, end=end))
             full = await atimed("execute_full", lambda: schema.execute(full_query, context_value=context()))
             bare = await atimed("execute_bare", lambda: schema.execute(bare_query, context_value=context()))
             samples["execute_diff"].append(full[0] - bare[0])

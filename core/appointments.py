@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from core import validation as check
+from core import local_days, validation as check
 from core.security.access import Staff, in_scope
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationFailed
@@ -28,20 +29,25 @@ async def appointment_page(
     *,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
     status: AppointmentStatus | None = None,
     calendar_id: int | None = None,
     customer_id: int | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Appointment]:
-    """A page of a location's appointments by start, optionally starting in [start, end) and
-    filtered by status, calendar or customer."""
-    await get_location(actor, location_id)
-    for field, value in (("from", start), ("to", end)):
-        if value is not None:
-            check.instant(field, value)
-    if start and end and end <= start:
-        raise ValidationFailed("to", "`to` must be after `from`.")
+    """A page of a location's appointments by start, optionally starting in [start, end) or on
+    the local dates from_date..to_date (inclusive, in the location's zone), and filtered by
+    status, calendar or customer."""
+    location = await get_location(actor, location_id)
+    start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
+    with local_days.as_dates(from_date, to_date):
+        for field, value in (("from", start), ("to", end)):
+            if value is not None:
+                check.instant(field, value)
+        if start and end and end <= start:
+            raise ValidationFailed("to", "`to` must be after `from`.")
     query = Appointment.filter(location_id=location_id)
     if start:
         query = query.filter(starts_at__gte=start)
@@ -61,11 +67,15 @@ def _cursor_instant(text: str) -> dt.datetime:
 
 
 async def available_slots(
-    actor: Staff | None, calendar_id: int, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge
+    actor: Staff | None, calendar_id: int, service_id: int, charge: Charge, *,
+    start: dt.datetime | None = None, end: dt.datetime | None = None,
+    from_date: dt.date | None = None, to_date: dt.date | None = None,
 ) -> tuple[Location, list[Slot]]:
-    """Free slots of a service on a calendar in scope, with the location (for its timezone);
-    their cost is charged before any is computed."""
-    check_window(start, end)
+    """Free slots of a service on a calendar in scope starting in [start, end) or on the local
+    dates from_date..to_date (inclusive, in the location's zone), with the location (for its
+    timezone); their cost is charged before any is computed."""
+    if start is not None and end is not None:
+        check_window(start, end)
     calendar = await get_calendar(actor, calendar_id)
     service = await Service.get_or_none(id=service_id, location_id=calendar.location_id)
     if service is None:
@@ -73,5 +83,10 @@ async def available_slots(
     if not await service.calendars.filter(id=calendar.id).exists():
         raise ValidationFailed("serviceId", "This calendar does not provide that service.")
     location = await Location.get(id=calendar.location_id)
+    start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
+    with local_days.as_dates(from_date, to_date):
+        if start is None or end is None:
+            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.")
+        check_window(start, end)
     await charge(await estimate(location, [calendar.id], start, end))
     return location, await slots_for(location, calendar, service, start, end)

@@ -214,7 +214,8 @@ class AppointmentQuery:
     async def appointment(self, info: Info, id: strawberry.ID) -> AppointmentResult:
         return await _view(info, await appointments.get_appointment(await info.context.staff(), parse_id("Appointment", id)))
 
-    @strawberry.field(description="Appointments of a location by start; `from`/`to` bound the start.")
+    @strawberry.field(description="Appointments of a location by start; `from`/`to` bound the start, or "
+                      "`fromDate`/`toDate` (inclusive local dates in the location's zone), not both.")
     @as_result
     async def appointments(
         self,
@@ -222,6 +223,8 @@ class AppointmentQuery:
         location_id: strawberry.ID,
         from_: OptionalFrom = None,
         to: Optional[dt.datetime] = None,
+        from_date: Optional[dt.date] = None,
+        to_date: Optional[dt.date] = None,
         status: Optional[AppointmentStatus] = None,
         calendar_id: Optional[strawberry.ID] = None,
         customer_id: Optional[strawberry.ID] = None,
@@ -230,7 +233,7 @@ class AppointmentQuery:
     ) -> AppointmentConnectionResult:
         location = parse_id("Location", location_id)
         page = await appointments.appointment_page(
-            await info.context.staff(), location, start=from_, end=to, status=status,
+            await info.context.staff(), location, start=from_, end=to, from_date=from_date, to_date=to_date, status=status,
             calendar_id=parse_id("Calendar", calendar_id) if calendar_id else None,
             customer_id=parse_id("Customer", customer_id) if customer_id else None,
             first=first, after=after,
@@ -238,14 +241,19 @@ class AppointmentQuery:
         tz = await _tz(info, location)
         return Connection[Appointment].of(page, lambda row: Appointment.from_model(row, tz))
 
-    @strawberry.field(description="Free slots of a service on a calendar starting in [from, to) (at most 62 days). Priced before any work against the staff budget (QueryTooCostly).")
+    @strawberry.field(description="Free slots of a service on a calendar starting in [from, to), or on the local dates "
+                      "fromDate..toDate (inclusive, in the location's zone); at most 62 days. Priced before any work "
+                      "against the staff budget (QueryTooCostly).")
     @as_result
     async def available_slots(
-        self, info: Info, calendar_id: strawberry.ID, service_id: strawberry.ID, from_: From, to: dt.datetime
+        self, info: Info, calendar_id: strawberry.ID, service_id: strawberry.ID,
+        from_: OptionalFrom = None, to: Optional[dt.datetime] = None,
+        from_date: Optional[dt.date] = None, to_date: Optional[dt.date] = None,
     ) -> SlotListResult:
         async with slot_field(info, staff=True) as charge:
             location, slots = await appointments.available_slots(
-                await info.context.staff(), parse_id("Calendar", calendar_id), parse_id("Service", service_id), from_, to, charge
+                await info.context.staff(), parse_id("Calendar", calendar_id), parse_id("Service", service_id), charge,
+                start=from_, end=to, from_date=from_date, to_date=to_date,
             )
         tz = ZoneInfo(location.timezone)
         return SlotList(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots])
