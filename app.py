@@ -45,7 +45,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from strawberry import UNSET
 from strawberry.asgi import GraphQL
@@ -67,6 +67,7 @@ from schema.error_codes import error_body, with_codes
 from web.body_limit import BodyLimit
 from web.branding import LOGO_PATH_PREFIX, branding_routes
 from web.client_ip import request_ip
+from web.graphiql import graphiql_page, graphiql_routes
 from web.mailbox import DevMailbox
 from web.pages import Pages, not_found_handler, too_large_page
 from web.params import BadParameter, bad_parameter_page
@@ -119,6 +120,10 @@ class AgendumGraphQL(GraphQL):
             context.signed_in_as(staff)
         return context
 
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from this app's own assets (web/graphiql.py): it works offline."""
+        return graphiql_page()
 
     async def process_result(self, request: Request, result) -> dict:
         """The response body, each error with an `extensions.code`."""
@@ -278,6 +283,7 @@ def create_app(
         debug=settings.debug,
         routes=[
             Route("/graphql", graphql),  # the view answers other methods: 405, a JSON error
+            *graphiql_routes(),  # /graphql/assets/...: GraphiQL's scripts and stylesheets
             Route("/healthz", healthz),
             *branding_routes(),  # /locations/{id}/logo
             *(mailbox.routes() if mailbox is not None else []),  # /dev/mailbox: demo mode only

@@ -9,4 +9,5 @@
 - client_ip.py  the client's address, trusting X-Forwarded-For only from configured proxies
 - branding.py   the logo routes (upload, delete, serve)
 - mailbox.py    the dev mailbox of demo mode (an SMTP sink and its page)
+- graphiql.py   GraphiQL on GET /graphql from vendored assets (static/graphiql/), under a nonce'd CSP
 """
