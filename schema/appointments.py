@@ -12,11 +12,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from core import appointments, booking, models
+from core.availability import grid
 from core import errors as core_errors
 from core.security.access import Actor
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
-from schema.inputs import parse_id, result
+from schema.inputs import parse_id, parse_ids, result
 from schema.limits import slot_field
 from schema.plugins import Link
 from schema.text_inputs import MULTILINE_ARGUMENT
@@ -178,9 +179,30 @@ class SlotList:
     slots: list[Slot]
 
 
+@strawberry.type(description="The free slots of one service on one calendar that provides it.")
+class AvailabilityEntry:
+    slots: list[Slot]
+    calendar_id: strawberry.Private[int]
+    service_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def calendar(self, info: Info) -> Calendar:
+        return Calendar.from_model(await info.context.loaders.by_id(models.Calendar).load(self.calendar_id))
+
+    @strawberry.field
+    async def service(self, info: Info) -> Service:
+        return Service.from_model(await info.context.loaders.by_id(models.Service).load(self.service_id))
+
+
+@strawberry.type(description="Free slots of several services on several calendars, by calendar then service.")
+class Availability:
+    entries: list[AvailabilityEntry]
+
+
 AppointmentResult = result("AppointmentResult", Appointment, SlotUnavailable, RuleViolation, InvalidTransition, StaleAppointment)
 AppointmentConnectionResult = result("AppointmentConnectionResult", Connection[Appointment])
 SlotListResult = result("SlotListResult", SlotList, QueryTooCostly)
+AvailabilityResult = result("AvailabilityResult", Availability, QueryTooCostly)
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
 OptionalFrom = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
 OVERRIDE = "Staff only: bypass the scheduling rules (never the double-booking check)."
@@ -257,6 +279,30 @@ class AppointmentQuery:
             )
         tz = ZoneInfo(location.timezone)
         return SlotList(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots])
+
+    @strawberry.field(description="Free slots of several services at once: on every calendar of the location that provides "
+                      "each (only `calendarIds` when given), starting in [from, to) or on the local dates fromDate..toDate "
+                      "(inclusive); at most 62 days. All of it priced together before any work against the staff budget "
+                      "(QueryTooCostly).")
+    @as_result
+    async def availability(
+        self, info: Info, location_id: strawberry.ID, service_ids: list[strawberry.ID],
+        calendar_ids: Optional[list[strawberry.ID]] = None,
+        from_date: Optional[dt.date] = None, to_date: Optional[dt.date] = None,
+        from_: OptionalFrom = None, to: Optional[dt.datetime] = None,
+    ) -> AvailabilityResult:
+        async with slot_field(info, staff=True) as charge:
+            location, entries = await grid.availability(
+                await info.context.staff(), parse_id("Location", location_id),
+                parse_ids("Service", service_ids), parse_ids("Calendar", calendar_ids),
+                charge, start=from_, end=to, from_date=from_date, to_date=to_date,
+            )
+        tz = ZoneInfo(location.timezone)
+        return Availability(entries=[
+            AvailabilityEntry(slots=[Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in entry.slots],
+                              calendar_id=entry.calendar.id, service_id=entry.service.id)
+            for entry in entries
+        ])
 
 
 @strawberry.type

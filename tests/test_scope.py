@@ -130,6 +130,7 @@ CALLS = {
     "appointment": ("query($id: ID!) { appointment(id: $id) { __typename ... on Appointment { customer { firstName } } } }", lambda i: {"id": i["appt"]}, "denied"),
     "appointments": ("query($id: ID!) { appointments(locationId: $id) { __typename ... on AppointmentConnection { edges { node { customer { firstName } } } } } }", lambda i: {"id": i["a"]}, "denied"),
     "availableSlots": ("query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) { __typename } }", lambda i: {"c": i["cal"], "s": i["svc"], **WINDOW}, "denied"),
+    "availability": ("query($l: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availability(locationId: $l, serviceIds: [$s], from: $f, to: $t) { __typename ... on Availability { entries { slots { start } } } } }", lambda i: {"l": i["a"], "s": i["svc"], **WINDOW}, "denied"),
     "bookAppointment": ('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}, override: true) { __typename } }', lambda i: {"c": i["cal"], "s": i["svc"], "u": i["cust"], "t": i["future"]}, "denied"),
     "confirmAppointment": ("mutation($id: ID!) { confirmAppointment(id: $id) { __typename } }", lambda i: {"id": i["appt"]}, "denied"),
     "rescheduleAppointment": ("mutation($id: ID!, $t: DateTime!) { rescheduleAppointment(id: $id, start: $t, override: true) { __typename } }", lambda i: {"id": i["appt"], "t": i["later"]}, "denied"),

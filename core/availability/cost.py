@@ -44,12 +44,12 @@ def slot_cost(open_minutes: Sequence[int], days: int, step_minutes: int) -> int:
 
 async def estimate(location: Location, calendar_ids: Sequence[int], start: dt.datetime, end: dt.datetime) -> int:
     """The cost of the free slots of these calendars of `location` in [start, end): one query
-    for their rosters, nothing else."""
+    for their rosters, nothing else. A calendar listed twice (for two services) costs twice."""
     if not calendar_ids:
         return 0
     rows = await RosterRule.filter(calendar_id__in=list(calendar_ids)).values_list("calendar_id", "weekday", "start_minute", "end_minute")
     rosters: dict[int, list[tuple[int, int, int]]] = {calendar_id: [] for calendar_id in calendar_ids}
     for calendar_id, weekday, start_minute, end_minute in rows:
         rosters[calendar_id].append((weekday, start_minute, end_minute))
-    minutes = [open_minutes_per_week(roster) for roster in rosters.values()]
+    minutes = [open_minutes_per_week(rosters[calendar_id]) for calendar_id in calendar_ids]
     return slot_cost(minutes, window_days(start, end), location.slot_step_minutes)

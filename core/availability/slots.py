@@ -4,6 +4,7 @@ query for the appointments in the window (never the calendar's whole history).""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -75,18 +76,31 @@ async def slots_for(
 ) -> list[Slot]:
     """Free slots of `service` on `calendar` starting in [start, end), within the rules'
     minimum notice and maximum advance."""
+    [slots] = await slots_of_services(location, calendar, [service], start, end, [rules or await rules_for(location, service)])
+    return slots
+
+
+async def slots_of_services(
+    location: Location, calendar: Calendar, services: Sequence[Service], start: dt.datetime, end: dt.datetime,
+    rules: Sequence[Rules],
+) -> list[list[Slot]]:
+    """Free slots of each of `services` (with its `rules`) on `calendar` starting in [start, end):
+    the calendar's roster, exceptions and appointments are loaded once for all of them."""
     check_window(start, end)
     tz = ZoneInfo(location.timezone)
-    rules = rules or await rules_for(location, service)
     now = clock.now()
-    duration = dt.timedelta(minutes=service.duration_minutes)
-    buffer = dt.timedelta(minutes=service.buffer_after_minutes)
-    availability = await load_availability(calendar.id, tz, start, end + duration)
-    busy = await busy_intervals(calendar.id, start, end + duration + buffer)
-    starts = free_slots(
-        availability, busy, duration=duration, buffer=buffer, step=dt.timedelta(minutes=location.slot_step_minutes),
-        window_start=start, window_end=end,
-        earliest=now + dt.timedelta(minutes=rules.min_notice_minutes),
-        latest=now + dt.timedelta(days=rules.max_advance_days),
-    )
-    return [Slot(s, s + duration) for s in starts]
+    durations = [dt.timedelta(minutes=service.duration_minutes) for service in services]
+    reach = max((d + dt.timedelta(minutes=s.buffer_after_minutes) for d, s in zip(durations, services)), default=dt.timedelta(0))
+    availability = await load_availability(calendar.id, tz, start, end + reach)
+    busy = await busy_intervals(calendar.id, start, end + reach)
+    step = dt.timedelta(minutes=location.slot_step_minutes)
+    found = []
+    for service, duration, service_rules in zip(services, durations, rules):
+        starts = free_slots(
+            availability, busy, duration=duration, buffer=dt.timedelta(minutes=service.buffer_after_minutes), step=step,
+            window_start=start, window_end=end,
+            earliest=now + dt.timedelta(minutes=service_rules.min_notice_minutes),
+            latest=now + dt.timedelta(days=service_rules.max_advance_days),
+        )
+        found.append([Slot(s, s + duration) for s in starts])
+    return found
