@@ -363,13 +363,21 @@ def is_loopback(host: str) -> bool:
         return False  # a host name may resolve to a public address
 
 
+def listening_url(host: str, port: int) -> str:
+    """The http:// address of a server listening on host and port (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     if args.demo:
         os.environ["AGENDUM_DEMO"] = "1"
-    os.environ.setdefault("AGENDUM_BASE_URL", f"http://{args.host}:{args.port}")
-    settings = Settings.from_env().checked()
+    settings = Settings.from_env()
+    if settings.demo and not settings.base_url:  # the demo's links point at where it listens (uvicorn's workers too)
+        os.environ["AGENDUM_BASE_URL"] = listening_url(args.host, args.port)
+        settings = settings.replace(base_url=os.environ["AGENDUM_BASE_URL"])
+    settings = settings.checked()
     if settings.demo and not is_loopback(args.host):
         raise SettingsError(
             f"the demo serves this machine only, not --host {args.host}: its secret key and owner password are "
@@ -404,12 +412,11 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     from core.email.delivery import DeliveryConfig, shortest_lease
 
     settings = Settings.from_env()
-    settings.check_delivery()
     smtp = settings.smtp
     if smtp is None:
         raise SettingsError("AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
                             "e.g. smtp://user:password@mail.example.com:587?starttls=true")
-    missing = [name for name in WORKER_NEEDS if not os.environ.get(name, "").strip()]
+    missing = [name for name, value in zip(WORKER_NEEDS, (settings.secret_key, settings.base_url)) if not value.strip()]
     if missing:
         args.parser.exit(2, f"agendum worker: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
                             "Set AGENDUM_SECRET_KEY and AGENDUM_BASE_URL as on the servers: emails keep the customers' "
@@ -516,8 +523,8 @@ def main(argv: list[str] | None = None) -> None:
     args = command_line().parse_args(argv)
     try:
         args.func(args)
-    except (SettingsError, DomainError) as error:
-        sys.exit(f"agendum: {error}")
+    except (SettingsError, DomainError) as error:  # one line per problem, each naming what to change
+        sys.exit("\n".join(f"agendum: {line}" for line in str(error).splitlines()))
 
 
 if __name__ == "__main__":

@@ -1,26 +1,38 @@
-"""Settings read from the environment (all `AGENDUM_*`)."""
+"""Settings read from the environment (all `AGENDUM_*`): one strict pydantic-settings model.
+
+`Settings.from_env()` reads the variables; `Settings(...)` takes keyword arguments only (tests,
+commands) and never looks at the environment. A bad value is refused with a `SettingsError` of one
+line per variable, naming it. True/false settings accept true/false, 1/0, yes/no and on/off in any
+case, and nothing else."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Mapping
+from typing import Annotated, Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from core.email.smtp import parse_smtp_url
 from core.errors import SettingsError
 
-if TYPE_CHECKING:
-    from core.email.delivery import DeliveryConfig
-
 DEMO_SECRET = "demo-secret-key-not-for-production-use-000000"
 DEFAULT_DATABASE_URL = "sqlite://agendum.sqlite3"
+DEMO_BASE_URL = "http://127.0.0.1:8000"
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 128
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 2**30
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+PREFIX = "AGENDUM_"
+CODE_ONLY = {"env": False}  # a field set by code (tests, commands), never read from the environment
 
 
 @dataclass(frozen=True)
@@ -35,118 +47,309 @@ class RateLimit:
         return f"{self.limit}/{self.window:g}"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app needs to know about its environment."""
+# ---------------------------------------------------------------- parsers (raise ValueError)
 
-    database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str = ""
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower() if isinstance(value, str) else None
+    if lowered not in TRUE + FALSE:
+        raise ValueError(f"{value!r} is not true or false (use true/false, 1/0, yes/no or on/off)")
+    return lowered in TRUE
+
+
+def _whole(low: int, high: int, what: str = "", note: str = "") -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        text = value.strip() if isinstance(value, str) else None
+        number = int(text) if text is not None and text.isdecimal() else value
+        if type(number) is not int or not low <= number <= high:
+            raise ValueError(f"{value!r} is not a whole number{what} from {low} to {high}{note}")
+        return number
+
+    return parse
+
+
+def _rate(value: Any) -> RateLimit:
+    if isinstance(value, RateLimit):
+        rule = value
+    else:
+        attempts, _, seconds = str(value).partition("/")
+        try:
+            rule = RateLimit(int(attempts), float(seconds))
+        except ValueError:
+            raise ValueError(f"{value!r} is not written attempts/seconds, e.g. 120/60") from None
+    if rule.limit < 1 or not rule.window > 0:
+        raise ValueError(f"{value!r} needs at least 1 attempt over a positive number of seconds")
+    return rule
+
+
+def _items(value: Any) -> tuple:
+    """A comma-separated variable's items, blanks dropped; a sequence given by code as it is."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in _items(value):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    origins = _items(value)
+    for origin in origins:
+        try:
+            parts = urlsplit(origin)
+            parts.port  # noqa: B018 - raises on a port that is no number
+        except (ValueError, AttributeError):
+            parts = None
+        if parts is None or not parts.scheme or not parts.hostname or parts.path or parts.query or parts.fragment \
+                or "@" in parts.netloc:
+            raise ValueError(f"{origin!r} is not an origin scheme://host[:port], e.g. https://app.example.com "
+                             "(no path, no trailing slash)")
+    return origins
+
+
+def _base_url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"{value!r} is not an http:// or https:// address, e.g. https://book.example.com")
+    return url
+
+
+def _scheme(url: str) -> str:
+    return url.partition("://")[0] if "://" in url else ""
+
+
+def _database_url(value: Any) -> str:
+    url = str(value).strip()
+    scheme = _scheme(url).lower()  # never repeat the URL: it may hold a password
+    if scheme not in ("sqlite", "postgres", "postgresql"):
+        found = f"the scheme is {scheme!r}" if scheme else "it has no scheme://"
+        raise ValueError(f"not a database URL ({found}): use sqlite://path.sqlite3 or "
+                         "postgres://user:password@host:5432/database")
+    if scheme == "sqlite":
+        if not url[len("sqlite://"):]:
+            raise ValueError("a sqlite:// URL names a file: sqlite://path.sqlite3")
+        return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        raise ValueError("the port is not a number from 1 to 65535") from None
+    if not (parts.hostname and parts.path.strip("/")):
+        raise ValueError("a postgres:// URL names a host and a database: postgres://user:password@host:5432/database")
+    return url
+
+
+def _redis_url(value: Any) -> str:
+    url = str(value).strip()
+    if url and _scheme(url).lower() not in ("redis", "rediss", "unix"):
+        raise ValueError(f"not a redis://, rediss:// or unix:// URL (the scheme is {_scheme(url)!r})")
+    return url
+
+
+def _smtp_url(value: Any) -> str:
+    url = str(value).strip()
+    if url:
+        try:
+            parse_smtp_url(url)
+        except SettingsError as error:
+            raise ValueError(str(error).removeprefix(f"{PREFIX}SMTP_URL: ")) from None
+    return url
+
+
+def _mail_from(value: Any) -> str:
+    _, address = parseaddr(value)
+    if "@" not in address or any(ch in value for ch in "\r\n"):
+        raise ValueError(f"{value!r} is not an email address; use e.g. `Agendum <no-reply@example.com>` or "
+                         "`no-reply@example.com`")
+    return value
+
+
+def _parsed(parse: Callable[[Any], Any], kind: Any = str) -> Any:
+    """A field type read by `parse` from a variable's text (or checked when code gives the value)."""
+    return Annotated[kind, NoDecode, BeforeValidator(parse)]
+
+
+Flag = _parsed(_flag, bool)
+Rate = _parsed(_rate, RateLimit)
+Items = _parsed(_items, tuple[str, ...])
+Origins = _parsed(_origins, tuple[str, ...])
+Networks = _parsed(_networks, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...])
+Hours = _parsed(_whole(1, 100_000, " of hours"), int)
+Budget = _parsed(_whole(1, 100_000_000), int)
+BodyBytes = _parsed(_whole(MIN_BODY_BYTES, MAX_BODY_BYTES, " of bytes", f" (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"), int)
+DatabaseUrl = _parsed(_database_url)
+BaseUrl = _parsed(_base_url)
+RedisUrl = _parsed(_redis_url)
+SmtpUrl = _parsed(_smtp_url)
+MailFrom = _parsed(_mail_from)
+
+
+class Settings(BaseSettings):
+    """Everything the app needs to know about its environment (frozen; `replace` makes a changed copy).
+    Its repr leaves out the keys and the URLs that may hold passwords."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid", validate_default=True)
+
+    database_url: DatabaseUrl = Field(DEFAULT_DATABASE_URL, repr=False, description=(
+        "`sqlite://path.sqlite3` or `postgres://user:pass@host:5432/db`"))
+    secret_key: str = Field("", repr=False, description=(
+        "signs links, session cookies and forms: at least 32 random characters worth 128 bits (repeats, sequences "
+        "and words count for little); make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`; "
+        "required outside demo mode (the demo has its own), where a missing or weak key stops the server from "
+        "starting, and by `agendum worker` (it reads and derives the customers' links in emails with it)"))
     # Earlier keys, still accepted when verifying what they signed (links, cookies, forms); never used to sign.
-    secret_key_fallbacks: tuple[str, ...] = ()
-    base_url: str = "http://127.0.0.1:8000"
-    debug: bool = False
-    demo: bool = False
-    cors_origins: tuple[str, ...] = ()
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    staff_token_hours: int = 24 * 30
+    secret_key_fallbacks: Items = Field((), repr=False, description=(
+        "comma-separated earlier keys, as strong: what they signed still verifies, nothing new uses them "
+        "(see *Rotating the secret key*)"))
+    base_url: BaseUrl = Field("", description=(
+        "public address (`http://` or `https://`), used in every link the app makes and emails; required outside "
+        "demo mode and by `agendum worker`; the demo's is where `serve` listens (`http://127.0.0.1:8000`)"))
+    debug: Flag = Field(False, description="`true` shows unexpected errors instead of masking them")
+    demo: Flag = Field(False, description=(
+        "`true` runs demo mode (what `serve --demo` sets): the demo secret key and, without `AGENDUM_SMTP_URL`, "
+        "the dev mailbox; loopback addresses only"))
+    cors_origins: Origins = Field((), description=(
+        "comma-separated origins (`scheme://host[:port]`) allowed to call `/graphql` from a browser"))
+    trusted_proxies: Networks = Field((), description=(
+        "comma-separated IPs/networks whose `X-Forwarded-For` is believed"))
+    staff_token_hours: Hours = Field(24 * 30, description=(
+        "lifetime of staff tokens, in hours"))
     # Attempts at one account (staff or portal) from one client network (/24, /64), and from every
     # network together (the ceiling, against guessing spread over many networks); per client IP.
-    login_limit_per_account: RateLimit = RateLimit(10, 15 * 60)
-    login_ceiling_per_account: RateLimit = RateLimit(100, 15 * 60)
-    login_limit_per_ip: RateLimit = RateLimit(30, 15 * 60)
+    login_limit_per_account: Rate = Field(RateLimit(10, 15 * 60), json_schema_extra=CODE_ONLY)
+    login_ceiling_per_account: Rate = Field(RateLimit(100, 15 * 60), description=(
+        "password attempts at one staff or portal account from every network together; from one client network "
+        "the limit is 10 per 15 minutes, so a stranger elsewhere cannot lock the owner out (docs/api.md, "
+        "*Rate limits*), `attempts/seconds`"))
+    login_limit_per_ip: Rate = Field(RateLimit(30, 15 * 60), json_schema_extra=CODE_ONLY)
     # Attempts at link tokens (action links, one-time links...): per client IP, per token and client
     # network, and per token from every network together (the ceiling).
-    link_limit_per_ip: RateLimit = RateLimit(120, 60)
-    link_limit_per_token: RateLimit = RateLimit(30, 60)
-    link_ceiling_per_token: RateLimit = RateLimit(300, 60)
+    link_limit_per_ip: Rate = Field(RateLimit(120, 60), description=(
+        "attempts at link tokens (pages and GraphQL fields) per client IP, written `attempts/seconds`"))
+    link_limit_per_token: Rate = Field(RateLimit(30, 60), description=(
+        "attempts at one link token from one client network (/24 for IPv4, /64 for IPv6), written "
+        "`attempts/seconds`"))
+    link_ceiling_per_token: Rate = Field(RateLimit(300, 60), description=(
+        "attempts at one link token from every network together (the ceiling against guessing from many "
+        "networks), `attempts/seconds`"))
     # Free-slot work (core.availability.cost units) one request may ask for: customers' slot fields and
     # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
-    slot_budget: int = 12_000
-    staff_slot_budget: int = 36_000
+    slot_budget: Budget = Field(12_000, description=(
+        "the most free-slot work one customer request (or slot page) may ask for, in the cost units of "
+        "docs/api.md; over it: `QueryTooCostly`; the default is at most about 1 s of server CPU "
+        "(`bench/slot_cost.py`)"))
+    staff_slot_budget: Budget = Field(36_000, description=(
+        "the same for staff's `availableSlots`"))
     # Customers' slot fields (every alias) and slot pages, counted per client IP.
-    slot_limit_per_ip: RateLimit = RateLimit(30, 60)
-    max_query_depth: int = 12
-    max_aliases: int = 15
-    max_tokens: int = 2000
+    slot_limit_per_ip: Rate = Field(RateLimit(30, 60), description=(
+        "customers' slot fields (every alias) and slot pages per client IP, `attempts/seconds`"))
+    max_query_depth: int = Field(12, json_schema_extra=CODE_ONLY)
+    max_aliases: int = Field(15, json_schema_extra=CODE_ONLY)
+    max_tokens: int = Field(2000, json_schema_extra=CODE_ONLY)
     # Request bodies over this many bytes are refused with 413 before they are read (web/body_limit.py).
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    expose_process_id: bool = False
-    mail_from: str = "Agendum <no-reply@agendum.local>"
-    load_entry_points: bool = True
+    max_body_bytes: BodyBytes = Field(DEFAULT_MAX_BODY_BYTES, description=(
+        "largest request body accepted, in bytes (1024 to 1073741824; the default is 1 MB); a larger one is "
+        "refused with 413 before it is read: a JSON error from `/graphql`, a page from customer pages. Logo "
+        "uploads keep their own limit (512 KB)"))
+    expose_process_id: Flag = Field(False, description=(
+        "`true` adds an `X-Agendum-Pid` header to every response (tests use it to see which server process "
+        "answered)"))
+    mail_from: MailFrom = Field("Agendum <no-reply@agendum.local>", description="sender of every email")
+    load_entry_points: Flag = Field(True, description=(
+        "`false` to ignore third-party plugins installed with the `agendum` entry point"))
     # Outgoing email (core/email/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
-    smtp_url: str = ""
+    smtp_url: SmtpUrl = Field("", repr=False, description=(
+        "where email goes: `smtp://host:25`, `smtp://user:pass@host:587?starttls=true`, "
+        "`smtps://user:pass@host:465`; option `timeout=10` (seconds, e.g. `smtp://host?timeout=5`); user and "
+        "password percent-encoded; without it emails stay queued (the demo uses its dev mailbox)"))
     # Run the outbox worker inside the app process (off when separate `agendum worker` processes send).
-    run_worker: bool = True
+    run_worker: Flag = Field(True, description="`false` when separate `agendum worker` processes deliver email")
     # Tuning of the outbox worker (core.email.delivery.DeliveryConfig); None: its defaults. Tests shorten it.
-    delivery: "DeliveryConfig | None" = None
+    delivery: Any = Field(None, json_schema_extra=CODE_ONLY)
     # Shared rate-limit counters (core.security.ratelimit.RedisLimiter) when several processes serve; empty: in memory.
-    redis_url: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)
+    redis_url: RedisUrl = Field("", repr=False, description=(
+        "`redis://host:6379/0`: rate limits shared by every server process and host; without it they are "
+        "counted in each process"))
+
+    def __init__(self, **values: Any) -> None:
+        """Settings of these values (the others: defaults); SettingsError, one line per bad value."""
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise SettingsError(_describe(error)) from None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
+        """Keyword arguments only: `from_env` reads the environment it is given."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Read `AGENDUM_*` variables; keyword overrides win (the CLI passes `demo=True`)."""
-        env = os.environ if environ is None else environ
-        get = lambda name, default="": env.get(f"AGENDUM_{name}", default)  # noqa: E731
-        settings = cls(
-            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
-            secret_key=get("SECRET_KEY"),
-            secret_key_fallbacks=tuple(k.strip() for k in get("SECRET_KEY_FALLBACKS").split(",") if k.strip()),
-            base_url=get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-            debug=_flag(get("DEBUG")),
-            demo=_flag(get("DEMO")),
-            cors_origins=tuple(o.strip() for o in get("CORS_ORIGINS").split(",") if o.strip()),
-            trusted_proxies=parse_networks(get("TRUSTED_PROXIES")),
-            staff_token_hours=_hours("STAFF_TOKEN_HOURS", get("STAFF_TOKEN_HOURS", "720")),
-            login_ceiling_per_account=_rate("LOGIN_CEILING_PER_ACCOUNT", get("LOGIN_CEILING_PER_ACCOUNT", str(cls.login_ceiling_per_account))),
-            link_limit_per_ip=_rate("LINK_LIMIT_PER_IP", get("LINK_LIMIT_PER_IP", str(cls.link_limit_per_ip))),
-            link_limit_per_token=_rate("LINK_LIMIT_PER_TOKEN", get("LINK_LIMIT_PER_TOKEN", str(cls.link_limit_per_token))),
-            link_ceiling_per_token=_rate("LINK_CEILING_PER_TOKEN", get("LINK_CEILING_PER_TOKEN", str(cls.link_ceiling_per_token))),
-            slot_budget=_budget("SLOT_BUDGET", get("SLOT_BUDGET", str(cls.slot_budget))),
-            staff_slot_budget=_budget("STAFF_SLOT_BUDGET", get("STAFF_SLOT_BUDGET", str(cls.staff_slot_budget))),
-            slot_limit_per_ip=_rate("SLOT_LIMIT_PER_IP", get("SLOT_LIMIT_PER_IP", str(cls.slot_limit_per_ip))),
-            max_body_bytes=_body_bytes(get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES))),
-            expose_process_id=_flag(get("EXPOSE_PROCESS_ID")),
-            mail_from=get("MAIL_FROM", "Agendum <no-reply@agendum.local>"),
-            load_entry_points=get("LOAD_ENTRY_POINTS", "1").strip().lower() not in {"0", "false", "no", "off"},
-            smtp_url=get("SMTP_URL").strip(),
-            run_worker=_switch("RUN_WORKER", get("RUN_WORKER", "true")),
-            redis_url=_redis_url(get("REDIS_URL").strip()),
-        )
-        return replace(settings, **overrides)
+        values = _Environment(cls, os.environ if environ is None else environ)()
+        return cls(**{**values, **overrides})
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with these fields changed, checked like any settings."""
+        return type(self)(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
+
+    def with_secret_key(self) -> "Settings":
+        """Return settings with a key to sign with (the demo's in demo mode when none is set); refuse
+        a missing or weak secret key or fallback key."""
+        return self._checked(need_base_url=False)
 
     def checked(self) -> "Settings":
-        """Return settings fit to serve, filling the demo secret; refuse a missing or weak secret
-        key or fallback key, and an unusable SMTP URL or sender address."""
-        self.check_delivery()
-        if self.demo and not self.secret_key:
-            return replace(self, secret_key=DEMO_SECRET)
+        """Return settings fit to serve: a secret key as `with_secret_key` requires, and outside demo
+        mode a base URL (the demo's defaults to where `serve` listens); every problem, one line each."""
+        return self._checked(need_base_url=True)
+
+    def _checked(self, need_base_url: bool) -> "Settings":
+        problems = self._key_problems()
+        if need_base_url and not self.base_url and not self.demo:
+            problems.append(
+                f"{PREFIX}BASE_URL is not set: set it to the public address every link points at, e.g. "
+                "https://book.example.com (only the demo defaults to where it listens)"
+            )
+        if problems:
+            raise SettingsError("\n".join(problems))
+        if not self.demo or (self.secret_key and self.base_url):
+            return self
+        return self.replace(secret_key=self.secret_key or DEMO_SECRET, base_url=self.base_url or DEMO_BASE_URL)
+
+    def _key_problems(self) -> list[str]:
+        if self.demo:
+            return []
         if not self.secret_key:
-            raise SettingsError(
-                "AGENDUM_SECRET_KEY is not set. Set it to a random string of at least "
+            return [
+                f"{PREFIX}SECRET_KEY is not set. Set it to a random string of at least "
                 f"{MIN_SECRET_LENGTH} characters, e.g. the output of `{MAKE_A_SECRET}`, "
                 "or run the demo with `agendum serve --demo`."
-            )
-        if not self.demo:
-            _check_secret("AGENDUM_SECRET_KEY", self.secret_key)
-            for number, key in enumerate(self.secret_key_fallbacks, 1):
-                _check_secret(f"AGENDUM_SECRET_KEY_FALLBACKS (key {number})", key)
-        return self
+            ]
+        keys = [(f"{PREFIX}SECRET_KEY", self.secret_key)]
+        keys += [(f"{PREFIX}SECRET_KEY_FALLBACKS (key {n})", key) for n, key in enumerate(self.secret_key_fallbacks, 1)]
+        return [problem for name, key in keys if (problem := _secret_problem(name, key))]
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
         """The key that signs everything new, then the fallback keys that still verify, in order."""
         return tuple(dict.fromkeys((self.secret_key, *self.secret_key_fallbacks)))
-
-    def check_delivery(self) -> None:
-        """Refuse an unusable AGENDUM_SMTP_URL or AGENDUM_MAIL_FROM (SettingsError says which)."""
-        self.smtp
-        _, address = parseaddr(self.mail_from)
-        if "@" not in address or any(ch in self.mail_from for ch in "\r\n"):
-            raise SettingsError(
-                f"AGENDUM_MAIL_FROM: {self.mail_from!r} is not an email address; "
-                "use e.g. `Agendum <no-reply@example.com>` or `no-reply@example.com`"
-            )
 
     @property
     def smtp(self):
@@ -159,80 +362,72 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _check_secret(name: str, key: str) -> None:
-    """Refuse a key that is short, the demo's, or guessable (under 128 bits as core.security.strength estimates)."""
+class _Environment(EnvSettingsSource):
+    """The `AGENDUM_*` variables of one environment mapping, for the fields read from it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """The variable's text, or nothing for a field that code alone sets."""
+        if not is_variable(field):
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+def is_variable(field: FieldInfo) -> bool:
+    """True for a setting read from an `AGENDUM_*` variable (not one code alone sets)."""
+    return field.json_schema_extra != CODE_ONLY
+
+
+def variables() -> dict[str, FieldInfo]:
+    """Every `AGENDUM_*` variable and its field, in the model's order."""
+    return {f"{PREFIX}{name.upper()}": field for name, field in Settings.model_fields.items() if is_variable(field)}
+
+
+def settings_table() -> str:
+    """README's table of settings (Markdown): each variable, its meaning, its default."""
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    for name, field in variables().items():
+        default = field.default
+        if isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        elif default in ("", ()):
+            shown = "none"
+        else:
+            shown = f"`{default}`"
+        rows.append(f"| `{name}` | {field.description} | {shown} |")
+    return "\n".join(rows) + "\n"
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per refused variable: `AGENDUM_NAME: what is wrong`."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        name = f"{PREFIX}{str(problem['loc'][0]).upper()}" if problem["loc"] else "Settings"
+        cause = problem.get("ctx", {}).get("error")
+        message = str(cause) if problem["type"] == "value_error" and cause is not None else problem["msg"]
+        lines.append(f"{name}: {message}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _secret_problem(name: str, key: str) -> str | None:
+    """Why a key is refused: short, the demo's, or guessable (under 128 bits as core.security.strength estimates)."""
     from core.security.strength import secret_bits  # zxcvbn is loaded only when a key is checked
 
     if len(key) < MIN_SECRET_LENGTH or key == DEMO_SECRET or secret_bits(key) < MIN_SECRET_BITS:
-        raise SettingsError(
+        return (
             f"{name} is too weak: use at least {MIN_SECRET_LENGTH} random characters worth {MIN_SECRET_BITS} bits "
             "(repeated characters, sequences and words count for little; the demo key is refused outside "
             f"demo mode). Make one with `{MAKE_A_SECRET}`."
         )
-
-
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _switch(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-        raise SettingsError(f"AGENDUM_{name}: {value!r} is not true or false")
-    return lowered in {"1", "true", "yes", "on"}
-
-
-def _redis_url(value: str) -> str:
-    if value and not value.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(f"AGENDUM_REDIS_URL: {value!r} is not a redis://, rediss:// or unix:// URL")
-    return value
-
-
-def _hours(name: str, value: str) -> int:
-    if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000:
-        raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number of hours from 1 to 100000")
-    return int(value)
-
-
-def _budget(name: str, value: str) -> int:
-    if not value.strip().isdecimal() or not 1 <= int(value) <= 100_000_000:
-        raise SettingsError(f"AGENDUM_{name}: {value!r} is not a whole number from 1 to 100000000")
-    return int(value)
-
-
-def _body_bytes(value: str) -> int:
-    if not value.strip().isdecimal() or not MIN_BODY_BYTES <= int(value) <= MAX_BODY_BYTES:
-        raise SettingsError(
-            f"AGENDUM_MAX_BODY_BYTES: {value!r} is not a whole number of bytes from {MIN_BODY_BYTES} to "
-            f"{MAX_BODY_BYTES} (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"
-        )
-    return int(value)
-
-
-def _rate(name: str, value: str) -> RateLimit:
-    return parse_rate(value, f"AGENDUM_{name}")
-
-
-def parse_rate(value: str, name: str) -> RateLimit:
-    """A rate limit written `attempts/seconds`, e.g. `120/60`."""
-    attempts, _, seconds = value.partition("/")
-    try:
-        rule = RateLimit(int(attempts), float(seconds))
-    except ValueError:
-        raise SettingsError(f"{name}: {value!r} is not written attempts/seconds, e.g. 120/60") from None
-    if rule.limit < 1 or rule.window <= 0:
-        raise SettingsError(f"{name}: {value!r} needs at least 1 attempt over a positive number of seconds")
-    return rule
+    return None
 
 
 def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Parse a comma-separated list of IPs or CIDR networks; refuse anything else."""
-    networks = []
-    for part in (p.strip() for p in value.split(",")):
-        if not part:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise SettingsError(f"AGENDUM_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
-    return tuple(networks)
+    try:
+        return _networks(value)
+    except ValueError as error:
+        raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {error}") from None

@@ -11,7 +11,7 @@ import socket
 import sys
 import uuid
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -171,7 +171,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         login_limit_per_ip=RateLimit(20, 60),
         load_entry_points=False,
     )
-    return replace(base, **overrides)
+    return base.replace(**overrides)
 
 
 def free_socket() -> socket.socket:

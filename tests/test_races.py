@@ -150,7 +150,7 @@ async def agendum_server(database_url: str, workdir: Path, workers: int = WORKER
     with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             [str(AGENDUM), "serve", "--workers", str(workers), "--port", str(port)],
-            cwd=workdir, env=env, stdout=stdout, stderr=stderr, start_new_session=True,
+            cwd=workdir, env={**env, "AGENDUM_BASE_URL": url}, stdout=stdout, stderr=stderr, start_new_session=True,
         )
     try:
         async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, verify=TLS) as client:

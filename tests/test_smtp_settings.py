@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,7 @@ def test_settings_from_the_environment():
     defaults = Settings.from_env({})
     assert (defaults.smtp_url, defaults.smtp, defaults.run_worker) == ("", None, True)
     assert defaults.mail_from == "Agendum <no-reply@agendum.local>"
-    with pytest.raises(SettingsError, match=r"^AGENDUM_RUN_WORKER: 'sometimes' is not true or false$"):
+    with pytest.raises(SettingsError, match=r"^AGENDUM_RUN_WORKER: 'sometimes' is not true or false \(use true/false, 1/0, yes/no or on/off\)$"):
         Settings.from_env({"AGENDUM_RUN_WORKER": "sometimes"})
 
 
@@ -100,12 +99,12 @@ def test_settings_from_the_environment():
 ])
 def test_create_app_refuses_bad_delivery_settings(overrides, setting):
     with pytest.raises(SettingsError) as refused:
-        create_app(replace(Settings(secret_key=TEST_SECRET), **overrides))
+        create_app(Settings(secret_key=TEST_SECRET, base_url="http://testserver").replace(**overrides))
     assert str(refused.value).startswith(f"{setting}: ")
 
 
 def test_create_app_accepts_good_delivery_settings():
-    app = create_app(Settings(secret_key=TEST_SECRET, smtp_url="smtp://u:p@relay.example:587?starttls=true",
+    app = create_app(Settings(secret_key=TEST_SECRET, base_url="https://clinic.example", smtp_url="smtp://u:p@relay.example:587?starttls=true",
                               mail_from="no-reply@clinic.example"))
     assert app.state.settings.smtp == SmtpConfig("relay.example", 587, "u", "p", start_tls=True)
     assert app.state.worker is None  # until the lifespan starts it
