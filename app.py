@@ -272,7 +272,8 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "DELETE"],  # DELETE: removing a logo (web/branding.py)
-                allow_headers=["authorization", "content-type"],
+                allow_headers=list(settings.cors_headers),
+                expose_headers=["Retry-After", "X-Request-Id"],
                 allow_credentials=True,
             )
         )

@@ -8,6 +8,7 @@ case, and nothing else."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import os
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -89,6 +90,22 @@ def _items(value: Any) -> tuple:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return tuple(value)
+
+
+DEFAULT_CORS_HEADERS = (
+    "authorization", "content-type", "idempotency-key", "x-request-id",
+    "apollographql-client-name", "apollographql-client-version",  # Apollo Client
+    "traceparent", "tracestate", "baggage", "sentry-trace",  # W3C trace context, Sentry
+)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def _header_names(value: Any) -> tuple[str, ...]:
+    names = tuple(name.lower() for name in _items(value))
+    for name in names:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not an HTTP header name")
+    return names
 
 
 def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -190,6 +207,7 @@ Flag = _parsed(_flag, bool)
 Rate = _parsed(_rate, RateLimit)
 Items = _parsed(_items, tuple[str, ...])
 Origins = _parsed(_origins, tuple[str, ...])
+HeaderNames = _parsed(_header_names, tuple[str, ...])
 Networks = _parsed(_networks, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...])
 Hours = _parsed(_whole(1, 100_000, " of hours"), int)
 Budget = _parsed(_whole(1, 100_000_000), int)
@@ -227,6 +245,10 @@ class Settings(BaseSettings):
         "the dev mailbox; loopback addresses only"))
     cors_origins: Origins = Field((), description=(
         "comma-separated origins (`scheme://host[:port]`) allowed to call `/graphql` from a browser"))
+    cors_headers: HeaderNames = Field(DEFAULT_CORS_HEADERS, description=(
+        "comma-separated request headers a browser at an allowed origin may send (replaces the default, which "
+        "covers bearer tokens, `Idempotency-Key`, `X-Request-Id`, Apollo's client name and version, W3C trace "
+        "context and Sentry); `Retry-After` and `X-Request-Id` are always readable by scripts"))
     trusted_proxies: Networks = Field((), description=(
         "comma-separated IPs/networks whose `X-Forwarded-For` is believed"))
     staff_token_hours: Hours = Field(24 * 30, description=(
@@ -395,6 +417,8 @@ def settings_table() -> str:
             shown = f"`{str(default).lower()}`"
         elif default in ("", ()):
             shown = "none"
+        elif isinstance(default, tuple):
+            shown = ", ".join(f"`{item}`" for item in default)
         else:
             shown = f"`{default}`"
         rows.append(f"| `{name}` | {field.description} | {shown} |")
