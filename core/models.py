@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -63,9 +64,10 @@ class Location(Model):
     contact_email = fields.CharField(max_length=254, default="")
     contact_phone = fields.CharField(max_length=40, default="")
     tier = fields.CharEnumField(Tier, max_length=16, default=Tier.FREE)
-    headquarters = fields.ForeignKeyField(
+    headquarters: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
         "core.Location", related_name="branches", null=True, on_delete=fields.RESTRICT
     )
+    headquarters_id: int | None
     shares_headquarters_settings = fields.BooleanField(default=False)
     slot_step_minutes = fields.IntField(default=15)
     # Scheduling rules (core/availability/rules.py); a branch sharing its headquarters' settings uses the HQ's.
@@ -76,10 +78,10 @@ class Location(Model):
     cancellation_policy = fields.TextField(default="")
     reschedule_notice_hours = fields.IntField(default=0)
     max_customer_reschedules = fields.IntField(null=True)
-    cancellation_reasons = fields.JSONField(default=list)
+    cancellation_reasons: fields.JSONField[list[str]] = fields.JSONField(default=list)
     cancellation_reason_required = fields.BooleanField(default=False)
     # Minutes before an appointment when reminders go out (e.g. [1440, 120]).
-    reminder_offsets_minutes = fields.JSONField(default=list)
+    reminder_offsets_minutes: fields.JSONField[list[int]] = fields.JSONField(default=list)
     # Branding of customer pages: a CSS hex colour (the logo is a LocationLogo).
     background_color = fields.CharField(max_length=7, default="#ffffff")
     # When the logo last changed (None: no logo), kept by core.branding: pages version the logo's
@@ -93,7 +95,10 @@ class Location(Model):
 
 class Calendar(Model):
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="calendars", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="calendars", on_delete=fields.CASCADE
+    )
+    location_id: int
     name = fields.CharField(max_length=200)
     owner_name = fields.CharField(max_length=200, default="")
     owner_email = fields.CharField(max_length=254, default="")
@@ -110,7 +115,10 @@ class RosterRule(Model):
     """One working interval on a weekday, in local wall-clock minutes since midnight."""
 
     id = fields.IntField(primary_key=True)
-    calendar = fields.ForeignKeyField("core.Calendar", related_name="roster", on_delete=fields.CASCADE)
+    calendar: fields.ForeignKeyRelation[Calendar] = fields.ForeignKeyField(
+        "core.Calendar", related_name="roster", on_delete=fields.CASCADE
+    )
+    calendar_id: int
     weekday = fields.SmallIntField()  # 0 = Monday
     start_minute = fields.SmallIntField()
     end_minute = fields.SmallIntField()
@@ -124,7 +132,10 @@ class CalendarException(Model):
     """Time off or extra hours on one local date (no times: the whole day)."""
 
     id = fields.IntField(primary_key=True)
-    calendar = fields.ForeignKeyField("core.Calendar", related_name="exceptions", on_delete=fields.CASCADE)
+    calendar: fields.ForeignKeyRelation[Calendar] = fields.ForeignKeyField(
+        "core.Calendar", related_name="exceptions", on_delete=fields.CASCADE
+    )
+    calendar_id: int
     date = fields.DateField()
     start_minute = fields.SmallIntField()
     end_minute = fields.SmallIntField()
@@ -139,14 +150,17 @@ class CalendarException(Model):
 
 class Service(Model):
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="services", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="services", on_delete=fields.CASCADE
+    )
+    location_id: int
     name = fields.CharField(max_length=200)
     duration_minutes = fields.IntField()
     price = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
     buffer_after_minutes = fields.IntField(default=0)
     bookable_online = fields.BooleanField(default=True)
     # Rule fields this service sets differently from its location (same names as the rules).
-    rule_overrides = fields.JSONField(default=dict)
+    rule_overrides: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     calendars: fields.ManyToManyRelation[Calendar] = fields.ManyToManyField(
         "core.Calendar", related_name="services", through="service_calendar"
     )
@@ -158,7 +172,10 @@ class Service(Model):
 
 class Customer(Model):
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="customers", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="customers", on_delete=fields.CASCADE
+    )
+    location_id: int
     first_name = fields.CharField(max_length=100)
     last_name = fields.CharField(max_length=100)
     email = fields.CharField(max_length=254)
@@ -194,7 +211,10 @@ class StaffToken(Model):
     """A bearer token for the API (only its SHA-256 is stored)."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("core.StaffUser", related_name="tokens", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
+        "core.StaffUser", related_name="tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = DatetimeField(auto_now_add=True)
     expires_at = DatetimeField()
@@ -208,10 +228,22 @@ class Appointment(Model):
     """A booking of a service on a calendar for a customer. Instants are UTC."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="appointments", on_delete=fields.CASCADE)
-    calendar = fields.ForeignKeyField("core.Calendar", related_name="appointments", on_delete=fields.CASCADE)
-    service = fields.ForeignKeyField("core.Service", related_name="appointments", on_delete=fields.RESTRICT)
-    customer = fields.ForeignKeyField("core.Customer", related_name="appointments", on_delete=fields.RESTRICT)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="appointments", on_delete=fields.CASCADE
+    )
+    location_id: int
+    calendar: fields.ForeignKeyRelation[Calendar] = fields.ForeignKeyField(
+        "core.Calendar", related_name="appointments", on_delete=fields.CASCADE
+    )
+    calendar_id: int
+    service: fields.ForeignKeyRelation[Service] = fields.ForeignKeyField(
+        "core.Service", related_name="appointments", on_delete=fields.RESTRICT
+    )
+    service_id: int
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "core.Customer", related_name="appointments", on_delete=fields.RESTRICT
+    )
+    customer_id: int
     starts_at = DatetimeField()
     ends_at = DatetimeField()
     # End of the service's buffer: the calendar is busy from starts_at until here.
@@ -238,15 +270,18 @@ class AppointmentEvent(Model):
     """One change of an appointment: who, from where, what before and after."""
 
     id = fields.IntField(primary_key=True)
-    appointment = fields.ForeignKeyField("core.Appointment", related_name="events", on_delete=fields.CASCADE)
+    appointment: fields.ForeignKeyRelation[Appointment] = fields.ForeignKeyField(
+        "core.Appointment", related_name="events", on_delete=fields.CASCADE
+    )
+    appointment_id: int
     at = DatetimeField(auto_now_add=True)
     action = fields.CharField(max_length=32)
     actor_kind = fields.CharEnumField(ActorKind, max_length=16)
     actor_id = fields.CharField(max_length=64, default="")
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=500, default="")
-    before = fields.JSONField(default=dict)
-    after = fields.JSONField(default=dict)
+    before: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    after: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "appointment_event"
@@ -274,7 +309,10 @@ class EmailTemplate(Model):
     """A named plain-text template of a location, for one recipient role and one event."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="email_templates", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="email_templates", on_delete=fields.CASCADE
+    )
+    location_id: int
     name = fields.CharField(max_length=200)
     event = fields.CharField(max_length=64)
     role = fields.CharEnumField(RecipientRole, max_length=16)
@@ -292,9 +330,15 @@ class StaffNotice(Model):
     """At a location, an event that notifies the calendar's owner when a customer made the change."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="staff_notices", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="staff_notices", on_delete=fields.CASCADE
+    )
+    location_id: int
     event = fields.CharField(max_length=64)
-    template = fields.ForeignKeyField("core.EmailTemplate", related_name="staff_notices", null=True, on_delete=fields.CASCADE)
+    template: fields.ForeignKeyNullableRelation[EmailTemplate] = fields.ForeignKeyField(
+        "core.EmailTemplate", related_name="staff_notices", null=True, on_delete=fields.CASCADE
+    )
+    template_id: int | None
 
     class Meta:
         table = "staff_notice"
@@ -305,8 +349,14 @@ class OutboxMessage(Model):
     """An email rendered when queued, delivered by a worker that leases it (nothing is lost)."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="outbox", on_delete=fields.CASCADE)
-    appointment = fields.ForeignKeyField("core.Appointment", related_name="emails", null=True, on_delete=fields.SET_NULL)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="outbox", on_delete=fields.CASCADE
+    )
+    location_id: int
+    appointment: fields.ForeignKeyNullableRelation[Appointment] = fields.ForeignKeyField(
+        "core.Appointment", related_name="emails", null=True, on_delete=fields.SET_NULL
+    )
+    appointment_id: int | None
     event = fields.CharField(max_length=64)
     role = fields.CharEnumField(RecipientRole, max_length=16)
     template_name = fields.CharField(max_length=200, default="")
@@ -325,7 +375,10 @@ class OutboxMessage(Model):
     leased_by = fields.CharField(max_length=100, default="")
     last_error = fields.TextField(default="")
     sent_at = DatetimeField(null=True)
-    resent_from = fields.ForeignKeyField("core.OutboxMessage", related_name="resends", null=True, on_delete=fields.SET_NULL)
+    resent_from: fields.ForeignKeyNullableRelation[OutboxMessage] = fields.ForeignKeyField(
+        "core.OutboxMessage", related_name="resends", null=True, on_delete=fields.SET_NULL
+    )
+    resent_from_id: int | None
     created_at = DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -337,7 +390,10 @@ class LocationLogo(Model):
     """A location's logo image (PNG, JPEG or WebP), shown on customer pages."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.OneToOneField("core.Location", related_name="logo", on_delete=fields.CASCADE)
+    location: fields.OneToOneRelation[Location] = fields.OneToOneField(
+        "core.Location", related_name="logo", on_delete=fields.CASCADE
+    )
+    location_id: int
     content_type = fields.CharField(max_length=32)
     data = fields.BinaryField()
     updated_at = DatetimeField(auto_now=True)
@@ -350,10 +406,13 @@ class PluginActivation(Model):
     """Whether a plugin is on at a location, with its settings: never inherited from a headquarters."""
 
     id = fields.IntField(primary_key=True)
-    location = fields.ForeignKeyField("core.Location", related_name="plugin_activations", on_delete=fields.CASCADE)
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "core.Location", related_name="plugin_activations", on_delete=fields.CASCADE
+    )
+    location_id: int
     plugin = fields.CharField(max_length=100)
     enabled = fields.BooleanField(default=False)
-    settings = fields.JSONField(default=dict)
+    settings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     changed_by = fields.CharField(max_length=100, default="")
     changed_at = DatetimeField(auto_now=True)
     note = fields.CharField(max_length=500, default="")
