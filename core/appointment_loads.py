@@ -51,9 +51,11 @@ async def appointment_via(model: type[M], column: str, value: object) -> Appoint
     if not found:
         return None
     first = found[0]
-    appointment, location, service, calendar = (sql.instance(m, first, alias) for alias, m in _PARTS)
     activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
-    return AppointmentVia(sql.instance(model, first, "v"), appointment, location, service, calendar, activations)
+    return AppointmentVia(
+        sql.instance(model, first, "v"), sql.instance(Appointment, first, "a"), sql.instance(Location, first, "l"),
+        sql.instance(Service, first, "s"), sql.instance(Calendar, first, "c"), activations,
+    )
 
 
 @cache

@@ -188,6 +188,7 @@ async def book(
         for step in steps:
             await step()
         if customer is None:
+            assert contact is not None  # no customer_id: the contact details name the customer
             customer = await _customer_by_contact(location.id, contact)
         if enforce:
             rule_checks.check_new_start(rules, start, clock.now())
@@ -206,6 +207,7 @@ async def book(
         return Change("BOOKED", appointment, {}, actor)
 
     await _commit(host, calendar.id, work)
+    assert appointment is not None  # work() made it, or raised
     return appointment
 
 

@@ -111,7 +111,7 @@ async def add_exception(
     calendar = await get_calendar(actor, calendar_id)
     if (start is None) != (end is None):
         raise ValidationFailed("end" if end is None else "start", "Give both a start and an end, or neither.")
-    if start is None:
+    if start is None or end is None:  # both None
         if kind is ExceptionKind.EXTRA_HOURS:
             raise ValidationFailed("start", "Extra hours need a start and an end.")
         start_minute, end_minute = 0, 24 * 60

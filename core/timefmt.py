@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -33,10 +34,10 @@ def _locale(identifier: str) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
-def _is_abbreviation(name: str | None) -> bool:
+def _is_abbreviation(name: str | None) -> TypeGuard[str]:
     """True for a real zone abbreviation ("BST", "UTC"); false for the tz database's numeric
     stand-ins ("+11", "-03", "+0530") and for nothing at all."""
-    return bool(name) and any(c.isalpha() for c in name)
+    return name is not None and any(c.isalpha() for c in name)
 
 
 @functools.lru_cache(maxsize=256)
@@ -77,7 +78,9 @@ class TimeFormatter:
 
     def offset(self, instant: dt.datetime) -> str:
         """The zone's offset from UTC at that instant in the language's words: "GMT+11", "GMT+5:30", "GMT"."""
-        minutes = int(self.local(instant).utcoffset().total_seconds() // 60)
+        offset = self.local(instant).utcoffset()
+        assert offset is not None  # local() is aware, in a ZoneInfo
+        minutes = int(offset.total_seconds() // 60)
         hours, rest = divmod(abs(minutes), 60)
         text = "" if minutes == 0 else f"{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
         return self.locale.zone_formats["gmt"] % text

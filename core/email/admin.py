@@ -40,6 +40,7 @@ async def preview_email(host: PluginHost, actor: Staff | None, appointment_id: i
     appointment = await get_appointment(actor, appointment_id)
     chosen = await _template_for_preview(host, actor, template, appointment.location_id)
     context = await EmailContext.load(appointment, chosen.role)
+    assert context.customer is not None and context.calendar is not None  # load() reads them
     values = await placeholder_values(host, context)
     subject, body = render(chosen, values)
     to = context.customer.email if chosen.role is RecipientRole.CUSTOMER else context.calendar.owner_email

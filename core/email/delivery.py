@@ -157,6 +157,7 @@ class Connection:
     async def open(self) -> aiosmtplib.SMTP:
         """The connected client; SmtpUnavailable if the server cannot be reached or refuses us."""
         if self.is_open and self.messages < self.max_messages:
+            assert self.client is not None  # is_open
             return self.client
         await self.close()
         client = aiosmtplib.SMTP(**self.config.client_options(), local_hostname=self.local_hostname)

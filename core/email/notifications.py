@@ -86,6 +86,8 @@ class Notifier:
             return []
         appointment = change.appointment
         context = await EmailContext.load(appointment, CUSTOMER)
+        # load() reads them all
+        assert context.customer is not None and context.calendar is not None and context.service is not None
         source = await settings_source(context.location)
         messages = []
         template = await customer_template(self.host.registry, source, event)
@@ -108,9 +110,10 @@ class Notifier:
 
     async def reminders(self, context: EmailContext, source, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
         """Reminders at the location's offsets that are still ahead, tied to this sequence."""
-        appointment = context.appointment
+        appointment, customer = context.appointment, context.customer
+        assert appointment is not None and customer is not None  # a context about an appointment
         template = await customer_template(self.host.registry, source, "APPOINTMENT_REMINDER")
-        if template is None or not context.customer.email:
+        if template is None or not customer.email:
             return []
         now = clock.now()
         messages = []
@@ -118,7 +121,7 @@ class Notifier:
             send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
             if send_after > now:
                 messages.append(await compose(self.host,
-                    template, context, context.customer.email, enabled, send_after=send_after, is_reminder=True,
+                    template, context, customer.email, enabled, send_after=send_after, is_reminder=True,
                     appointment_sequence=appointment.sequence,
                 ))
         return messages

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -55,7 +55,7 @@ def default_templates(registry: EmailRegistry) -> list[Template]:
     """Every built-in default of the registry's events, by event and role."""
     keys = sorted(((event.name, default.role) for event in registry.events.values() for default in event.defaults),
                   key=lambda k: (k[0], k[1].value))
-    return [default_template(registry, event, role) for event, role in keys]
+    return [t for event, role in keys if (t := default_template(registry, event, role)) is not None]
 
 
 def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
@@ -106,7 +106,7 @@ async def save_template(
         taken = await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER).exclude(name=clean_name).first()
         if taken:
             raise ValidationFailed("event", f"The customer template for this event is {taken.name!r}; edit that one.")
-    values = {"event": event, "role": role, "subject": clean_subject, "body": body.replace("\r\n", "\n")}
+    values: dict[str, Any] = {"event": event, "role": role, "subject": clean_subject, "body": body.replace("\r\n", "\n")}
     row = await EmailTemplate.get_or_none(location_id=location.id, name=clean_name)
     try:
         if row is None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -185,7 +185,8 @@ class PluginHost:
         """The installed plugins enabled at a location (the allow-list)."""
         if not self.infos or not 0 < location_id <= 2**31 - 1:
             return frozenset()
-        names = await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True)
+        # Tortoise types values_list as tuples whatever `flat`: these are the plugins' names.
+        names = cast("list[str]", await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True))
         return frozenset(n for n in names if n in self.infos)
 
     async def activations_at(self, location_id: int) -> list[PluginActivation]:
@@ -229,8 +230,11 @@ class PluginHost:
         and left out, and the others still run; otherwise its exception propagates."""
         rows = None if activations is None else list(activations)
         impls = sorted(getattr(self.pm.hook, hook).get_hookimpls(), key=_plugins_after_core)
-        if enabled is None and any(impl.plugin_name != CORE for impl in impls):
-            enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
+        if enabled is None:  # read the allow-list only when a plugin's implementation may run
+            if not any(impl.plugin_name != CORE for impl in impls):
+                enabled = frozenset()
+            else:
+                enabled = await self.enabled_names(location_id) if rows is None else self.allow_list(rows)
         results = []
         for impl in impls:
             if impl.plugin_name != CORE and impl.plugin_name not in enabled:

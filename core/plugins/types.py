@@ -28,12 +28,14 @@ class PluginSettings(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
-        multiline = MULTILINE in cls.model_fields[info.field_name].metadata
+        name = info.field_name
+        assert name is not None  # a field validator always validates a field
+        multiline = MULTILINE in cls.model_fields[name].metadata
         try:
             if isinstance(value, str):
-                return plain_text(info.field_name, value, multiline=multiline)
+                return plain_text(name, value, multiline=multiline)
             if isinstance(value, list):
-                return [plain_text(info.field_name, v, multiline=multiline) if isinstance(v, str) else v for v in value]
+                return [plain_text(name, v, multiline=multiline) if isinstance(v, str) else v for v in value]
         except ValidationFailed as refused:
             raise PydanticCustomError("plain_text", refused.message) from None
         return value

@@ -84,5 +84,5 @@ def install() -> None:
         redact_record(record)
         return record
 
-    redacted.redacts = True
+    setattr(redacted, "redacts", True)  # the mark `getattr(make, "redacts")` finds again
     logging.setLogRecordFactory(redacted)
