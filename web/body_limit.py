@@ -81,8 +81,8 @@ class BodyLimit:
         response.headers["Connection"] = "close"
         await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body, "more_body": True})
-        left = LINGER_BYTES if receive is not None else 0
-        while left > 0:
+        left = LINGER_BYTES
+        while receive is not None and left > 0:
             message = await receive()
             if message["type"] != "http.request":
                 break

@@ -36,7 +36,8 @@ def client_ip(peer: str | None, forwarded_for: str | None, proxies: Sequence[Net
 
 def request_ip(scope: dict, proxies: Sequence[Network]) -> str:
     """The client IP of an ASGI request scope."""
-    peer = scope.get("client")[0] if scope.get("client") else None
+    client = scope.get("client")
+    peer = client[0] if client else None
     forwarded = None
     for name, value in scope.get("headers", ()):
         if name == b"x-forwarded-for":

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -36,6 +36,7 @@ from web.csrf import CSRF_FIELD
 from web.linkify import linkify
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+R = TypeVar("R", bound=Response)
 
 
 
@@ -82,7 +83,7 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def security_headers(response: Response, nonce: str | None = None) -> Response:
+def security_headers(response: R, nonce: str | None = None) -> R:
     """Add the headers every customer page carries (also for redirects and downloads of plugin
     routes): links carry tokens in their URLs, so never cache, never send a Referer, never frame."""
     headers = response.headers

@@ -144,7 +144,7 @@ def reads(*, query: Iterable[Param] = (), form: Iterable[Param] = ()) -> Callabl
     declared = Declared(tuple(query), tuple(form))
 
     def mark(endpoint: Callable) -> Callable:
-        endpoint.declared_params = declared
+        setattr(endpoint, "declared_params", declared)  # read back by declared_params()
         return endpoint
 
     return mark

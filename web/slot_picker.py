@@ -59,4 +59,4 @@ def pick_day(slots: list, tz: ZoneInfo, wanted: dt.date | None) -> tuple[list[Da
         by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     chosen = wanted if wanted in by_day else next(iter(by_day), None)
     days = [Day(date, len(day_slots), date == chosen) for date, day_slots in by_day.items()]
-    return days, by_day.get(chosen, [])
+    return days, [] if chosen is None else by_day[chosen]
