@@ -1,4 +1,4 @@
-# Agendum: `make serve` runs the demo server, `make test` runs the tests.
+# Agendum: `make serve` runs the demo server, `make test` runs the tests, `make lint` checks types.
 # Each target creates the virtual environment and installs everything it needs.
 
 PYTHON ?= python3
@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install serve test schema bench clean
+.PHONY: install serve test lint schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/mypy
 
 schema: $(STAMP)
 	$(BIN)/agendum schema > schema.graphql
