@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic.json_schema import JsonDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
 from core.email.smtp import parse_smtp_url
@@ -33,7 +34,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MIN_BODY_BYTES, MAX_BODY_BYTES = 1024, 2**30
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 PREFIX = "AGENDUM_"
-CODE_ONLY = {"env": False}  # a field set by code (tests, commands), never read from the environment
+CODE_ONLY: JsonDict = {"env": False}  # a field set by code (tests, commands), never read from the environment
 
 
 @dataclass(frozen=True)
@@ -198,25 +199,22 @@ def _mail_from(value: Any) -> str:
     return value
 
 
-def _parsed(parse: Callable[[Any], Any], kind: Any = str) -> Any:
-    """A field type read by `parse` from a variable's text (or checked when code gives the value)."""
-    return Annotated[kind, NoDecode, BeforeValidator(parse)]
-
-
-Flag = _parsed(_flag, bool)
-Rate = _parsed(_rate, RateLimit)
-Items = _parsed(_items, tuple[str, ...])
-Origins = _parsed(_origins, tuple[str, ...])
-HeaderNames = _parsed(_header_names, tuple[str, ...])
-Networks = _parsed(_networks, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...])
-Hours = _parsed(_whole(1, 100_000, " of hours"), int)
-Budget = _parsed(_whole(1, 100_000_000), int)
-BodyBytes = _parsed(_whole(MIN_BODY_BYTES, MAX_BODY_BYTES, " of bytes", f" (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"), int)
-DatabaseUrl = _parsed(_database_url)
-BaseUrl = _parsed(_base_url)
-RedisUrl = _parsed(_redis_url)
-SmtpUrl = _parsed(_smtp_url)
-MailFrom = _parsed(_mail_from)
+# Field types read by their parser from a variable's text (or checked when code gives the value).
+Flag = Annotated[bool, NoDecode, BeforeValidator(_flag)]
+Rate = Annotated[RateLimit, NoDecode, BeforeValidator(_rate)]
+Items = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_items)]
+Origins = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origins)]
+HeaderNames = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_header_names)]
+Networks = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode, BeforeValidator(_networks)]
+Hours = Annotated[int, NoDecode, BeforeValidator(_whole(1, 100_000, " of hours"))]
+Budget = Annotated[int, NoDecode, BeforeValidator(_whole(1, 100_000_000))]
+BodyBytes = Annotated[int, NoDecode, BeforeValidator(
+    _whole(MIN_BODY_BYTES, MAX_BODY_BYTES, " of bytes", f" (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"))]
+DatabaseUrl = Annotated[str, NoDecode, BeforeValidator(_database_url)]
+BaseUrl = Annotated[str, NoDecode, BeforeValidator(_base_url)]
+RedisUrl = Annotated[str, NoDecode, BeforeValidator(_redis_url)]
+SmtpUrl = Annotated[str, NoDecode, BeforeValidator(_smtp_url)]
+MailFrom = Annotated[str, NoDecode, BeforeValidator(_mail_from)]
 
 
 class Settings(BaseSettings):
@@ -318,7 +316,9 @@ class Settings(BaseSettings):
             raise SettingsError(_describe(error)) from None
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, *_positional: Any, **_sources: Any,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keyword arguments only: `from_env` reads the environment it is given."""
         return (init_settings,)
 
