@@ -61,6 +61,7 @@ from core.email.delivery import Worker
 from core.errors import DomainError
 from core.security.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
+from schema import retries
 from schema.build import build_schema
 from schema.context import Context
 from schema.error_codes import error_body, with_codes
@@ -131,11 +132,19 @@ class AgendumGraphQL(GraphQL):
 
     async def run(self, request: Request, context=UNSET, root_value=UNSET):
         """Strawberry's answer, with its HTTP-level refusals (bad JSON, wrong content type...) as
-        JSON errors rather than plain text."""
+        JSON errors rather than plain text; HTTP 401 for a token that is not valid; a mutation
+        with an `Idempotency-Key` run once (schema.retries)."""
         if request.method == "POST" and "authorization" in request.headers:
             request.state.staff = await authenticate(bearer_token(request) or "")
             if request.state.staff is None:
                 return unauthenticated()
+        key = request.headers.get("idempotency-key")
+        if request.method == "POST" and key is not None:
+            staff = getattr(request.state, "staff", None)
+            return await retries.once(request, key, staff, lambda: self._answer(request, context, root_value))
+        return await self._answer(request, context, root_value)
+
+    async def _answer(self, request: Request, context, root_value):
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:

@@ -9,6 +9,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from core.plugins.core_hooks import CoreHooks
+from core.unit_of_work import defer
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -31,6 +32,8 @@ class Agendum:
 
     def wake_workers(self) -> None:
         """Wake this app's outbox workers running in this process (call after committing queued
-        messages, so they go now rather than at the next poll)."""
-        for worker in list(self.workers):
-            worker.wake()
+        messages, so they go now rather than at the next poll); inside a unit of work
+        (core.unit_of_work), once it has committed."""
+        if not defer(self.wake_workers):
+            for worker in list(self.workers):
+                worker.wake()

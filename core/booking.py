@@ -22,6 +22,7 @@ from core import clock
 from core.email import ics
 from core.availability import rules as rule_checks
 from core import validation as check
+from core.unit_of_work import after_commit
 from core.security.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
 from core.changes import Change
@@ -119,7 +120,8 @@ async def _check_slot(
 
 async def _commit(host: PluginHost, calendar_id: int, work: Callable[[], Awaitable[Change | None]]) -> Change | None:
     """Run `work` in a transaction that first locks the calendar, then the `appointment_changing`
-    hooks in it (core's queue the emails); after commit, the `appointment_changed` hooks, each isolated."""
+    hooks in it (core's queue the emails); after commit (of the unit of work it is part of, if
+    any: core.unit_of_work), the `appointment_changed` hooks, each isolated."""
     try:
         async with in_transaction():
             await Calendar.filter(id=calendar_id).update(version=F("version") + 1)
@@ -131,7 +133,7 @@ async def _commit(host: PluginHost, calendar_id: int, work: Callable[[], Awaitab
             raise SlotUnavailable() from None
         raise
     if change is not None:
-        await host.call("appointment_changed", change.appointment.location_id, isolated=True, change=change)
+        await after_commit(lambda: host.call("appointment_changed", change.appointment.location_id, isolated=True, change=change))
     return change
 
 

@@ -420,3 +420,23 @@ class PluginActivation(Model):
     class Meta:
         table = "plugin_activation"
         unique_together = (("location", "plugin"),)
+
+
+class IdempotentRequest(Model):
+    """A mutation sent with an `Idempotency-Key`, with the answer to replay.
+
+    Written in the transaction of its effect; replayed when the same principal sends the same key
+    and body again within 24 hours (core.idempotency)."""
+
+    id = fields.IntField(primary_key=True)
+    principal = fields.CharField(max_length=100)  # staff:<user id>, session:<hash>, link:<hash>
+    key = fields.CharField(max_length=255)
+    request_hash = fields.CharField(max_length=64)
+    status_code = fields.IntField(default=200)
+    response = fields.TextField(default="")
+    created_at = DatetimeField(auto_now_add=True)
+    expires_at = DatetimeField(db_index=True)
+
+    class Meta:
+        table = "idempotent_request"
+        unique_together = (("principal", "key"),)
