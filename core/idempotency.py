@@ -57,6 +57,7 @@ async def claim(principal: str, key: str, digest: str) -> IdempotentRequest | An
     or rolls back (then goes on). `KeyReused` for the same key with another body."""
     now = clock.now()
     await IdempotentRequest.filter(principal=principal, key=key, expires_at__lte=now).delete()
+    await forget_expired(limit=100)  # every use of keys clears a share of the expired answers
     for _ in range(2):
         found = await IdempotentRequest.get_or_none(principal=principal, key=key)
         if found is not None:
@@ -79,6 +80,6 @@ async def record(row: IdempotentRequest, status_code: int, body: str) -> None:
 
 
 async def forget_expired(limit: int = 1000) -> int:
-    """Delete answers kept longer than 24 hours (they are personal data); how many."""
+    """Delete up to `limit` answers kept longer than 24 hours (they are personal data); how many."""
     ids = await IdempotentRequest.filter(expires_at__lte=clock.now()).limit(limit).values_list("id", flat=True)
     return await IdempotentRequest.filter(id__in=list(ids)).delete() if ids else 0

@@ -108,6 +108,12 @@ async def test_a_key_is_kept_24_hours(api, advance_clock):
     fresh = await post(api, CREATE_CUSTOMER, variables, "day-key")  # runs again: the address is taken by then
     assert "idempotent-replayed" not in fresh.headers
     assert fresh.json()["data"]["createCustomer"]["__typename"] == "ValidationError"
+    # Expired answers are deleted as keys are used: only the fresh one is left.
+    assert await IdempotentRequest.filter(key="day-key").count() == 1
+    await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Hal"}, "other-key")
+    advance_clock(24 * 3600 + 1)
+    await post(api, "mutation { revokeStaffToken(token: \"none\") { __typename } }", {}, "last-key")
+    assert await IdempotentRequest.filter(key__in=["day-key", "other-key"]).count() == 0
 
 
 async def test_a_retried_bookings_email_is_sent_once_and_at_once(api_factory, smtp):
