@@ -12,7 +12,7 @@ import re
 import os
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Annotated, Any, Callable, Mapping
+from typing import Annotated, Any, Callable, Literal, Mapping
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError
@@ -307,6 +307,10 @@ class Settings(BaseSettings):
     redis_url: RedisUrl = Field("", repr=False, description=(
         "`redis://host:6379/0`: rate limits shared by every server process and host; without it they are "
         "counted in each process"))
+    # Cost of new password hashes: a profile of argon2.profiles (the test kit uses the cheapest;
+    # checking a password always takes the cost its hash was made with).
+    password_hash_profile: Literal["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"] = Field(
+        "RFC_9106_LOW_MEMORY", json_schema_extra=CODE_ONLY)
 
     def __init__(self, **values: Any) -> None:
         """Settings of these values (the others: defaults); SettingsError, one line per bad value."""

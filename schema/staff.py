@@ -59,7 +59,7 @@ class StaffMutation:
     async def create_staff_user(self, info: Info, input: CreateStaffUserInput) -> StaffUserResult:
         user = await accounts.create_staff_user(
             await info.context.staff(), email=input.email, password=input.password, role=input.role,
-            name=input.name, location_ids=parse_ids("Location", input.location_ids),
+            name=input.name, location_ids=parse_ids("Location", input.location_ids), settings=info.context.settings,
         )
         return StaffUser.from_model(user)
 

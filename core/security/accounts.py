@@ -67,7 +67,7 @@ async def login(email: str, password: str, *, client_ip: str, limiter: Limiter, 
     email_key = email.strip().lower()[:254]
     await count_account_attempt(limiter, settings, "staff-login", email_key, client_ip)
     user = await StaffUser.get_or_none(email_key=email_key, active=True)
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
+    if not await verify_password(user.password_hash if user else None, password, settings) or user is None:
         raise InvalidCredentials()
     return await issue_token(user, settings.staff_token_hours)
 
@@ -90,6 +90,7 @@ async def create_staff_user(
     role: StaffRole,
     name: str = "",
     location_ids: list[int] | None = None,
+    settings: Settings,
 ) -> StaffUser:
     """Create a staff user (owners only); a manager must be given at least one location."""
     staff = require_owner(actor)
@@ -103,7 +104,7 @@ async def create_staff_user(
         raise ValidationFailed("locationIds", "An owner sees every location; give no locations.")
     if await StaffUser.filter(email_key=clean_email.lower()).exists():
         raise ValidationFailed("email", "A staff user with this email already exists.")
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(password, settings)
     try:
         async with in_transaction():
             user = await StaffUser.create(
@@ -157,7 +158,7 @@ async def create_admin(email: str, password: str | None, settings: Settings) -> 
     if user is None:
         user = await StaffUser.create(
             email=clean_email, email_key=clean_email.lower(), name="Administrator",
-            password_hash=await hash_password(password or new_token()), role=StaffRole.OWNER,
+            password_hash=await hash_password(password or new_token(), settings), role=StaffRole.OWNER,
         )
     elif user.role is not StaffRole.OWNER:
         raise ValidationFailed("email", "That staff user exists and is not an owner.")

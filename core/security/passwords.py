@@ -8,24 +8,34 @@ are judged, so the answer never depends on whether an account exists."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.security import strength
 from core.errors import ValidationFailed
 
-_hasher = PasswordHasher()
+if TYPE_CHECKING:
+    from core.settings import Settings
+
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
 RULES = f"{MIN_LENGTH} to {MAX_LENGTH} characters; refused when on a list of common passwords or easy to guess."
 COMMON = "This password is on a list of common passwords. Choose another."
 GUESSABLE = ("This password is easy to guess (a common word or name, a keyboard pattern, a sequence, "
              "a date, or your own name or email). Choose a longer one, e.g. a few unrelated words.")
-# Verified when the account is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash("agendum-dummy-password")
+
+
+@functools.cache
+def _hashing(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher of an argon2 profile (a name in `argon2.profiles`) and a hash it made, verified
+    when the account is unknown so that both answers take as long."""
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    return hasher, hasher.hash("agendum-dummy-password")
 
 
 def _guessable(password: str, user_inputs: list[str]) -> str | None:
@@ -55,17 +65,20 @@ async def check_strength(field: str, password: str, user_inputs: Iterable[str] =
     return password
 
 
-async def hash_password(password: str) -> str:
-    """The argon2 hash of a password."""
-    return await asyncio.to_thread(_hasher.hash, password)
+async def hash_password(password: str, settings: Settings) -> str:
+    """The argon2 hash of a password, at the cost of `settings.password_hash_profile`."""
+    hasher, _ = _hashing(settings.password_hash_profile)
+    return await asyncio.to_thread(hasher.hash, password)
 
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches; takes as long when there is no hash to check."""
+async def verify_password(password_hash: str | None, password: str, settings: Settings) -> bool:
+    """True when the password matches (at the cost the hash was made with, whatever the settings
+    say now); takes as long when there is no hash to check."""
+    hasher, dummy = _hashing(settings.password_hash_profile)
 
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            return hasher.verify(password_hash or dummy, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

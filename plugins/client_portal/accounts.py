@@ -99,7 +99,7 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
     await check_strength("password", password, [contact["email"], contact["first_name"], contact["last_name"]])
     email_key, location_id = contact["email_key"], portal.location.id
     await visitor.count_account_attempt("register", location_id, email_key)
-    password_hash = await hash_password(password)  # for every email alike, so answers take as long
+    password_hash = await hash_password(password, portal.app.settings)  # for every email alike, so answers take as long
     async with _mailing(portal):
         customer = await Customer.get_or_none(location_id=location_id, email_key=email_key)
         if customer is not None:
@@ -215,7 +215,7 @@ async def reset_password(opened: OpenedToken, password: str) -> PortalAccount:
     """Choose a new password through the emailed link (which also confirms the address); every
     session of the customer ends."""
     await check_strength("password", password, [opened.account.email, *opened.account.pending.values()])
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(password, opened.portal.app.settings)
     account = opened.account
     async with in_transaction():
         await _use(opened)
@@ -238,7 +238,7 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
     email_key = str(email or "").strip().lower()[:254]
     await visitor.count_account_attempt("login", portal.location.id, email_key)
     account = await _live_account(portal.location.id, email_key) if email_key else None
-    if not await verify_password(account.password_hash if account and account.password_hash else None, str(password or "")[:1024]):
+    if not await verify_password(account.password_hash if account and account.password_hash else None, str(password or "")[:1024], portal.app.settings):
         raise InvalidCredentials()
     if account.verified_at is None or account.customer_id is None:
         now = clock.now()
@@ -259,7 +259,7 @@ async def _check_current(signed: SignedIn, current_password: str, visitor: Visit
     await visitor.count_account_attempt("password", signed.portal.location.id, signed.customer.email_key)
     if account is None or not account.password_hash:
         raise ValidationFailed("currentPassword", "You have no password yet: use “Forgot your password?” on the sign-in page to set one.")
-    if not await verify_password(account.password_hash, str(current_password or "")[:1024]):
+    if not await verify_password(account.password_hash, str(current_password or "")[:1024], signed.portal.app.settings):
         raise ValidationFailed("currentPassword", "That is not your current password.")
     return account
 
@@ -269,7 +269,7 @@ async def change_password(signed: SignedIn, current_password: str, new_password:
     account = await _check_current(signed, current_password, visitor)
     customer = signed.customer
     await check_strength("newPassword", new_password, [customer.email, customer.first_name, customer.last_name])
-    password_hash = await hash_password(new_password)
+    password_hash = await hash_password(new_password, signed.portal.app.settings)
     async with in_transaction():
         account.password_hash, account.password_changed_at = password_hash, clock.now()
         await account.save(update_fields=["password_hash", "password_changed_at"])
