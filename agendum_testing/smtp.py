@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.smtp import SMTP, Envelope
 
-from conftest import free_socket
+from agendum_testing.server import free_socket
 
 Answer = Callable[[Envelope], str | None]  # an SMTP reply such as "451 4.3.0 Later", or None to accept
 
@@ -79,6 +79,7 @@ class SmtpServer:
         self._transports: set[asyncio.BaseTransport] = set()
 
     def url(self, timeout: float = 1.0) -> str:
+        """The server as `AGENDUM_SMTP_URL` names it, with the client's timeout in seconds."""
         return f"smtp://127.0.0.1:{self.port}?timeout={timeout:g}"
 
     async def up(self) -> "SmtpServer":
@@ -132,6 +133,7 @@ class SmtpServer:
         return self
 
     def message_ids(self) -> Counter:
+        """How often each Message-ID arrived."""
         return Counter(mail.message_id for mail in self.received)
 
     async def wait_for(self, count: int, timeout: float = 20.0) -> None:

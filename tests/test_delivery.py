@@ -44,8 +44,8 @@ ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendum//Test//EN\r\nMETHOD:
 
 
 @pytest.fixture
-async def location(api) -> Location:
-    """A location in the test's database (the `api` app gives the ORM; it runs no worker)."""
+async def location(agendum_orm) -> Location:
+    """A location in the test's database (the ORM only: no server, no worker)."""
     return await Location.create(name="Riverside Clinic", timezone="Europe/London", currency="GBP",
                                  contact_email="hello@riverside.example")
 

@@ -6,6 +6,10 @@ bounded by a timeout) into a temporary directory that is on sys.path only while 
 so it cannot leak into `make serve`, the schema snapshot or other tests; the last test checks that
 nothing of it is left, in this process and in a fresh interpreter of the project's environment.
 
+As a plugin author would, the sample's own tests (tests/dist/agendum-hello/tests, written with the
+test kit and no conftest) run in a fresh virtual environment where Agendum (from this checkout)
+and the sample are pip-installed.
+
 Why a wheel built here and not `pip install <dir>`: pip builds a source tree through its build
 backend (setuptools), and without build isolation that needs setuptools >= 70.1 or the `wheel`
 package in the environment (this venv has neither), while build isolation downloads setuptools.
@@ -23,7 +27,9 @@ import os
 import re
 import subprocess
 import sys
+import shutil
 import tomllib
+import venv
 import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -31,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from app import load_plugins, printed_schema
+from conftest import POSTGRES_URL
 from core.models import OutboxMessage
 from core.plugins.host import PluginHost
 from core.settings import Settings
@@ -40,6 +47,9 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "tests" / "dist" / "agendum-hello"
 MODULE = "agendum_hello"
 PIP_TIMEOUT = 120  # seconds
+VENV_TIMEOUT = 600  # seconds: a fresh environment installs Agendum's dependencies (about 30 s here)
+# What Agendum's distribution is made of (copied, so that building it writes nothing into the checkout).
+SOURCES = ("pyproject.toml", "README.md", "app.py", "core", "schema", "web", "plugins", "agendum_testing")
 
 ENABLE = 'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "hello", enabled: true) { __typename ... on PluginStateList { plugins { name enabled } } } }'
 MARKETPLACE = 'query($l: ID!) { plugins(locationId: $l) { ... on PluginStateList { plugins { name title version enabled settings } } } }'
@@ -173,3 +183,32 @@ def test_nothing_of_the_distribution_is_left_behind():
     assert fresh.returncode == 0, fresh.stderr
     *found, importable = json.loads(fresh.stdout)
     assert not importable and not [ep for ep in found if ep[1].split(":")[0] == MODULE], f"the project's environment sees: {fresh.stdout}"
+
+
+def test_the_sample_plugins_own_tests_pass_with_the_kit_in_a_fresh_environment(tmp_path):
+    """pip-install Agendum and agendum-hello into a new virtual environment, then run the sample's
+    tests there: the kit comes with Agendum, the sample has no conftest, pytest-asyncio is strict."""
+    checkout, sample, env_dir = tmp_path / "agendum", tmp_path / "agendum-hello", tmp_path / "venv"
+    for name in SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, checkout / name)
+    shutil.copytree(PROJECT, sample, ignore=shutil.ignore_patterns("__pycache__"))
+    assert not list(sample.rglob("conftest.py"))
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = [python, "-m", "pip", "install", "--quiet", str(checkout), str(sample), "pytest", "pytest-asyncio", "httpx"]
+    done = subprocess.run(install, capture_output=True, text=True, timeout=VENV_TIMEOUT)
+    assert done.returncode == 0, f"pip failed:\n{done.stdout}\n{done.stderr}"
+    env = {**os.environ, "AGENDUM_TEST_POSTGRES_URL": POSTGRES_URL, "AGENDUM_TEST_DATABASE_PREFIX": "agendum_hello_test_"}
+    run = subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA"], cwd=sample, env=env,
+                         capture_output=True, text=True, timeout=VENV_TIMEOUT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    passed = re.findall(r"^PASSED (tests/test_hello.py::\S+)", run.stdout, re.MULTILINE)
+    backends = ["sqlite", "postgres"] if os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1" else ["sqlite"]
+    for test in ("test_greets_only_where_enabled", "test_the_booking_email_greets_the_customer"):
+        for backend in backends:
+            assert f"tests/test_hello.py::{test}[{backend}]" in passed, run.stdout
