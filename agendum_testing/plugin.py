@@ -34,7 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the kit's marker."""
-    config.addinivalue_line("markers", "agendum_plugins(*modules): the plugin modules the test's apps install")
+    config.addinivalue_line("markers", "agendum_plugins(*plugins): the plugins (modules or module names) the test's apps "
+                            "install, instead of the agendum_plugins fixture's (whose models every database has)")
 
 
 def _option(config: pytest.Config, variable: str, ini: str) -> str:
@@ -57,15 +58,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def agendum_plugins() -> tuple[str, ...]:
-    """The plugin modules whose models every test database has, and that apps install unless a
+def agendum_plugins() -> tuple:
+    """The plugins (modules, objects or module names) whose models every test database has, and that apps install unless a
     test says otherwise (marker `agendum_plugins`): Agendum's built-in plugins and every plugin of
     the `agendum` entry points. Override this fixture to choose."""
     from importlib.metadata import entry_points
 
     from app import BUILTIN_PLUGINS
 
-    return (*BUILTIN_PLUGINS, *(ep.module for ep in entry_points(group="agendum")))
+    return (*BUILTIN_PLUGINS, *(ep.load() for ep in entry_points(group="agendum")))
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +79,7 @@ def agendum_backend(request) -> str:
 async def agendum_databases(agendum_backend, agendum_plugins, tmp_path_factory, pytestconfig):
     """The factory of fresh migrated databases on this test's backend (a migrated template per run)."""
     from agendum_testing.databases import Databases, postgres_problem
-    from core.plugins.host import PluginHost
+    from agendum_testing.server import host_of
 
     admin_url = postgres_url(pytestconfig) if agendum_backend == "postgres" else ""
     if admin_url:
@@ -90,7 +91,7 @@ async def agendum_databases(agendum_backend, agendum_plugins, tmp_path_factory, 
             pytest.skip(message)
     prefix = _option(pytestconfig, "AGENDUM_TEST_DATABASE_PREFIX", "agendum_database_prefix")
     databases = Databases(agendum_backend, tmp_path_factory.mktemp(f"db-{agendum_backend}"), admin_url=admin_url, prefix=prefix)
-    await databases.create_template(PluginHost.load(agendum_plugins, entry_point_plugins=False))
+    await databases.create_template(host_of(agendum_plugins))
     yield databases
     await databases.drop_template()
 
@@ -109,11 +110,10 @@ async def agendum_orm(agendum_database_url, agendum_plugins):
     unserved app (`core.agendum.Agendum`) of the chosen plugins and the test settings."""
     from tortoise import Tortoise
 
-    from agendum_testing.server import bare_app, make_settings
+    from agendum_testing.server import bare_app, host_of, make_settings
     from app import orm_config
-    from core.plugins.host import PluginHost
 
-    host = PluginHost.load(agendum_plugins, entry_point_plugins=False)
+    host = host_of(agendum_plugins)
     settings = make_settings(agendum_database_url)
     await Tortoise.init(config=orm_config(settings, host))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import socket
 import weakref
 from dataclasses import dataclass
@@ -38,6 +39,11 @@ def make_settings(database_url: str, **overrides) -> Settings:
         password_hash_profile="CHEAPEST",
     )
     return base.replace(**overrides)
+
+
+def host_of(plugins) -> PluginHost:
+    """A new plugin host (one per app) of these plugins: modules, objects, or module names."""
+    return PluginHost([importlib.import_module(p) if isinstance(p, str) else p for p in plugins])
 
 
 def bare_app(settings: Settings | None = None, host: PluginHost | None = None) -> Agendum:
@@ -116,12 +122,12 @@ class ApiFactory:
         self.running: list = []
 
     async def __call__(self, host: PluginHost | None = None, *, plugins=None, **overrides) -> Api:
-        """Serve an app with `host`, or a new host of `plugins` (module names; default: the kit's
-        chosen plugins), and settings overrides; the owner's account is created."""
+        """Serve an app with `host`, or a new host of `plugins` (modules or module names; default:
+        the kit's chosen plugins), and settings overrides; the owner's account is created."""
         from core.security.accounts import create_admin
 
         if host is None:
-            host = PluginHost.load(self.plugins if plugins is None else plugins, entry_point_plugins=False)
+            host = host_of(self.plugins if plugins is None else plugins)
         settings = make_settings(self.database_url, **overrides)
         server, task, url = await start_server(settings, host)
         client = httpx.AsyncClient(base_url=url, timeout=30)

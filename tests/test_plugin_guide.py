@@ -5,18 +5,22 @@ settings, the gated GraphQL field, the placeholder in an email that arrives over
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import POSTGRES_URL
 from core.models import OutboxMessage
 from core.plugins.host import PluginHost
 from helpers import book, local, make_clinic
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
-BLOCK = re.compile(r"^```[a-z]*\n(?:#|\{#) file: (?P<path>\S+?)(?: #\})?\n(?P<body>.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^```[a-z]*\n(?:#|\{#) file: (?P<path>\S+?)(?: #\}| \([^)\n]*\))?\n(?P<body>.*?)^```", re.S | re.M)
 MODULE = "agendum_greeting"
 
 ENABLE = 'mutation($l: ID!, $e: Boolean!) { setPluginEnabled(locationIds: [$l], plugin: "greeting", enabled: $e) { __typename } }'
@@ -36,7 +40,7 @@ def without_nonce(html: str) -> str:
 
 
 def test_the_guide_shows_the_whole_example():
-    assert set(guide_files()) == {f"{MODULE}/__init__.py", f"{MODULE}/templates/welcome.html"}
+    assert set(guide_files()) == {f"{MODULE}/__init__.py", f"{MODULE}/templates/welcome.html", "pyproject.toml", "tests/test_greeting.py"}
 
 
 @pytest.fixture(scope="session")
@@ -104,3 +108,23 @@ async def test_the_guides_greeting_plugin_works(greeting, smtp, api_factory):
     arrived = next(mail for mail in smtp.received if mail.message_id == queued.message_id)
     assert arrived.recipients == ["ada@example.com"]
     assert arrived.message.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith("Bienvenue, Ada!\nSee you soon.")
+
+
+def test_the_guides_tests_pass_with_the_kit_and_no_conftest(example_dir, tmp_path):
+    """"Testing a plugin": the guide's pyproject and test file, in a project where the example is
+    installed (an `agendum` entry point), pass with the kit alone, on both backends."""
+    project = tmp_path / "agendum-greeting"
+    shutil.copytree(example_dir, project)
+    info = project / "agendum_greeting-1.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: agendum-greeting\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text(f"[agendum]\ngreeting = {MODULE}\n")
+    env = {**os.environ, "PYTHONPATH": str(project), "AGENDUM_TEST_POSTGRES_URL": POSTGRES_URL}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "tests"], cwd=project,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    passed = set(re.findall(r"^PASSED tests/test_greeting.py::(\S+)", run.stdout, re.MULTILINE))
+    backends = ["sqlite", "postgres"] if os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1" else ["sqlite"]
+    expected = {f"{test}[{backend}]" for test in ("test_greeting_answers_where_enabled", "test_the_booking_email_carries_the_greeting")
+                for backend in backends}
+    assert expected <= passed, run.stdout
