@@ -6,7 +6,7 @@ import graphlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "schema", "web", "plugins")
+PACKAGES = ("core", "schema", "web", "plugins", "agendum_testing")
 
 
 def _module_name(path: Path) -> str:
