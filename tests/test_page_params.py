@@ -31,7 +31,7 @@ from web.slot_picker import window
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not customer pages: the API, the health check, and logos (staff upload them; anyone fetches them).
-NOT_PAGES = {"/graphql", "/healthz", "/locations/{location_id}/logo"}
+NOT_PAGES = {"/graphql", "/graphql/assets/{name}", "/healthz", "/locations/{location_id}/logo"}  # GraphiQL assets: files, no page
 # The only modules that read a request's query or form themselves (web/csrf.py the CSRF field,
 # web/branding.py the staff's logo upload); every page reads through web/params.py.
 READ_DIRECTLY = {"web/params.py", "web/csrf.py", "web/branding.py"}
