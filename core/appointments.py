@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from core import local_days, validation as check
@@ -12,7 +13,7 @@ from core.errors import NotFound, ValidationFailed
 from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.availability.budget import Charge
 from core.availability.cost import estimate
 from core.availability.slots import Slot, check_window, slots_for
@@ -31,15 +32,14 @@ async def appointment_page(
     end: dt.datetime | None = None,
     from_date: dt.date | None = None,
     to_date: dt.date | None = None,
-    status: AppointmentStatus | None = None,
+    statuses: Collection[AppointmentStatus] | None = None,
     calendar_id: int | None = None,
     customer_id: int | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    paging: Paging = Paging(),
 ) -> Page[Appointment]:
     """A page of a location's appointments by start, optionally starting in [start, end) or on
     the local dates from_date..to_date (inclusive, in the location's zone), and filtered by
-    status, calendar or customer."""
+    statuses, calendar or customer."""
     location = await get_location(actor, location_id)
     start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
     with local_days.as_dates(from_date, to_date):
@@ -53,13 +53,13 @@ async def appointment_page(
         query = query.filter(starts_at__gte=start)
     if end:
         query = query.filter(starts_at__lt=end)
-    if status:
-        query = query.filter(status=status)
+    if statuses is not None:
+        query = query.filter(status__in=list(statuses))
     if calendar_id:
         query = query.filter(calendar_id=calendar_id)
     if customer_id:
         query = query.filter(customer_id=customer_id)
-    return await keyset_page(query, ("starts_at", "id"), first, after, decoders={"starts_at": _cursor_instant})
+    return await keyset_page(query, ("starts_at", "id"), paging, decoders={"starts_at": _cursor_instant})
 
 
 def _cursor_instant(text: str) -> dt.datetime:

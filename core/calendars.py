@@ -13,7 +13,7 @@ from core.security.access import Staff, in_scope, require_staff
 from core.errors import NotFound, ValidationFailed
 from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
 from core.locations import get_location
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.availability.engine import DAY_MINUTES, roster_minutes
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -44,10 +44,10 @@ async def get_calendar(actor: Staff | None, calendar_id: int) -> Calendar:
     return await in_scope(actor, Calendar, calendar_id, "Calendar")
 
 
-async def calendar_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Calendar]:
+async def calendar_page(actor: Staff | None, location_id: int, paging: Paging) -> Page[Calendar]:
     """A page of the calendars of a location in scope, by name."""
     await get_location(actor, location_id)
-    return await keyset_page(Calendar.filter(location_id=location_id), ("name", "id"), first, after)
+    return await keyset_page(Calendar.filter(location_id=location_id), ("name", "id"), paging)
 
 
 async def create_calendar(actor: Staff | None, location_id: int, **values: Any) -> Calendar:

@@ -13,7 +13,7 @@ from core.security.access import Staff, in_scope
 from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Customer
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 
 ORDER = ("last_name", "first_name", "id")
 DUPLICATE_EMAIL = "A customer with this email already exists at this location."
@@ -55,7 +55,7 @@ async def get_customer(actor: Staff | None, customer_id: int) -> Customer:
 
 
 async def search_customers(
-    actor: Staff | None, location_id: int, search: str | None, first: int | None, after: str | None
+    actor: Staff | None, location_id: int, search: str | None, paging: Paging
 ) -> Page[Customer]:
     """A page of a location's customers by name, filtered by name, email or phone."""
     await get_location(actor, location_id)
@@ -67,7 +67,7 @@ async def search_customers(
             | Q(email_key__contains=word.lower())
             | Q(mobile_phone__contains=word)
         )
-    return await keyset_page(query, ORDER, first, after)
+    return await keyset_page(query, ORDER, paging)
 
 
 async def create_customer(actor: Staff | None, location_id: int, **values: Any) -> Customer:

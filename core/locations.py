@@ -13,7 +13,7 @@ from core.security.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Location, Tier
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.availability.rules import clean_rule_fields
 
 if TYPE_CHECKING:
@@ -76,11 +76,11 @@ async def _check_headquarters(actor: Staff, location: Location | None, fields: d
         raise ValidationFailed("headquartersId", "This location is a headquarters of other locations.")
 
 
-async def location_page(actor: Staff | None, first: int | None, after: str | None) -> Page[Location]:
+async def location_page(actor: Staff | None, paging: Paging) -> Page[Location]:
     """A page of the locations the caller may see, by name."""
     staff = require_staff(actor)
     query = Location.all() if staff.is_owner else Location.filter(id__in=list(staff.location_ids))
-    return await keyset_page(query, ("name", "id"), first, after)
+    return await keyset_page(query, ("name", "id"), paging)
 
 
 async def get_location(actor: Staff | None, location_id: int) -> Location:

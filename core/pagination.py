@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Sequence, TypeVar
 
@@ -17,14 +17,27 @@ T = TypeVar("T")
 MAX_PAGE = 100
 
 
+@dataclass(frozen=True)
+class Paging:
+    """What a client asks of a list: the `first` items after a cursor, or the `last` items before one."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
 @dataclass
 class Page(Generic[T]):
-    """One page of items, each with its cursor, and whether more follow."""
+    """One page of items in the list's order, each with its cursor, whether more lie on either
+    side, and `count()`: an awaitable of how many items the whole filtered list holds (run only
+    when awaited)."""
 
     items: list[T]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
 
 
 def _plain(value: Any) -> Any:
@@ -36,19 +49,19 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    """The ordering values in a cursor, or `ValidationFailed` on field `after`."""
+def decode_cursor(cursor: str, size: int, argument: str = "after") -> list[Any]:
+    """The ordering values in a cursor, or `ValidationFailed` on `argument` (the one that carried it)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError):
-        raise ValidationFailed("after", "Not a cursor from this list.") from None
+        raise ValidationFailed(argument, "Not a cursor from this list.") from None
     if not isinstance(values, list) or len(values) != size or not all(isinstance(v, (str, int)) for v in values):
-        raise ValidationFailed("after", "Not a cursor from this list.")
+        raise ValidationFailed(argument, "Not a cursor from this list.")
     return values
 
 
-def _check_cursor_types(query: QuerySet, order: Sequence[str], values: Sequence[Any]) -> None:
+def _check_cursor_types(query: QuerySet, order: Sequence[str], values: Sequence[Any], argument: str) -> None:
     """Refuse a forged cursor whose values the ordering columns cannot hold (a wrong type,
     or an integer out of the column's range would otherwise fail inside the database)."""
     fields = query.model._meta.fields_map
@@ -62,10 +75,11 @@ def _check_cursor_types(query: QuerySet, order: Sequence[str], values: Sequence[
         else:
             fits = True
         if not fits:
-            raise ValidationFailed("after", "Not a cursor from this list.")
+            raise ValidationFailed(argument, "Not a cursor from this list.")
 
 
-def _after(order: Sequence[str], values: Sequence[Any], descending: bool = False) -> Q:
+def _beyond(order: Sequence[str], values: Sequence[Any], descending: bool) -> Q:
+    """Rows after `values` in `order` (ascending, or descending when `descending`)."""
     clauses = []
     for i, name in enumerate(order):
         equal = {order[j]: values[j] for j in range(i)}
@@ -73,34 +87,55 @@ def _after(order: Sequence[str], values: Sequence[Any], descending: bool = False
     return Q(*clauses, join_type="OR")
 
 
-def check_first(first: int | None, default: int = 50) -> int:
-    """The page size asked for, within 1..MAX_PAGE."""
-    size = default if first is None else first
+def _cursor_values(query: QuerySet, order: Sequence[str], cursor: str, argument: str,
+                   decoders: Mapping[str, Callable[[Any], Any]] | None) -> list[Any]:
+    """The field values a cursor given as `argument` points at, or `ValidationFailed` on `argument`."""
+    values = decode_cursor(cursor, len(order), argument)
+    _check_cursor_types(query, order, values, argument)
+    try:
+        return [(decoders or {}).get(name, lambda v: v)(v) for name, v in zip(order, values)]
+    except (ValueError, TypeError, OverflowError):
+        raise ValidationFailed(argument, "Not a cursor from this list.") from None
+
+
+def check_size(paging: Paging, default: int = 50) -> int:
+    """The page size asked for (`first` or `last`, not both), within 1..MAX_PAGE."""
+    if paging.first is not None and paging.last is not None:
+        raise ValidationFailed("last", "Ask for the `first` items or the `last` ones, not both.")
+    field, size = ("last", paging.last) if paging.last is not None else ("first", paging.first)
+    size = default if size is None else size
     if not 1 <= size <= MAX_PAGE:
-        raise ValidationFailed("first", f"Ask for 1 to {MAX_PAGE} items.")
+        raise ValidationFailed(field, f"Ask for 1 to {MAX_PAGE} items.")
     return size
 
 
 async def keyset_page(
     query: QuerySet,
     order: Sequence[str],
-    first: int | None,
-    after: str | None,
+    paging: Paging,
     decoders: Mapping[str, Callable[[Any], Any]] | None = None,
     descending: bool = False,
 ) -> Page:
     """The page of `query` (by `order`, whose last field is unique; ascending unless `descending`)
-    after a cursor; `decoders` turn cursor values back into field values (ISO text into datetimes)."""
-    size = check_first(first)
-    if after:
-        values = decode_cursor(after, len(order))
-        _check_cursor_types(query, order, values)
-        try:
-            values = [(decoders or {}).get(name, lambda v: v)(v) for name, v in zip(order, values)]
-        except (ValueError, TypeError, OverflowError):
-            raise ValidationFailed("after", "Not a cursor from this list.") from None
-        query = query.filter(_after(order, values, descending))
-    rows = await query.order_by(*(f"-{name}" if descending else name for name in order)).limit(size + 1)
-    items = rows[:size]
+    between the cursors `after` and `before`: its first items, or its last ones when `paging.last`
+    is set (read in reverse, returned in the list's order). `decoders` turn cursor values back into
+    field values (ISO text into datetimes)."""
+    size = check_size(paging)
+    counted = query
+    for field, cursor, toward_start in (("after", paging.after, False), ("before", paging.before, True)):
+        if cursor:
+            values = _cursor_values(query, order, cursor, field, decoders)
+            query = query.filter(_beyond(order, values, descending != toward_start))
+    backwards = paging.last is not None
+    reverse = descending != backwards
+    rows = list(await query.order_by(*(f"-{name}" if reverse else name for name in order)).limit(size + 1))
+    items, more = rows[:size], len(rows) > size
+    if backwards:
+        items.reverse()
     cursors = [encode_cursor([_plain(getattr(row, name)) for name in order]) for row in items]
-    return Page(items=items, cursors=cursors, has_next_page=len(rows) > size, has_previous_page=bool(after))
+    return Page(
+        items=items, cursors=cursors,
+        has_next_page=bool(paging.before) if backwards else (more or bool(paging.before)),
+        has_previous_page=(more or bool(paging.after)) if backwards else bool(paging.after),
+        count=counted.count,
+    )

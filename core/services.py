@@ -11,7 +11,7 @@ from core.security.access import Staff, in_scope
 from core.errors import ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Service
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.availability.rules import clean_rule_fields
 
 MAX_MINUTES = 24 * 60
@@ -42,10 +42,10 @@ async def get_service(actor: Staff | None, service_id: int) -> Service:
     return await in_scope(actor, Service, service_id, "Service")
 
 
-async def service_page(actor: Staff | None, location_id: int, first: int | None, after: str | None) -> Page[Service]:
+async def service_page(actor: Staff | None, location_id: int, paging: Paging) -> Page[Service]:
     """A page of the services of a location in scope, by name."""
     await get_location(actor, location_id)
-    return await keyset_page(Service.filter(location_id=location_id), ("name", "id"), first, after)
+    return await keyset_page(Service.filter(location_id=location_id), ("name", "id"), paging)
 
 
 async def create_service(actor: Staff | None, location_id: int, **values: Any) -> Service:

@@ -14,10 +14,11 @@ from strawberry.dataloader import DataLoader
 from core import appointments, booking, models
 from core.availability import grid
 from core import errors as core_errors
+from core.pagination import Paging
 from core.security.access import Actor
 from schema.context import Info
 from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
-from schema.inputs import parse_id, parse_ids, result
+from schema.inputs import one_or_list, parse_id, parse_ids, result
 from schema.limits import slot_field
 from schema.plugins import Link
 from schema.text_inputs import MULTILINE_ARGUMENT
@@ -248,17 +249,21 @@ class AppointmentQuery:
         from_date: Optional[dt.date] = None,
         to_date: Optional[dt.date] = None,
         status: Optional[AppointmentStatus] = None,
+        statuses: Optional[list[AppointmentStatus]] = None,
         calendar_id: Optional[strawberry.ID] = None,
         customer_id: Optional[strawberry.ID] = None,
         first: Optional[int] = None,
         after: Optional[str] = None,
+        last: Optional[int] = None,
+        before: Optional[str] = None,
     ) -> AppointmentConnectionResult:
         location = parse_id("Location", location_id)
         page = await appointments.appointment_page(
-            await info.context.staff(), location, start=from_, end=to, from_date=from_date, to_date=to_date, status=status,
+            await info.context.staff(), location, start=from_, end=to, from_date=from_date, to_date=to_date,
+            statuses=one_or_list(status, statuses, "statuses"),
             calendar_id=parse_id("Calendar", calendar_id) if calendar_id else None,
             customer_id=parse_id("Customer", customer_id) if customer_id else None,
-            first=first, after=after,
+            paging=Paging(first, after, last, before),
         )
         tz = await _tz(info, location)
         return Connection[Appointment].of(page, lambda row: Appointment.from_model(row, tz))

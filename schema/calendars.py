@@ -8,6 +8,7 @@ from typing import Optional
 import strawberry
 
 from core import calendars
+from core.pagination import Paging
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, provided, result
@@ -74,9 +75,10 @@ class CalendarQuery:
     @strawberry.field(description="Calendars of a location, by name.")
     @as_result
     async def calendars(
-        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None
+        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None,
+        last: Optional[int] = None, before: Optional[str] = None,
     ) -> CalendarConnectionResult:
-        page = await calendars.calendar_page(await info.context.staff(), parse_id("Location", location_id), first, after)
+        page = await calendars.calendar_page(await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before))
         return Connection[Calendar].of(page, Calendar.from_model)
 
     @strawberry.field

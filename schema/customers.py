@@ -7,6 +7,7 @@ from typing import Optional
 import strawberry
 
 from core import customers
+from core.pagination import Paging
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, provided, result
@@ -44,9 +45,11 @@ class CustomerQuery:
         search: Optional[str] = None,
         first: Optional[int] = None,
         after: Optional[str] = None,
+        last: Optional[int] = None,
+        before: Optional[str] = None,
     ) -> CustomerConnectionResult:
         staff = await info.context.staff()
-        page = await customers.search_customers(staff, parse_id("Location", location_id), search, first, after)
+        page = await customers.search_customers(staff, parse_id("Location", location_id), search, Paging(first, after, last, before))
         return Connection[Customer].of(page, Customer.from_model)
 
 

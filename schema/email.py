@@ -10,9 +10,10 @@ import strawberry
 from core import models
 from core.email import admin as email_admin, secrets as email_secrets, templates as email_templates
 from core.locations import get_location
+from core.pagination import Paging
 from schema.context import Info
 from schema.errors import as_result
-from schema.inputs import parse_id, result
+from schema.inputs import one_or_list, parse_id, result
 from schema.text_inputs import MULTILINE
 from schema.types import Connection
 
@@ -196,9 +197,11 @@ class EmailQuery:
     @as_result
     async def email_deliveries(
         self, info: Info, location_id: strawberry.ID, status: Optional[DeliveryStatus] = None,
-        first: Optional[int] = None, after: Optional[str] = None,
+        statuses: Optional[list[DeliveryStatus]] = None,
+        first: Optional[int] = None, after: Optional[str] = None, last: Optional[int] = None, before: Optional[str] = None,
     ) -> EmailDeliveryConnectionResult:
-        page = await email_admin.delivery_page(await info.context.staff(), parse_id("Location", location_id), status, first, after)
+        page = await email_admin.delivery_page(await info.context.staff(), parse_id("Location", location_id),
+                                                 one_or_list(status, statuses, "statuses"), Paging(first, after, last, before))
         return Connection[EmailDelivery].of(page, EmailDelivery.of)
 
     @strawberry.field(description="Reminder offsets and staff notices in force at a location.")

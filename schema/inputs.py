@@ -28,6 +28,13 @@ def parse_ids(kind: str, values: list[Any] | None) -> list[int] | None:
     return None if values is None else [parse_id(kind, v) for v in values]
 
 
+def one_or_list(one: Any, many: list[Any] | None, field: str) -> list[Any] | None:
+    """A filter given as one value or as a list `field` (not both): the values, or None when neither."""
+    if one is not None and many is not None:
+        raise ValidationFailed(field, f"Give `{field}` or its single form, not both.")
+    return many if one is None else [one]
+
+
 def camel(name: str) -> str:
     """snake_case to the camelCase GraphQL name."""
     head, *rest = name.split("_")

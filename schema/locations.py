@@ -7,6 +7,7 @@ from typing import Optional
 import strawberry
 
 from core import locations
+from core.pagination import Paging
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, provided, result
@@ -61,9 +62,10 @@ class LocationQuery:
     @strawberry.field(description="Locations you may see, by name.")
     @as_result
     async def locations(
-        self, info: Info, first: Optional[int] = None, after: Optional[str] = None
+        self, info: Info, first: Optional[int] = None, after: Optional[str] = None,
+        last: Optional[int] = None, before: Optional[str] = None,
     ) -> LocationConnectionResult:
-        page = await locations.location_page(await info.context.staff(), first, after)
+        page = await locations.location_page(await info.context.staff(), Paging(first, after, last, before))
         return Connection[Location].of(page, Location.from_model)
 
     @strawberry.field

@@ -8,6 +8,7 @@ from typing import Optional
 import strawberry
 
 from core import services
+from core.pagination import Paging
 from schema.context import Info
 from schema.errors import as_result
 from schema.inputs import parse_id, parse_ids, provided, result
@@ -50,9 +51,10 @@ class ServiceQuery:
     @strawberry.field(description="Services of a location, by name.")
     @as_result
     async def services(
-        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None
+        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None,
+        last: Optional[int] = None, before: Optional[str] = None,
     ) -> ServiceConnectionResult:
-        page = await services.service_page(await info.context.staff(), parse_id("Location", location_id), first, after)
+        page = await services.service_page(await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before))
         return Connection[Service].of(page, Service.from_model)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Optional, Union
 
 import strawberry
 
+from core.pagination import Paging
 from core.security import accounts
 from core.security.passwords import RULES as PASSWORD_RULES
 from schema.context import Info
@@ -37,9 +38,10 @@ class StaffQuery:
     @strawberry.field(description="Staff users you may see: all for owners; for a manager, the managers of their locations.")
     @as_result
     async def staff_users(
-        self, info: Info, first: Optional[int] = None, after: Optional[str] = None
+        self, info: Info, first: Optional[int] = None, after: Optional[str] = None,
+        last: Optional[int] = None, before: Optional[str] = None,
     ) -> StaffUserConnectionResult:
-        page = await accounts.staff_user_page(await info.context.staff(), first, after)
+        page = await accounts.staff_user_page(await info.context.staff(), Paging(first, after, last, before))
         return Connection[StaffUser].of(page, StaffUser.from_model)
 
 

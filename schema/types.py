@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Generic, Optional, TypeVar
 
@@ -313,13 +314,19 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the list holds with its filters, whatever the cursors and page size. "
+                      "Counted only when asked for.")
+    async def total_count(self) -> int:
+        return await self.count()
 
     @classmethod
     def of(cls, page, convert) -> "Connection":
         """A connection from a core `Page`, converting each item."""
         edges = [Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors)]
         return cls(
-            edges=edges,
+            edges=edges, count=page.count,
             page_info=PageInfo(
                 has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
                 start_cursor=page.cursors[0] if page.cursors else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from core.email.templates import Template, get_template, template_by_reference
 from core.errors import ValidationFailed
 from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -57,14 +58,14 @@ async def _template_for_preview(host: PluginHost, actor: Staff | None, template:
 
 
 async def delivery_page(
-    actor: Staff | None, location_id: int, status: DeliveryStatus | None, first: int | None, after: str | None
+    actor: Staff | None, location_id: int, statuses: Collection[DeliveryStatus] | None, paging: Paging
 ) -> Page[OutboxMessage]:
-    """A page of a location's emails, newest first, optionally of one status."""
+    """A page of a location's emails, newest first, optionally of the given statuses."""
     await get_location(actor, location_id)
     query = OutboxMessage.filter(location_id=location_id)
-    if status is not None:
-        query = query.filter(status=status)
-    return await keyset_page(query, ("id",), first, after, descending=True)
+    if statuses is not None:
+        query = query.filter(status__in=list(statuses))
+    return await keyset_page(query, ("id",), paging, descending=True)
 
 
 async def get_delivery(actor: Staff | None, delivery_id: int) -> OutboxMessage:

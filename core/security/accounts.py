@@ -13,7 +13,7 @@ from core.security.access import Staff, require_owner, require_staff
 from core.clock import now
 from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from core.models import Location, StaffRole, StaffToken, StaffUser
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.security.passwords import check_strength, hash_password, verify_password
 from core.security.ratelimit import Limiter, count_account_attempt
 from core.settings import Settings
@@ -118,7 +118,7 @@ async def create_staff_user(
     return user
 
 
-async def staff_user_page(actor: Staff | None, first: int | None, after: str | None) -> Page[StaffUser]:
+async def staff_user_page(actor: Staff | None, paging: Paging) -> Page[StaffUser]:
     """A page of the staff users the caller may see: all for owners; for a manager, the managers
     of their locations."""
     staff = require_staff(actor)
@@ -126,7 +126,7 @@ async def staff_user_page(actor: Staff | None, first: int | None, after: str | N
     if not staff.is_owner:
         ids = await StaffUser.filter(locations__id__in=list(staff.location_ids)).values_list("id", flat=True)
         query = StaffUser.filter(id__in=list(set(ids)) or [staff.user_id])
-    return await keyset_page(query, ("id",), first, after)
+    return await keyset_page(query, ("id",), paging)
 
 
 async def revoke_tokens(actor: Staff | None, *, token: str | None = None, user_id: int | None = None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -17,7 +18,7 @@ from core.agendum import Agendum
 from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
-from core.pagination import Page, keyset_page
+from core.pagination import Page, Paging, keyset_page
 from core.security.ratelimit import count_link_attempt
 from core.settings import Settings
 from core.availability.budget import Charge
@@ -95,19 +96,23 @@ async def create(settings: Settings, actor: Staff | None, calendar_id: int, serv
     return link
 
 
-async def page(actor: Staff | None, calendar_id: int, status: Status | None, first: int | None, after: str | None) -> Page:
-    """A page of a calendar's links, newest first, optionally of one status."""
-
+async def page(actor: Staff | None, calendar_id: int, statuses: Collection[Status] | None, paging: Paging) -> Page:
+    """A page of a calendar's links, newest first, optionally of the given statuses."""
     calendar = await get_calendar(actor, calendar_id)
     query = OneTimeLink.filter(calendar_id=calendar.id)
-    now = clock.now()
+    if statuses is not None:
+        now = clock.now()
+        query = query.filter(Q(*(_status_is(status, now) for status in statuses), join_type="OR") if statuses else Q(id__in=[]))
+    return await keyset_page(query, ("id",), paging, descending=True)
+
+
+def _status_is(status: Status, now: dt.datetime) -> Q:
+    """The links that show `status` at `now`."""
     if status is Status.EXPIRED:
-        query = query.filter(state=LinkState.ACTIVE, expires_at__lte=now)
-    elif status is Status.ACTIVE:
-        query = query.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), state=LinkState.ACTIVE)
-    elif status is not None:
-        query = query.filter(state=LinkState(status.value))
-    return await keyset_page(query, ("id",), first, after, descending=True)
+        return Q(state=LinkState.ACTIVE, expires_at__lte=now)
+    if status is Status.ACTIVE:
+        return Q(Q(expires_at__isnull=True) | Q(expires_at__gt=now), state=LinkState.ACTIVE)
+    return Q(state=LinkState(status.value))
 
 
 async def get_link(actor: Staff | None, link_id: int):

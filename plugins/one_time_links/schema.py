@@ -15,12 +15,13 @@ from core.models import Appointment as AppointmentRow
 from core.models import Calendar as CalendarRow
 from core.models import Location as LocationRow
 from core.models import Service as ServiceRow
+from core.pagination import Paging
 from plugins.one_time_links import links
 from plugins.one_time_links.models import OneTimeLink as LinkRow
 from schema.appointments import Appointment, RuleViolation, Slot, SlotList, SlotUnavailable
 from schema.context import Info
 from schema.errors import NotFound, PermissionDenied, QueryTooCostly, RateLimited, ValidationError, as_result
-from schema.inputs import parse_id, parse_ids
+from schema.inputs import one_or_list, parse_id, parse_ids
 from schema.limits import slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
 from schema.text_inputs import MULTILINE
@@ -156,9 +157,11 @@ class OneTimeLinkQuery:
     @gated(links.NAME, lambda calendar_id: _calendar_location(calendar_id))
     async def one_time_links(
         self, info: Info, calendar_id: strawberry.ID, status: Optional[OneTimeLinkStatus] = None,
-        first: Optional[int] = None, after: Optional[str] = None,
+        statuses: Optional[list[OneTimeLinkStatus]] = None,
+        first: Optional[int] = None, after: Optional[str] = None, last: Optional[int] = None, before: Optional[str] = None,
     ) -> OneTimeLinkConnectionResult:
-        page = await links.page(await info.context.staff(), parse_id("Calendar", calendar_id), status, first, after)
+        page = await links.page(await info.context.staff(), parse_id("Calendar", calendar_id),
+                                 one_or_list(status, statuses, "statuses"), Paging(first, after, last, before))
         return Connection[OneTimeLink].of(page, OneTimeLink.of)
 
     @strawberry.field(description="A one-time link by its token: the calendar, location, services and status.")
