@@ -28,6 +28,16 @@ AppointmentStatus = strawberry.enum(models.AppointmentStatus, description="Every
 ActorKind = strawberry.enum(models.ActorKind, description="Who made a change, through which channel.")
 
 
+async def calendar_of(info: Info, calendar_id: int) -> Calendar:
+    """A calendar by id, through the request's loader."""
+    return Calendar.from_model(await info.context.loaders.by_id(models.Calendar).load(calendar_id))
+
+
+async def service_of(info: Info, service_id: int) -> Service:
+    """A service by id, through the request's loader."""
+    return Service.from_model(await info.context.loaders.by_id(models.Service).load(service_id))
+
+
 @strawberry.type(description="The time is taken, or the calendar is not working then.")
 class SlotUnavailable(Problem):
     pass
@@ -131,11 +141,11 @@ class Appointment:
 
     @strawberry.field
     async def calendar(self, info: Info) -> Calendar:
-        return Calendar.from_model(await info.context.loaders.by_id(models.Calendar).load(self.calendar_id))
+        return await calendar_of(info, self.calendar_id)
 
     @strawberry.field
     async def service(self, info: Info) -> Service:
-        return Service.from_model(await info.context.loaders.by_id(models.Service).load(self.service_id))
+        return await service_of(info, self.service_id)
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer:
@@ -188,11 +198,11 @@ class AvailabilityEntry:
 
     @strawberry.field
     async def calendar(self, info: Info) -> Calendar:
-        return Calendar.from_model(await info.context.loaders.by_id(models.Calendar).load(self.calendar_id))
+        return await calendar_of(info, self.calendar_id)
 
     @strawberry.field
     async def service(self, info: Info) -> Service:
-        return Service.from_model(await info.context.loaders.by_id(models.Service).load(self.service_id))
+        return await service_of(info, self.service_id)
 
 
 @strawberry.type(description="Free slots of several services on several calendars, by calendar then service.")
