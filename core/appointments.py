@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from core import local_days, validation as check
 from core.security.access import Staff, in_scope
 from core.calendars import get_calendar
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
@@ -47,7 +47,7 @@ async def appointment_page(
             if value is not None:
                 check.instant(field, value)
         if start and end and end <= start:
-            raise ValidationFailed("to", "`to` must be after `from`.")
+            raise ValidationFailed("to", "`to` must be after `from`.", ValidationCode.OUT_OF_RANGE)
     query = Appointment.filter(location_id=location_id)
     if start:
         query = query.filter(starts_at__gte=start)
@@ -81,12 +81,12 @@ async def available_slots(
     if service is None:
         raise NotFound("Service", service_id)
     if not await service.calendars.filter(id=calendar.id).exists():
-        raise ValidationFailed("serviceId", "This calendar does not provide that service.")
+        raise ValidationFailed("serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE)
     location = await Location.get(id=calendar.location_id)
     start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
     with local_days.as_dates(from_date, to_date):
         if start is None or end is None:
-            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.")
+            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.", ValidationCode.REQUIRED)
         check_window(start, end)
     await charge(await estimate(location, [calendar.id], start, end))
     return location, await slots_for(location, calendar, service, start, end)

@@ -27,7 +27,7 @@ from core.security.access import Actor, require_location
 from core.customers import clean_new_customer, customer_for_contact
 from core.changes import Change
 from core.errors import (
-    DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationFailed,
+    DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationCode, ValidationFailed,
 )
 from core.models import (
     ActorKind, Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
@@ -112,7 +112,7 @@ async def _check_slot(
         if on_grid is None:
             raise SlotUnavailable("The calendar is not available at that time.")
         if not on_grid:
-            raise ValidationFailed("start", "That start is not on the slot grid; choose one of the available slots.")
+            raise ValidationFailed("start", "That start is not on the slot grid; choose one of the available slots.", ValidationCode.INVALID_CHOICE)
     if await busy_intervals(calendar_id, start, blocked_until, exclude_id=exclude_id):
         raise SlotUnavailable()
     return start + duration, blocked_until
@@ -170,17 +170,17 @@ async def book(
     location = await Location.get(id=calendar.location_id)
     service = await Service.get_or_none(id=service_id, location_id=location.id)
     if service is None or not await service.calendars.filter(id=calendar.id).exists():
-        raise ValidationFailed("serviceId", "This calendar does not provide that service.")
+        raise ValidationFailed("serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE)
     # Customers book online services only; a one-time link offers the services staff chose for it.
     if actor.is_customer and actor.kind is not ActorKind.ONE_TIME_LINK and not service.bookable_online:
-        raise ValidationFailed("serviceId", "This service cannot be booked online.")
+        raise ValidationFailed("serviceId", "This service cannot be booked online.", ValidationCode.INVALID_CHOICE)
     if contact is not None:
         contact = clean_new_customer(contact)
         customer = None
     else:
         customer = await Customer.get_or_none(id=customer_id, location_id=location.id)
         if customer is None:
-            raise ValidationFailed("customerId", "No such customer at this location.")
+            raise ValidationFailed("customerId", "No such customer at this location.", ValidationCode.INVALID_CHOICE)
     start = _utc(start)
     rules = await rules_for(location, service)
     appointment: Appointment | None = None
@@ -333,11 +333,11 @@ async def cancel(
         check_transition(appointment.status, "CANCELLED")
         clean_reason = (reason or "").strip()
         if clean_reason and rules.cancellation_reasons and clean_reason not in rules.cancellation_reasons:
-            raise ValidationFailed("reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".")
+            raise ValidationFailed("reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".", ValidationCode.INVALID_CHOICE)
         if clean_reason and not rules.cancellation_reasons:
             clean_reason = check.text("reason", clean_reason, max_length=200)
         if enforce and rules.cancellation_reason_required and not clean_reason:
-            raise ValidationFailed("reason", "Please choose a reason for cancelling.")
+            raise ValidationFailed("reason", "Please choose a reason for cancelling.", ValidationCode.REQUIRED)
         if enforce:
             rule_checks.check_cancel(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
         appointment.status = Status.CANCELLED
@@ -365,7 +365,7 @@ async def mark(host: PluginHost, actor: Actor, appointment_id: int, status: Stat
 
 def _utc(start: dt.datetime) -> dt.datetime:
     if start.tzinfo is None or start.utcoffset() is None:
-        raise ValidationFailed("start", "Give the start with a UTC offset.")
+        raise ValidationFailed("start", "Give the start with a UTC offset.", ValidationCode.INVALID_FORMAT)
     return check.instant("start", start).astimezone(dt.timezone.utc)
 
 

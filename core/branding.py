@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from core.security.access import Staff
 from core.colors import COLOR_RE, DARK_TEXT, DEFAULT_BACKGROUND, text_color_for
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import Location, LocationLogo
 
@@ -77,7 +77,7 @@ async def brandable_location(actor: Staff | None, location_id: int) -> Location:
     `PermissionDenied`) and not a branch using its headquarters' settings (`ValidationFailed`)."""
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings and location.headquarters_id:
-        raise ValidationFailed("locationId", SHARED)
+        raise ValidationFailed("locationId", SHARED, ValidationCode.NOT_EDITABLE)
     return location
 
 

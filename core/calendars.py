@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from core import validation as check
 from core.security.access import Staff, in_scope, require_staff
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
 from core.locations import get_location
 from core.pagination import Page, Paging, keyset_page
@@ -29,14 +29,14 @@ class Interval:
     end: str
 
 
-def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+def _clean(changes: dict[str, Any], required: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     cleaners = {
         "name": lambda v: check.text("name", v, max_length=200),
         "owner_name": lambda v: check.text("ownerName", v, max_length=200, required=False),
         "owner_email": lambda v: check.email("ownerEmail", v, required=False),
         "owner_phone": lambda v: check.phone("ownerPhone", v),
     }
-    return {key: cleaners[key](value) for key, value in changes.items()}
+    return check.clean_all(cleaners, changes, required)
 
 
 async def get_calendar(actor: Staff | None, calendar_id: int) -> Calendar:
@@ -53,9 +53,7 @@ async def calendar_page(actor: Staff | None, location_id: int, paging: Paging) -
 async def create_calendar(actor: Staff | None, location_id: int, **values: Any) -> Calendar:
     """Create a calendar at a location; `name` is required."""
     await get_location(actor, location_id)
-    if not values.get("name"):
-        raise ValidationFailed("name", "This field is required.")
-    return await Calendar.create(location_id=location_id, **_clean(values))
+    return await Calendar.create(location_id=location_id, **_clean(values, (("name", "name"),)))
 
 
 async def update_calendar(actor: Staff | None, calendar_id: int, **changes: Any) -> Calendar:
@@ -67,20 +65,28 @@ async def update_calendar(actor: Staff | None, calendar_id: int, **changes: Any)
 
 
 def _clean_roster(intervals: list[Interval]) -> list[tuple[int, int, int]]:
-    rows = []
+    """Each interval checked (every problem at once, by `rules[i].field`), then overlaps."""
+    rows, problems = [], check.Problems()
     for i, interval in enumerate(intervals):
         field = f"rules[{i}]"
+        found = len(problems.found)
         if not 0 <= interval.weekday <= 6:
-            raise ValidationFailed(f"{field}.weekday", "Weekday must be Monday to Sunday.")
-        start = check.clock_time(f"{field}.start", interval.start)
-        end = check.clock_time(f"{field}.end", interval.end)
+            problems.add(f"{field}.weekday", "Weekday must be Monday to Sunday.", ValidationCode.OUT_OF_RANGE)
+        start = end = 0
+        with problems.checking():
+            start = check.clock_time(f"{field}.start", interval.start)
+        with problems.checking():
+            end = check.clock_time(f"{field}.end", interval.end)
         if start == DAY_MINUTES:
-            raise ValidationFailed(f"{field}.start", "An interval starts between 00:00 and 23:59.")
-        rows.append((interval.weekday, start, end, i))
+            problems.add(f"{field}.start", "An interval starts between 00:00 and 23:59.", ValidationCode.OUT_OF_RANGE)
+        if len(problems.found) == found:
+            rows.append((interval.weekday, start, end, i))
+    problems.raise_any()
     rows.sort()
     for (day_a, start_a, end_a, _), (day_b, start_b, _, index_b) in zip(rows, rows[1:]):
         if day_a == day_b and start_b < roster_minutes(start_a, end_a)[1]:
-            raise ValidationFailed(f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.")
+            problems.add(f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.", ValidationCode.INVALID)
+    problems.raise_any()
     return [(day, start, end) for day, start, end, _ in rows]
 
 
@@ -110,15 +116,15 @@ async def add_exception(
     """Add time off or extra hours on a local date; without times it covers the whole day."""
     calendar = await get_calendar(actor, calendar_id)
     if (start is None) != (end is None):
-        raise ValidationFailed("end" if end is None else "start", "Give both a start and an end, or neither.")
+        raise ValidationFailed("end" if end is None else "start", "Give both a start and an end, or neither.", ValidationCode.REQUIRED)
     if start is None or end is None:  # both None
         if kind is ExceptionKind.EXTRA_HOURS:
-            raise ValidationFailed("start", "Extra hours need a start and an end.")
+            raise ValidationFailed("start", "Extra hours need a start and an end.", ValidationCode.REQUIRED)
         start_minute, end_minute = 0, 24 * 60
     else:
         start_minute, end_minute = check.clock_time("start", start), check.clock_time("end", end)
         if end_minute <= start_minute:
-            raise ValidationFailed("end", "An exception must end after it starts.")
+            raise ValidationFailed("end", "An exception must end after it starts.", ValidationCode.OUT_OF_RANGE)
     return await CalendarException.create(
         calendar_id=calendar.id,
         date=date,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$", re.ASCII)
 DEFAULT_BACKGROUND = "#ffffff"
@@ -16,7 +16,7 @@ LIGHT_TEXT = "#ffffff"
 def clean_color(field: str, value: str) -> str:
     """A CSS colour written `#rrggbb`, returned lower-case; anything else is `ValidationFailed`."""
     if not isinstance(value, str) or not COLOR_RE.match(value.strip()):
-        raise ValidationFailed(field, f"{value!r} is not a colour written as #rrggbb, e.g. #1a2b3c.")
+        raise ValidationFailed(field, f"{value!r} is not a colour written as #rrggbb, e.g. #1a2b3c.", ValidationCode.INVALID_FORMAT)
     return value.strip().lower()
 
 

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from core import validation as check
 from core.security.access import Staff, in_scope
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location
 from core.models import Customer
 from core.pagination import Page, Paging, keyset_page
@@ -19,15 +19,16 @@ ORDER = ("last_name", "first_name", "id")
 DUPLICATE_EMAIL = "A customer with this email already exists at this location."
 
 
-def clean_customer_fields(changes: dict[str, Any]) -> dict[str, Any]:
-    """Validate customer fields (first/last name, email, mobile phone); adds the email key."""
+def clean_customer_fields(changes: dict[str, Any], required: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """Validate customer fields (first/last name, email, mobile phone), the `required` ones given;
+    every problem at once. Adds the email key."""
     cleaners = {
         "first_name": lambda v: check.text("firstName", v, max_length=100),
         "last_name": lambda v: check.text("lastName", v, max_length=100),
         "email": lambda v: check.email("email", v),
         "mobile_phone": lambda v: check.phone("mobilePhone", v),
     }
-    fields = {key: cleaners[key](value) for key, value in changes.items()}
+    fields = check.clean_all(cleaners, changes, required)
     if "email" in fields:
         fields["email_key"] = fields["email"].lower()
     return fields
@@ -35,10 +36,7 @@ def clean_customer_fields(changes: dict[str, Any]) -> dict[str, Any]:
 
 def clean_new_customer(values: dict[str, Any]) -> dict[str, Any]:
     """Validate the details of a new customer: first name, last name and email are required."""
-    for key, field in (("first_name", "firstName"), ("last_name", "lastName"), ("email", "email")):
-        if not values.get(key):
-            raise ValidationFailed(field, "This field is required.")
-    return clean_customer_fields(values)
+    return clean_customer_fields(values, (("first_name", "firstName"), ("last_name", "lastName"), ("email", "email")))
 
 
 async def customer_for_contact(location_id: int, contact: dict[str, Any]) -> Customer:
@@ -75,12 +73,12 @@ async def create_customer(actor: Staff | None, location_id: int, **values: Any) 
     await get_location(actor, location_id)
     fields = clean_new_customer(values)
     if await Customer.filter(location_id=location_id, email_key=fields["email_key"]).exists():
-        raise ValidationFailed("email", DUPLICATE_EMAIL)
+        raise ValidationFailed("email", DUPLICATE_EMAIL, ValidationCode.TAKEN)
     try:
         async with in_transaction():
             return await Customer.create(location_id=location_id, **fields)
     except IntegrityError:
-        raise ValidationFailed("email", DUPLICATE_EMAIL) from None
+        raise ValidationFailed("email", DUPLICATE_EMAIL, ValidationCode.TAKEN) from None
 
 
 async def update_customer(actor: Staff | None, customer_id: int, **changes: Any) -> Customer:
@@ -89,11 +87,11 @@ async def update_customer(actor: Staff | None, customer_id: int, **changes: Any)
     fields = clean_customer_fields(changes)
     key = fields.get("email_key")
     if key and await Customer.filter(location_id=customer.location_id, email_key=key).exclude(id=customer.id).exists():
-        raise ValidationFailed("email", DUPLICATE_EMAIL)
+        raise ValidationFailed("email", DUPLICATE_EMAIL, ValidationCode.TAKEN)
     try:
         async with in_transaction():
             customer.update_from_dict(fields)
             await customer.save()
     except IntegrityError:
-        raise ValidationFailed("email", DUPLICATE_EMAIL) from None
+        raise ValidationFailed("email", DUPLICATE_EMAIL, ValidationCode.TAKEN) from None
     return customer

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 
 class DomainError(Exception):
     """Base of every expected refusal; raising one inside a transaction rolls it back."""
@@ -11,12 +14,51 @@ class DomainError(Exception):
         self.message = message
 
 
-class ValidationFailed(DomainError):
-    """Input is malformed or breaks an invariant; `field` names the input path at fault."""
+class ValidationCode(StrEnum):
+    """What kind of problem an input has (the API's `ValidationError.code`)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    INVALID = "INVALID"  # the default: malformed or breaking an invariant not listed below
+    REQUIRED = "REQUIRED"  # missing, blank or null
+    TOO_SHORT = "TOO_SHORT"
+    TOO_LONG = "TOO_LONG"
+    INVALID_FORMAT = "INVALID_FORMAT"  # not an email, phone, time zone, colour, HH:MM, cursor...
+    INVALID_CHARACTERS = "INVALID_CHARACTERS"  # control characters, or line breaks in a one-line field
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number, date or count outside its bounds
+    INVALID_CHOICE = "INVALID_CHOICE"  # not one of the values offered (an event, a reason, a service here)
+    DUPLICATE = "DUPLICATE"  # the same value twice in one input
+    TAKEN = "TAKEN"  # already used by another object (an email, a portal address)
+    NOT_EDITABLE = "NOT_EDITABLE"  # shared from the headquarters; change it there
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # common or easy to guess
+    INCORRECT = "INCORRECT"  # does not match (current password, password confirmation)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem of one input: its path (camelCase, list indices: `staffNotices[2].event`),
+    what is wrong in words, and its kind."""
+
+    field: str
+    message: str
+    code: ValidationCode = ValidationCode.INVALID
+
+
+class ValidationFailed(DomainError):
+    """Input is malformed or breaks an invariant; `field` names the input path at fault, `code`
+    the kind of problem. `problems` lists every problem found at once (the first is `field`)."""
+
+    def __init__(self, field: str, message: str, code: ValidationCode = ValidationCode.INVALID) -> None:
         super().__init__(message)
         self.field = field
+        self.code = ValidationCode(code)
+        self.problems = [FieldProblem(field, message, self.code)]
+
+    @classmethod
+    def of(cls, problems: list[FieldProblem]) -> "ValidationFailed":
+        """One refusal reporting several problems (at least one)."""
+        first = problems[0]
+        error = cls(first.field, first.message, first.code)
+        error.problems = list(problems)
+        return error
 
 
 class NotFound(DomainError):

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from core.availability.engine import local_instant
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -28,18 +28,18 @@ def window(
     both kinds are given, or `toDate` is before `fromDate`."""
     if (from_date or to_date) and (start or end):
         field = "fromDate" if from_date else "toDate"
-        raise ValidationFailed(field, "Give `fromDate`/`toDate` or `from`/`to`, not both.")
+        raise ValidationFailed(field, "Give `fromDate`/`toDate` or `from`/`to`, not both.", ValidationCode.INVALID)
     if from_date is None and to_date is None:
         return start, end
     if from_date and to_date and to_date < from_date:
-        raise ValidationFailed("toDate", "`toDate` must not be before `fromDate`.")
+        raise ValidationFailed("toDate", "`toDate` must not be before `fromDate`.", ValidationCode.OUT_OF_RANGE)
     try:
         return (
             local_instant(tz, from_date, 0) if from_date else None,
             local_instant(tz, to_date + ONE_DAY, 0) if to_date else None,
         )
     except OverflowError:
-        raise ValidationFailed("toDate" if to_date else "fromDate", "That date is out of range.") from None
+        raise ValidationFailed("toDate" if to_date else "fromDate", "That date is out of range.", ValidationCode.OUT_OF_RANGE) from None
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from core import validation as check
 from core.plugins import marketplace
 from core.security.access import Staff, in_scope, require_owner, require_staff
 from core.colors import clean_color
-from core.errors import PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationCode, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, Paging, keyset_page
 from core.availability.rules import clean_rule_fields
@@ -38,7 +38,7 @@ async def save_fields(location: Location, fields: Iterable[str]) -> None:
         await location.save(update_fields=names)
 
 
-def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+def _clean(changes: dict[str, Any], required: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     cleaners = {
         "name": lambda v: check.text("name", v, max_length=200),
         "timezone": lambda v: check.timezone("timezone", v),
@@ -54,8 +54,8 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     }
     unknown = set(changes) - set(cleaners)
     if unknown:
-        raise ValidationFailed(sorted(unknown)[0], "Unknown field.")
-    return {key: cleaners[key](value) for key, value in changes.items()}
+        raise ValidationFailed(sorted(unknown)[0], "Unknown field.", ValidationCode.INVALID_CHOICE)
+    return check.clean_all(cleaners, changes, required)
 
 
 async def _check_headquarters(actor: Staff, location: Location | None, fields: dict[str, Any]) -> None:
@@ -69,7 +69,7 @@ async def _check_headquarters(actor: Staff, location: Location | None, fields: d
         raise ValidationFailed("headquartersId", "A location cannot be its own headquarters.")
     hq = await Location.get_or_none(id=hq_id)
     if hq is None or not actor.may_see(hq.id):
-        raise ValidationFailed("headquartersId", "No such location.")
+        raise ValidationFailed("headquartersId", "No such location.", ValidationCode.INVALID_CHOICE)
     if hq.headquarters_id is not None:
         raise ValidationFailed("headquartersId", "That location is itself a branch; choose its headquarters.")
     if location is not None and await Location.filter(headquarters_id=location.id).exists():
@@ -91,10 +91,7 @@ async def get_location(actor: Staff | None, location_id: int) -> Location:
 async def create_location(actor: Staff | None, **values: Any) -> Location:
     """Create a location (owners only); name, timezone and currency are required."""
     staff = require_owner(actor)
-    for key in REQUIRED:
-        if not values.get(key):
-            raise ValidationFailed(key, "This field is required.")
-    fields = _clean(values)
+    fields = _clean(values, tuple((key, key) for key in REQUIRED))
     await _check_headquarters(staff, None, fields)
     return await Location.create(**fields)
 
@@ -108,7 +105,7 @@ async def update_location(host: PluginHost, actor: Staff | None, location_id: in
         raise PermissionDenied("Only an owner may change the tier or the headquarters.")
     await _check_headquarters(staff, location, fields)
     if "background_color" in fields and fields.get("shares_headquarters_settings", location.shares_headquarters_settings):
-        raise ValidationFailed("backgroundColor", "This location uses its headquarters' settings; change the branding there.")
+        raise ValidationFailed("backgroundColor", "This location uses its headquarters' settings; change the branding there.", ValidationCode.NOT_EDITABLE)
     tier_changed = "tier" in fields and fields["tier"] is not location.tier
     async with in_transaction():
         location.update_from_dict(fields)
@@ -122,7 +119,7 @@ async def update_rules(actor: Staff | None, location_id: int, **changes: Any) ->
     """Change the scheduling rules of a location (not of a branch sharing its headquarters')."""
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' settings; change the rules there.")
+        raise ValidationFailed("locationId", "This location uses its headquarters' settings; change the rules there.", ValidationCode.NOT_EDITABLE)
     fields = clean_rule_fields(changes)
     location.update_from_dict(fields)
     await save_fields(location, fields)

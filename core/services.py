@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from core import validation as check
 from core.security.access import Staff, in_scope
-from core.errors import ValidationFailed
+from core.errors import ValidationCode
 from core.locations import get_location
 from core.models import Calendar, Service
 from core.pagination import Page, Paging, keyset_page
@@ -17,7 +17,7 @@ from core.availability.rules import clean_rule_fields
 MAX_MINUTES = 24 * 60
 
 
-def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+def _clean(changes: dict[str, Any], required: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     cleaners = {
         "name": lambda v: check.text("name", v, max_length=200),
         "duration_minutes": lambda v: check.minutes("durationMinutes", v, minimum=1, maximum=MAX_MINUTES),
@@ -25,15 +25,18 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         "buffer_after_minutes": lambda v: check.minutes("bufferAfterMinutes", v, maximum=MAX_MINUTES),
         "bookable_online": bool,
     }
-    return {key: cleaners[key](value) for key, value in changes.items() if key != "calendar_ids"}
+    return check.clean_all(cleaners, {key: value for key, value in changes.items() if key != "calendar_ids"}, required)
 
 
 async def _calendars(location_id: int, calendar_ids: list[int]) -> list[Calendar]:
     wanted = set(calendar_ids)
     calendars = await Calendar.filter(id__in=list(wanted), location_id=location_id)
-    if len(calendars) != len(wanted):
-        missing = sorted(wanted - {c.id for c in calendars})[0]
-        raise ValidationFailed("calendarIds", f"Calendar {missing} is not a calendar of this location.")
+    known = {c.id for c in calendars}
+    problems = check.Problems()
+    for index, calendar_id in enumerate(calendar_ids):
+        if calendar_id not in known:
+            problems.add(f"calendarIds[{index}]", f"Calendar {calendar_id} is not a calendar of this location.", ValidationCode.INVALID_CHOICE)
+    problems.raise_any()
     return calendars
 
 
@@ -51,10 +54,7 @@ async def service_page(actor: Staff | None, location_id: int, paging: Paging) ->
 async def create_service(actor: Staff | None, location_id: int, **values: Any) -> Service:
     """Create a service; `name` and `duration_minutes` are required."""
     await get_location(actor, location_id)
-    for key, field in (("name", "name"), ("duration_minutes", "durationMinutes")):
-        if values.get(key) in (None, ""):
-            raise ValidationFailed(field, "This field is required.")
-    fields = _clean(values)
+    fields = _clean(values, (("name", "name"), ("duration_minutes", "durationMinutes")))
     calendars = await _calendars(location_id, values.get("calendar_ids") or [])
     async with in_transaction():
         service = await Service.create(location_id=location_id, **fields)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from core.errors import ValidationFailed
+from core.errors import FieldProblem, ValidationFailed
+from core.errors import ValidationCode as Code
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
@@ -31,11 +35,11 @@ def _timezones() -> frozenset[str]:
 def timezone(field: str, value: str) -> str:
     """An IANA timezone name such as `Europe/London`."""
     if value not in _timezones():
-        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.")
+        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.") from None
+        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT) from None
     return value
 
 
@@ -43,7 +47,7 @@ def currency(field: str, value: str) -> str:
     """An ISO 4217 currency code such as `EUR`; returned upper-case."""
     code = value.strip().upper()
     if len(code) != 3 or code not in list_currencies():
-        raise ValidationFailed(field, f"{value!r} is not an ISO 4217 currency code such as 'EUR'.")
+        raise ValidationFailed(field, f"{value!r} is not an ISO 4217 currency code such as 'EUR'.", Code.INVALID_FORMAT)
     return code
 
 
@@ -52,7 +56,7 @@ def locale(field: str, value: str) -> str:
     try:
         return str(Locale.parse(value.replace("-", "_")))
     except (UnknownLocaleError, ValueError, TypeError):
-        raise ValidationFailed(field, f"{value!r} is not a known locale such as 'en_GB'.") from None
+        raise ValidationFailed(field, f"{value!r} is not a known locale such as 'en_GB'.", Code.INVALID_FORMAT) from None
 
 
 def plain_text(field: str, value: str, *, multiline: bool = False) -> str:
@@ -61,12 +65,12 @@ def plain_text(field: str, value: str, *, multiline: bool = False) -> str:
     without them. Returned as given otherwise."""
     found = NOT_TEXT_RE.search(value)
     if found:
-        raise ValidationFailed(field, f"Control characters are not allowed ({_at(value, found)}).")
+        raise ValidationFailed(field, f"Control characters are not allowed ({_at(value, found)}).", Code.INVALID_CHARACTERS)
     if multiline:
         return value.replace("\r\n", "\n")
     found = LINE_BREAK_RE.search(value)
     if found:
-        raise ValidationFailed(field, f"This field is one line: line breaks and tabs are not allowed ({_at(value, found)}).")
+        raise ValidationFailed(field, f"This field is one line: line breaks and tabs are not allowed ({_at(value, found)}).", Code.INVALID_CHARACTERS)
     return value
 
 
@@ -78,9 +82,9 @@ def text(field: str, value: str, *, max_length: int, required: bool = True, mult
     """Trimmed plain text (see `plain_text`), not blank when required, at most `max_length` characters."""
     cleaned = plain_text(field, value, multiline=multiline).strip()
     if required and not cleaned:
-        raise ValidationFailed(field, "This field is required.")
+        raise ValidationFailed(field, "This field is required.", Code.REQUIRED)
     if len(cleaned) > max_length:
-        raise ValidationFailed(field, f"At most {max_length} characters.")
+        raise ValidationFailed(field, f"At most {max_length} characters.", Code.TOO_LONG)
     return cleaned
 
 
@@ -90,7 +94,7 @@ def email(field: str, value: str, *, required: bool = True) -> str:
     if not cleaned and not required:
         return ""
     if len(cleaned) > 254 or not EMAIL_RE.match(cleaned):
-        raise ValidationFailed(field, f"{value!r} is not a valid email address.")
+        raise ValidationFailed(field, f"{value!r} is not a valid email address.", Code.INVALID_FORMAT)
     return cleaned
 
 
@@ -98,7 +102,7 @@ def phone(field: str, value: str) -> str:
     """A phone number of digits, spaces and + ( ) . / - ; empty is allowed."""
     cleaned = value.strip()
     if cleaned and not PHONE_RE.match(cleaned):
-        raise ValidationFailed(field, f"{value!r} is not a valid phone number.")
+        raise ValidationFailed(field, f"{value!r} is not a valid phone number.", Code.INVALID_FORMAT)
     return cleaned
 
 
@@ -109,9 +113,9 @@ def instant(field: str, value: dt.datetime) -> dt.datetime:
     """An aware datetime between the years 2000 and 2200 (far enough for any diary, and safe to
     shift by days or time zones); returned as given."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationFailed(field, "Give the time with a UTC offset.")
+        raise ValidationFailed(field, "Give the time with a UTC offset.", Code.INVALID_FORMAT)
     if not EARLIEST <= value <= LATEST:
-        raise ValidationFailed(field, "Give a date between the years 2000 and 2200.")
+        raise ValidationFailed(field, "Give a date between the years 2000 and 2200.", Code.OUT_OF_RANGE)
     return value
 
 
@@ -125,9 +129,9 @@ def whole_number(value: object, max_digits: int = 9) -> int | None:
 def minutes(field: str, value: int, *, minimum: int = 0, maximum: int = 24 * 60) -> int:
     """A whole number of minutes within [minimum, maximum]."""
     if value < minimum:
-        raise ValidationFailed(field, f"Must be at least {minimum} minutes.")
+        raise ValidationFailed(field, f"Must be at least {minimum} minutes.", Code.OUT_OF_RANGE)
     if value > maximum:
-        raise ValidationFailed(field, f"Must be at most {maximum} minutes.")
+        raise ValidationFailed(field, f"Must be at most {maximum} minutes.", Code.OUT_OF_RANGE)
     return value
 
 
@@ -136,14 +140,14 @@ def money(field: str, value: Decimal) -> Decimal:
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise ValidationFailed(field, "Not a number.") from None
+        raise ValidationFailed(field, "Not a number.", Code.INVALID_FORMAT) from None
     if not amount.is_finite() or amount < 0:
-        raise ValidationFailed(field, "Must be zero or more.")
+        raise ValidationFailed(field, "Must be zero or more.", Code.OUT_OF_RANGE)
     # Before quantizing: quantizing a huge amount raises InvalidOperation.
     if amount >= Decimal("1e10"):
-        raise ValidationFailed(field, "Too large.")
+        raise ValidationFailed(field, "Too large.", Code.OUT_OF_RANGE)
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed(field, "At most two decimal places.")
+        raise ValidationFailed(field, "At most two decimal places.", Code.INVALID_FORMAT)
     return amount.quantize(Decimal("0.01")).copy_abs()  # copy_abs: no "-0.00"
 
 
@@ -151,13 +155,55 @@ def clock_time(field: str, value: str) -> int:
     """Local wall-clock `HH:MM` (00:00 to 24:00) as minutes since midnight."""
     match = HHMM_RE.match(value.strip())
     if not match:
-        raise ValidationFailed(field, f"{value!r} is not a time written HH:MM.")
+        raise ValidationFailed(field, f"{value!r} is not a time written HH:MM.", Code.INVALID_FORMAT)
     hours, mins = int(match.group(1)), int(match.group(2))
     if mins > 59 or hours > 24 or (hours == 24 and mins):
-        raise ValidationFailed(field, f"{value!r} is not a time between 00:00 and 24:00.")
+        raise ValidationFailed(field, f"{value!r} is not a time between 00:00 and 24:00.", Code.OUT_OF_RANGE)
     return hours * 60 + mins
 
 
 def format_clock(minute: int) -> str:
     """Minutes since midnight as `HH:MM`."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class Problems:
+    """Collects the problems of several inputs, so that one refusal reports them all."""
+
+    def __init__(self) -> None:
+        self.found: list[FieldProblem] = []
+
+    @contextmanager
+    def checking(self) -> Iterator[None]:
+        """Run a check; a `ValidationFailed` inside is recorded instead of raised."""
+        try:
+            yield
+        except ValidationFailed as error:
+            self.found.extend(error.problems)
+
+    def add(self, field: str, message: str, code: Code = Code.INVALID) -> None:
+        """Record one problem."""
+        self.found.append(FieldProblem(field, message, Code(code)))
+
+    def raise_any(self) -> None:
+        """Raise one `ValidationFailed` with every problem recorded, if there is any."""
+        if self.found:
+            raise ValidationFailed.of(self.found)
+
+
+def clean_all(
+    cleaners: dict[str, Callable[[Any], Any]], values: dict[str, Any], required: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Any]:
+    """Each value through the cleaner of its key; each `required` (key, field) must be given (not
+    None or empty). Every problem is reported at once, missing ones first."""
+    problems, cleaned = Problems(), {}
+    missing = {key for key, _ in required if values.get(key) in (None, "")}
+    for key, field in required:
+        if key in missing:
+            problems.add(field, "This field is required.", Code.REQUIRED)
+    for key, value in values.items():
+        if key not in missing:
+            with problems.checking():
+                cleaned[key] = cleaners[key](value)
+    problems.raise_any()
+    return cleaned

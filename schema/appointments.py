@@ -17,7 +17,9 @@ from core import errors as core_errors
 from core.pagination import Paging
 from core.security.access import Actor
 from schema.context import Info
-from schema.errors import CONVERTERS, Problem, QueryTooCostly, as_result
+from core.availability.rules import RULE_CODES
+from schema.errors import CODE, CONVERTERS, Problem, QueryTooCostly, as_result
+from schema.problem_codes import ErrorCode
 from schema.inputs import one_or_list, parse_id, parse_ids, result
 from schema.limits import slot_field
 from schema.plugins import Link
@@ -40,28 +42,32 @@ async def service_of(info: Info, service_id: int) -> Service:
 
 @strawberry.type(description="The time is taken, or the calendar is not working then.")
 class SlotUnavailable(Problem):
-    pass
+    code: ErrorCode = strawberry.field(default=ErrorCode.SLOT_UNAVAILABLE, description=CODE)
 
 
-@strawberry.type(description="A scheduling rule refuses the change. `rule`: MIN_NOTICE, MAX_ADVANCE, SAME_DAY_CHANGE, CANCELLATION_NOTICE, RESCHEDULE_NOTICE, MAX_RESCHEDULES, or a plugin's code.")
+
+@strawberry.type(description="A scheduling rule refuses the change. `code`: one of core's rule codes (MIN_NOTICE, MAX_ADVANCE, SAME_DAY_CHANGE, CANCELLATION_NOTICE, RESCHEDULE_NOTICE, MAX_RESCHEDULES), or PLUGIN_RULE for a plugin's rule. `rule`: the rule's code as text, core's or the plugin's own (e.g. NEW_CLIENTS_NOT_ACCEPTED).")
 class RuleViolation(Problem):
     rule: str
+    code: ErrorCode = strawberry.field(default=ErrorCode.PLUGIN_RULE, description="The rule's code if it is one of core's rules, else PLUGIN_RULE (see `rule`).")
 
 
 @strawberry.type(description="The appointment's status does not allow this action.")
 class InvalidTransition(Problem):
+    code: ErrorCode = strawberry.field(default=ErrorCode.INVALID_TRANSITION, description=CODE)
     status: AppointmentStatus
     action: str
 
 
 @strawberry.type(description="The appointment changed since you read it; `currentSequence` is its sequence now.")
 class StaleAppointment(Problem):
+    code: ErrorCode = strawberry.field(default=ErrorCode.STALE_APPOINTMENT, description=CODE)
     current_sequence: int
 
 
 CONVERTERS.update({
     core_errors.SlotUnavailable: lambda e: SlotUnavailable(message=e.message),
-    core_errors.RuleViolation: lambda e: RuleViolation(message=e.message, rule=e.rule),
+    core_errors.RuleViolation: lambda e: RuleViolation(message=e.message, rule=e.rule, code=ErrorCode[e.rule] if e.rule in RULE_CODES else ErrorCode.PLUGIN_RULE),
     core_errors.InvalidTransition: lambda e: InvalidTransition(message=e.message, status=models.AppointmentStatus(e.status), action=e.action),
     core_errors.StaleAppointment: lambda e: StaleAppointment(message=e.message, current_sequence=e.current_sequence),
 })

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Union
 
 import strawberry
 
-from core.errors import NotFound, ValidationFailed
-from core.validation import whole_number
+from core.errors import NotFound, ValidationCode, ValidationFailed
+from core.validation import Problems, whole_number
 from schema.errors import NotFound as NotFoundType
 from schema.errors import PermissionDenied, ValidationError
 
@@ -43,15 +43,16 @@ def camel(name: str) -> str:
 
 def provided(data: Any, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields of an input object that the caller set (not UNSET), by snake_case name;
-    null is refused except for the `nullable` fields."""
-    values = {}
+    null is refused (every such field at once) except for the `nullable` fields."""
+    values, problems = {}, Problems()
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
         if value is strawberry.UNSET:
             continue
         if value is None and f.name not in nullable:
-            raise ValidationFailed(camel(f.name), "Cannot be null.")
+            problems.add(camel(f.name), "Cannot be null.", ValidationCode.REQUIRED)
         values[f.name] = value
+    problems.raise_any()
     return values
 
 

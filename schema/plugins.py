@@ -17,18 +17,21 @@ from core import models
 from core.plugins import marketplace
 from core.security.access import require_location
 from schema.context import Info
-from schema.errors import CONVERTERS, Problem, as_result
+from schema.errors import CODE, CONVERTERS, Problem, as_result
+from schema.problem_codes import ErrorCode
 from schema.inputs import parse_id, parse_ids, result
 from schema.types import Tier
 
 
 @strawberry.type(description="The plugin is not enabled at this location.")
 class PluginDisabled(Problem):
+    code: ErrorCode = strawberry.field(default=ErrorCode.PLUGIN_DISABLED, description=CODE)
     plugin: str
 
 
 @strawberry.type(description="The plugin's tier requirements exclude the location.")
 class NotEligible(Problem):
+    code: ErrorCode = strawberry.field(default=ErrorCode.NOT_ELIGIBLE, description=CODE)
     plugin: str
     location_id: strawberry.ID
 
@@ -42,6 +45,7 @@ class LinkStatus(Enum):
 
 @strawberry.type(description="A link that was used, has expired or was revoked; contact the owner.")
 class LinkUnavailable(Problem):
+    code: ErrorCode = strawberry.field(default=ErrorCode.LINK_UNAVAILABLE, description=CODE)
     status: LinkStatus
     owner_name: str
     owner_email: str

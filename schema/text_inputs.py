@@ -25,7 +25,7 @@ from strawberry.schema_directive import Location
 
 from core.errors import ValidationFailed
 from core.validation import plain_text
-from schema.errors import ValidationError
+from schema.errors import ValidationError, validation_error
 
 DEFINITION = "strawberry-definition"  # where strawberry keeps an argument's or input field's definition
 
@@ -74,7 +74,7 @@ def _refusal(info: GraphQLResolveInfo, refused: ValidationFailed) -> ValidationE
     """The refusal as the field's `ValidationError`, or raised as a coded error when its result has none."""
     result = get_nullable_type(info.return_type)
     if isinstance(result, GraphQLUnionType) and any(member.name == "ValidationError" for member in result.types):
-        return ValidationError(message=refused.message, field=refused.field)
+        return validation_error(refused)
     raise GraphQLError(f"{refused.field}: {refused.message}", extensions={"code": "BAD_USER_INPUT", "field": refused.field})
 
 

@@ -323,7 +323,7 @@ async def test_service_rules_override_the_location(api):
 async def test_rules_validation_and_headquarters_sharing(api):
     clinic = await make_clinic(api)
     for bad, field in (({"minNoticeMinutes": -5}, "minNoticeMinutes"), ({"maxAdvanceDays": 0}, "maxAdvanceDays"),
-                       ({"cancellationReasons": ["A", "A"]}, "cancellationReasons"), ({"cancellationReasons": [" "]}, "cancellationReasons")):
+                       ({"cancellationReasons": ["A", "A"]}, "cancellationReasons[1]"), ({"cancellationReasons": [" "]}, "cancellationReasons[0]")):
         result = (await api.data('mutation($l: ID!, $i: SchedulingRulesInput!) { updateLocationRules(locationId: $l, input: $i) { __typename ... on ValidationError { field } } }', {"l": clinic.location, "i": bad}))["updateLocationRules"]
         assert result == {"__typename": "ValidationError", "field": field}
     branch = (await api.data('mutation($hq: ID!) { createLocation(input: {name: "Branch", timezone: "UTC", currency: "EUR", headquartersId: $hq, sharesHeadquartersSettings: true}) { ... on Location { id } } }', {"hq": clinic.location}))["createLocation"]["id"]

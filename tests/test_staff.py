@@ -185,7 +185,7 @@ async def test_create_staff_user_refusals_change_nothing(api):
         ({"email": "weak2@test.example", "location_ids": [north], "password": "aaaaaaaaaaaaaaa"}, "password"),
         ({"email": "TAKEN@Test.Example", "location_ids": [north]}, "email"),
         ({"email": "owner2@test.example", "role": "OWNER", "location_ids": [north]}, "locationIds"),
-        ({"email": "unknown-location@test.example", "location_ids": ["999999"]}, "locationIds"),
+        ({"email": "unknown-location@test.example", "location_ids": ["999999"]}, "locationIds[0]"),
         ({"email": "not-an-email", "location_ids": [north]}, "email"),
     ):
         result = await create_staff(api, **kwargs)

@@ -12,7 +12,7 @@ from core import local_days
 from core.availability.budget import Charge
 from core.availability.cost import estimate
 from core.availability.slots import Slot, check_window, rules_for, slots_of_services
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Location, Service
 from core.security.access import Staff
@@ -33,7 +33,7 @@ class Entry:
 def _distinct(field: str, ids: Sequence[int], most: int, kind: str) -> list[int]:
     unique = list(dict.fromkeys(ids))
     if not 1 <= len(unique) <= most:
-        raise ValidationFailed(field, f"Ask for 1 to {most} {kind}.")
+        raise ValidationFailed(field, f"Ask for 1 to {most} {kind}.", ValidationCode.OUT_OF_RANGE)
     return unique
 
 
@@ -51,7 +51,7 @@ async def availability(
     start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
     with local_days.as_dates(from_date, to_date):
         if start is None or end is None:
-            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.")
+            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.", ValidationCode.REQUIRED)
         check_window(start, end)
     services = {s.id: s for s in await Service.filter(id__in=services_asked, location_id=location.id)}
     for service_id in services_asked:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core import validation as check
-from core.errors import RuleViolation, ValidationFailed
+from core.errors import RuleViolation, ValidationCode, ValidationFailed
 
 
 
@@ -121,14 +121,21 @@ def clean_rule_fields(changes: dict) -> dict:
     def whole(field: str, low: int, high: int):
         def clean(value):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValidationFailed(field, f"Must be a whole number from {low} to {high}.")
+                raise ValidationFailed(field, f"Must be a whole number from {low} to {high}.", ValidationCode.OUT_OF_RANGE)
             return value
         return clean
 
     def reasons(value):
-        cleaned = [check.text("cancellationReasons", v, max_length=200) for v in value]
-        if len(cleaned) > 50 or len(set(cleaned)) != len(cleaned):
-            raise ValidationFailed("cancellationReasons", "At most 50 reasons, each once.")
+        if len(value) > 50:
+            raise ValidationFailed("cancellationReasons", "At most 50 reasons, each once.", ValidationCode.OUT_OF_RANGE)
+        problems, cleaned = check.Problems(), []
+        for index, reason in enumerate(value):
+            with problems.checking():
+                text = check.text(f"cancellationReasons[{index}]", reason, max_length=200)
+                if text in cleaned:
+                    raise ValidationFailed(f"cancellationReasons[{index}]", "This reason is given twice.", ValidationCode.DUPLICATE)
+                cleaned.append(text)
+        problems.raise_any()
         return cleaned
 
     def optional_limit(value):
@@ -145,4 +152,4 @@ def clean_rule_fields(changes: dict) -> dict:
         "cancellation_reasons": reasons,
         "cancellation_reason_required": bool,
     }
-    return {key: cleaners[key](value) for key, value in changes.items()}
+    return check.clean_all(cleaners, changes)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core import clock, sql
 from core import validation as check
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 from core.locations import settings_source
 from core.models import Calendar, CalendarException, Location, RosterRule, Service
 from core.availability.rules import Rules
@@ -66,9 +66,9 @@ def check_window(start: dt.datetime, end: dt.datetime) -> None:
     check.instant("from", start)
     check.instant("to", end)
     if end <= start:
-        raise ValidationFailed("to", "`to` must be after `from`.")
+        raise ValidationFailed("to", "`to` must be after `from`.", ValidationCode.OUT_OF_RANGE)
     if end - start > MAX_WINDOW:
-        raise ValidationFailed("to", "Ask for at most 62 days at a time.")
+        raise ValidationFailed("to", "Ask for at most 62 days at a time.", ValidationCode.OUT_OF_RANGE)
 
 
 async def slots_for(

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 from tortoise.transactions import in_transaction
 
 from core import clock
+from core import validation as check
 from core.security.access import Staff, in_scope
 from core.appointments import get_appointment
 from core.email.render import EmailContext, placeholder_values, render
 from core.email.secrets import mask
 from core.email.templates import Template, get_template, template_by_reference
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, Paging, keyset_page
@@ -113,24 +114,30 @@ async def update_email_settings(
     """Replace the reminder offsets and/or the staff notices of a location."""
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' email settings; change them there.")
+        raise ValidationFailed("locationId", "This location uses its headquarters' email settings; change them there.", ValidationCode.NOT_EDITABLE)
+    problems = check.Problems()
     if reminder_offsets_minutes is not None:
-        offsets = sorted(set(reminder_offsets_minutes), reverse=True)
-        if len(offsets) > MAX_REMINDERS or any(not 5 <= m <= 60 * 24 * 30 for m in offsets):
-            raise ValidationFailed("reminderOffsetsMinutes", f"Up to {MAX_REMINDERS} reminders, each 5 minutes to 30 days before.")
-        location.reminder_offsets_minutes = offsets
-    notices = []
-    for event, template_id in staff_notices or []:
+        if len(set(reminder_offsets_minutes)) > MAX_REMINDERS:
+            problems.add("reminderOffsetsMinutes", f"Up to {MAX_REMINDERS} reminders.", ValidationCode.OUT_OF_RANGE)
+        for index, minutes in enumerate(reminder_offsets_minutes):
+            if not 5 <= minutes <= 60 * 24 * 30:
+                problems.add(f"reminderOffsetsMinutes[{index}]", "Each reminder 5 minutes to 30 days before.", ValidationCode.OUT_OF_RANGE)
+        location.reminder_offsets_minutes = sorted(set(reminder_offsets_minutes), reverse=True)
+    notices, seen = [], set()
+    for index, (event, template_id) in enumerate(staff_notices or []):
+        field = f"staffNotices[{index}]"
         if event not in host.registry.events or event == "APPOINTMENT_REMINDER":
-            raise ValidationFailed("staffNotices", f"{event!r} is not an event staff can be notified of.")
+            problems.add(f"{field}.event", f"{event!r} is not an event staff can be notified of.", ValidationCode.INVALID_CHOICE)
+        elif event in seen:
+            problems.add(f"{field}.event", "Each event at most once.", ValidationCode.DUPLICATE)
+        seen.add(event)
         template = None
         if template_id is not None:
             template = await EmailTemplate.get_or_none(id=template_id, location_id=location.id, role=RecipientRole.STAFF)
             if template is None:
-                raise ValidationFailed("staffNotices", f"Template {template_id} is not a staff template of this location.")
+                problems.add(f"{field}.templateId", f"Template {template_id} is not a staff template of this location.", ValidationCode.INVALID_CHOICE)
         notices.append(StaffNotice(location_id=location.id, event=event, template=template))
-    if len({n.event for n in notices}) != len(notices):
-        raise ValidationFailed("staffNotices", "Each event at most once.")
+    problems.raise_any()
     async with in_transaction():
         if reminder_offsets_minutes is not None:
             await save_fields(location, ["reminder_offsets_minutes"])

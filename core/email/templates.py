@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from core import validation as check
 from core.security.access import Staff, in_scope
 from core.email.registry import EmailRegistry, placeholders_in
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
 
@@ -73,13 +73,13 @@ def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body
                 else:
                     problem = f"{{{name}}} is not allowed in {role.value.lower()} emails"
                 listing = ", ".join(f"{{{n}}}" for n in sorted(allowed))
-                raise ValidationFailed(field, f"{problem}. Allowed: {listing}.")
+                raise ValidationFailed(field, f"{problem}. Allowed: {listing}.", ValidationCode.INVALID_CHOICE)
 
 
 async def _editable_location(actor: Staff | None, location_id: int) -> Location:
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' email templates; change them there.")
+        raise ValidationFailed("locationId", "This location uses its headquarters' email templates; change them there.", ValidationCode.NOT_EDITABLE)
     return location
 
 
@@ -93,14 +93,14 @@ async def save_template(
     clean_name = check.text("name", name, max_length=200)
     events = host.registry.events
     if event not in events:
-        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(events))}.")
+        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(events))}.", ValidationCode.INVALID_CHOICE)
     clean_subject = check.text("subject", subject, max_length=500)
     if "\n" in subject.strip() or "\r" in subject:
-        raise ValidationFailed("subject", "A subject is one line.")
+        raise ValidationFailed("subject", "A subject is one line.", ValidationCode.INVALID_CHARACTERS)
     if not body.strip():
-        raise ValidationFailed("body", "This field is required.")
+        raise ValidationFailed("body", "This field is required.", ValidationCode.REQUIRED)
     if len(body) > 20_000:
-        raise ValidationFailed("body", "At most 20000 characters.")
+        raise ValidationFailed("body", "At most 20000 characters.", ValidationCode.TOO_LONG)
     check_placeholders(host, role, clean_subject, body, enabled_plugins)
     if role is CUSTOMER:
         taken = await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER).exclude(name=clean_name).first()
@@ -115,7 +115,7 @@ async def save_template(
         await row.save()
         return row
     except IntegrityError:
-        raise ValidationFailed("name", "A template with this name was just saved; try again.") from None
+        raise ValidationFailed("name", "A template with this name was just saved; try again.", ValidationCode.TAKEN) from None
 
 
 async def get_template(actor: Staff | None, template_id: int) -> EmailTemplate:

@@ -11,8 +11,9 @@ from pydantic import ValidationError as PydanticValidationError
 from tortoise.transactions import in_transaction
 
 from core.security.access import Staff, in_scope, require_staff
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError, ValidationCode, ValidationFailed
 from core.models import Location, PluginActivation, Tier
+from core.plugins.setting_problems import setting_problems
 from core.plugins.types import PluginInfo
 from core.plugins.host import PluginHost
 
@@ -53,7 +54,7 @@ async def set_enabled(host: PluginHost, actor: Staff | None, location_ids: Seque
     staff = require_staff(actor)
     info = host.info(plugin)
     if not location_ids:
-        raise ValidationFailed("locationIds", "Name at least one location.")
+        raise ValidationFailed("locationIds", "Name at least one location.", ValidationCode.REQUIRED)
     locations = [await _location(staff, location_id) for location_id in dict.fromkeys(location_ids)]
     if enabled:
         for location in locations:
@@ -68,7 +69,7 @@ async def set_enabled(host: PluginHost, actor: Staff | None, location_ids: Seque
                 settings = info.settings_from(row.settings)
                 missing = info.missing_settings(settings)
                 if missing:
-                    raise ValidationFailed(f"settings.{missing[0]}", f"Set {', '.join(missing)} before enabling {info.title}.")
+                    raise ValidationFailed(f"settings.{missing[0]}", f"Set {', '.join(missing)} before enabling {info.title}.", ValidationCode.REQUIRED)
                 row.settings = await host.validate_settings(plugin, location.id, settings)
             await row.save()
             changed.append(_state(info, location, row))
@@ -88,9 +89,7 @@ async def update_settings(host: PluginHost, actor: Staff | None, location_id: in
     try:
         clean = info.settings_model.model_validate(merged).model_dump(by_alias=True, mode="json")
     except PydanticValidationError as error:
-        first = error.errors()[0]
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise ValidationFailed(f"settings{path}", first["msg"]) from None
+        raise ValidationFailed.of(setting_problems(error)) from None
     async with in_transaction():
         row = row or PluginActivation(location_id=location.id, plugin=plugin)
         row.settings, row.changed_by = await host.validate_settings(plugin, location.id, clean), f"staff:{staff.user_id}"

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from core import sql, validation as check
 from core.security.access import Staff, require_owner, require_staff
 from core.clock import now
-from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
+from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationCode, ValidationFailed
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, Paging, keyset_page
 from core.security.passwords import check_strength, hash_password, verify_password
@@ -76,9 +76,11 @@ async def _locations_in_scope(staff: Staff, location_ids: list[int]) -> list[Loc
     wanted = set(location_ids)
     locations = await Location.filter(id__in=list(wanted))
     found = {loc.id for loc in locations}
-    for location_id in sorted(wanted):
+    problems = check.Problems()
+    for index, location_id in enumerate(location_ids):
         if location_id not in found or not staff.may_see(location_id):
-            raise ValidationFailed("locationIds", f"Location {location_id} not found.")
+            problems.add(f"locationIds[{index}]", f"Location {location_id} not found.", ValidationCode.INVALID_CHOICE)
+    problems.raise_any()
     return locations
 
 
@@ -99,11 +101,11 @@ async def create_staff_user(
     await check_strength("password", password, [clean_email, clean_name])
     locations = await _locations_in_scope(staff, location_ids or [])
     if role is StaffRole.MANAGER and not locations:
-        raise ValidationFailed("locationIds", "A manager needs at least one location.")
+        raise ValidationFailed("locationIds", "A manager needs at least one location.", ValidationCode.REQUIRED)
     if role is StaffRole.OWNER and locations:
         raise ValidationFailed("locationIds", "An owner sees every location; give no locations.")
     if await StaffUser.filter(email_key=clean_email.lower()).exists():
-        raise ValidationFailed("email", "A staff user with this email already exists.")
+        raise ValidationFailed("email", "A staff user with this email already exists.", ValidationCode.TAKEN)
     password_hash = await hash_password(password, settings)
     try:
         async with in_transaction():
@@ -114,7 +116,7 @@ async def create_staff_user(
             if locations:
                 await user.locations.add(*locations)
     except IntegrityError:
-        raise ValidationFailed("email", "A staff user with this email already exists.") from None
+        raise ValidationFailed("email", "A staff user with this email already exists.", ValidationCode.TAKEN) from None
     return user
 
 

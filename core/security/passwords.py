@@ -17,7 +17,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.security import strength
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -56,12 +56,12 @@ async def check_strength(field: str, password: str, user_inputs: Iterable[str] =
     """Refuse (ValidationFailed on `field`) a password that is too short or long, common, or easy
     to guess; `user_inputs` are what a guesser knows of this account (its email, names)."""
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed(field, f"Use at least {MIN_LENGTH} characters.")
+        raise ValidationFailed(field, f"Use at least {MIN_LENGTH} characters.", ValidationCode.TOO_SHORT)
     if len(password) > MAX_LENGTH:
-        raise ValidationFailed(field, f"At most {MAX_LENGTH} characters.")
+        raise ValidationFailed(field, f"At most {MAX_LENGTH} characters.", ValidationCode.TOO_LONG)
     problem = await asyncio.to_thread(_guessable, password, _words(user_inputs))  # zxcvbn takes milliseconds
     if problem:
-        raise ValidationFailed(field, problem)
+        raise ValidationFailed(field, problem, ValidationCode.WEAK_PASSWORD)
     return password
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core.errors import DomainError, StaleAppointment, ValidationFailed
+from core.errors import DomainError, StaleAppointment, ValidationCode, ValidationFailed
 from core.models import AppointmentStatus
 from core.availability.budget import Charge
 from core.availability.slots import rules_for
@@ -122,7 +122,7 @@ async def reschedule(request: Request, opened: Opened) -> Response:
     async def act(opened: Opened, asked) -> str:
         start, sequence = asked["start"], asked["sequence"]
         if start is None or sequence is None:
-            raise ValidationFailed("start", "Please choose one of the times offered.")
+            raise ValidationFailed("start", "Please choose one of the times offered.", ValidationCode.INVALID_CHOICE)
         await service.reschedule(opened, start, sequence, ip_of(request), request.headers.get("user-agent", "")[:500])
         return "rescheduled"
 

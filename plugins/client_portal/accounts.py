@@ -20,7 +20,7 @@ from core import clock
 from core import validation as check
 from core.customers import clean_customer_fields, clean_new_customer
 from core.email.secrets import sealed_link
-from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationFailed
+from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationCode, ValidationFailed
 from core.models import Customer
 from core.security.passwords import check_strength, hash_password, verify_password
 from core.security.tokens import looks_like_token, new_token, token_hash
@@ -260,7 +260,7 @@ async def _check_current(signed: SignedIn, current_password: str, visitor: Visit
     if account is None or not account.password_hash:
         raise ValidationFailed("currentPassword", "You have no password yet: use “Forgot your password?” on the sign-in page to set one.")
     if not await verify_password(account.password_hash, str(current_password or "")[:1024], signed.portal.app.settings):
-        raise ValidationFailed("currentPassword", "That is not your current password.")
+        raise ValidationFailed("currentPassword", "That is not your current password.", ValidationCode.INCORRECT)
     return account
 
 

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from core.security.access import Staff, require_location
 from core.agendum import Agendum
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.models import Location, PluginActivation
 from core.settings import Settings
 from plugins.client_portal.models import PortalAddress
@@ -97,11 +97,11 @@ async def claim_slug(location: Location, slug: str) -> str:
     location's name when empty), freeing its old one; the slug claimed."""
     slug = slug or await _free_slug(location)
     if await PortalAddress.filter(slug=slug).exclude(location_id=location.id).exists():
-        raise ValidationFailed("settings.slug", f"The address {slug!r} is taken by another location; choose another.")
+        raise ValidationFailed("settings.slug", f"The address {slug!r} is taken by another location; choose another.", ValidationCode.TAKEN)
     try:
         updated = await PortalAddress.filter(location_id=location.id).update(slug=slug)
         if not updated:
             await PortalAddress.create(location_id=location.id, slug=slug)
     except IntegrityError:
-        raise ValidationFailed("settings.slug", f"The address {slug!r} was just taken by another location; choose another.") from None
+        raise ValidationFailed("settings.slug", f"The address {slug!r} was just taken by another location; choose another.", ValidationCode.TAKEN) from None
     return slug

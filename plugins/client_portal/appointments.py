@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from core import booking, clock
 from core import validation as check
 from core.security.access import Actor
-from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationFailed
+from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationCode, ValidationFailed
 from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
 from core.locations import settings_source
 from core.availability.rules import Rules
@@ -88,7 +88,7 @@ async def offer(portal: Portal, service_id: int) -> Offer:
     for found in await offers(portal):
         if found.service.id == service_id:
             return found
-    raise ValidationFailed("serviceId", "Choose one of the services offered here.")
+    raise ValidationFailed("serviceId", "Choose one of the services offered here.", ValidationCode.INVALID_CHOICE)
 
 
 def _calendars(chosen: Offer, calendar_id: int | None) -> list[Calendar]:
@@ -97,7 +97,7 @@ def _calendars(chosen: Offer, calendar_id: int | None) -> list[Calendar]:
     for calendar in chosen.calendars:
         if calendar.id == calendar_id:
             return [calendar]
-    raise ValidationFailed("calendarId", "Choose one of the calendars offering this service, or any.")
+    raise ValidationFailed("calendarId", "Choose one of the calendars offering this service, or any.", ValidationCode.INVALID_CHOICE)
 
 
 async def free_slots(
@@ -147,7 +147,7 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
     _refuse_unless(portal.settings.allow_booking, "PORTAL_BOOKING_OFF", "Booking", portal)
     terms = portal.settings.terms_and_conditions
     if terms and not accept_terms:
-        raise ValidationFailed("acceptTerms", "Please read and accept the terms and conditions to book.")
+        raise ValidationFailed("acceptTerms", "Please read and accept the terms and conditions to book.", ValidationCode.REQUIRED)
     check.instant("start", start)
     chosen = await offer(portal, service_id)
     candidates = [c.id for c in _calendars(chosen, calendar_id)]

@@ -8,7 +8,7 @@ from core.changes import Change
 from core.email.registry import DefaultTemplate, EmailEvent, EmailRegistry, Placeholder
 from core.email.render import EmailContext
 from core.email.templates import customer_template, default_template, template_by_reference
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.locations import settings_source
 from core.models import ActorKind, Customer, Location, RecipientRole
 from core.email.notifications import OutgoingEmail, compose, queue_emails
@@ -87,7 +87,7 @@ async def check_notice_templates(registry: EmailRegistry, location: Location, se
         except NotFound:
             template = None
         if template is None or template.event != event or template.role is not STAFF:
-            raise ValidationFailed(f"settings.{key}", f"Choose a staff template of the event {event} at this location, or null for no email.")
+            raise ValidationFailed(f"settings.{key}", f"Choose a staff template of the event {event} at this location, or null for no email.", ValidationCode.INVALID_CHOICE)
 
 
 async def _template(registry: EmailRegistry, reference: str, location: Location, event: str):

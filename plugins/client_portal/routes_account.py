@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, RuleViolation, ValidationFailed
+from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, RuleViolation, ValidationCode, ValidationFailed
 from plugins.client_portal import accounts
 from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.addresses import Portal
@@ -210,7 +210,7 @@ async def profile(request: Request, portal: Portal, signed: SignedIn) -> Respons
     try:
         if form["change"] == "password":
             if form["new_password"] != form["new_password_again"]:
-                raise ValidationFailed("newPassword", "The two new passwords are not the same.")
+                raise ValidationFailed("newPassword", "The two new passwords are not the same.", ValidationCode.INCORRECT)
             await accounts.change_password(signed, form["current_password"], form["new_password"], visitor(request))
             return await profile_page(notice="Your password is changed.")
         changes = {key: form[key] for key in PROFILE_FIELDS}  # None: not in the form, unchanged

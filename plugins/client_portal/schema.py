@@ -21,9 +21,10 @@ from plugins.client_portal.visitor import Visitor
 from schema.appointments import AppointmentStatus, InvalidTransition, RuleViolation, SlotUnavailable
 from schema.context import Info
 from schema.errors import (
-    CONVERTERS, InvalidCredentials, NotFound, PermissionDenied, Problem, QueryTooCostly, RateLimited, ValidationError, as_result,
+    CODE, CONVERTERS, InvalidCredentials, NotFound, PermissionDenied, Problem, QueryTooCostly, RateLimited, ValidationError, as_result,
 )
 from schema.inputs import parse_id
+from schema.problem_codes import ErrorCode
 from schema.limits import slot_field
 from schema.plugins import Link, LinkUnavailable, PluginDisabled, gated
 from schema.text_inputs import MULTILINE_ARGUMENT
@@ -34,17 +35,20 @@ From = Annotated[dt.datetime, strawberry.argument(name="from")]
 
 @strawberry.type(description="Sign in to the client portal first.")
 class NotSignedIn(Problem):
-    pass
+    code: ErrorCode = strawberry.field(default=ErrorCode.NOT_SIGNED_IN, description=CODE)
+
 
 
 @strawberry.type(description="The email address is not confirmed yet; a link to confirm it has been sent.")
 class EmailNotVerified(Problem):
-    pass
+    code: ErrorCode = strawberry.field(default=ErrorCode.EMAIL_NOT_VERIFIED, description=CODE)
+
 
 
 @strawberry.type(description="Signed in from an action link (`PortalCustomer.fromLink`): changing the password or the profile needs a sign-in with the email and password (`portalLogin`).")
 class PasswordSignInRequired(Problem):
-    pass
+    code: ErrorCode = strawberry.field(default=ErrorCode.PASSWORD_SIGN_IN_REQUIRED, description=CODE)
+
 
 
 CONVERTERS[errors.NotSignedIn] = lambda e: NotSignedIn(message=e.message)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from core import validation as check
-from core.errors import ValidationFailed
+from core.errors import ValidationCode, ValidationFailed
+from core.plugins.setting_problems import SettingInvalid
 from core.plugins.types import MultilineText, PluginSettings
 
 NAME = "client_portal"
@@ -15,6 +17,17 @@ BOOKED_EVENT = "PORTAL_APPOINTMENT_BOOKED"
 CANCELLED_EVENT = "PORTAL_APPOINTMENT_CANCELLED"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,58}[a-z0-9])$")
 MAX_ADDRESSES = 10
+
+
+def _email(value: str) -> str:
+    """One email address of a list (pydantic reports it at its index)."""
+    try:
+        return check.email("newAppointmentAddresses", value)
+    except ValidationFailed as refused:
+        raise SettingInvalid(refused.message, refused.code) from None
+
+
+EmailAddress = Annotated[str, AfterValidator(_email)]
 
 
 class PortalSettings(PluginSettings):
@@ -29,7 +42,7 @@ class PortalSettings(PluginSettings):
     terms_and_conditions: MultilineText = Field("", max_length=20000)
     notify_on_new_template: str | None = f"default:{BOOKED_EVENT}:STAFF"
     notify_on_cancel_template: str | None = f"default:{CANCELLED_EVENT}:STAFF"
-    new_appointment_addresses: list[str] = Field(default_factory=list)
+    new_appointment_addresses: list[EmailAddress] = Field(default_factory=list)
     new_appointment_addresses_template: str | None = f"default:{BOOKED_EVENT}:STAFF"
 
     @field_validator("slug")
@@ -37,16 +50,13 @@ class PortalSettings(PluginSettings):
     def _slug(cls, value: str) -> str:
         slug = value.lower()
         if slug and not SLUG_RE.match(slug):
-            raise ValueError("Use 3 to 60 lower-case letters, digits and hyphens, starting and ending with a letter or digit.")
+            raise SettingInvalid("Use 3 to 60 lower-case letters, digits and hyphens, starting and ending with a letter or digit.",
+                                 ValidationCode.INVALID_FORMAT)
         return slug
 
     @field_validator("new_appointment_addresses")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         if len(value) > MAX_ADDRESSES:
-            raise ValueError(f"At most {MAX_ADDRESSES} addresses.")
-        try:
-            clean = [check.email("newAppointmentAddresses", address) for address in value]
-        except ValidationFailed as refused:
-            raise ValueError(refused.message) from None
-        return list(dict.fromkeys(clean))
+            raise SettingInvalid(f"At most {MAX_ADDRESSES} addresses.", ValidationCode.OUT_OF_RANGE)
+        return list(dict.fromkeys(value))

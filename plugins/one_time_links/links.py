@@ -16,7 +16,7 @@ from core import booking, clock, validation as check
 from core.security.access import Actor, Staff
 from core.agendum import Agendum
 from core.calendars import get_calendar
-from core.errors import LinkUnavailable, NotFound, ValidationFailed
+from core.errors import LinkUnavailable, NotFound, ValidationCode, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, Paging, keyset_page
 from core.security.ratelimit import count_link_attempt
@@ -79,15 +79,17 @@ async def create(settings: Settings, actor: Staff | None, calendar_id: int, serv
         chosen = sorted(sid for sid, s in provided.items() if s.bookable_online)
     else:
         chosen = sorted(set(service_ids))
-        for sid in chosen:
+        problems = check.Problems()
+        for index, sid in enumerate(service_ids):
             if sid not in provided:
-                raise ValidationFailed("serviceIds", f"Service {sid} is not provided by this calendar.")
+                problems.add(f"serviceIds[{index}]", f"Service {sid} is not provided by this calendar.", ValidationCode.INVALID_CHOICE)
+        problems.raise_any()
     if not chosen:
-        raise ValidationFailed("serviceIds", "The link needs at least one service the calendar provides.")
+        raise ValidationFailed("serviceIds", "The link needs at least one service the calendar provides.", ValidationCode.REQUIRED)
     if expires_at is not None and check.instant("expiresAt", expires_at) <= clock.now():
-        raise ValidationFailed("expiresAt", "The expiry must be in the future.")
+        raise ValidationFailed("expiresAt", "The expiry must be in the future.", ValidationCode.OUT_OF_RANGE)
     if len(note) > 500:
-        raise ValidationFailed("note", "At most 500 characters.")
+        raise ValidationFailed("note", "At most 500 characters.", ValidationCode.TOO_LONG)
     link = await OneTimeLink.create(
         calendar_id=calendar.id, location_id=calendar.location_id, service_ids=chosen, expires_at=expires_at,
         note=note.strip(), token_hash=f"pending-{uuid.uuid4().hex}", created_by=str(actor.user_id),
@@ -159,7 +161,7 @@ class Opened:
         for service in self.services:
             if service.id == service_id:
                 return service
-        raise ValidationFailed("serviceId", "This link does not offer that service.")
+        raise ValidationFailed("serviceId", "This link does not offer that service.", ValidationCode.INVALID_CHOICE)
 
 
 async def resolve(app: Agendum, token: str, client_ip: str, limiter) -> Opened:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, LinkUnavailable, ValidationFailed
+from core.errors import DomainError, LinkUnavailable, ValidationCode, ValidationFailed
 from core.availability.slots import rules_for
 from plugins.one_time_links import links
 from web.client_ip import ip_of
@@ -92,7 +92,7 @@ async def book(request: Request, opened: links.Opened) -> Response:
     try:
         service = opened.service(asked["service"] or 0)
         if start is None:
-            raise ValidationFailed("start", "Please choose a time.")
+            raise ValidationFailed("start", "Please choose a time.", ValidationCode.REQUIRED)
     except ValidationFailed:
         return await _render(request, opened, "services.html", title="Book an appointment", status=422,
                              error="Please choose a service and a time.")
