@@ -1,6 +1,6 @@
 """Text inputs: every string a request passes (arguments, input-object fields, lists of them, and
 strings inside `JSON` values) is checked once, before its field's resolver runs, with
-`core.validation.plain_text`. A refusal names the field by its path (`input.firstName`,
+`core.validation.plain_text`. A refusal lists every string at fault, each by its path (`input.firstName`,
 `settings.bookingInstructions`, `input.cancellationReasons[2]`) and answers as a `ValidationError`
 in the field's result union, or, for a field whose result has no `ValidationError`, as an error
 with `extensions.code` BAD_USER_INPUT and `extensions.field`. Only the resolvers of fields that
@@ -24,7 +24,7 @@ from graphql import (
 from strawberry.schema_directive import Location
 
 from core.errors import ValidationFailed
-from core.validation import plain_text
+from core.validation import Problems, plain_text
 from schema.errors import ValidationError, validation_error
 
 DEFINITION = "strawberry-definition"  # where strawberry keeps an argument's or input field's definition
@@ -54,8 +54,10 @@ def check_text_inputs(schema: strawberry.Schema) -> None:
 
 def _checking(arguments: dict[str, GraphQLArgument], resolve: Callable) -> Callable:
     def resolve_checked(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        problems = Problems()
+        kwargs = {name: _checked_input(value, arguments[name], name, problems) for name, value in kwargs.items()}
         try:
-            kwargs = {name: _checked_input(value, arguments[name], name) for name, value in kwargs.items()}
+            problems.raise_any()
         except ValidationFailed as refused:
             return _refusal(info, refused)
         return resolve(root, info, **kwargs)
@@ -83,24 +85,26 @@ def _is_multiline(argument_or_field: Any) -> bool:
     return any(isinstance(d, Multiline) for d in getattr(definition, "directives", ()))
 
 
-def _checked_input(value: Any, argument_or_field: Any, path: str) -> Any:
-    """An argument's or input field's value, checked as its type and `@multiline` say."""
-    return _checked(value, argument_or_field.type, path, _is_multiline(argument_or_field))
+def _checked_input(value: Any, argument_or_field: Any, path: str, problems: Problems) -> Any:
+    """An argument's or input field's value, checked as its type and `@multiline` say; each
+    problem is recorded in `problems`."""
+    return _checked(value, argument_or_field.type, path, _is_multiline(argument_or_field), problems)
 
 
-def _checked(value: Any, type_: Any, path: str, multiline: bool) -> Any:
+def _checked(value: Any, type_: Any, path: str, multiline: bool, problems: Problems) -> Any:
     """The value of an input of this GraphQL type with its strings checked (CR LF made LF)."""
     if value is None:
         return None
     type_ = get_nullable_type(type_)
     if isinstance(type_, GraphQLList):
-        return [_checked(item, type_.of_type, f"{path}[{i}]", multiline) for i, item in enumerate(value)]
+        return [_checked(item, type_.of_type, f"{path}[{i}]", multiline, problems) for i, item in enumerate(value)]
     if isinstance(type_, GraphQLInputObjectType):
-        return {name: _checked_input(item, type_.fields[name], f"{path}.{name}") for name, item in value.items()}
-    if type_ is GraphQLString or type_ is GraphQLID:
-        return plain_text(path, value, multiline=multiline) if isinstance(value, str) else value
-    if type_.name == "JSON":
-        _check_json(value, path)
+        return {name: _checked_input(item, type_.fields[name], f"{path}.{name}", problems) for name, item in value.items()}
+    with problems.checking():
+        if type_ is GraphQLString or type_ is GraphQLID:
+            return plain_text(path, value, multiline=multiline) if isinstance(value, str) else value
+        if type_.name == "JSON":
+            _check_json(value, path)
     return value
 
 

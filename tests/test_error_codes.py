@@ -38,8 +38,8 @@ async def test_create_and_update_customer_report_every_bad_field(api):
     assert await Customer.all().count() == 1
     update = (await api.data(UPDATE_CUSTOMER, {"id": clinic.customer, "i": {"firstName": None, "lastName": None, "email": "ada@example.com"}}))["updateCustomer"]
     assert found(update) == [("firstName", "REQUIRED"), ("lastName", "REQUIRED")]
-    update = (await api.data(UPDATE_CUSTOMER, {"id": clinic.customer, "i": {"lastName": "y" * 101, "email": "@", "firstName": "Ada\x00"}}))["updateCustomer"]
-    assert found(update) == [("input.firstName", "INVALID_CHARACTERS")]  # text inputs are checked before the resolver
+    update = (await api.data(UPDATE_CUSTOMER, {"id": clinic.customer, "i": {"lastName": "y\n" * 101, "email": "@", "firstName": "Ada\x00"}}))["updateCustomer"]
+    assert found(update) == [("input.firstName", "INVALID_CHARACTERS"), ("input.lastName", "INVALID_CHARACTERS")]  # checked before the resolver
     update = (await api.data(UPDATE_CUSTOMER, {"id": clinic.customer, "i": {"lastName": "y" * 101, "email": "@"}}))["updateCustomer"]
     assert found(update) == [("lastName", "TOO_LONG"), ("email", "INVALID_FORMAT")]
     assert (await Customer.get(id=int(clinic.customer))).last_name == "Lovelace"
