@@ -109,7 +109,7 @@ async def test_notice_settings_choose_templates_and_recipients(api_factory, smtp
     unknown = await _settings(api, clinic.location, notifyOnNewTemplate="999999")
     assert unknown["__typename"] == "ValidationError"
     bad_address = await _settings(api, clinic.location, newAppointmentAddresses=["not an email"])
-    assert bad_address["__typename"] == "ValidationError" and bad_address["field"] == "settings.newAppointmentAddresses"
+    assert bad_address["__typename"] == "ValidationError" and bad_address["field"] == "settings.newAppointmentAddresses[0]"
     changed = await _settings(api, clinic.location, notifyOnNewTemplate=None, newAppointmentAddresses=["desk@clinic.example", "boss@clinic.example"],
                               newAppointmentAddressesTemplate=template)
     assert changed["__typename"] == "PluginState"

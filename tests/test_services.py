@@ -121,8 +121,8 @@ async def test_bad_service_input_is_refused_and_creates_nothing(api):
         ({"price": "10000000000"}, "price"),
         ({"bufferAfterMinutes": -5}, "bufferAfterMinutes"),
         ({"name": "   "}, "name"),
-        ({"calendarIds": [calendar, foreign]}, "calendarIds"),  # a calendar of another location
-        ({"calendarIds": ["999999"]}, "calendarIds"),
+        ({"calendarIds": [calendar, foreign]}, "calendarIds[1]"),  # a calendar of another location
+        ({"calendarIds": ["999999"]}, "calendarIds[0]"),
     ):
         result = await create(api, location_id, **{"calendarIds": [calendar], **fields})
         assert result["__typename"] == "ValidationError", (fields, result)
@@ -147,7 +147,7 @@ async def test_update_service_fields_and_replace_calendars(api):
     assert (await services_of(api, a), await services_of(api, b), await services_of(api, c)) == ([], [], ["Long check-up"])
 
     for changes, bad_field in (
-        ({"calendarIds": [a, foreign]}, "calendarIds"),
+        ({"calendarIds": [a, foreign]}, "calendarIds[1]"),
         ({"price": "12.345"}, "price"),
         ({"durationMinutes": 0}, "durationMinutes"),
         ({"bufferAfterMinutes": -1}, "bufferAfterMinutes"),
