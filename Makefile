@@ -20,9 +20,11 @@ serve: $(STAMP)
 	$(BIN)/agendum serve --demo
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 schema: $(STAMP)

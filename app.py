@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 from http import HTTPStatus
-
 from pathlib import Path
 
 
@@ -52,13 +51,13 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from core.plugins import host as plugins
-from core.security import redaction
 from core.agendum import Agendum
-from core.security.accounts import authenticate
 from core.db import run_migrations, tortoise_config
 from core.email.delivery import Worker
 from core.errors import DomainError
+from core.plugins import host as plugins
+from core.security import redaction
+from core.security.accounts import authenticate
 from core.security.ratelimit import Limiter, limiter_for
 from core.settings import Settings, SettingsError
 from schema import retries
@@ -86,6 +85,8 @@ def load_plugins(settings: Settings) -> plugins.PluginHost:
 def orm_config(settings: Settings, host: plugins.PluginHost | None = None) -> dict:
     """Tortoise config of the core and of every installed plugin's models."""
     return tortoise_config(settings.database_url, (host or load_plugins(settings)).model_apps())
+
+
 WORKER_STOP_TIMEOUT = 10  # seconds a stopping worker may take to finish the message in hand
 WORKER_NEEDS = ("AGENDUM_SECRET_KEY", "AGENDUM_BASE_URL")  # `agendum worker` puts customers' links into emails
 
@@ -120,7 +121,6 @@ class AgendumGraphQL(GraphQL):
         if staff is not None:  # authenticated once already, by `run`
             context.signed_in_as(staff)
         return context
-
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from this app's own assets (web/graphiql.py): it works offline."""
@@ -238,7 +238,7 @@ async def delivering(app: Starlette, agendum: Agendum, mailbox: DevMailbox | Non
             worker.stop()
             try:
                 await asyncio.wait_for(task, WORKER_STOP_TIMEOUT)  # cancels it when too slow (leases expire)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("the outbox worker did not stop within %ss; its leases will expire", WORKER_STOP_TIMEOUT)
         app.state.worker = None
         if mailbox is not None:
@@ -288,7 +288,9 @@ def create_app(
         )
     if settings.expose_process_id:
         middleware.append(Middleware(ProcessIdHeader))
-    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes, refusal=too_large, exempt=(LOGO_PATH_PREFIX,)))
+    middleware.append(
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes, refusal=too_large, exempt=(LOGO_PATH_PREFIX,))
+    )
     app = Starlette(
         debug=settings.debug,
         routes=[
@@ -407,14 +409,21 @@ def _cmd_serve(args: argparse.Namespace) -> None:
             print(f"Staff token (owner demo@agendum.local): {token}")
             if not settings.smtp_url:
                 print(f"Dev mailbox (the emails the demo sends): {settings.base_url}/dev/mailbox")
-            print(f"Try: curl -s {settings.base_url}/graphql -H 'Authorization: Bearer {token}' "
-                  "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n",
-                  flush=True)  # uvicorn.run blocks: without a flush a piped stdout never shows the token
+            print(
+                f"Try: curl -s {settings.base_url}/graphql -H 'Authorization: Bearer {token}' "
+                "-H 'Content-Type: application/json' -d '{\"query\":\"{ locations { ... on LocationConnection { edges { node { id name } } } } }\"}'\n",
+                flush=True,
+            )  # uvicorn.run blocks: without a flush a piped stdout never shows the token
 
         asyncio.run(_with_orm(app, work))
     uvicorn.run(
-        "app:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="info", proxy_headers=False,
+        "app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=False,
     )
 
 
@@ -424,14 +433,19 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     smtp = settings.smtp
     if smtp is None:
-        raise SettingsError("AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
-                            "e.g. smtp://user:password@mail.example.com:587?starttls=true")
+        raise SettingsError(
+            "AGENDUM_SMTP_URL is not set: the worker needs an SMTP server to send to, "
+            "e.g. smtp://user:password@mail.example.com:587?starttls=true"
+        )
     missing = [name for name, value in zip(WORKER_NEEDS, (settings.secret_key, settings.base_url)) if not value.strip()]
     if missing:
-        args.parser.exit(2, f"agendum worker: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
-                            "Set AGENDUM_SECRET_KEY and AGENDUM_BASE_URL as on the servers: emails keep the customers' "
-                            "links as references, which the worker turns into the links it sends (it reads and derives "
-                            "them with the secret key; the base URL is their address).\n")
+        args.parser.exit(
+            2,
+            f"agendum worker: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
+            "Set AGENDUM_SECRET_KEY and AGENDUM_BASE_URL as on the servers: emails keep the customers' "
+            "links as references, which the worker turns into the links it sends (it reads and derives "
+            "them with the secret key; the base URL is their address).\n",
+        )
     settings = settings.checked()  # a weak key is refused as `serve` refuses it
     shortest = shortest_lease(smtp)
     if args.lease_seconds is not None and args.lease_seconds < shortest:
@@ -441,7 +455,9 @@ def _cmd_worker(args: argparse.Namespace) -> None:
             "or a shorter ?timeout= in AGENDUM_SMTP_URL"
         )
     lease = args.lease_seconds if args.lease_seconds is not None else max(DeliveryConfig.lease_seconds, shortest)
-    config = DeliveryConfig(lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval, lease_seconds=lease)
+    config = DeliveryConfig(
+        lanes=args.lanes, batch_size=args.batch, poll_interval=args.poll_interval, lease_seconds=lease
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = app_for(settings)
     worker = Worker(app, smtp, settings.mail_from, config)
@@ -450,15 +466,21 @@ def _cmd_worker(args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
-        print(f"Outbox worker {worker.worker_id}: sending to {smtp.describe()} "
-              f"with {config.lanes} lanes of {config.batch_size}, leases of {worker.lease_seconds:g}s", flush=True)
+        print(
+            f"Outbox worker {worker.worker_id}: sending to {smtp.describe()} "
+            f"with {config.lanes} lanes of {config.batch_size}, leases of {worker.lease_seconds:g}s",
+            flush=True,
+        )
         if args.until_idle:
             await worker.drain()
         else:
             await worker.run()
         s = worker.stats
-        print(f"Outbox worker {worker.worker_id} stopped: {s.sent} sent, {s.retried} to retry, {s.failed} failed, "
-              f"{s.voided} void, {s.released} released, {s.outages} outages", flush=True)
+        print(
+            f"Outbox worker {worker.worker_id} stopped: {s.sent} sent, {s.retried} to retry, {s.failed} failed, "
+            f"{s.voided} void, {s.released} released, {s.outages} outages",
+            flush=True,
+        )
 
     asyncio.run(_with_orm(app, work))
 
@@ -517,11 +539,19 @@ def command_line() -> argparse.ArgumentParser:
         "worker", help="deliver queued email (run several for scale; pair with AGENDUM_RUN_WORKER=false on servers)"
     )
     worker.add_argument("--lanes", type=_at_least_one, default=4, help="SMTP connections used side by side (default 4)")
-    worker.add_argument("--batch", type=_at_least_one, default=25, help="messages claimed per lane at a time (default 25)")
-    worker.add_argument("--poll-interval", type=_seconds, default=5.0, help="seconds between looks when idle (default 5)")
-    worker.add_argument("--lease-seconds", type=_seconds, default=None,
-                        help="how long a claim is exclusive before another worker may retry it; at least 12 x the "
-                             "SMTP timeout (default 300, or that minimum when longer)")
+    worker.add_argument(
+        "--batch", type=_at_least_one, default=25, help="messages claimed per lane at a time (default 25)"
+    )
+    worker.add_argument(
+        "--poll-interval", type=_seconds, default=5.0, help="seconds between looks when idle (default 5)"
+    )
+    worker.add_argument(
+        "--lease-seconds",
+        type=_seconds,
+        default=None,
+        help="how long a claim is exclusive before another worker may retry it; at least 12 x the "
+        "SMTP timeout (default 300, or that minimum when longer)",
+    )
     worker.add_argument("--until-idle", action="store_true", help="exit once nothing is due (e.g. from cron)")
     worker.set_defaults(func=_cmd_worker, parser=worker)
     return parser

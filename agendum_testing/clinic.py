@@ -7,8 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-ALL_WEEK = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in
-            ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")]
+ALL_WEEK = [
+    {"weekday": day, "start": "00:00", "end": "24:00"}
+    for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+]
 
 
 @dataclass
@@ -22,24 +24,52 @@ class Clinic:
     tz: ZoneInfo
 
 
-async def make_clinic(api, *, timezone: str = "Europe/London", roster=ALL_WEEK, duration: int = 30,
-                      buffer: int = 0, step: int = 15, rules: dict | None = None) -> Clinic:
+async def make_clinic(
+    api,
+    *,
+    timezone: str = "Europe/London",
+    roster=ALL_WEEK,
+    duration: int = 30,
+    buffer: int = 0,
+    step: int = 15,
+    rules: dict | None = None,
+) -> Clinic:
     """A location with a calendar (rostered as given), a service and a customer, via GraphQL."""
     q = api.data
-    location = (await q(
-        'mutation($tz: String!, $step: Int!) { createLocation(input: {name: "Clinic", timezone: $tz, currency: "EUR", contactPhone: "+44 20 7946 0000", slotStepMinutes: $step}) { ... on Location { id } } }',
-        {"tz": timezone, "step": step},
-    ))["createLocation"]["id"]
-    calendar = (await q('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Dr Who", ownerEmail: "who@clinic.example"}) { ... on Calendar { id } } }', {"l": location}))["createCalendar"]["id"]
-    result = (await q('mutation($c: ID!, $r: [RosterIntervalInput!]!) { setRoster(calendarId: $c, rules: $r) { __typename } }', {"c": calendar, "r": roster}))
+    location = (
+        await q(
+            'mutation($tz: String!, $step: Int!) { createLocation(input: {name: "Clinic", timezone: $tz, currency: "EUR", contactPhone: "+44 20 7946 0000", slotStepMinutes: $step}) { ... on Location { id } } }',
+            {"tz": timezone, "step": step},
+        )
+    )["createLocation"]["id"]
+    calendar = (
+        await q(
+            'mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Dr Who", ownerEmail: "who@clinic.example"}) { ... on Calendar { id } } }',
+            {"l": location},
+        )
+    )["createCalendar"]["id"]
+    result = await q(
+        "mutation($c: ID!, $r: [RosterIntervalInput!]!) { setRoster(calendarId: $c, rules: $r) { __typename } }",
+        {"c": calendar, "r": roster},
+    )
     assert result["setRoster"]["__typename"] == "Calendar", result
-    service = (await q(
-        'mutation($l: ID!, $c: ID!, $d: Int!, $b: Int!) { createService(input: {locationId: $l, name: "Checkup", durationMinutes: $d, bufferAfterMinutes: $b, calendarIds: [$c]}) { ... on Service { id } } }',
-        {"l": location, "c": calendar, "d": duration, "b": buffer},
-    ))["createService"]["id"]
-    customer = (await q('mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", mobilePhone: "+44 7700 900123"}) { ... on Customer { id } } }', {"l": location}))["createCustomer"]["id"]
+    service = (
+        await q(
+            'mutation($l: ID!, $c: ID!, $d: Int!, $b: Int!) { createService(input: {locationId: $l, name: "Checkup", durationMinutes: $d, bufferAfterMinutes: $b, calendarIds: [$c]}) { ... on Service { id } } }',
+            {"l": location, "c": calendar, "d": duration, "b": buffer},
+        )
+    )["createService"]["id"]
+    customer = (
+        await q(
+            'mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", mobilePhone: "+44 7700 900123"}) { ... on Customer { id } } }',
+            {"l": location},
+        )
+    )["createCustomer"]["id"]
     if rules:
-        changed = await q('mutation($l: ID!, $i: SchedulingRulesInput!) { updateLocationRules(locationId: $l, input: $i) { __typename ... on ValidationError { field message } } }', {"l": location, "i": rules})
+        changed = await q(
+            "mutation($l: ID!, $i: SchedulingRulesInput!) { updateLocationRules(locationId: $l, input: $i) { __typename ... on ValidationError { field message } } }",
+            {"l": location, "i": rules},
+        )
         assert changed["updateLocationRules"]["__typename"] == "Location", changed
     return Clinic(location, calendar, service, customer, ZoneInfo(timezone))
 
@@ -69,7 +99,10 @@ APPOINTMENT_FIELDS = """__typename
   ... on NotFound { message }
   ... on PermissionDenied { message }"""
 
-BOOK = "mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!, $o: Boolean! = false) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}, override: $o) { %s } }" % APPOINTMENT_FIELDS
+BOOK = (
+    "mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!, $o: Boolean! = false) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}, override: $o) { %s } }"
+    % APPOINTMENT_FIELDS
+)
 
 
 async def book(api, clinic: Clinic, start: dt.datetime, override: bool = False, token: str | None = "owner") -> dict:

@@ -4,7 +4,6 @@ TEMPLATE` on PostgreSQL). Names are `<prefix><run id>_<n>`, so runs never share 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import uuid
 from pathlib import Path
@@ -27,7 +26,7 @@ async def postgres_problem(admin_url: str) -> str | None:
     """Why the PostgreSQL server at `admin_url` cannot be used, or None when it can."""
     try:
         connection = await asyncpg.connect(_asyncpg_url(admin_url), timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         return f"{type(error).__name__}: {error}"
     await connection.close()
     return None

@@ -27,15 +27,23 @@ except ImportError:  # pragma: no cover - the kit's async fixtures need pytest-a
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The kit's ini options."""
-    parser.addini("agendum_postgres_url", "PostgreSQL URL for test databases (env AGENDUM_TEST_POSTGRES_URL wins)", default="")
-    parser.addini("agendum_database_prefix", "start of test database names (env AGENDUM_TEST_DATABASE_PREFIX wins)",
-                  default="agendum_test_")
+    parser.addini(
+        "agendum_postgres_url", "PostgreSQL URL for test databases (env AGENDUM_TEST_POSTGRES_URL wins)", default=""
+    )
+    parser.addini(
+        "agendum_database_prefix",
+        "start of test database names (env AGENDUM_TEST_DATABASE_PREFIX wins)",
+        default="agendum_test_",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the kit's marker."""
-    config.addinivalue_line("markers", "agendum_plugins(*plugins): the plugins (modules or module names) the test's apps "
-                            "install, instead of the agendum_plugins fixture's (whose models every database has)")
+    config.addinivalue_line(
+        "markers",
+        "agendum_plugins(*plugins): the plugins (modules or module names) the test's apps "
+        "install, instead of the agendum_plugins fixture's (whose models every database has)",
+    )
 
 
 def _option(config: pytest.Config, variable: str, ini: str) -> str:
@@ -90,7 +98,9 @@ async def agendum_databases(agendum_backend, agendum_plugins, tmp_path_factory, 
                 pytest.fail(f"AGENDUM_REQUIRE_POSTGRES=1 but {message}")
             pytest.skip(message)
     prefix = _option(pytestconfig, "AGENDUM_TEST_DATABASE_PREFIX", "agendum_database_prefix")
-    databases = Databases(agendum_backend, tmp_path_factory.mktemp(f"db-{agendum_backend}"), admin_url=admin_url, prefix=prefix)
+    databases = Databases(
+        agendum_backend, tmp_path_factory.mktemp(f"db-{agendum_backend}"), admin_url=admin_url, prefix=prefix
+    )
     await databases.create_template(host_of(agendum_plugins))
     yield databases
     await databases.drop_template()

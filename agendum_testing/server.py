@@ -77,7 +77,9 @@ class Api:
             token = self.owner_token
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -133,7 +135,9 @@ class ApiFactory:
         client = httpx.AsyncClient(base_url=url, timeout=30)
         self.running.append((server, task, client))
         issued = await create_admin(OWNER_EMAIL, OWNER_PASSWORD, settings)
-        return Api(url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app.state.agendum)
+        return Api(
+            url=url, client=client, settings=settings, owner_token=issued.token, app=server.config.app.state.agendum
+        )
 
     async def stop(self) -> None:
         """Close every client and stop every server this factory started."""

@@ -36,7 +36,7 @@ class Mail:
 
 
 class _Handler:
-    def __init__(self, server: "SmtpServer") -> None:
+    def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -82,19 +82,19 @@ class SmtpServer:
         """The server as `AGENDUM_SMTP_URL` names it, with the client's timeout in seconds."""
         return f"smtp://127.0.0.1:{self.port}?timeout={timeout:g}"
 
-    async def up(self) -> "SmtpServer":
+    async def up(self) -> SmtpServer:
         """Answer as a normal SMTP server."""
         return await self._listen("up", self._smtp)
 
-    async def hangup(self) -> "SmtpServer":
+    async def hangup(self) -> SmtpServer:
         """Accept connections and close them before saying anything."""
         return await self._listen("hangup", lambda: _Hangup(self))
 
-    async def silent(self) -> "SmtpServer":
+    async def silent(self) -> SmtpServer:
         """Accept connections and never answer."""
         return await self._listen("silent", lambda: _Silent(self))
 
-    async def down(self) -> "SmtpServer":
+    async def down(self) -> SmtpServer:
         """Stop listening and drop every open connection: connections are refused."""
         if self._server is not None:
             self._server.close()
@@ -118,7 +118,7 @@ class SmtpServer:
         protocol.connection_made = connection_made
         return protocol
 
-    async def _listen(self, mode: str, factory) -> "SmtpServer":
+    async def _listen(self, mode: str, factory) -> SmtpServer:
         await self.down()
         loop = asyncio.get_running_loop()
         for _ in range(50):  # the port may linger a moment after the previous listener

@@ -48,8 +48,12 @@ def seed(database_url: str, env: dict[str, str]) -> str:
     from core.settings import Settings
     from plugins.action_links.links import token_for
 
-    settings = Settings(database_url=database_url, secret_key=env["AGENDUM_SECRET_KEY"], base_url=env["AGENDUM_BASE_URL"],
-                        load_entry_points=False)
+    settings = Settings(
+        database_url=database_url,
+        secret_key=env["AGENDUM_SECRET_KEY"],
+        base_url=env["AGENDUM_BASE_URL"],
+        load_entry_points=False,
+    )
 
     async def work() -> str:
         host = load_plugins(settings)
@@ -58,17 +62,34 @@ def seed(database_url: str, env: dict[str, str]) -> str:
             await run_migrations(orm_config(settings, host))
             await Tortoise.close_connections()
             await Tortoise.init(config=orm_config(settings, host))
-            location = await Location.create(name="Harbour Clinic", timezone="Europe/London", currency="GBP", tier=Tier.SILVER,
-                                             contact_phone="+44 20 7946 0000", cancellation_reasons=["Clash", "Ill"])
+            location = await Location.create(
+                name="Harbour Clinic",
+                timezone="Europe/London",
+                currency="GBP",
+                tier=Tier.SILVER,
+                contact_phone="+44 20 7946 0000",
+                cancellation_reasons=["Clash", "Ill"],
+            )
             calendar = await Calendar.create(location=location, name="Dr Patel")
             service = await Service.create(location=location, name="Consultation", duration_minutes=30)
             await service.calendars.add(calendar)
-            customer = await Customer.create(location=location, first_name="Ada", last_name="Lovelace",
-                                             email="ada@example.com", email_key="ada@example.com")
-            start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=5)).replace(hour=10, minute=0, second=0, microsecond=0)
-            appointment = await Appointment.create(location=location, calendar=calendar, service=service, customer=customer,
-                                                   starts_at=start, ends_at=start + dt.timedelta(minutes=30),
-                                                   blocked_until=start + dt.timedelta(minutes=30))
+            customer = await Customer.create(
+                location=location,
+                first_name="Ada",
+                last_name="Lovelace",
+                email="ada@example.com",
+                email_key="ada@example.com",
+            )
+            start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=10, minute=0, second=0, microsecond=0)
+            appointment = await Appointment.create(
+                location=location,
+                calendar=calendar,
+                service=service,
+                customer=customer,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=30),
+                blocked_until=start + dt.timedelta(minutes=30),
+            )
             await PluginActivation.create(location=location, plugin="action_links", enabled=True, settings={})
             return f"/action/{await token_for(settings, appointment)}"
         finally:
@@ -81,6 +102,7 @@ def expect(fragment: bytes):
     def check(status: int, body: bytes) -> None:
         if status != 200 or fragment not in body:
             raise RuntimeError(f"unexpected answer ({status}): {body[:300]!r}")
+
     return check
 
 
@@ -98,8 +120,13 @@ async def page_size(server: Server, request: bytes) -> int:
 
 async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) -> list[Result]:
     database_url = f"sqlite://{workdir / 'agendum.sqlite3'}"
-    env = {**agendum_env(database_url), "AGENDUM_LINK_LIMIT_PER_IP": "1000000000/60", "AGENDUM_LINK_LIMIT_PER_TOKEN": "1000000000/60",
-           "AGENDUM_LINK_CEILING_PER_TOKEN": "1000000000/60", "AGENDUM_LOAD_ENTRY_POINTS": "0"}
+    env = {
+        **agendum_env(database_url),
+        "AGENDUM_LINK_LIMIT_PER_IP": "1000000000/60",
+        "AGENDUM_LINK_LIMIT_PER_TOKEN": "1000000000/60",
+        "AGENDUM_LINK_CEILING_PER_TOKEN": "1000000000/60",
+        "AGENDUM_LOAD_ENTRY_POINTS": "0",
+    }
     path = await asyncio.to_thread(seed, database_url, env)
     agendum = Server("Agendum", ["--factory", "app:app_from_env"], env, workdir)
     servers.append(agendum)
@@ -110,7 +137,10 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
     servers.append(plain)
     plain_request = get_request(plain.port, "/page")
     await plain.wait_ready(plain_request)
-    runs = [(plain, plain_request, expect(b"xxxx"), Result("plain")), (agendum, agendum_request, expect(b"Your appointment"), Result("Agendum"))]
+    runs = [
+        (plain, plain_request, expect(b"xxxx"), Result("plain")),
+        (agendum, agendum_request, expect(b"Your appointment"), Result("Agendum")),
+    ]
     for round_ in range(args.rounds):
         for server, request, check, result in runs:
             warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
@@ -127,18 +157,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     loop_factory, loop_name = event_loop()
-    print(f"Action link page benchmark: uvicorn, 1 worker each, SQLite; client {loop_name}, {args.concurrency} keep-alive "
-          f"connections; {args.warmup:g} s warm-up + {args.seconds:g} s measured per server in {args.rounds} rounds; "
-          f"{os.cpu_count()} CPUs shared")
+    print(
+        f"Action link page benchmark: uvicorn, 1 worker each, SQLite; client {loop_name}, {args.concurrency} keep-alive "
+        f"connections; {args.warmup:g} s warm-up + {args.seconds:g} s measured per server in {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs shared"
+    )
     with workspace("agendum-bench-links-") as (workdir, servers):
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             plain, agendum = runner.run(run(args, workdir, servers))
     for result, what in ((plain, "GET /page (plain Starlette)"), (agendum, "GET /action/{token}")):
         rounds = " / ".join(f"{r:.0f}" for r in result.round_rps)
-        print(f"  {result.label:<8} {what:<28} {result.rps:7.0f} req/s (rounds {rounds})  p50 {result.percentile(50):6.2f} ms  "
-              f"p99 {result.percentile(99):6.2f} ms  server CPU {result.cpu_ms_per_request:.2f} ms/request  failures {result.failures}")
+        print(
+            f"  {result.label:<8} {what:<28} {result.rps:7.0f} req/s (rounds {rounds})  p50 {result.percentile(50):6.2f} ms  "
+            f"p99 {result.percentile(99):6.2f} ms  server CPU {result.cpu_ms_per_request:.2f} ms/request  failures {result.failures}"
+        )
     ratio = agendum.rps / plain.rps if plain.rps else float("nan")
-    print(f"  ratio Agendum / plain: {ratio:.2f}; target >= {TARGET_RPS} req/s: {'met' if agendum.rps >= TARGET_RPS else 'NOT met'}")
+    print(
+        f"  ratio Agendum / plain: {ratio:.2f}; target >= {TARGET_RPS} req/s: {'met' if agendum.rps >= TARGET_RPS else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def event_loop() -> tuple[Callable | None, str]:
 
 
 @contextlib.contextmanager
-def workspace(prefix: str) -> Iterator[tuple[Path, list["Server"]]]:
+def workspace(prefix: str) -> Iterator[tuple[Path, list[Server]]]:
     """A temp folder and a list to put servers in; on exit (SIGTERM and Ctrl-C included) every
     server is stopped and the folder removed."""
 
@@ -68,12 +68,14 @@ def workspace(prefix: str) -> Iterator[tuple[Path, list["Server"]]]:
 def agendum_env(database_url: str) -> dict[str, str]:
     """The environment of an Agendum server (production settings) on this database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENDUM_")}
-    env.update({
-        "AGENDUM_DATABASE_URL": database_url,
-        "AGENDUM_SECRET_KEY": secrets.token_urlsafe(48),
-        "AGENDUM_BASE_URL": "http://127.0.0.1",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "AGENDUM_DATABASE_URL": database_url,
+            "AGENDUM_SECRET_KEY": secrets.token_urlsafe(48),
+            "AGENDUM_BASE_URL": "http://127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -105,13 +107,32 @@ class Server:
         self.log_path = workdir / f"{name}.log"
         self.log = open(self.log_path, "wb")
         command = [
-            sys.executable, "-m", "uvicorn", *target,
-            "--host", HOST, "--port", str(self.port), "--workers", "1",
-            "--loop", "uvloop", "--http", "httptools",
-            "--log-level", "warning", "--no-access-log", "--lifespan", "auto",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *target,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--lifespan",
+            "auto",
         ]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # our Ctrl-C does not reach it; stop() ends it
             preexec_fn=_die_with_parent,
         )
@@ -143,7 +164,7 @@ class Server:
                     writer.close()
                 if status == 200:
                     return
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} server not ready after {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
@@ -188,7 +209,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     marker = lower.find(b"\r\ncontent-length:")
     if marker >= 0:
         end = lower.index(b"\r\n", marker + 2)
-        return status, await reader.readexactly(int(lower[marker + 17:end]))
+        return status, await reader.readexactly(int(lower[marker + 17 : end]))
     if b"\r\ntransfer-encoding: chunked" in lower:
         chunks = []
         while True:
@@ -246,7 +267,9 @@ class Result:
         return percentile(self.latencies, p) * 1000
 
 
-async def load(server: Server, result: Result, request: bytes, check, concurrency: int, warmup: float, seconds: float) -> None:
+async def load(
+    server: Server, result: Result, request: bytes, check, concurrency: int, warmup: float, seconds: float
+) -> None:
     """Keep `concurrency` connections busy for warmup + seconds; add the measured window to result.
     `check(status, body)` sees the first answer of every connection in full and raises if wrong."""
     clock = time.perf_counter  # loop.time() has only millisecond resolution under uvloop
@@ -286,7 +309,7 @@ async def load(server: Server, result: Result, request: bytes, check, concurrenc
             asyncio.gather(sample_cpu(), *(worker() for _ in range(concurrency))),
             warmup + seconds + REQUEST_TIMEOUT,
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RuntimeError(f"{server.name} server stopped answering:\n{server.log_tail()}") from None
     result.seconds += seconds
     result.server_cpu_seconds += samples["server1"] - samples["server0"]

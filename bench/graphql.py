@@ -64,9 +64,9 @@ def seed(database_url: str, settings_env: dict[str, str]) -> tuple[str, int]:
     """Migrate the temp database, create an owner and some locations; returns (token, count)."""
     from tortoise import Tortoise
 
-    from core.security.accounts import create_admin
     from core.db import run_migrations, tortoise_config
     from core.models import Location
+    from core.security.accounts import create_admin
     from core.settings import Settings
 
     settings = Settings.from_env(settings_env).checked()
@@ -97,6 +97,7 @@ def expect_agendum(locations: int):
         edges = (((data.get("data") or {}).get("locations") or {}).get("edges")) if status == 200 else None
         if data.get("errors") or edges is None or len(edges) != locations:
             raise RuntimeError(f"unexpected Agendum answer ({status}): {body[:500]!r}")
+
     return check
 
 
@@ -125,8 +126,14 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
 
     targets = [
         ("bare", ["bench.bare_strawberry:app"], BARE_QUERY, None, expect_bare, "{ __typename }"),
-        ("Agendum", ["--factory", "app:app_from_env"], AGENDUM_QUERY, token, expect_agendum(locations),
-         f"locations ({locations} rows, bearer)"),
+        (
+            "Agendum",
+            ["--factory", "app:app_from_env"],
+            AGENDUM_QUERY,
+            token,
+            expect_agendum(locations),
+            f"locations ({locations} rows, bearer)",
+        ),
     ]
     runs = []
     for name, target, query, bearer, check, what in targets:
@@ -149,7 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per server (default 10)")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first (default 2)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds the seconds are split into (default 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds the seconds are split into (default 2)"
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.rounds < 1:
         parser.error("--seconds must be > 0, --concurrency >= 1, --warmup >= 0, --rounds >= 1")

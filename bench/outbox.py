@@ -49,13 +49,27 @@ BODY = (
     "Our cancellation policy: appointments cancelled later than 24 hours before their start may be charged.\n\n"
     "See you soon,\nRiverside Clinic\n+44 20 7946 0000\nhello@riverside.example\n"
 )
-ICS = "\r\n".join([
-    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Agendum//Appointments//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
-    "UID:appointment-{n}@agendum.example", "SEQUENCE:0", "DTSTAMP:20261121T100000Z", "DTSTART:20261124T103000Z",
-    "DTEND:20261124T110000Z", "SUMMARY:Consultation at Riverside Clinic", "LOCATION:Riverside Clinic",
-    "ORGANIZER;CN=Riverside Clinic:mailto:hello@riverside.example",
-    "ATTENDEE;CN=Ada Lovelace;RSVP=TRUE:mailto:ada{n}@example.com", "END:VEVENT", "END:VCALENDAR", "",
-])
+ICS = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Agendum//Appointments//EN",
+        "METHOD:REQUEST",
+        "BEGIN:VEVENT",
+        "UID:appointment-{n}@agendum.example",
+        "SEQUENCE:0",
+        "DTSTAMP:20261121T100000Z",
+        "DTSTART:20261124T103000Z",
+        "DTEND:20261124T110000Z",
+        "SUMMARY:Consultation at Riverside Clinic",
+        "LOCATION:Riverside Clinic",
+        "ORGANIZER;CN=Riverside Clinic:mailto:hello@riverside.example",
+        "ATTENDEE;CN=Ada Lovelace;RSVP=TRUE:mailto:ada{n}@example.com",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
 
 
 # ------------------------------------------------------------------ the SMTP sink (own process)
@@ -90,8 +104,12 @@ def run_sink(port_file: str) -> None:
         server.close()
         wall = clock.get("wall1", 0) - clock.get("wall0", 0)
         cpu = clock.get("cpu1", 0) - clock.get("cpu0", 0)
-        print(json.dumps({"received": len(received), "distinct": len(set(received)), "cpu_share": cpu / wall if wall else 0}),
-              flush=True)
+        print(
+            json.dumps(
+                {"received": len(received), "distinct": len(set(received)), "cpu_share": cpu / wall if wall else 0}
+            ),
+            flush=True,
+        )
 
     asyncio.run(main())
 
@@ -137,31 +155,40 @@ async def queue(count: int, settings) -> None:
     location = await Location.create(
         name="Riverside Clinic", timezone="Europe/London", currency="GBP", contact_email="hello@riverside.example"
     )
-    now = dt.datetime.now(dt.timezone.utc)
-    await OutboxMessage.bulk_create([
-        OutboxMessage(
-            location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=f"ada{n}@example.com",
-            subject=f"Your appointment at Riverside Clinic (#{n})", body=BODY.format(link=sealed_link(LINK, settings)),
-            ics=ICS.format(n=n) if n % 2 == 0 else None,
-            message_id=f"<bench-{n}@agendum.example>", send_after=now,
-        )
-        for n in range(count)
-    ], batch_size=500)
+    now = dt.datetime.now(dt.UTC)
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                location=location,
+                event="APPOINTMENT_BOOKED",
+                role=RecipientRole.CUSTOMER,
+                to_address=f"ada{n}@example.com",
+                subject=f"Your appointment at Riverside Clinic (#{n})",
+                body=BODY.format(link=sealed_link(LINK, settings)),
+                ics=ICS.format(n=n) if n % 2 == 0 else None,
+                message_id=f"<bench-{n}@agendum.example>",
+                send_after=now,
+            )
+            for n in range(count)
+        ],
+        batch_size=500,
+    )
 
 
 async def deliver(database_url: str, port: int, args) -> dict:
     from tortoise import Tortoise
 
+    from core.agendum import Agendum
     from core.db import run_migrations, tortoise_config
     from core.email.delivery import DeliveryConfig, Worker
-    from core.models import DeliveryStatus, OutboxMessage
     from core.email.smtp import parse_smtp_url
-
-    from core.agendum import Agendum
+    from core.models import DeliveryStatus, OutboxMessage
     from core.plugins.host import PluginHost
     from core.settings import Settings
 
-    app = Agendum(Settings(database_url=database_url, secret_key=SECRET), PluginHost())  # no plugins; its key seals and opens the links
+    app = Agendum(
+        Settings(database_url=database_url, secret_key=SECRET), PluginHost()
+    )  # no plugins; its key seals and opens the links
     config = tortoise_config(database_url)
     try:
         await run_migrations(config)
@@ -177,7 +204,14 @@ async def deliver(database_url: str, port: int, args) -> dict:
         stats = await worker.drain()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         sent = await OutboxMessage.filter(status=DeliveryStatus.SENT).count()
-        return {"elapsed": elapsed, "cpu": cpu, "sent_rows": sent, "stats": stats, "smtp": smtp.describe(), "delivery": delivery}
+        return {
+            "elapsed": elapsed,
+            "cpu": cpu,
+            "sent_rows": sent,
+            "stats": stats,
+            "smtp": smtp.describe(),
+            "delivery": delivery,
+        }
     finally:
         await Tortoise.close_connections()
 
@@ -187,7 +221,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--lanes", type=int, default=10, help="parallel SMTP connections (default 10)")
     parser.add_argument("--batch", type=int, default=50, help="messages claimed per lane at a time (default 50)")
-    parser.add_argument("--postgres", metavar="URL", help="use a temp database on this PostgreSQL server instead of SQLite")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="use a temp database on this PostgreSQL server instead of SQLite"
+    )
     parser.add_argument("--sink", metavar="PORT_FILE", help=argparse.SUPPRESS)  # internal: run as the SMTP sink
     args = parser.parse_args()
     if args.sink:
@@ -195,6 +231,7 @@ def main() -> None:
         return
     try:
         import uvloop
+
         loop_factory, loop_name = uvloop.new_event_loop, "uvloop"
     except ImportError:
         loop_factory, loop_name = None, "asyncio"
@@ -212,7 +249,10 @@ def main() -> None:
             time.sleep(0.05)
         port = int(port_file.read_text())
         if args.postgres:
-            database_url, database = create_postgres(args.postgres, pg_name), f"PostgreSQL ({args.postgres.rpartition('@')[2]})"
+            database_url, database = (
+                create_postgres(args.postgres, pg_name),
+                f"PostgreSQL ({args.postgres.rpartition('@')[2]})",
+            )
         else:
             database_url, database = f"sqlite://{workdir / 'bench.sqlite3'}", "SQLite (temp file, WAL)"
         with asyncio.Runner(loop_factory=loop_factory) as runner:
@@ -230,20 +270,32 @@ def main() -> None:
     stats, delivery = result["stats"], result["delivery"]
     rate = result["sent_rows"] / result["elapsed"]
     print("Outbox delivery benchmark")
-    print(f"  messages   {args.messages} queued (~{len(BODY.format(link=LINK))}-byte body as sent, .ics on every other one)")
+    print(
+        f"  messages   {args.messages} queued (~{len(BODY.format(link=LINK))}-byte body as sent, .ics on every other one)"
+    )
     print(f"  database   {database}")
     print(f"  smtp       aiosmtpd sink in a separate process at {result['smtp']}")
-    print(f"  worker     {delivery.lanes} lanes (connections) x batches of {delivery.batch_size}, lease {delivery.lease_seconds:g}s, "
-          f"event loop {loop_name}, python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"  result     {result['sent_rows']} SENT in {result['elapsed']:.2f}s = {rate:.0f} messages/s "
-          f"(target >= 500: {'met' if rate >= 500 else 'NOT met'})")
-    print(f"  sink       {received['received']} received, {received['distinct']} distinct Message-IDs; "
-          f"sink process {100 * received['cpu_share']:.0f}% of one core while receiving")
-    print(f"  cpu        worker process {100 * result['cpu'] / result['elapsed']:.0f}% of one core "
-          f"({1000 * result['cpu'] / max(1, result['sent_rows']):.2f} ms per message); "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
-    print(f"  worker     stats: {stats.sent} sent, {stats.retried} retried, {stats.failed} failed, "
-          f"{stats.released} released, {stats.outages} outages")
+    print(
+        f"  worker     {delivery.lanes} lanes (connections) x batches of {delivery.batch_size}, lease {delivery.lease_seconds:g}s, "
+        f"event loop {loop_name}, python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    print(
+        f"  result     {result['sent_rows']} SENT in {result['elapsed']:.2f}s = {rate:.0f} messages/s "
+        f"(target >= 500: {'met' if rate >= 500 else 'NOT met'})"
+    )
+    print(
+        f"  sink       {received['received']} received, {received['distinct']} distinct Message-IDs; "
+        f"sink process {100 * received['cpu_share']:.0f}% of one core while receiving"
+    )
+    print(
+        f"  cpu        worker process {100 * result['cpu'] / result['elapsed']:.0f}% of one core "
+        f"({1000 * result['cpu'] / max(1, result['sent_rows']):.2f} ms per message); "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
+    )
+    print(
+        f"  worker     stats: {stats.sent} sent, {stats.retried} retried, {stats.failed} failed, "
+        f"{stats.released} released, {stats.outages} outages"
+    )
 
 
 if __name__ == "__main__":

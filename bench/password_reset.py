@@ -47,8 +47,14 @@ def app():
     from core.settings import RateLimit, Settings
 
     unlimited = RateLimit(10**9, 60)
-    return create_app(replace(Settings.from_env(), login_limit_per_account=unlimited, login_ceiling_per_account=unlimited,
-                              login_limit_per_ip=unlimited))
+    return create_app(
+        replace(
+            Settings.from_env(),
+            login_limit_per_account=unlimited,
+            login_ceiling_per_account=unlimited,
+            login_limit_per_ip=unlimited,
+        )
+    )
 
 
 async def gql(port: int, query: str, variables: dict, token: str | None = None) -> dict:
@@ -83,13 +89,33 @@ def owner_token(env: dict[str, str]) -> str:
 
 async def seed(port: int, token: str) -> str:
     """A location with the portal on and a client with an account; the portal's slug."""
-    location = (await gql(port, 'mutation { createLocation(input: {name: "Harbour Clinic", timezone: "Europe/London", currency: "GBP"}) '
-                                "{ ... on Location { id } } }", {}, token))["createLocation"]["id"]
-    await gql(port, 'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
-              {"l": location}, token)
-    await gql(port, 'mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "Ada", lastName: "Lovelace", email: "%s"}) '
-                    "{ __typename } }" % CLIENT, {"l": location}, token)
-    return (await gql(port, "query($l: ID!) { portalUrl(locationId: $l) { ... on PortalUrl { slug } } }", {"l": location}, token))["portalUrl"]["slug"]
+    location = (
+        await gql(
+            port,
+            'mutation { createLocation(input: {name: "Harbour Clinic", timezone: "Europe/London", currency: "GBP"}) '
+            "{ ... on Location { id } } }",
+            {},
+            token,
+        )
+    )["createLocation"]["id"]
+    await gql(
+        port,
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
+        {"l": location},
+        token,
+    )
+    await gql(
+        port,
+        'mutation($l: ID!) { createCustomer(input: {locationId: $l, firstName: "Ada", lastName: "Lovelace", email: "%s"}) '
+        "{ __typename } }" % CLIENT,
+        {"l": location},
+        token,
+    )
+    return (
+        await gql(
+            port, "query($l: ID!) { portalUrl(locationId: $l) { ... on PortalUrl { slug } } }", {"l": location}, token
+        )
+    )["portalUrl"]["slug"]
 
 
 async def measure(port: int, slug: str, requests: int, warmup: int) -> dict[str, list[float]]:
@@ -115,12 +141,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="measured requests of each kind (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured requests of each kind first (default 30)")
-    parser.add_argument("--postgres", help="a PostgreSQL server URL (postgres://user@host:5432/postgres); default SQLite")
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL server URL (postgres://user@host:5432/postgres); default SQLite"
+    )
     args = parser.parse_args(argv)
     loop_factory, loop_name = event_loop()
     with workspace("agendum-bench-reset-") as (workdir, servers):
         name = f"agendum_bench_reset_{secrets.token_hex(4)}"
-        database_url = create_postgres(args.postgres, name) if args.postgres else f"sqlite://{workdir / 'agendum.sqlite3'}"
+        database_url = (
+            create_postgres(args.postgres, name) if args.postgres else f"sqlite://{workdir / 'agendum.sqlite3'}"
+        )
         try:
             env = {**agendum_env(database_url), "AGENDUM_LOAD_ENTRY_POINTS": "0", "AGENDUM_RUN_WORKER": "false"}
             token = owner_token(env)
@@ -135,12 +165,16 @@ def main(argv: list[str] | None = None) -> None:
             if args.postgres:
                 drop_postgres(args.postgres, name)
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"Password reset timing: uvicorn, 1 worker, {backend}; client {loop_name}, one keep-alive connection, "
-          f"{args.requests} measured requests of each kind after {args.warmup}; {os.cpu_count()} CPUs shared")
+    print(
+        f"Password reset timing: uvicorn, 1 worker, {backend}; client {loop_name}, one keep-alive connection, "
+        f"{args.requests} measured requests of each kind after {args.warmup}; {os.cpu_count()} CPUs shared"
+    )
     for email, label in ((CLIENT, "client's email"), (STRANGER, "unknown email")):
         samples = latencies[email]
         print(f"  {label:<15} p50 {statistics.median(samples):6.2f} ms  p90 {percentile(samples, 90):6.2f} ms")
-    print(f"  difference of the medians: {statistics.median(latencies[CLIENT]) - statistics.median(latencies[STRANGER]):+.2f} ms")
+    print(
+        f"  difference of the medians: {statistics.median(latencies[CLIENT]) - statistics.median(latencies[STRANGER]):+.2f} ms"
+    )
 
 
 if __name__ == "__main__":

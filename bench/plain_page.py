@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-BODY = ("<!doctype html><title>page</title>" + "x" * int(os.environ.get("PLAIN_PAGE_BYTES", "5000")))
+BODY = "<!doctype html><title>page</title>" + "x" * int(os.environ.get("PLAIN_PAGE_BYTES", "5000"))
 
 
 async def page(request):

@@ -95,9 +95,17 @@ class Shape:
 
     def query(self, start: dt.datetime) -> str:
         end = start + dt.timedelta(days=self.days)
-        values = {"slug": self.site.slug, "service": self.site.service, "start": start.isoformat(), "end": end.isoformat()}
+        values = {
+            "slug": self.site.slug,
+            "service": self.site.service,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
         if self.staff:
-            fields = [STAFF_FIELD.format(alias=f"a{i}", calendar=self.site.calendars[0], **values) for i in range(self.aliases)]
+            fields = [
+                STAFF_FIELD.format(alias=f"a{i}", calendar=self.site.calendars[0], **values)
+                for i in range(self.aliases)
+            ]
         else:
             calendar = "" if self.any_calendar else f', calendarId: "{self.site.calendars[0]}"'
             fields = [PORTAL_FIELD.format(alias=f"a{i}", calendar=calendar, **values) for i in range(self.aliases)]
@@ -113,29 +121,46 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
     from tortoise import Tortoise
 
     from app import load_plugins, orm_config
-    from core.plugins import marketplace
-    from core.security.access import Staff
-    from core.security.accounts import create_admin
     from core.agendum import Agendum
+    from core.availability.cost import open_minutes_per_week
     from core.db import run_migrations
     from core.demo import seed_demo
     from core.models import Calendar, Location, RosterRule, Service, StaffRole, Tier
+    from core.plugins import marketplace
+    from core.security.access import Staff
+    from core.security.accounts import create_admin
     from core.settings import Settings
-    from core.availability.cost import open_minutes_per_week
     from plugins.client_portal.models import PortalAddress
 
-    settings = Settings(database_url=database_url, secret_key=env["AGENDUM_SECRET_KEY"], base_url=env["AGENDUM_BASE_URL"],
-                        load_entry_points=False)
+    settings = Settings(
+        database_url=database_url,
+        secret_key=env["AGENDUM_SECRET_KEY"],
+        base_url=env["AGENDUM_BASE_URL"],
+        load_entry_points=False,
+    )
 
-    async def site(owner: Staff, name: str, step: int, roster: list[tuple[int, int, int]], service_minutes: int) -> Site:
-        location = await Location.create(name=name, timezone=TIMEZONE, currency="GBP", tier=Tier.GOLD, slot_step_minutes=step)
+    async def site(
+        owner: Staff, name: str, step: int, roster: list[tuple[int, int, int]], service_minutes: int
+    ) -> Site:
+        location = await Location.create(
+            name=name, timezone=TIMEZONE, currency="GBP", tier=Tier.GOLD, slot_step_minutes=step
+        )
         calendars = [await Calendar.create(location=location, name=f"Calendar {i + 1:02}") for i in range(20)]
-        await RosterRule.bulk_create([RosterRule(calendar=c, weekday=d, start_minute=s, end_minute=e) for c in calendars for d, s, e in roster])
+        await RosterRule.bulk_create(
+            [RosterRule(calendar=c, weekday=d, start_minute=s, end_minute=e) for c in calendars for d, s, e in roster]
+        )
         service = await Service.create(location=location, name="Visit", duration_minutes=service_minutes)
         await service.calendars.add(*calendars)
         await marketplace.set_enabled(app.plugins, owner, [location.id], "client_portal", True)
         slug = (await PortalAddress.get(location_id=location.id)).slug
-        return Site(name, slug, service.id, tuple(c.id for c in calendars), (open_minutes_per_week(roster),) * len(calendars), step)
+        return Site(
+            name,
+            slug,
+            service.id,
+            tuple(c.id for c in calendars),
+            (open_minutes_per_week(roster),) * len(calendars),
+            step,
+        )
 
     host = load_plugins(settings)
     app = Agendum(settings, host)
@@ -146,8 +171,12 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
         await seed_demo(app)
         demo = await Location.get(name="Riverside Clinic")
         calendars = await Calendar.filter(location=demo).order_by("id")
-        minutes = [open_minutes_per_week(await RosterRule.filter(calendar_id=c.id).values_list("weekday", "start_minute", "end_minute"))
-                   for c in calendars]
+        minutes = [
+            open_minutes_per_week(
+                await RosterRule.filter(calendar_id=c.id).values_list("weekday", "start_minute", "end_minute")
+            )
+            for c in calendars
+        ]
         service = await Service.filter(location=demo).order_by("id").first()
         slug = (await PortalAddress.get(location_id=demo.id)).slug
         issued = await create_admin("bench@agendum.example", None, settings)
@@ -155,7 +184,9 @@ async def seed(database_url: str, env: dict[str, str]) -> tuple[dict[str, Site],
         return {
             "office": await site(owner, "office", 15, OFFICE_HOURS, 30),
             "allday": await site(owner, "allday", 5, ALL_DAY, 5),
-            "demo": Site("demo", slug, service.id, tuple(c.id for c in calendars), tuple(minutes), demo.slot_step_minutes),
+            "demo": Site(
+                "demo", slug, service.id, tuple(c.id for c in calendars), tuple(minutes), demo.slot_step_minutes
+            ),
         }, issued.token
     finally:
         await Tortoise.close_connections()
@@ -261,7 +292,9 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
     servers.append(server)
     await server.wait_ready(f"GET /healthz HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n\r\n".encode())
 
-    start = dt.datetime.combine(dt.datetime.now(ZoneInfo(TIMEZONE)).date() + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(TIMEZONE))
+    start = dt.datetime.combine(
+        dt.datetime.now(ZoneInfo(TIMEZONE)).date() + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(TIMEZONE)
+    )
     office, allday, demo = sites["office"], sites["allday"], sites["demo"]
     groups = {
         "must fit": [
@@ -284,9 +317,13 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
         ],
     }
     load = os.getloadavg()
-    print(f"Slot cost benchmark: anonymous portalAvailableSlots on Agendum + SQLite, one uvicorn worker; {os.cpu_count()} CPUs "
-          f"shared, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    print(f"  customer slot budget (AGENDUM_SLOT_BUDGET) {budget:,}, staff (AGENDUM_STAFF_SLOT_BUDGET) {staff_budget:,}; window from {start.isoformat()}; {args.runs} runs each, median")
+    print(
+        f"Slot cost benchmark: anonymous portalAvailableSlots on Agendum + SQLite, one uvicorn worker; {os.cpu_count()} CPUs "
+        f"shared, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
+    print(
+        f"  customer slot budget (AGENDUM_SLOT_BUDGET) {budget:,}, staff (AGENDUM_STAFF_SLOT_BUDGET) {staff_budget:,}; window from {start.isoformat()}; {args.runs} runs each, median"
+    )
     print()
     measured: list[tuple[Shape, str, float]] = []
     for group, shapes in groups.items():
@@ -303,17 +340,23 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]) ->
 
     worst, _, worst_cpu = max((m for m in measured if m[1] == "largest allowed"), key=lambda m: m[2])
     verdict = "within" if worst_cpu <= TARGET_CPU_SECONDS * 1.1 else "OVER"
-    print(f"The largest request the budget allows: {worst.label} (cost {worst.cost:,}): {worst_cpu * 1000:.0f} ms of server CPU "
-          f"({verdict} the target of about {TARGET_CPU_SECONDS:.0f} s)")
+    print(
+        f"The largest request the budget allows: {worst.label} (cost {worst.cost:,}): {worst_cpu * 1000:.0f} ms of server CPU "
+        f"({verdict} the target of about {TARGET_CPU_SECONDS:.0f} s)"
+    )
     print()
 
     idle, _ = await healthz_latencies(server, args.healthz_seconds / 2, None)
     busy, completed = await healthz_latencies(server, args.healthz_seconds, worst.query(start))
-    print(f"/healthz every 20 ms for {args.healthz_seconds / 2:g} s idle, then for {args.healthz_seconds:g} s while the largest allowed request "
-          f"runs back to back ({completed} completed):")
+    print(
+        f"/healthz every 20 ms for {args.healthz_seconds / 2:g} s idle, then for {args.healthz_seconds:g} s while the largest allowed request "
+        f"runs back to back ({completed} completed):"
+    )
     for label, samples in (("idle", idle), ("busy", busy)):
-        print(f"  {label:<5} {len(samples):4} polls  p50 {percentile(samples, 50) * 1000:7.1f} ms  p99 {percentile(samples, 99) * 1000:7.1f} ms"
-              f"  max {max(samples) * 1000:7.1f} ms")
+        print(
+            f"  {label:<5} {len(samples):4} polls  p50 {percentile(samples, 50) * 1000:7.1f} ms  p99 {percentile(samples, 99) * 1000:7.1f} ms"
+            f"  max {max(samples) * 1000:7.1f} ms"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -70,10 +70,17 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    Result, Server, agendum_env, build_request, event_loop, load, percentile, workspace,
+    Result,
+    Server,
+    agendum_env,
+    build_request,
+    event_loop,
+    load,
+    percentile,
+    workspace,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TIMEZONE = "Europe/London"
 ROSTER = [(weekday, 9 * 60, 17 * 60) for weekday in range(5)]  # Monday-Friday 09:00-17:00
 SERVICE_MINUTES = 30
@@ -139,9 +146,9 @@ def migrate_and_seed(database_url: str, env: dict[str, str]) -> Fixture:
     """Migrate the template database and create the small rows through the ORM."""
     from tortoise import Tortoise
 
-    from core.security.accounts import create_admin
     from core.db import run_migrations, tortoise_config
     from core.models import Calendar, Customer, Location, RosterRule, Service
+    from core.security.accounts import create_admin
     from core.settings import Settings
 
     settings = Settings.from_env(env).checked()
@@ -163,11 +170,18 @@ def migrate_and_seed(database_url: str, env: dict[str, str]) -> Fixture:
             )
             service = await Service.create(location=location, name="Consultation", duration_minutes=SERVICE_MINUTES)
             await service.calendars.add(calendar)
-            await Customer.bulk_create([
-                Customer(location=location, first_name=f"Customer{i}", last_name="Bench",
-                         email=f"c{i}@example.com", email_key=f"c{i}@example.com")
-                for i in range(CUSTOMERS)
-            ])
+            await Customer.bulk_create(
+                [
+                    Customer(
+                        location=location,
+                        first_name=f"Customer{i}",
+                        last_name="Bench",
+                        email=f"c{i}@example.com",
+                        email_key=f"c{i}@example.com",
+                    )
+                    for i in range(CUSTOMERS)
+                ]
+            )
             customer_ids = tuple(await Customer.filter(location=location).order_by("id").values_list("id", flat=True))
             return Fixture(issued.token, location.id, calendar.id, service.id, customer_ids)
         finally:
@@ -188,9 +202,7 @@ def working_days(first: dt.date, direction: int):
 def day_starts(rng: random.Random, day: dt.date, tz: ZoneInfo) -> list[dt.datetime]:
     """PER_DAY distinct half-hour starts between 09:00 and 16:30 local, as UTC instants."""
     positions = sorted(rng.sample(range(16), PER_DAY))
-    return [
-        dt.datetime.combine(day, dt.time(9 + p // 2, 30 * (p % 2)), tzinfo=tz).astimezone(UTC) for p in positions
-    ]
+    return [dt.datetime.combine(day, dt.time(9 + p // 2, 30 * (p % 2)), tzinfo=tz).astimezone(UTC) for p in positions]
 
 
 def appointments(today: dt.date, history: int, tz: ZoneInfo) -> list[tuple[dt.datetime, str]]:
@@ -219,9 +231,22 @@ def insert_appointments(path: Path, fixture: Fixture, rows: list[tuple[dt.dateti
     duration = dt.timedelta(minutes=SERVICE_MINUTES)
     customers = fixture.customer_ids
     values = [
-        (fixture.location_id, fixture.calendar_id, fixture.service_id, customers[i % len(customers)],
-         str(start), str(start + duration), str(start + duration), status, "", "", 0, 0,
-         str(start - dt.timedelta(days=7)), str(start - dt.timedelta(days=7)))
+        (
+            fixture.location_id,
+            fixture.calendar_id,
+            fixture.service_id,
+            customers[i % len(customers)],
+            str(start),
+            str(start + duration),
+            str(start + duration),
+            status,
+            "",
+            "",
+            0,
+            0,
+            str(start - dt.timedelta(days=7)),
+            str(start - dt.timedelta(days=7)),
+        )
         for i, (start, status) in enumerate(rows)
     ]
     with sqlite3.connect(path) as connection:
@@ -290,30 +315,40 @@ def baseline_slots(
 
 
 def slot_query(fixture: Fixture, start: dt.datetime, end: dt.datetime, selection: str) -> str:
-    return SLOT_QUERY.format(calendar=fixture.calendar_id, service=fixture.service_id,
-                             start=start.isoformat(), end=end.isoformat(), selection=selection)
+    return SLOT_QUERY.format(
+        calendar=fixture.calendar_id,
+        service=fixture.service_id,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        selection=selection,
+    )
 
 
 async def in_process_round(
-    result: InProcess, database_url: str, env: dict[str, str], fixture: Fixture, schema,
-    start: dt.datetime, end: dt.datetime, seconds: float,
+    result: InProcess,
+    database_url: str,
+    env: dict[str, str],
+    fixture: Fixture,
+    schema,
+    start: dt.datetime,
+    end: dt.datetime,
+    seconds: float,
 ) -> None:
     """One round on one dataset: every in-process measurement once per iteration, interleaved, so
     background load drifting during the run hits them alike; samples are added to `result`."""
     from tortoise import Tortoise
 
     from core import clock
-    from core.security.accounts import authenticate
     from core.appointments import available_slots
+    from core.availability.budget import SlotBudget
+    from core.availability.engine import free_slots, local_instant
+    from core.availability.slots import busy_intervals, load_availability, rules_for, slots_for
     from core.db import tortoise_config
     from core.models import Calendar, Location, RosterRule, Service
+    from core.security.accounts import authenticate
     from core.security.ratelimit import MemoryLimiter
-    from core.availability.engine import free_slots, local_instant
     from core.settings import Settings
-    from core.availability.budget import SlotBudget
-    from core.availability.slots import busy_intervals, load_availability, rules_for, slots_for
-    from schema.appointments import Slot as SlotType
-    from schema.appointments import SlotList
+    from schema.appointments import Slot as SlotType, SlotList
     from schema.context import Context
 
     settings = Settings.from_env(env).checked()
@@ -331,11 +366,16 @@ async def in_process_round(
         busy = await busy_intervals(calendar.id, start, end + duration + buffer)
         if availability.extra or availability.time_off:
             raise RuntimeError("the dataset has no calendar exceptions; the baseline does not handle them")
-        roster = list(await RosterRule.filter(calendar_id=calendar.id).values_list("weekday", "start_minute", "end_minute"))
+        roster = list(
+            await RosterRule.filter(calendar_id=calendar.id).values_list("weekday", "start_minute", "end_minute")
+        )
         now = clock.now()
         arguments = dict(
-            duration=duration, buffer=buffer, step=dt.timedelta(minutes=location.slot_step_minutes),
-            window_start=start, window_end=end,
+            duration=duration,
+            buffer=buffer,
+            step=dt.timedelta(minutes=location.slot_step_minutes),
+            window_start=start,
+            window_end=end,
             earliest=now + dt.timedelta(minutes=rules.min_notice_minutes),
             latest=now + dt.timedelta(days=rules.max_advance_days),
         )
@@ -345,7 +385,9 @@ async def in_process_round(
         bare_query = slot_query(fixture, start, end, "__typename")
 
         def context() -> Context:
-            return Context(settings=settings, limiter=MemoryLimiter(), client_ip="127.0.0.1", bearer_token=fixture.token)
+            return Context(
+                settings=settings, limiter=MemoryLimiter(), client_ip="127.0.0.1", bearer_token=fixture.token
+            )
 
         answer = await schema.execute(full_query, context_value=context())
         if answer.errors or answer.data["availableSlots"]["__typename"] != "SlotList":
@@ -363,8 +405,20 @@ async def in_process_round(
             result.plan = "; ".join(row["detail"] for row in rows)
 
         samples = result.samples
-        for name in ("engine_cold", "engine", "baseline", "convert", "encode", "busy_sql", "busy_query", "slots_for", "core",
-                     "execute_full", "execute_bare", "execute_diff"):
+        for name in (
+            "engine_cold",
+            "engine",
+            "baseline",
+            "convert",
+            "encode",
+            "busy_sql",
+            "busy_query",
+            "slots_for",
+            "core",
+            "execute_full",
+            "execute_bare",
+            "execute_diff",
+        ):
             samples.setdefault(name, [])
             samples.setdefault(name + CPU, [])
         wall, cpu = time.perf_counter, time.process_time  # process_time: every thread's CPU (aiosqlite's too)
@@ -385,7 +439,9 @@ async def in_process_round(
             return elapsed, used
 
         def convert() -> SlotList:  # the last line of the availableSlots resolver (schema/appointments.py)
-            return SlotList(slots=[SlotType(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in core_slots])
+            return SlotList(
+                slots=[SlotType(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in core_slots]
+            )
 
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
@@ -396,12 +452,22 @@ async def in_process_round(
                 timed("baseline", baseline)
             timed("convert", convert)
             timed("encode", lambda: json.dumps(body, separators=(",", ":")))  # strawberry's encode_json
-            await atimed("busy_sql", lambda: connection.execute_query(sql, params))  # the same SQL, rows as SQLite gives them
+            await atimed(
+                "busy_sql", lambda: connection.execute_query(sql, params)
+            )  # the same SQL, rows as SQLite gives them
             await atimed("busy_query", lambda: busy_intervals(calendar.id, start, end + duration + buffer))
             await atimed("slots_for", lambda: slots_for(location, calendar, service, start, end))
-            await atimed("core", lambda: available_slots(staff, calendar.id, service.id,
-                                                           SlotBudget().ticket(settings.staff_slot_budget).charge,
-                                                           start=start, end=end))
+            await atimed(
+                "core",
+                lambda: available_slots(
+                    staff,
+                    calendar.id,
+                    service.id,
+                    SlotBudget().ticket(settings.staff_slot_budget).charge,
+                    start=start,
+                    end=end,
+                ),
+            )
             full = await atimed("execute_full", lambda: schema.execute(full_query, context_value=context()))
             bare = await atimed("execute_bare", lambda: schema.execute(bare_query, context_value=context()))
             samples["execute_diff"].append(full[0] - bare[0])
@@ -412,12 +478,19 @@ async def in_process_round(
 
 def busy_query_sql(calendar_id: int, start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
     """The SQL and parameters of core.availability.slots.busy_intervals' query, as Tortoise sends it."""
-    from core.models import Appointment, AppointmentStatus
     from core.availability.slots import MAX_SPAN
+    from core.models import Appointment, AppointmentStatus
 
-    query = Appointment.filter(
-        calendar_id=calendar_id, starts_at__gte=start - MAX_SPAN, starts_at__lt=end, blocked_until__gt=start,
-    ).exclude(status=AppointmentStatus.CANCELLED).values_list("starts_at", "blocked_until")
+    query = (
+        Appointment.filter(
+            calendar_id=calendar_id,
+            starts_at__gte=start - MAX_SPAN,
+            starts_at__lt=end,
+            blocked_until__gt=start,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .values_list("starts_at", "blocked_until")
+    )
     query.sql()  # builds the query
     sql, params = query.query.get_parameterized_sql()
     return sql, list(params)
@@ -439,6 +512,7 @@ def expect_slots(slots: list[dt.datetime]):
         ]
         if data.get("errors") or answer.get("__typename") != "SlotList" or got != [(s, s + duration) for s in slots]:
             raise RuntimeError(f"unexpected availableSlots answer ({status}): {body[:500]!r}")
+
     return check
 
 
@@ -472,7 +546,8 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]):
         insert_s = time.perf_counter() - insert_started
         # What the busy query should find: live appointments that may touch the window.
         expected = sum(
-            1 for s, status in rows
+            1
+            for s, status in rows
             if status != "CANCELLED" and start - dt.timedelta(days=2) <= s < end + duration and s + duration > start
         )
         datasets.append((history, f"sqlite://{path}", len(rows), insert_s, expected))
@@ -484,14 +559,16 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]):
     full_query = slot_query(fixture, start, end, "slots { start end }")
     runs = []
     for history, url, *_ in datasets:
-        server = Server(f"history-{history}", ["--factory", "app:app_from_env"], {**env, "AGENDUM_DATABASE_URL": url}, workdir)
+        server = Server(
+            f"history-{history}", ["--factory", "app:app_from_env"], {**env, "AGENDUM_DATABASE_URL": url}, workdir
+        )
         servers.append(server)
         runs.append((server, build_request(server.port, full_query, fixture.token)))
     for server, request in runs:
         await server.wait_ready(request)
 
-    from schema.build import build_schema
     from core.settings import Settings
+    from schema.build import build_schema
 
     schema = build_schema(Settings.from_env(env).checked())
     measured = [InProcess(history, busy_expected=expected) for history, _, _, _, expected in datasets]
@@ -503,13 +580,30 @@ async def run(args: argparse.Namespace, workdir: Path, servers: list[Server]):
     for round_ in range(args.rounds):
         for (server, request), result, inproc in alternate(round_, list(zip(runs, results, measured))):
             warmup = args.warmup if round_ == 0 else min(args.warmup, 0.3)
-            await load(server, result, request, expect_slots(inproc.slots), args.concurrency, warmup,
-                       args.seconds / args.rounds)
+            await load(
+                server,
+                result,
+                request,
+                expect_slots(inproc.slots),
+                args.concurrency,
+                warmup,
+                args.seconds / args.rounds,
+            )
     return fixture, start, end, datasets, setup_s, measured, results
 
 
-def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProcess], results: list[Result],
-           loads: tuple[float, float], runtime_s: float) -> bool:
+def report(
+    args,
+    loop_name,
+    start,
+    end,
+    datasets,
+    setup_s,
+    measured: list[InProcess],
+    results: list[Result],
+    loads: tuple[float, float],
+    runtime_s: float,
+) -> bool:
     """Print the figures; True when both targets are met."""
     small, large = measured
     p50s = [r.percentile(50) for r in results]
@@ -517,74 +611,118 @@ def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProc
     p50_met = all(p < TARGET_P50_MS for p in p50s)
     ratio_met = ratio <= TARGET_RATIO
     label = lambda history: f"history {history:>7,}"  # noqa: E731
-    print(f"Free-slot benchmark: availableSlots on Agendum + SQLite; {os.cpu_count()} CPUs shared by client, servers and anything else "
-          f"running (load average {loads[0]:.1f} before, {loads[1]:.1f} after); {runtime_s:.0f} s in all")
-    print(f"  dataset  location {TIMEZONE}, 1 calendar Mon-Fri 09:00-17:00, {SERVICE_MINUTES}-min service, "
-          f"{STEP_MINUTES}-min step, {PER_DAY} live appointments per working day from today for {FUTURE_DAYS} days")
+    print(
+        f"Free-slot benchmark: availableSlots on Agendum + SQLite; {os.cpu_count()} CPUs shared by client, servers and anything else "
+        f"running (load average {loads[0]:.1f} before, {loads[1]:.1f} after); {runtime_s:.0f} s in all"
+    )
+    print(
+        f"  dataset  location {TIMEZONE}, 1 calendar Mon-Fri 09:00-17:00, {SERVICE_MINUTES}-min service, "
+        f"{STEP_MINUTES}-min step, {PER_DAY} live appointments per working day from today for {FUTURE_DAYS} days"
+    )
     for history, _, total, insert_s, _ in datasets:
-        print(f"           {label(history)} past appointments: {total:,} appointment rows, inserted in {insert_s:.2f} s (executemany)")
+        print(
+            f"           {label(history)} past appointments: {total:,} appointment rows, inserted in {insert_s:.2f} s (executemany)"
+        )
     print(f"           setup (migrate, seed, copy, insert) {setup_s:.1f} s")
-    print(f"  query    availableSlots from {start.isoformat()} to {end.isoformat()} ({WINDOW_DAYS} days): "
-          f"{len(small.slots)} slots; busy intervals loaded {small.busy_loaded} / {large.busy_loaded} "
-          f"(expected {small.busy_expected} / {large.busy_expected})")
+    print(
+        f"  query    availableSlots from {start.isoformat()} to {end.isoformat()} ({WINDOW_DAYS} days): "
+        f"{len(small.slots)} slots; busy intervals loaded {small.busy_loaded} / {large.busy_loaded} "
+        f"(expected {small.busy_expected} / {large.busy_expected})"
+    )
     print(f"  SQLite plan of the busy-interval query (history 100,000): {large.plan}")
     print()
-    print(f"1. HTTP: uvicorn, 1 worker per dataset (uvloop + httptools), loopback, owner bearer token; client {loop_name}, "
-          f"{args.concurrency} keep-alive connection(s), requests back to back; {args.warmup:g} s warm-up + "
-          f"{args.seconds:g} s measured per dataset in {args.rounds} alternating rounds")
+    print(
+        f"1. HTTP: uvicorn, 1 worker per dataset (uvloop + httptools), loopback, owner bearer token; client {loop_name}, "
+        f"{args.concurrency} keep-alive connection(s), requests back to back; {args.warmup:g} s warm-up + "
+        f"{args.seconds:g} s measured per dataset in {args.rounds} alternating rounds"
+    )
     for history, result in zip(HISTORIES, results):
-        print(f"   {label(history)}  p50 {result.percentile(50):6.2f} ms   p99 {result.percentile(99):6.2f} ms   "
-              f"({len(result.latencies)} requests; server CPU {result.cpu_ms_per_request:.2f} ms/request; failures {result.failures})")
+        print(
+            f"   {label(history)}  p50 {result.percentile(50):6.2f} ms   p99 {result.percentile(99):6.2f} ms   "
+            f"({len(result.latencies)} requests; server CPU {result.cpu_ms_per_request:.2f} ms/request; failures {result.failures})"
+        )
     cpu_ratio = results[1].cpu_ms_per_request / results[0].cpu_ms_per_request
-    print(f"   p50 under {TARGET_P50_MS:g} ms: {'yes' if p50_met else 'NO'}   "
-          f"p50 history 100,000 / history 100: {ratio:.2f}x (target <= {TARGET_RATIO:g}x): {'yes' if ratio_met else 'NO'}   "
-          f"(server CPU per request: {cpu_ratio:.2f}x)")
+    print(
+        f"   p50 under {TARGET_P50_MS:g} ms: {'yes' if p50_met else 'NO'}   "
+        f"p50 history 100,000 / history 100: {ratio:.2f}x (target <= {TARGET_RATIO:g}x): {'yes' if ratio_met else 'NO'}   "
+        f"(server CPU per request: {cpu_ratio:.2f}x)"
+    )
     print()
-    print("2. Engine alone: core.availability.engine.free_slots in-process on the inputs core.availability.slots.slots_for loads")
+    print(
+        "2. Engine alone: core.availability.engine.free_slots in-process on the inputs core.availability.slots.slots_for loads"
+    )
     for m in measured:
-        print(f"   {label(m.history)}  p50 {m.ms('engine'):6.3f} ms   ({m.runs('engine')} calls; "
-              f"with local_instant's cache emptied before each call {m.ms('engine_cold'):.3f} ms)")
+        print(
+            f"   {label(m.history)}  p50 {m.ms('engine'):6.3f} ms   ({m.runs('engine')} calls; "
+            f"with local_instant's cache emptied before each call {m.ms('engine_cold'):.3f} ms)"
+        )
     print()
-    print("3. Baseline: plain sort-and-sweep in bench/slots.py (candidate starts per rostered day, sort, one sweep), same inputs")
+    print(
+        "3. Baseline: plain sort-and-sweep in bench/slots.py (candidate starts per rostered day, sort, one sweep), same inputs"
+    )
     for m in measured:
-        print(f"   {label(m.history)}  p50 {m.ms('baseline'):6.3f} ms   engine / baseline {m.ms('engine') / m.ms('baseline'):.2f}x")
-    print(f"   same slots: {'yes' if all(m.same_slots for m in measured) else 'no'} "
-          f"(engine = baseline = core.availability.slots.slots_for, {len(small.slots)} slots; the first HTTP answer of each connection matched too)")
+        print(
+            f"   {label(m.history)}  p50 {m.ms('baseline'):6.3f} ms   engine / baseline {m.ms('engine') / m.ms('baseline'):.2f}x"
+        )
+    print(
+        f"   same slots: {'yes' if all(m.same_slots for m in measured) else 'no'} "
+        f"(engine = baseline = core.availability.slots.slots_for, {len(small.slots)} slots; the first HTTP answer of each connection matched too)"
+    )
     print()
     print("4. Share of the HTTP time spent turning slots into the response. Method, in-process p50s:")
     print("   (a) the resolver's last line: the engine's UTC slots -> GraphQL Slot objects in local time;")
     print("   (b) schema.execute selecting `slots { start end }` minus the same query selecting only `__typename`")
     print("       on the SlotList (same resolver and database work; p50 of the paired differences): graphql-core")
-    print("       completing the list and serialising each DateTime; (c) json.dumps of the result (strawberry's encode_json).")
+    print(
+        "       completing the list and serialising each DateTime; (c) json.dumps of the result (strawberry's encode_json)."
+    )
     for m, result in zip(measured, results):
         http = result.percentile(50)
-        print(f"   {label(m.history)}  (a) {m.ms('convert'):.2f} + (b) {max(0.0, m.ms('execute_diff')):.2f} "
-              f"({m.ms('execute_full'):.2f} - {m.ms('execute_bare'):.2f}) + (c) {m.ms('encode'):.2f} = {m.response_ms():.2f} ms"
-              f" = {m.response_ms() / http:.0%} of the HTTP p50 ({http:.2f} ms)")
-        print(f"   {'':17}  as CPU time: {m.response_ms(cpu=True):.2f} ms = {m.response_ms(cpu=True) / result.cpu_ms_per_request:.0%}"
-              f" of the server's CPU per request ({result.cpu_ms_per_request:.2f} ms)")
+        print(
+            f"   {label(m.history)}  (a) {m.ms('convert'):.2f} + (b) {max(0.0, m.ms('execute_diff')):.2f} "
+            f"({m.ms('execute_full'):.2f} - {m.ms('execute_bare'):.2f}) + (c) {m.ms('encode'):.2f} = {m.response_ms():.2f} ms"
+            f" = {m.response_ms() / http:.0%} of the HTTP p50 ({http:.2f} ms)"
+        )
+        print(
+            f"   {'':17}  as CPU time: {m.response_ms(cpu=True):.2f} ms = {m.response_ms(cpu=True) / result.cpu_ms_per_request:.0%}"
+            f" of the server's CPU per request ({result.cpu_ms_per_request:.2f} ms)"
+        )
     print()
     print("Where the HTTP time goes (in-process p50s; each layer includes the one before it)")
     for m, result in zip(measured, results):
-        print(f"   {label(m.history)}  busy-interval query {m.ms('busy_query'):.2f} (its SQL alone {m.ms('busy_sql'):.2f}) | slots_for {m.ms('slots_for'):.2f}"
-              f" | core available_slots {m.ms('core'):.2f} | schema.execute {m.ms('execute_full'):.2f}"
-              f" | HTTP {result.percentile(50):.2f} ms   ({m.runs('core')} runs)")
-    print("   The same as CPU time of this process (p50 of time.process_time deltas; not inflated by waiting for a CPU):")
+        print(
+            f"   {label(m.history)}  busy-interval query {m.ms('busy_query'):.2f} (its SQL alone {m.ms('busy_sql'):.2f}) | slots_for {m.ms('slots_for'):.2f}"
+            f" | core available_slots {m.ms('core'):.2f} | schema.execute {m.ms('execute_full'):.2f}"
+            f" | HTTP {result.percentile(50):.2f} ms   ({m.runs('core')} runs)"
+        )
+    print(
+        "   The same as CPU time of this process (p50 of time.process_time deltas; not inflated by waiting for a CPU):"
+    )
     for m, result in zip(measured, results):
-        print(f"   {label(m.history)}  busy-interval query {m.ms('busy_query', True):.2f} (its SQL alone {m.ms('busy_sql', True):.2f})"
-              f" | slots_for {m.ms('slots_for', True):.2f} | core available_slots {m.ms('core', True):.2f}"
-              f" | schema.execute {m.ms('execute_full', True):.2f} | server CPU per HTTP request {result.cpu_ms_per_request:.2f} ms"
-              f" | engine {m.ms('engine', True):.3f}, baseline {m.ms('baseline', True):.3f}")
-    print("   busy-interval query: core.availability.slots.busy_intervals; its SQL alone: the same statement through Tortoise's connection")
+        print(
+            f"   {label(m.history)}  busy-interval query {m.ms('busy_query', True):.2f} (its SQL alone {m.ms('busy_sql', True):.2f})"
+            f" | slots_for {m.ms('slots_for', True):.2f} | core available_slots {m.ms('core', True):.2f}"
+            f" | schema.execute {m.ms('execute_full', True):.2f} | server CPU per HTTP request {result.cpu_ms_per_request:.2f} ms"
+            f" | engine {m.ms('engine', True):.3f}, baseline {m.ms('baseline', True):.3f}"
+        )
+    print(
+        "   busy-interval query: core.availability.slots.busy_intervals; its SQL alone: the same statement through Tortoise's connection"
+    )
     print("   (aiosqlite), rows left as SQLite's strings, so the rest is Tortoise turning them into datetimes;")
-    print("   slots_for: roster, exceptions and busy queries + engine + Slot objects; available_slots adds the calendar,")
+    print(
+        "   slots_for: roster, exceptions and busy queries + engine + Slot objects; available_slots adds the calendar,"
+    )
     print("   service, service-calendar link and location lookups; schema.execute adds the token lookup and GraphQL.")
     if max(loads) > (os.cpu_count() or 1):
-        print(f"   note: the machine was busy (load average up to {max(loads):.1f} on {os.cpu_count()} CPUs): wall-clock figures")
+        print(
+            f"   note: the machine was busy (load average up to {max(loads):.1f} on {os.cpu_count()} CPUs): wall-clock figures"
+        )
         print("   include waiting for a CPU; the CPU-time figures and the ratios compare better between runs")
     for history, result in zip(HISTORIES, results):
         if result.client_cpu > 0.9:
-            print(f"   warning: client CPU {result.client_cpu:.0%} during {label(history)}: the client may be the limit")
+            print(
+                f"   warning: client CPU {result.client_cpu:.0%} during {label(history)}: the client may be the limit"
+            )
         if result.failures:
             print(f"   warning: {result.failures} failed requests during {label(history)}")
     return p50_met and ratio_met
@@ -593,10 +731,16 @@ def report(args, loop_name, start, end, datasets, setup_s, measured: list[InProc
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=12.0, help="measured HTTP seconds per dataset (default 12)")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds the seconds are split into (default 6)")
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="alternating rounds the seconds are split into (default 6)"
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured HTTP seconds first (default 1)")
-    parser.add_argument("--inproc-seconds", type=float, default=6.0,
-                        help="in-process measuring seconds per dataset, in the same rounds (default 6)")
+    parser.add_argument(
+        "--inproc-seconds",
+        type=float,
+        default=6.0,
+        help="in-process measuring seconds per dataset, in the same rounds (default 6)",
+    )
     parser.add_argument("--concurrency", type=int, default=1, help="keep-alive connections (default 1: sequential)")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.inproc_seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.rounds < 1:

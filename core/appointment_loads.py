@@ -53,8 +53,12 @@ async def appointment_via(model: type[M], column: str, value: object) -> Appoint
     first = found[0]
     activations = [sql.instance(PluginActivation, row, "p") for row in found if row["p.id"] is not None]
     return AppointmentVia(
-        sql.instance(model, first, "v"), sql.instance(Appointment, first, "a"), sql.instance(Location, first, "l"),
-        sql.instance(Service, first, "s"), sql.instance(Calendar, first, "c"), activations,
+        sql.instance(model, first, "v"),
+        sql.instance(Appointment, first, "a"),
+        sql.instance(Location, first, "l"),
+        sql.instance(Service, first, "s"),
+        sql.instance(Calendar, first, "c"),
+        activations,
     )
 
 

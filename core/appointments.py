@@ -7,16 +7,16 @@ from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from core import local_days, validation as check
-from core.security.access import Staff, in_scope
+from core.availability.budget import Charge
+from core.availability.cost import estimate
+from core.availability.slots import Slot, check_window, slots_for
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.instants import utc
 from core.locations import get_location
 from core.models import Appointment, AppointmentStatus, Location, Service
 from core.pagination import Page, Paging, keyset_page
-from core.availability.budget import Charge
-from core.availability.cost import estimate
-from core.availability.slots import Slot, check_window, slots_for
+from core.security.access import Staff, in_scope
 
 
 async def get_appointment(actor: Staff | None, appointment_id: int) -> Appointment:
@@ -67,9 +67,15 @@ def _cursor_instant(text: str) -> dt.datetime:
 
 
 async def available_slots(
-    actor: Staff | None, calendar_id: int, service_id: int, charge: Charge, *,
-    start: dt.datetime | None = None, end: dt.datetime | None = None,
-    from_date: dt.date | None = None, to_date: dt.date | None = None,
+    actor: Staff | None,
+    calendar_id: int,
+    service_id: int,
+    charge: Charge,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
 ) -> tuple[Location, list[Slot]]:
     """Free slots of a service on a calendar in scope starting in [start, end) or on the local
     dates from_date..to_date (inclusive, in the location's zone), with the location (for its
@@ -81,12 +87,18 @@ async def available_slots(
     if service is None:
         raise NotFound("Service", service_id)
     if not await service.calendars.filter(id=calendar.id).exists():
-        raise ValidationFailed("serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE)
+        raise ValidationFailed(
+            "serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE
+        )
     location = await Location.get(id=calendar.location_id)
     start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
     with local_days.as_dates(from_date, to_date):
         if start is None or end is None:
-            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.", ValidationCode.REQUIRED)
+            raise ValidationFailed(
+                "from" if start is None else "to",
+                "Give `from` and `to`, or `fromDate` and `toDate`.",
+                ValidationCode.REQUIRED,
+            )
         check_window(start, end)
     await charge(await estimate(location, [calendar.id], start, end))
     return location, await slots_for(location, calendar, service, start, end)

@@ -18,23 +18,36 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core import clock
-from core.email import ics
+from core import clock, validation as check
 from core.availability import rules as rule_checks
-from core import validation as check
-from core.unit_of_work import after_commit
-from core.security.access import Actor, require_location
-from core.customers import clean_new_customer, customer_for_contact
+from core.availability.engine import is_on_grid
+from core.availability.rules import Rules
+from core.availability.slots import busy_intervals, load_availability, rules_for
 from core.changes import Change
+from core.customers import clean_new_customer, customer_for_contact
+from core.email import ics
 from core.errors import (
-    DomainError, InvalidTransition, NotFound, PermissionDenied, SlotUnavailable, StaleAppointment, ValidationCode, ValidationFailed,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    SlotUnavailable,
+    StaleAppointment,
+    ValidationCode,
+    ValidationFailed,
 )
 from core.models import (
-    ActorKind, Appointment, AppointmentEvent, AppointmentStatus as Status, Calendar, Customer, Location, Service,
+    ActorKind,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus as Status,
+    Calendar,
+    Customer,
+    Location,
+    Service,
 )
-from core.availability.rules import Rules
-from core.availability.engine import is_on_grid
-from core.availability.slots import busy_intervals, load_availability, rules_for
+from core.security.access import Actor, require_location
+from core.unit_of_work import after_commit
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -100,7 +113,12 @@ def _contact(location: Location) -> str:
 
 
 async def _check_slot(
-    location: Location, service: Service, calendar_id: int, start: dt.datetime, enforce: bool, exclude_id: int | None = None
+    location: Location,
+    service: Service,
+    calendar_id: int,
+    start: dt.datetime,
+    enforce: bool,
+    exclude_id: int | None = None,
 ) -> tuple[dt.datetime, dt.datetime]:
     """Roster, grid and overlap checks for a new start; returns (ends_at, blocked_until)."""
     duration = dt.timedelta(minutes=service.duration_minutes)
@@ -112,7 +130,11 @@ async def _check_slot(
         if on_grid is None:
             raise SlotUnavailable("The calendar is not available at that time.")
         if not on_grid:
-            raise ValidationFailed("start", "That start is not on the slot grid; choose one of the available slots.", ValidationCode.INVALID_CHOICE)
+            raise ValidationFailed(
+                "start",
+                "That start is not on the slot grid; choose one of the available slots.",
+                ValidationCode.INVALID_CHOICE,
+            )
     if await busy_intervals(calendar_id, start, blocked_until, exclude_id=exclude_id):
         raise SlotUnavailable()
     return start + duration, blocked_until
@@ -133,15 +155,23 @@ async def _commit(host: PluginHost, calendar_id: int, work: Callable[[], Awaitab
             raise SlotUnavailable() from None
         raise
     if change is not None:
-        await after_commit(lambda: host.call("appointment_changed", change.appointment.location_id, isolated=True, change=change))
+        await after_commit(
+            lambda: host.call("appointment_changed", change.appointment.location_id, isolated=True, change=change)
+        )
     return change
 
 
 async def _record(appointment: Appointment, action: str, actor: Actor, before: dict) -> None:
     old, new = _changed(before, snapshot(appointment))
     await AppointmentEvent.create(
-        appointment_id=appointment.id, action=action, actor_kind=actor.kind, actor_id=actor.id[:64],
-        ip=actor.ip[:64], user_agent=actor.user_agent[:500], before=old, after=new,
+        appointment_id=appointment.id,
+        action=action,
+        actor_kind=actor.kind,
+        actor_id=actor.id[:64],
+        ip=actor.ip[:64],
+        user_agent=actor.user_agent[:500],
+        before=old,
+        after=new,
     )
 
 
@@ -170,7 +200,9 @@ async def book(
     location = await Location.get(id=calendar.location_id)
     service = await Service.get_or_none(id=service_id, location_id=location.id)
     if service is None or not await service.calendars.filter(id=calendar.id).exists():
-        raise ValidationFailed("serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE)
+        raise ValidationFailed(
+            "serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE
+        )
     # Customers book online services only; a one-time link offers the services staff chose for it.
     if actor.is_customer and actor.kind is not ActorKind.ONE_TIME_LINK and not service.bookable_online:
         raise ValidationFailed("serviceId", "This service cannot be booked online.", ValidationCode.INVALID_CHOICE)
@@ -199,8 +231,13 @@ async def book(
             await host.customer_refusal(location.id, None, "BOOK", actor, details)
         ends_at, blocked_until = await _check_slot(location, service, calendar.id, start, enforce)
         appointment = await Appointment.create(
-            location_id=location.id, calendar_id=calendar.id, service_id=service.id, customer_id=customer.id,
-            starts_at=start, ends_at=ends_at, blocked_until=blocked_until,
+            location_id=location.id,
+            calendar_id=calendar.id,
+            service_id=service.id,
+            customer_id=customer.id,
+            starts_at=start,
+            ends_at=ends_at,
+            blocked_until=blocked_until,
             status=Status.CONFIRMED if actor.is_customer else Status.SCHEDULED,
         )
         await _record(appointment, "BOOKED", actor, {})
@@ -255,7 +292,12 @@ async def _change(
         fresh = await Appointment.get(id=appointment_id)
         before = snapshot(fresh)
         if actor.is_customer and enforce:
-            facts = {"calendar_id": fresh.calendar_id, "service_id": fresh.service_id, "customer_id": fresh.customer_id, **(details or {})}
+            facts = {
+                "calendar_id": fresh.calendar_id,
+                "service_id": fresh.service_id,
+                "customer_id": fresh.customer_id,
+                **(details or {}),
+            }
             await host.customer_refusal(location.id, fresh, CUSTOMER_ACTIONS[action], actor, facts)
         if not await apply(fresh, location, rules, enforce):
             result = fresh
@@ -279,7 +321,9 @@ async def confirm(host: PluginHost, actor: Actor, appointment_id: int, override:
             return False
         check_transition(appointment.status, "CONFIRMED")
         if enforce:
-            rule_checks.check_same_day(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
+            rule_checks.check_same_day(
+                rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location)
+            )
         appointment.status = Status.CONFIRMED
         return True
 
@@ -308,11 +352,17 @@ async def reschedule(
         now = clock.now()
         if enforce:
             rule_checks.check_reschedule(
-                rules, appointment.starts_at, now, ZoneInfo(location.timezone), _contact(location),
+                rules,
+                appointment.starts_at,
+                now,
+                ZoneInfo(location.timezone),
+                _contact(location),
                 appointment.customer_reschedules if actor.is_customer else None,
             )
             rule_checks.check_new_start(rules, start, now)
-        ends_at, blocked_until = await _check_slot(location, service, appointment.calendar_id, start, enforce, appointment.id)
+        ends_at, blocked_until = await _check_slot(
+            location, service, appointment.calendar_id, start, enforce, appointment.id
+        )
         appointment.starts_at, appointment.ends_at, appointment.blocked_until = start, ends_at, blocked_until
         appointment.sequence += 1
         appointment.status = Status.CONFIRMED if actor.is_customer else Status.SCHEDULED
@@ -324,7 +374,12 @@ async def reschedule(
 
 
 async def cancel(
-    host: PluginHost, actor: Actor, appointment_id: int, reason: str | None = None, note: str = "", override: bool = False
+    host: PluginHost,
+    actor: Actor,
+    appointment_id: int,
+    reason: str | None = None,
+    note: str = "",
+    override: bool = False,
 ) -> Appointment:
     """Cancel a scheduled or confirmed appointment, with a reason from the location's list."""
     clean_note = check.text("note", note or "", max_length=2000, required=False, multiline=True)
@@ -333,13 +388,17 @@ async def cancel(
         check_transition(appointment.status, "CANCELLED")
         clean_reason = (reason or "").strip()
         if clean_reason and rules.cancellation_reasons and clean_reason not in rules.cancellation_reasons:
-            raise ValidationFailed("reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".", ValidationCode.INVALID_CHOICE)
+            raise ValidationFailed(
+                "reason", "Choose one of: " + ", ".join(rules.cancellation_reasons) + ".", ValidationCode.INVALID_CHOICE
+            )
         if clean_reason and not rules.cancellation_reasons:
             clean_reason = check.text("reason", clean_reason, max_length=200)
         if enforce and rules.cancellation_reason_required and not clean_reason:
             raise ValidationFailed("reason", "Please choose a reason for cancelling.", ValidationCode.REQUIRED)
         if enforce:
-            rule_checks.check_cancel(rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location))
+            rule_checks.check_cancel(
+                rules, appointment.starts_at, clock.now(), ZoneInfo(location.timezone), _contact(location)
+            )
         appointment.status = Status.CANCELLED
         appointment.cancellation_reason, appointment.cancellation_note = clean_reason, clean_note
         return True
@@ -356,7 +415,9 @@ async def mark(host: PluginHost, actor: Actor, appointment_id: int, status: Stat
     async def apply(appointment: Appointment, location: Location, rules: Rules, enforce: bool) -> bool:
         check_transition(appointment.status, status.value)
         if clock.now() < appointment.starts_at:
-            raise InvalidTransition(appointment.status.value, action, f"An appointment cannot be {action} before it starts.")
+            raise InvalidTransition(
+                appointment.status.value, action, f"An appointment cannot be {action} before it starts."
+            )
         appointment.status = status
         return True
 
@@ -366,7 +427,7 @@ async def mark(host: PluginHost, actor: Actor, appointment_id: int, status: Stat
 def _utc(start: dt.datetime) -> dt.datetime:
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValidationFailed("start", "Give the start with a UTC offset.", ValidationCode.INVALID_FORMAT)
-    return check.instant("start", start).astimezone(dt.timezone.utc)
+    return check.instant("start", start).astimezone(dt.UTC)
 
 
 async def customer_refusals(
@@ -383,7 +444,8 @@ async def customer_refusals(
     rule_check: dict[str, Callable[[], None]] = {
         "CONFIRMED": lambda: rule_checks.check_same_day(rules, appointment.starts_at, now, tz, contact),
         "RESCHEDULED": lambda: rule_checks.check_reschedule(
-            rules, appointment.starts_at, now, tz, contact, appointment.customer_reschedules),
+            rules, appointment.starts_at, now, tz, contact, appointment.customer_reschedules
+        ),
         "CANCELLED": lambda: rule_checks.check_cancel(rules, appointment.starts_at, now, tz, contact),
     }
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from core.security.access import Staff
 from core.colors import COLOR_RE, DARK_TEXT, DEFAULT_BACKGROUND, text_color_for
 from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import Location, LocationLogo
+from core.security.access import Staff
 
 MAX_LOGO_BYTES = 512 * 1024
 SHARED = "This location uses its headquarters' settings; change the branding there."
@@ -123,7 +123,7 @@ class Branding:
     lang: str = "en"
 
     @classmethod
-    def neutral(cls) -> "Branding":
+    def neutral(cls) -> Branding:
         """No location: pages that must not reveal which location (if any) a link belongs to."""
         return cls(background_color="#f3f4f6")
 

@@ -9,12 +9,12 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.security.access import Staff, in_scope, require_staff
-from core.errors import NotFound, ValidationCode, ValidationFailed
-from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
-from core.locations import get_location
-from core.pagination import Page, Paging, keyset_page
 from core.availability.engine import DAY_MINUTES, roster_minutes
+from core.errors import NotFound, ValidationCode, ValidationFailed
+from core.locations import get_location
+from core.models import Calendar, CalendarException, ExceptionKind, RosterRule
+from core.pagination import Page, Paging, keyset_page
+from core.security.access import Staff, in_scope, require_staff
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
@@ -85,7 +85,9 @@ def _clean_roster(intervals: list[Interval]) -> list[tuple[int, int, int]]:
     rows.sort()
     for (day_a, start_a, end_a, _), (day_b, start_b, _, index_b) in zip(rows, rows[1:]):
         if day_a == day_b and start_b < roster_minutes(start_a, end_a)[1]:
-            problems.add(f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.", ValidationCode.INVALID)
+            problems.add(
+                f"rules[{index_b}]", f"Overlaps another interval on {WEEKDAYS[day_b].title()}.", ValidationCode.INVALID
+            )
     problems.raise_any()
     return [(day, start, end) for day, start, end, _ in rows]
 
@@ -116,7 +118,9 @@ async def add_exception(
     """Add time off or extra hours on a local date; without times it covers the whole day."""
     calendar = await get_calendar(actor, calendar_id)
     if (start is None) != (end is None):
-        raise ValidationFailed("end" if end is None else "start", "Give both a start and an end, or neither.", ValidationCode.REQUIRED)
+        raise ValidationFailed(
+            "end" if end is None else "start", "Give both a start and an end, or neither.", ValidationCode.REQUIRED
+        )
     if start is None or end is None:  # both None
         if kind is ExceptionKind.EXTRA_HOURS:
             raise ValidationFailed("start", "Extra hours need a start and an end.", ValidationCode.REQUIRED)

@@ -13,7 +13,7 @@ _offset = dt.timedelta(0)
 
 def now() -> dt.datetime:
     """The current instant, timezone-aware UTC."""
-    return dt.datetime.now(dt.timezone.utc) + _offset
+    return dt.datetime.now(dt.UTC) + _offset
 
 
 def advance(seconds: float) -> None:

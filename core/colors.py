@@ -16,7 +16,9 @@ LIGHT_TEXT = "#ffffff"
 def clean_color(field: str, value: str) -> str:
     """A CSS colour written `#rrggbb`, returned lower-case; anything else is `ValidationFailed`."""
     if not isinstance(value, str) or not COLOR_RE.match(value.strip()):
-        raise ValidationFailed(field, f"{value!r} is not a colour written as #rrggbb, e.g. #1a2b3c.", ValidationCode.INVALID_FORMAT)
+        raise ValidationFailed(
+            field, f"{value!r} is not a colour written as #rrggbb, e.g. #1a2b3c.", ValidationCode.INVALID_FORMAT
+        )
     return value.strip().lower()
 
 
@@ -24,7 +26,7 @@ def relative_luminance(color: str) -> float:
     """WCAG 2 relative luminance of a `#rrggbb` colour, 0 (black) to 1 (white)."""
     channels = []
     for i in (1, 3, 5):
-        c = int(color[i:i + 2], 16) / 255
+        c = int(color[i : i + 2], 16) / 255
         channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
     r, g, b = channels
     return 0.2126 * r + 0.7152 * g + 0.0722 * b

@@ -9,11 +9,11 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.security.access import Staff, in_scope
 from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location
 from core.models import Customer
 from core.pagination import Page, Paging, keyset_page
+from core.security.access import Staff, in_scope
 
 ORDER = ("last_name", "first_name", "id")
 DUPLICATE_EMAIL = "A customer with this email already exists at this location."
@@ -52,9 +52,7 @@ async def get_customer(actor: Staff | None, customer_id: int) -> Customer:
     return await in_scope(actor, Customer, customer_id, "Customer")
 
 
-async def search_customers(
-    actor: Staff | None, location_id: int, search: str | None, paging: Paging
-) -> Page[Customer]:
+async def search_customers(actor: Staff | None, location_id: int, search: str | None, paging: Paging) -> Page[Customer]:
     """A page of a location's customers by name, filtered by name, email or phone."""
     await get_location(actor, location_id)
     query = Customer.filter(location_id=location_id)

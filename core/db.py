@@ -26,7 +26,7 @@ def tortoise_config(database_url: str, plugin_apps: Mapping[str, dict] | None = 
 def connection_url(database_url: str) -> str:
     """Normalise a database URL: `postgresql://` means `postgres://`; SQLite waits when busy."""
     if database_url.startswith("postgresql://"):
-        return "postgres://" + database_url[len("postgresql://"):]
+        return "postgres://" + database_url[len("postgresql://") :]
     if database_url.startswith("sqlite") and "busy_timeout" not in database_url:
         # Several server processes share one SQLite file: writers wait for each other.
         return database_url + ("&" if "?" in database_url else "?") + "busy_timeout=10000"

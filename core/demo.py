@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
 from core.plugins import marketplace
 from core.security.access import Staff
 from core.security.accounts import create_admin
-from core.models import Calendar, Customer, Location, RosterRule, Service, StaffRole, Tier
 
 if TYPE_CHECKING:
     from core.agendum import Agendum
@@ -34,8 +34,13 @@ async def seed_demo(app: Agendum) -> str:
 
 async def _create_clinic() -> Location:
     clinic = await Location.create(
-        name="Riverside Clinic", timezone="Europe/London", currency="GBP", locale="en_GB",
-        contact_email="hello@riverside.example", contact_phone="+44 20 7946 0000", tier=Tier.GOLD,
+        name="Riverside Clinic",
+        timezone="Europe/London",
+        currency="GBP",
+        locale="en_GB",
+        contact_email="hello@riverside.example",
+        contact_phone="+44 20 7946 0000",
+        tier=Tier.GOLD,
     )
     calendars = [
         await Calendar.create(location=clinic, name=name, owner_name=owner, owner_email=email, owner_phone=phone)

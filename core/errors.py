@@ -53,7 +53,7 @@ class ValidationFailed(DomainError):
         self.problems = [FieldProblem(field, message, self.code)]
 
     @classmethod
-    def of(cls, problems: list[FieldProblem]) -> "ValidationFailed":
+    def of(cls, problems: list[FieldProblem]) -> ValidationFailed:
         """One refusal reporting several problems (at least one)."""
         first = problems[0]
         error = cls(first.field, first.message, first.code)
@@ -88,10 +88,13 @@ class RateLimited(DomainError):
     in words for the person refused (pages show it; the message adds the wait)."""
 
     FROM_YOUR_NETWORK = "There were too many attempts from your network."
-    AT_THIS_LINK = ("This link has had too many attempts from several networks, so it is paused for everyone for a "
-                    "while. If this keeps happening, contact whoever sent you the link.")
-    AT_THIS_ACCOUNT = ("Signing in with this email address is paused for a while: it had too many attempts from "
-                       "several networks.")
+    AT_THIS_LINK = (
+        "This link has had too many attempts from several networks, so it is paused for everyone for a "
+        "while. If this keeps happening, contact whoever sent you the link."
+    )
+    AT_THIS_ACCOUNT = (
+        "Signing in with this email address is paused for a while: it had too many attempts from several networks."
+    )
 
     def __init__(self, retry_after: float, reason: str = FROM_YOUR_NETWORK) -> None:
         seconds = max(1, int(retry_after + 0.999))
@@ -139,7 +142,12 @@ class LinkUnavailable(DomainError):
     STATUSES = ("USED", "EXPIRED", "REVOKED")
 
     def __init__(
-        self, status: str, message: str, owner_name: str = "", owner_email: str = "", owner_phone: str = "",
+        self,
+        status: str,
+        message: str,
+        owner_name: str = "",
+        owner_email: str = "",
+        owner_phone: str = "",
         location_id: int | None = None,
     ) -> None:
         if status not in self.STATUSES:

@@ -67,7 +67,8 @@ async def claim(principal: str, key: str, digest: str) -> IdempotentRequest | An
         try:
             async with in_transaction():  # a savepoint: a lost race leaves the outer transaction usable
                 return await IdempotentRequest.create(
-                    principal=principal, key=key, request_hash=digest, expires_at=now + KEEP, status_code=0)
+                    principal=principal, key=key, request_hash=digest, expires_at=now + KEEP, status_code=0
+                )
         except IntegrityError:
             continue  # the other request committed first: read its answer
     raise InProgress()  # the row came and went between our reads: its request is still settling

@@ -19,7 +19,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     """The same instant in UTC; a naive datetime names no instant and is refused (ValueError)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"The datetime {value} has no UTC offset: give it one (e.g. tzinfo=timezone.utc).")
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 class DatetimeField(fields.DatetimeField):

@@ -39,7 +39,9 @@ def window(
             local_instant(tz, to_date + ONE_DAY, 0) if to_date else None,
         )
     except OverflowError:
-        raise ValidationFailed("toDate" if to_date else "fromDate", "That date is out of range.", ValidationCode.OUT_OF_RANGE) from None
+        raise ValidationFailed(
+            "toDate" if to_date else "fromDate", "That date is out of range.", ValidationCode.OUT_OF_RANGE
+        ) from None
 
 
 @contextmanager

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.plugins import marketplace
-from core.security.access import Staff, in_scope, require_owner, require_staff
+from core.availability.rules import clean_rule_fields
 from core.colors import clean_color
 from core.errors import PermissionDenied, ValidationCode, ValidationFailed
 from core.models import Location, Tier
 from core.pagination import Page, Paging, keyset_page
-from core.availability.rules import clean_rule_fields
+from core.plugins import marketplace
+from core.security.access import Staff, in_scope, require_owner, require_staff
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -62,7 +62,9 @@ async def _check_headquarters(actor: Staff, location: Location | None, fields: d
     hq_id = fields.get("headquarters_id", location.headquarters_id if location else None)
     shares = fields.get("shares_headquarters_settings", location.shares_headquarters_settings if location else False)
     if shares and hq_id is None:
-        raise ValidationFailed("sharesHeadquartersSettings", "Only a location with a headquarters can share its settings.")
+        raise ValidationFailed(
+            "sharesHeadquartersSettings", "Only a location with a headquarters can share its settings."
+        )
     if "headquarters_id" not in fields or hq_id is None:
         return
     if location is not None and hq_id == location.id:
@@ -104,8 +106,14 @@ async def update_location(host: PluginHost, actor: Staff | None, location_id: in
     if not staff.is_owner and ({"tier", "headquarters_id"} & fields.keys()):
         raise PermissionDenied("Only an owner may change the tier or the headquarters.")
     await _check_headquarters(staff, location, fields)
-    if "background_color" in fields and fields.get("shares_headquarters_settings", location.shares_headquarters_settings):
-        raise ValidationFailed("backgroundColor", "This location uses its headquarters' settings; change the branding there.", ValidationCode.NOT_EDITABLE)
+    if "background_color" in fields and fields.get(
+        "shares_headquarters_settings", location.shares_headquarters_settings
+    ):
+        raise ValidationFailed(
+            "backgroundColor",
+            "This location uses its headquarters' settings; change the branding there.",
+            ValidationCode.NOT_EDITABLE,
+        )
     tier_changed = "tier" in fields and fields["tier"] is not location.tier
     async with in_transaction():
         location.update_from_dict(fields)
@@ -119,7 +127,11 @@ async def update_rules(actor: Staff | None, location_id: int, **changes: Any) ->
     """Change the scheduling rules of a location (not of a branch sharing its headquarters')."""
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' settings; change the rules there.", ValidationCode.NOT_EDITABLE)
+        raise ValidationFailed(
+            "locationId",
+            "This location uses its headquarters' settings; change the rules there.",
+            ValidationCode.NOT_EDITABLE,
+        )
     fields = clean_rule_fields(changes)
     location.update_from_dict(fields)
     await save_fields(location, fields)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -87,8 +87,13 @@ def _beyond(order: Sequence[str], values: Sequence[Any], descending: bool) -> Q:
     return Q(*clauses, join_type="OR")
 
 
-def _cursor_values(query: QuerySet, order: Sequence[str], cursor: str, argument: str,
-                   decoders: Mapping[str, Callable[[Any], Any]] | None) -> list[Any]:
+def _cursor_values(
+    query: QuerySet,
+    order: Sequence[str],
+    cursor: str,
+    argument: str,
+    decoders: Mapping[str, Callable[[Any], Any]] | None,
+) -> list[Any]:
     """The field values a cursor given as `argument` points at, or `ValidationFailed` on `argument`."""
     values = decode_cursor(cursor, len(order), argument)
     _check_cursor_types(query, order, values, argument)
@@ -134,7 +139,8 @@ async def keyset_page(
         items.reverse()
     cursors = [encode_cursor([_plain(getattr(row, name)) for name in order]) for row in items]
     return Page(
-        items=items, cursors=cursors,
+        items=items,
+        cursors=cursors,
         has_next_page=bool(paging.before) if backwards else (more or bool(paging.before)),
         has_previous_page=(more or bool(paging.after)) if backwards else bool(paging.after),
         count=counted.count,

@@ -7,12 +7,12 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core import validation as check
-from core.security.access import Staff, in_scope
+from core.availability.rules import clean_rule_fields
 from core.errors import ValidationCode
 from core.locations import get_location
 from core.models import Calendar, Service
 from core.pagination import Page, Paging, keyset_page
-from core.availability.rules import clean_rule_fields
+from core.security.access import Staff, in_scope
 
 MAX_MINUTES = 24 * 60
 
@@ -35,7 +35,11 @@ async def _calendars(location_id: int, calendar_ids: list[int]) -> list[Calendar
     problems = check.Problems()
     for index, calendar_id in enumerate(calendar_ids):
         if calendar_id not in known:
-            problems.add(f"calendarIds[{index}]", f"Calendar {calendar_id} is not a calendar of this location.", ValidationCode.INVALID_CHOICE)
+            problems.add(
+                f"calendarIds[{index}]",
+                f"Calendar {calendar_id} is not a calendar of this location.",
+                ValidationCode.INVALID_CHOICE,
+            )
     problems.raise_any()
     return calendars
 

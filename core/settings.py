@@ -8,11 +8,12 @@ case, and nothing else."""
 from __future__ import annotations
 
 import ipaddress
-import re
 import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Annotated, Any, Callable, Literal, Mapping
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError
@@ -94,9 +95,16 @@ def _items(value: Any) -> tuple:
 
 
 DEFAULT_CORS_HEADERS = (
-    "authorization", "content-type", "idempotency-key", "x-request-id",
-    "apollographql-client-name", "apollographql-client-version",  # Apollo Client
-    "traceparent", "tracestate", "baggage", "sentry-trace",  # W3C trace context, Sentry
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",  # Apollo Client
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",  # W3C trace context, Sentry
 )
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
@@ -127,10 +135,19 @@ def _origins(value: Any) -> tuple[str, ...]:
             parts.port  # noqa: B018 - raises on a port that is no number
         except (ValueError, AttributeError):
             parts = None
-        if parts is None or not parts.scheme or not parts.hostname or parts.path or parts.query or parts.fragment \
-                or "@" in parts.netloc:
-            raise ValueError(f"{origin!r} is not an origin scheme://host[:port], e.g. https://app.example.com "
-                             "(no path, no trailing slash)")
+        if (
+            parts is None
+            or not parts.scheme
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
+            raise ValueError(
+                f"{origin!r} is not an origin scheme://host[:port], e.g. https://app.example.com "
+                "(no path, no trailing slash)"
+            )
     return origins
 
 
@@ -143,8 +160,14 @@ def _base_url(value: Any) -> str:
         parts.port  # noqa: B018 - raises on a port that is no number
     except ValueError:
         parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query \
-            or parts.fragment or "@" in parts.netloc:
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
         raise ValueError(f"{value!r} is not an http:// or https:// address, e.g. https://book.example.com")
     return url
 
@@ -158,10 +181,11 @@ def _database_url(value: Any) -> str:
     scheme = _scheme(url).lower()  # never repeat the URL: it may hold a password
     if scheme not in ("sqlite", "postgres", "postgresql"):
         found = f"the scheme is {scheme!r}" if scheme else "it has no scheme://"
-        raise ValueError(f"not a database URL ({found}): use sqlite://path.sqlite3 or "
-                         "postgres://user:password@host:5432/database")
+        raise ValueError(
+            f"not a database URL ({found}): use sqlite://path.sqlite3 or postgres://user:password@host:5432/database"
+        )
     if scheme == "sqlite":
-        if not url[len("sqlite://"):]:
+        if not url[len("sqlite://") :]:
             raise ValueError("a sqlite:// URL names a file: sqlite://path.sqlite3")
         return url
     try:
@@ -194,8 +218,9 @@ def _smtp_url(value: Any) -> str:
 def _mail_from(value: Any) -> str:
     _, address = parseaddr(value)
     if "@" not in address or any(ch in value for ch in "\r\n"):
-        raise ValueError(f"{value!r} is not an email address; use e.g. `Agendum <no-reply@example.com>` or "
-                         "`no-reply@example.com`")
+        raise ValueError(
+            f"{value!r} is not an email address; use e.g. `Agendum <no-reply@example.com>` or `no-reply@example.com`"
+        )
     return value
 
 
@@ -208,8 +233,11 @@ HeaderNames = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_header_names
 Networks = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode, BeforeValidator(_networks)]
 Hours = Annotated[int, NoDecode, BeforeValidator(_whole(1, 100_000, " of hours"))]
 Budget = Annotated[int, NoDecode, BeforeValidator(_whole(1, 100_000_000))]
-BodyBytes = Annotated[int, NoDecode, BeforeValidator(
-    _whole(MIN_BODY_BYTES, MAX_BODY_BYTES, " of bytes", f" (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)"))]
+BodyBytes = Annotated[
+    int,
+    NoDecode,
+    BeforeValidator(_whole(MIN_BODY_BYTES, MAX_BODY_BYTES, " of bytes", f" (default {DEFAULT_MAX_BODY_BYTES}, 1 MB)")),
+]
 DatabaseUrl = Annotated[str, NoDecode, BeforeValidator(_database_url)]
 BaseUrl = Annotated[str, NoDecode, BeforeValidator(_base_url)]
 RedisUrl = Annotated[str, NoDecode, BeforeValidator(_redis_url)]
@@ -223,94 +251,157 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid", validate_default=True)
 
-    database_url: DatabaseUrl = Field(DEFAULT_DATABASE_URL, repr=False, description=(
-        "`sqlite://path.sqlite3` or `postgres://user:pass@host:5432/db`"))
-    secret_key: str = Field("", repr=False, description=(
-        "signs links, session cookies and forms: at least 32 random characters worth 128 bits (repeats, sequences "
-        "and words count for little); make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`; "
-        "required outside demo mode (the demo has its own), where a missing or weak key stops the server from "
-        "starting, and by `agendum worker` (it reads and derives the customers' links in emails with it)"))
+    database_url: DatabaseUrl = Field(
+        DEFAULT_DATABASE_URL, repr=False, description=("`sqlite://path.sqlite3` or `postgres://user:pass@host:5432/db`")
+    )
+    secret_key: str = Field(
+        "",
+        repr=False,
+        description=(
+            "signs links, session cookies and forms: at least 32 random characters worth 128 bits (repeats, sequences "
+            "and words count for little); make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`; "
+            "required outside demo mode (the demo has its own), where a missing or weak key stops the server from "
+            "starting, and by `agendum worker` (it reads and derives the customers' links in emails with it)"
+        ),
+    )
     # Earlier keys, still accepted when verifying what they signed (links, cookies, forms); never used to sign.
-    secret_key_fallbacks: Items = Field((), repr=False, description=(
-        "comma-separated earlier keys, as strong: what they signed still verifies, nothing new uses them "
-        "(see *Rotating the secret key*)"))
-    base_url: BaseUrl = Field("", description=(
-        "public address (`http://` or `https://`), used in every link the app makes and emails; required outside "
-        "demo mode and by `agendum worker`; the demo's is where `serve` listens (`http://127.0.0.1:8000`)"))
+    secret_key_fallbacks: Items = Field(
+        (),
+        repr=False,
+        description=(
+            "comma-separated earlier keys, as strong: what they signed still verifies, nothing new uses them "
+            "(see *Rotating the secret key*)"
+        ),
+    )
+    base_url: BaseUrl = Field(
+        "",
+        description=(
+            "public address (`http://` or `https://`), used in every link the app makes and emails; required outside "
+            "demo mode and by `agendum worker`; the demo's is where `serve` listens (`http://127.0.0.1:8000`)"
+        ),
+    )
     debug: Flag = Field(False, description="`true` shows unexpected errors instead of masking them")
-    demo: Flag = Field(False, description=(
-        "`true` runs demo mode (what `serve --demo` sets): the demo secret key and, without `AGENDUM_SMTP_URL`, "
-        "the dev mailbox; loopback addresses only"))
-    cors_origins: Origins = Field((), description=(
-        "comma-separated origins (`scheme://host[:port]`) allowed to call `/graphql` from a browser"))
-    cors_headers: HeaderNames = Field(DEFAULT_CORS_HEADERS, description=(
-        "comma-separated request headers a browser at an allowed origin may send (replaces the default, which "
-        "covers bearer tokens, `Idempotency-Key`, `X-Request-Id`, Apollo's client name and version, W3C trace "
-        "context and Sentry); `Retry-After` and `X-Request-Id` are always readable by scripts"))
-    trusted_proxies: Networks = Field((), description=(
-        "comma-separated IPs/networks whose `X-Forwarded-For` is believed"))
-    staff_token_hours: Hours = Field(24 * 30, description=(
-        "lifetime of staff tokens, in hours"))
+    demo: Flag = Field(
+        False,
+        description=(
+            "`true` runs demo mode (what `serve --demo` sets): the demo secret key and, without `AGENDUM_SMTP_URL`, "
+            "the dev mailbox; loopback addresses only"
+        ),
+    )
+    cors_origins: Origins = Field(
+        (), description=("comma-separated origins (`scheme://host[:port]`) allowed to call `/graphql` from a browser")
+    )
+    cors_headers: HeaderNames = Field(
+        DEFAULT_CORS_HEADERS,
+        description=(
+            "comma-separated request headers a browser at an allowed origin may send (replaces the default, which "
+            "covers bearer tokens, `Idempotency-Key`, `X-Request-Id`, Apollo's client name and version, W3C trace "
+            "context and Sentry); `Retry-After` and `X-Request-Id` are always readable by scripts"
+        ),
+    )
+    trusted_proxies: Networks = Field(
+        (), description=("comma-separated IPs/networks whose `X-Forwarded-For` is believed")
+    )
+    staff_token_hours: Hours = Field(24 * 30, description=("lifetime of staff tokens, in hours"))
     # Attempts at one account (staff or portal) from one client network (/24, /64), and from every
     # network together (the ceiling, against guessing spread over many networks); per client IP.
     login_limit_per_account: Rate = Field(RateLimit(10, 15 * 60), json_schema_extra=CODE_ONLY)
-    login_ceiling_per_account: Rate = Field(RateLimit(100, 15 * 60), description=(
-        "password attempts at one staff or portal account from every network together; from one client network "
-        "the limit is 10 per 15 minutes, so a stranger elsewhere cannot lock the owner out (docs/api.md, "
-        "*Rate limits*), `attempts/seconds`"))
+    login_ceiling_per_account: Rate = Field(
+        RateLimit(100, 15 * 60),
+        description=(
+            "password attempts at one staff or portal account from every network together; from one client network "
+            "the limit is 10 per 15 minutes, so a stranger elsewhere cannot lock the owner out (docs/api.md, "
+            "*Rate limits*), `attempts/seconds`"
+        ),
+    )
     login_limit_per_ip: Rate = Field(RateLimit(30, 15 * 60), json_schema_extra=CODE_ONLY)
     # Attempts at link tokens (action links, one-time links...): per client IP, per token and client
     # network, and per token from every network together (the ceiling).
-    link_limit_per_ip: Rate = Field(RateLimit(120, 60), description=(
-        "attempts at link tokens (pages and GraphQL fields) per client IP, written `attempts/seconds`"))
-    link_limit_per_token: Rate = Field(RateLimit(30, 60), description=(
-        "attempts at one link token from one client network (/24 for IPv4, /64 for IPv6), written "
-        "`attempts/seconds`"))
-    link_ceiling_per_token: Rate = Field(RateLimit(300, 60), description=(
-        "attempts at one link token from every network together (the ceiling against guessing from many "
-        "networks), `attempts/seconds`"))
+    link_limit_per_ip: Rate = Field(
+        RateLimit(120, 60),
+        description=("attempts at link tokens (pages and GraphQL fields) per client IP, written `attempts/seconds`"),
+    )
+    link_limit_per_token: Rate = Field(
+        RateLimit(30, 60),
+        description=(
+            "attempts at one link token from one client network (/24 for IPv4, /64 for IPv6), written "
+            "`attempts/seconds`"
+        ),
+    )
+    link_ceiling_per_token: Rate = Field(
+        RateLimit(300, 60),
+        description=(
+            "attempts at one link token from every network together (the ceiling against guessing from many "
+            "networks), `attempts/seconds`"
+        ),
+    )
     # Free-slot work (core.availability.cost units) one request may ask for: customers' slot fields and
     # pages, and staff's availableSlots. Sized in bench/slot_cost.py.
-    slot_budget: Budget = Field(12_000, description=(
-        "the most free-slot work one customer request (or slot page) may ask for, in the cost units of "
-        "docs/api.md; over it: `QueryTooCostly`; the default is at most about 1 s of server CPU "
-        "(`bench/slot_cost.py`)"))
-    staff_slot_budget: Budget = Field(36_000, description=(
-        "the same for staff's `availableSlots`"))
+    slot_budget: Budget = Field(
+        12_000,
+        description=(
+            "the most free-slot work one customer request (or slot page) may ask for, in the cost units of "
+            "docs/api.md; over it: `QueryTooCostly`; the default is at most about 1 s of server CPU "
+            "(`bench/slot_cost.py`)"
+        ),
+    )
+    staff_slot_budget: Budget = Field(36_000, description=("the same for staff's `availableSlots`"))
     # Customers' slot fields (every alias) and slot pages, counted per client IP.
-    slot_limit_per_ip: Rate = Field(RateLimit(30, 60), description=(
-        "customers' slot fields (every alias) and slot pages per client IP, `attempts/seconds`"))
+    slot_limit_per_ip: Rate = Field(
+        RateLimit(30, 60),
+        description=("customers' slot fields (every alias) and slot pages per client IP, `attempts/seconds`"),
+    )
     max_query_depth: int = Field(12, json_schema_extra=CODE_ONLY)
     max_aliases: int = Field(15, json_schema_extra=CODE_ONLY)
     max_tokens: int = Field(2000, json_schema_extra=CODE_ONLY)
     # Request bodies over this many bytes are refused with 413 before they are read (web/body_limit.py).
-    max_body_bytes: BodyBytes = Field(DEFAULT_MAX_BODY_BYTES, description=(
-        "largest request body accepted, in bytes (1024 to 1073741824; the default is 1 MB); a larger one is "
-        "refused with 413 before it is read: a JSON error from `/graphql`, a page from customer pages. Logo "
-        "uploads keep their own limit (512 KB)"))
-    expose_process_id: Flag = Field(False, description=(
-        "`true` adds an `X-Agendum-Pid` header to every response (tests use it to see which server process "
-        "answered)"))
+    max_body_bytes: BodyBytes = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        description=(
+            "largest request body accepted, in bytes (1024 to 1073741824; the default is 1 MB); a larger one is "
+            "refused with 413 before it is read: a JSON error from `/graphql`, a page from customer pages. Logo "
+            "uploads keep their own limit (512 KB)"
+        ),
+    )
+    expose_process_id: Flag = Field(
+        False,
+        description=(
+            "`true` adds an `X-Agendum-Pid` header to every response (tests use it to see which server process "
+            "answered)"
+        ),
+    )
     mail_from: MailFrom = Field("Agendum <no-reply@agendum.local>", description="sender of every email")
-    load_entry_points: Flag = Field(True, description=(
-        "`false` to ignore third-party plugins installed with the `agendum` entry point"))
+    load_entry_points: Flag = Field(
+        True, description=("`false` to ignore third-party plugins installed with the `agendum` entry point")
+    )
     # Outgoing email (core/email/smtp.py parses the URL); empty: nothing is sent (the demo uses its dev mailbox).
-    smtp_url: SmtpUrl = Field("", repr=False, description=(
-        "where email goes: `smtp://host:25`, `smtp://user:pass@host:587?starttls=true`, "
-        "`smtps://user:pass@host:465`; option `timeout=10` (seconds, e.g. `smtp://host?timeout=5`); user and "
-        "password percent-encoded; without it emails stay queued (the demo uses its dev mailbox)"))
+    smtp_url: SmtpUrl = Field(
+        "",
+        repr=False,
+        description=(
+            "where email goes: `smtp://host:25`, `smtp://user:pass@host:587?starttls=true`, "
+            "`smtps://user:pass@host:465`; option `timeout=10` (seconds, e.g. `smtp://host?timeout=5`); user and "
+            "password percent-encoded; without it emails stay queued (the demo uses its dev mailbox)"
+        ),
+    )
     # Run the outbox worker inside the app process (off when separate `agendum worker` processes send).
     run_worker: Flag = Field(True, description="`false` when separate `agendum worker` processes deliver email")
     # Tuning of the outbox worker (core.email.delivery.DeliveryConfig); None: its defaults. Tests shorten it.
     delivery: Any = Field(None, json_schema_extra=CODE_ONLY)
     # Shared rate-limit counters (core.security.ratelimit.RedisLimiter) when several processes serve; empty: in memory.
-    redis_url: RedisUrl = Field("", repr=False, description=(
-        "`redis://host:6379/0`: rate limits shared by every server process and host; without it they are "
-        "counted in each process"))
+    redis_url: RedisUrl = Field(
+        "",
+        repr=False,
+        description=(
+            "`redis://host:6379/0`: rate limits shared by every server process and host; without it they are "
+            "counted in each process"
+        ),
+    )
     # Cost of new password hashes: a profile of argon2.profiles (the test kit uses the cheapest;
     # checking a password always takes the cost its hash was made with).
     password_hash_profile: Literal["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"] = Field(
-        "RFC_9106_LOW_MEMORY", json_schema_extra=CODE_ONLY)
+        "RFC_9106_LOW_MEMORY", json_schema_extra=CODE_ONLY
+    )
 
     def __init__(self, **values: Any) -> None:
         """Settings of these values (the others: defaults); SettingsError, one line per bad value."""
@@ -321,32 +412,36 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, *_positional: Any, **_sources: Any,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        *_positional: Any,
+        **_sources: Any,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keyword arguments only: `from_env` reads the environment it is given."""
         return (init_settings,)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read `AGENDUM_*` variables; keyword overrides win (the CLI passes `demo=True`)."""
         values = _Environment(cls, os.environ if environ is None else environ)()
         return cls(**{**values, **overrides})
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with these fields changed, checked like any settings."""
         return type(self)(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
 
-    def with_secret_key(self) -> "Settings":
+    def with_secret_key(self) -> Settings:
         """Return settings with a key to sign with (the demo's in demo mode when none is set); refuse
         a missing or weak secret key or fallback key."""
         return self._checked(need_base_url=False)
 
-    def checked(self) -> "Settings":
+    def checked(self) -> Settings:
         """Return settings fit to serve: a secret key as `with_secret_key` requires, and outside demo
         mode a base URL (the demo's defaults to where `serve` listens); every problem, one line each."""
         return self._checked(need_base_url=True)
 
-    def _checked(self, need_base_url: bool) -> "Settings":
+    def _checked(self, need_base_url: bool) -> Settings:
         problems = self._key_problems()
         if need_base_url and not self.base_url and not self.demo:
             problems.append(

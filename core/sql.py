@@ -43,7 +43,7 @@ def instant(value: Any) -> dt.datetime:
     """A UTC datetime from a stored timestamp (SQLite gives ISO text, PostgreSQL datetimes)."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _param(conn, value: Any) -> Any:

@@ -48,7 +48,9 @@ def _day_pattern(locale: Locale, skeleton: str, wide: bool = False) -> str:
     if not wide:
         return pattern
     parts = pattern.split("'")  # even parts are pattern letters, odd ones quoted text
-    return "'".join(re.sub(r"(?<![Ec])[Ec]{1,3}(?![Ec])", "EEEE", part) if i % 2 == 0 else part for i, part in enumerate(parts))
+    return "'".join(
+        re.sub(r"(?<![Ec])[Ec]{1,3}(?![Ec])", "EEEE", part) if i % 2 == 0 else part for i, part in enumerate(parts)
+    )
 
 
 class TimeFormatter:

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from core.errors import FieldProblem, ValidationFailed
-from core.errors import ValidationCode as Code
+from core.errors import FieldProblem, ValidationCode as Code, ValidationFailed
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
@@ -35,11 +34,15 @@ def _timezones() -> frozenset[str]:
 def timezone(field: str, value: str) -> str:
     """An IANA timezone name such as `Europe/London`."""
     if value not in _timezones():
-        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT)
+        raise ValidationFailed(
+            field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT
+        )
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT) from None
+        raise ValidationFailed(
+            field, f"{value!r} is not an IANA timezone such as 'Europe/London'.", Code.INVALID_FORMAT
+        ) from None
     return value
 
 
@@ -56,7 +59,9 @@ def locale(field: str, value: str) -> str:
     try:
         return str(Locale.parse(value.replace("-", "_")))
     except (UnknownLocaleError, ValueError, TypeError):
-        raise ValidationFailed(field, f"{value!r} is not a known locale such as 'en_GB'.", Code.INVALID_FORMAT) from None
+        raise ValidationFailed(
+            field, f"{value!r} is not a known locale such as 'en_GB'.", Code.INVALID_FORMAT
+        ) from None
 
 
 def plain_text(field: str, value: str, *, multiline: bool = False) -> str:
@@ -65,12 +70,18 @@ def plain_text(field: str, value: str, *, multiline: bool = False) -> str:
     without them. Returned as given otherwise."""
     found = NOT_TEXT_RE.search(value)
     if found:
-        raise ValidationFailed(field, f"Control characters are not allowed ({_at(value, found)}).", Code.INVALID_CHARACTERS)
+        raise ValidationFailed(
+            field, f"Control characters are not allowed ({_at(value, found)}).", Code.INVALID_CHARACTERS
+        )
     if multiline:
         return value.replace("\r\n", "\n")
     found = LINE_BREAK_RE.search(value)
     if found:
-        raise ValidationFailed(field, f"This field is one line: line breaks and tabs are not allowed ({_at(value, found)}).", Code.INVALID_CHARACTERS)
+        raise ValidationFailed(
+            field,
+            f"This field is one line: line breaks and tabs are not allowed ({_at(value, found)}).",
+            Code.INVALID_CHARACTERS,
+        )
     return value
 
 
@@ -106,7 +117,7 @@ def phone(field: str, value: str) -> str:
     return cleaned
 
 
-EARLIEST, LATEST = dt.datetime(2000, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST, LATEST = dt.datetime(2000, 1, 2, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 
 def instant(field: str, value: dt.datetime) -> dt.datetime:

@@ -22,18 +22,32 @@ from schema.error_codes import error_code
 from schema.limits import limits_extension
 from schema.locations import LocationMutation, LocationQuery
 from schema.plugins import LinkUnavailable, PluginDisabled, PluginMutation, PluginQuery
-from schema.scalars import SCALAR_MAP
 from schema.rules import RulesMutation
+from schema.scalars import SCALAR_MAP
 from schema.services import ServiceMutation, ServiceQuery
 from schema.staff import StaffMutation, StaffQuery
 from schema.text_inputs import check_text_inputs
 
 CORE_QUERIES: tuple[type, ...] = (
-    LocationQuery, CalendarQuery, ServiceQuery, CustomerQuery, AppointmentQuery, EmailQuery, PluginQuery, StaffQuery,
+    LocationQuery,
+    CalendarQuery,
+    ServiceQuery,
+    CustomerQuery,
+    AppointmentQuery,
+    EmailQuery,
+    PluginQuery,
+    StaffQuery,
 )
 CORE_MUTATIONS: tuple[type, ...] = (
-    LocationMutation, RulesMutation, CalendarMutation, ServiceMutation, CustomerMutation, AppointmentMutation,
-    EmailMutation, PluginMutation, StaffMutation,
+    LocationMutation,
+    RulesMutation,
+    CalendarMutation,
+    ServiceMutation,
+    CustomerMutation,
+    AppointmentMutation,
+    EmailMutation,
+    PluginMutation,
+    StaffMutation,
 )
 
 
@@ -73,15 +87,21 @@ class AgendumSchema(strawberry.Schema):
         for error in errors:
             code, path = error_code(error), ".".join(map(str, error.path or ())) or "-"
             if should_mask(error) and code == "INTERNAL_SERVER_ERROR":
-                log.error("GraphQL operation %.100s failed at %s: %s", operation, path, code, exc_info=error.original_error)
+                log.error(
+                    "GraphQL operation %.100s failed at %s: %s", operation, path, code, exc_info=error.original_error
+                )
             else:
                 log.info("GraphQL operation %.100s answered %s at %s", operation, code, path)
 
 
-def build_schema(settings: Settings, contributions: Sequence[tuple[str, GraphQLContribution]] = ()) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, contributions: Sequence[tuple[str, GraphQLContribution]] = ()
+) -> strawberry.Schema:
     """The executable schema: core roots merged with the (plugin, contribution) pairs of plugins."""
     all_queries = [("core", q) for q in CORE_QUERIES] + [(name, c.query) for name, c in contributions if c.query]
-    all_mutations = [("core", m) for m in CORE_MUTATIONS] + [(name, c.mutation) for name, c in contributions if c.mutation]
+    all_mutations = [("core", m) for m in CORE_MUTATIONS] + [
+        (name, c.mutation) for name, c in contributions if c.mutation
+    ]
     types = [PluginDisabled, LinkUnavailable, *(t for _, c in contributions for t in c.types)]
     check_unique_fields("Query", all_queries)
     check_unique_fields("Mutation", all_mutations)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import strawberry
 
@@ -31,10 +30,10 @@ class CreateCalendarInput:
 
 @strawberry.input(description="Only the fields given change.")
 class UpdateCalendarInput:
-    name: Optional[str] = strawberry.UNSET
-    owner_name: Optional[str] = strawberry.UNSET
-    owner_email: Optional[str] = strawberry.UNSET
-    owner_phone: Optional[str] = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    owner_name: str | None = strawberry.UNSET
+    owner_email: str | None = strawberry.UNSET
+    owner_phone: str | None = strawberry.UNSET
 
 
 @strawberry.input(
@@ -65,8 +64,8 @@ class CalendarExceptionInput:
     calendar_id: strawberry.ID
     date: dt.date
     kind: ExceptionKind
-    start: Optional[str] = None
-    end: Optional[str] = None
+    start: str | None = None
+    end: str | None = None
     note: str = strawberry.field(default="", directives=[MULTILINE])
 
 
@@ -75,10 +74,17 @@ class CalendarQuery:
     @strawberry.field(description="Calendars of a location, by name.")
     @as_result
     async def calendars(
-        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None,
-        last: Optional[int] = None, before: Optional[str] = None,
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CalendarConnectionResult:
-        page = await calendars.calendar_page(await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before))
+        page = await calendars.calendar_page(
+            await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before)
+        )
         return Connection[Calendar].of(page, Calendar.from_model)
 
     @strawberry.field

@@ -8,13 +8,14 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from core.availability.budget import SlotBudget
+from core.models import PluginActivation
 from core.security.access import Staff
 from core.security.accounts import authenticate
-from core.models import PluginActivation
 from core.security.ratelimit import Limiter
 from core.settings import Settings
-from core.availability.budget import SlotBudget
 from schema.loaders import Loaders
+
 
 @dataclass
 class Context:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 
 from core import customers
@@ -28,28 +26,32 @@ class CreateCustomerInput:
 
 @strawberry.input(description="Only the fields given change.")
 class UpdateCustomerInput:
-    first_name: Optional[str] = strawberry.UNSET
-    last_name: Optional[str] = strawberry.UNSET
-    email: Optional[str] = strawberry.UNSET
-    mobile_phone: Optional[str] = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    mobile_phone: str | None = strawberry.UNSET
 
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="Customers of a location by last and first name; `search` matches name, email or phone.")
+    @strawberry.field(
+        description="Customers of a location by last and first name; `search` matches name, email or phone."
+    )
     @as_result
     async def customers(
         self,
         info: Info,
         location_id: strawberry.ID,
-        search: Optional[str] = None,
-        first: Optional[int] = None,
-        after: Optional[str] = None,
-        last: Optional[int] = None,
-        before: Optional[str] = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CustomerConnectionResult:
         staff = await info.context.staff()
-        page = await customers.search_customers(staff, parse_id("Location", location_id), search, Paging(first, after, last, before))
+        page = await customers.search_customers(
+            staff, parse_id("Location", location_id), search, Paging(first, after, last, before)
+        )
         return Connection[Customer].of(page, Customer.from_model)
 
 

@@ -14,24 +14,35 @@ from schema.problem_codes import ErrorCode
 CODE = "What went wrong, for a program: one value of `ErrorCode` per kind of problem (see each type)."
 
 
-@strawberry.interface(description="Something the caller can act on went wrong: `message` for a person, `code` for a program.")
+@strawberry.interface(
+    description="Something the caller can act on went wrong: `message` for a person, `code` for a program."
+)
 class Problem:
     message: str
     code: ErrorCode = strawberry.field(default=ErrorCode.PLUGIN_PROBLEM, description=CODE)
 
 
-@strawberry.type(description="One problem of one input: `field` is its full path with list indices (`staffNotices[2].event`), `code` its kind (`REQUIRED`, `TOO_LONG`, ...).")
+@strawberry.type(
+    description="One problem of one input: `field` is its full path with list indices (`staffNotices[2].event`), `code` its kind (`REQUIRED`, `TOO_LONG`, ...)."
+)
 class FieldProblem:
     field: str
     message: str
     code: ErrorCode
 
 
-@strawberry.type(description="Input values are malformed or break a rule. `problems` lists every one found at once; `field`, `message` and `code` repeat the first.")
+@strawberry.type(
+    description="Input values are malformed or break a rule. `problems` lists every one found at once; `field`, `message` and `code` repeat the first."
+)
 class ValidationError(Problem):
     field: str
-    code: ErrorCode = strawberry.field(default=ErrorCode.INVALID, description="The kind of the first problem: REQUIRED, TOO_SHORT, TOO_LONG, INVALID_FORMAT, INVALID_CHARACTERS, OUT_OF_RANGE, INVALID_CHOICE, DUPLICATE, TAKEN, NOT_EDITABLE, WEAK_PASSWORD, INCORRECT or INVALID.")
-    problems: list[FieldProblem] = strawberry.field(default_factory=list, description="Every problem of the input, the first one first.")
+    code: ErrorCode = strawberry.field(
+        default=ErrorCode.INVALID,
+        description="The kind of the first problem: REQUIRED, TOO_SHORT, TOO_LONG, INVALID_FORMAT, INVALID_CHARACTERS, OUT_OF_RANGE, INVALID_CHOICE, DUPLICATE, TAKEN, NOT_EDITABLE, WEAK_PASSWORD, INCORRECT or INVALID.",
+    )
+    problems: list[FieldProblem] = strawberry.field(
+        default_factory=list, description="Every problem of the input, the first one first."
+    )
 
 
 @strawberry.type(description="No such object, or not one the caller may know of.")
@@ -55,7 +66,9 @@ class RateLimited(Problem):
     retry_after_seconds: int
 
 
-@strawberry.type(description="The request asks for more free-slot work than its budget allows; the field computed nothing. `cost` is the request's estimated cost (all its slot fields), `budget` the most it may spend. Ask for fewer days, one calendar, or fewer slot fields per request.")
+@strawberry.type(
+    description="The request asks for more free-slot work than its budget allows; the field computed nothing. `cost` is the request's estimated cost (all its slot fields), `budget` the most it may spend. Ask for fewer days, one calendar, or fewer slot fields per request."
+)
 class QueryTooCostly(Problem):
     code: ErrorCode = strawberry.field(default=ErrorCode.QUERY_TOO_COSTLY, description=CODE)
     cost: int

@@ -9,8 +9,7 @@ import strawberry
 
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.validation import Problems, whole_number
-from schema.errors import NotFound as NotFoundType
-from schema.errors import PermissionDenied, ValidationError
+from schema.errors import NotFound as NotFoundType, PermissionDenied, ValidationError
 
 MAX_ID = 2**31 - 1
 
@@ -59,4 +58,4 @@ def provided(data: Any, nullable: tuple[str, ...] = ()) -> dict[str, Any]:
 def result(name: str, *types: type) -> Any:
     """A result union of these types and the standard errors."""
     members = (*types, ValidationError, NotFoundType, PermissionDenied)
-    return Annotated[Union[members], strawberry.union(name)]
+    return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007 - a union of a tuple built at run time

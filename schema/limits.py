@@ -11,8 +11,8 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types.nodes import SelectedField
 
-from core.security.ratelimit import enforce, ip_key
 from core.availability.budget import LIMIT_KEY, Charge
+from core.security.ratelimit import enforce, ip_key
 from schema.context import Info
 
 
@@ -50,7 +50,9 @@ async def slot_field(info: Info, *, staff: bool = False, fields: int = 1) -> Asy
     try:
         if not staff:
             for _ in range(fields):
-                await enforce(context.limiter, f"{LIMIT_KEY}:ip:{ip_key(context.client_ip)}", settings.slot_limit_per_ip)
+                await enforce(
+                    context.limiter, f"{LIMIT_KEY}:ip:{ip_key(context.client_ip)}", settings.slot_limit_per_ip
+                )
         yield ticket.charge
     finally:
         ticket.close()

@@ -36,7 +36,9 @@ class Loaders:
 
         return self._get(("by_id", model), load)
 
-    def children(self, model: type[Model], parent_field: str, order: tuple[str, ...] = ("id",), **filters: Any) -> DataLoader:
+    def children(
+        self, model: type[Model], parent_field: str, order: tuple[str, ...] = ("id",), **filters: Any
+    ) -> DataLoader:
         """Lists of `model` rows grouped by the value of `parent_field` (a foreign key id)."""
 
         async def load(parent_ids: list[int]) -> list[list[Any]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import strawberry
 
 from core import locations
@@ -26,26 +24,26 @@ class CreateLocationInput:
     contact_email: str = ""
     contact_phone: str = ""
     tier: Tier = Tier.FREE
-    headquarters_id: Optional[strawberry.ID] = None
+    headquarters_id: strawberry.ID | None = None
     shares_headquarters_settings: bool = False
     slot_step_minutes: int = 15
 
 
 @strawberry.input(description="Only the fields given change.")
 class UpdateLocationInput:
-    name: Optional[str] = strawberry.UNSET
-    timezone: Optional[str] = strawberry.UNSET
-    currency: Optional[str] = strawberry.UNSET
-    locale: Optional[str] = strawberry.UNSET
-    contact_email: Optional[str] = strawberry.UNSET
-    contact_phone: Optional[str] = strawberry.UNSET
-    tier: Optional[Tier] = strawberry.UNSET
-    headquarters_id: Optional[strawberry.ID] = strawberry.field(
+    name: str | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    locale: str | None = strawberry.UNSET
+    contact_email: str | None = strawberry.UNSET
+    contact_phone: str | None = strawberry.UNSET
+    tier: Tier | None = strawberry.UNSET
+    headquarters_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="null makes the location independent."
     )
-    shares_headquarters_settings: Optional[bool] = strawberry.UNSET
-    slot_step_minutes: Optional[int] = strawberry.UNSET
-    background_color: Optional[str] = strawberry.field(
+    shares_headquarters_settings: bool | None = strawberry.UNSET
+    slot_step_minutes: int | None = strawberry.UNSET
+    background_color: str | None = strawberry.field(
         default=strawberry.UNSET, description="Background colour of customer pages, #rrggbb."
     )
 
@@ -62,8 +60,12 @@ class LocationQuery:
     @strawberry.field(description="Locations you may see, by name.")
     @as_result
     async def locations(
-        self, info: Info, first: Optional[int] = None, after: Optional[str] = None,
-        last: Optional[int] = None, before: Optional[str] = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> LocationConnectionResult:
         page = await locations.location_page(await info.context.staff(), Paging(first, after, last, before))
         return Connection[Location].of(page, Location.from_model)
@@ -85,5 +87,7 @@ class LocationMutation:
     @strawberry.mutation(description="Change a location; only owners change tier or headquarters.")
     @as_result
     async def update_location(self, info: Info, id: strawberry.ID, input: UpdateLocationInput) -> LocationResult:
-        row = await locations.update_location(info.context.app.plugins, await info.context.staff(), parse_id("Location", id), **_core_fields(input))
+        row = await locations.update_location(
+            info.context.app.plugins, await info.context.staff(), parse_id("Location", id), **_core_fields(input)
+        )
         return Location.from_model(row)

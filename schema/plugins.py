@@ -6,20 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from core import errors as core_errors
-from core import models
+from core import errors as core_errors, models
 from core.plugins import marketplace
 from core.security.access import require_location
 from schema.context import Info
 from schema.errors import CODE, CONVERTERS, Problem, as_result
-from schema.problem_codes import ErrorCode
 from schema.inputs import parse_id, parse_ids, result
+from schema.problem_codes import ErrorCode
 from schema.types import Tier
 
 
@@ -52,9 +52,15 @@ class LinkUnavailable(Problem):
     owner_phone: str
 
 
-CONVERTERS[marketplace.NotEligible] = lambda e: NotEligible(message=e.message, plugin=e.plugin, location_id=strawberry.ID(str(e.location_id)))
+CONVERTERS[marketplace.NotEligible] = lambda e: NotEligible(
+    message=e.message, plugin=e.plugin, location_id=strawberry.ID(str(e.location_id))
+)
 CONVERTERS[core_errors.LinkUnavailable] = lambda e: LinkUnavailable(
-    message=e.message, status=LinkStatus(e.status), owner_name=e.owner_name, owner_email=e.owner_email, owner_phone=e.owner_phone
+    message=e.message,
+    status=LinkStatus(e.status),
+    owner_name=e.owner_name,
+    owner_email=e.owner_email,
+    owner_phone=e.owner_phone,
 )
 
 
@@ -75,17 +81,27 @@ class PluginState:
     enabled: bool
     eligible: bool
     settings: JSON = strawberry.field(description="Validated settings, camelCase keys; defaults until changed.")
-    missing_settings: list[str] = strawberry.field(description="Required settings not set yet (camelCase keys): the plugin cannot be enabled until they are.")
+    missing_settings: list[str] = strawberry.field(
+        description="Required settings not set yet (camelCase keys): the plugin cannot be enabled until they are."
+    )
     changed_by: str
-    changed_at: Optional[dt.datetime]
+    changed_at: dt.datetime | None
 
     @classmethod
-    def of(cls, state: marketplace.PluginState) -> "PluginState":
+    def of(cls, state: marketplace.PluginState) -> PluginState:
         info = state.info
         return cls(
-            name=info.name, title=info.title, description=info.description, version=info.version,
-            allowed_tiers=sorted(info.tiers, key=list(models.Tier).index), enabled=state.enabled, eligible=state.eligible,
-            settings=state.settings, missing_settings=state.missing_settings, changed_by=state.changed_by, changed_at=state.changed_at,
+            name=info.name,
+            title=info.title,
+            description=info.description,
+            version=info.version,
+            allowed_tiers=sorted(info.tiers, key=list(models.Tier).index),
+            enabled=state.enabled,
+            eligible=state.eligible,
+            settings=state.settings,
+            missing_settings=state.missing_settings,
+            changed_by=state.changed_by,
+            changed_at=state.changed_at,
         )
 
 
@@ -113,14 +129,19 @@ def gated(plugin: str, location_of: Callable[..., Any]):
     def decorate(resolver):
         @functools.wraps(resolver)
         async def wrapper(self, info: Info, **kwargs):
-            location_id = location_of(**(kwargs if wanted is None else {k: v for k, v in kwargs.items() if k in wanted}))
+            location_id = location_of(
+                **(kwargs if wanted is None else {k: v for k, v in kwargs.items() if k in wanted})
+            )
             if inspect.isawaitable(location_id):
                 location_id = await location_id
             require_location(await info.context.staff(), location_id)
             if not await enabled_at(info, plugin, location_id):
                 if await info.context.loaders.by_id(models.Location).load(location_id) is None:
                     raise core_errors.NotFound("Location", location_id)
-                return PluginDisabled(message=f"The {info.context.app.plugins.info(plugin).title} plugin is not enabled at this location.", plugin=plugin)
+                return PluginDisabled(
+                    message=f"The {info.context.app.plugins.info(plugin).title} plugin is not enabled at this location.",
+                    plugin=plugin,
+                )
             return await resolver(self, info, **kwargs)
 
         return wrapper
@@ -141,20 +162,34 @@ class PluginQuery:
     @strawberry.field(description="The marketplace: every installed plugin with its state at a location.")
     @as_result
     async def plugins(self, info: Info, location_id: strawberry.ID) -> PluginStateListResult:
-        states = await marketplace.states(info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id))
+        states = await marketplace.states(
+            info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id)
+        )
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
 
 @strawberry.type
 class PluginMutation:
-    @strawberry.mutation(description="Turn a plugin on or off at one or several locations (all or none: an ineligible tier refuses the request).")
+    @strawberry.mutation(
+        description="Turn a plugin on or off at one or several locations (all or none: an ineligible tier refuses the request)."
+    )
     @as_result
-    async def set_plugin_enabled(self, info: Info, location_ids: list[strawberry.ID], plugin: str, enabled: bool) -> PluginStateListResult:
-        states = await marketplace.set_enabled(info.context.app.plugins, await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled)
+    async def set_plugin_enabled(
+        self, info: Info, location_ids: list[strawberry.ID], plugin: str, enabled: bool
+    ) -> PluginStateListResult:
+        states = await marketplace.set_enabled(
+            info.context.app.plugins, await info.context.staff(), parse_ids("Location", location_ids), plugin, enabled
+        )
         return PluginStateList(plugins=[PluginState.of(s) for s in states])
 
-    @strawberry.mutation(description="Change a plugin's settings at a location (camelCase keys; only those given change).")
+    @strawberry.mutation(
+        description="Change a plugin's settings at a location (camelCase keys; only those given change)."
+    )
     @as_result
-    async def update_plugin_settings(self, info: Info, location_id: strawberry.ID, plugin: str, settings: JSON) -> PluginStateResult:
-        state = await marketplace.update_settings(info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id), plugin, settings)
+    async def update_plugin_settings(
+        self, info: Info, location_id: strawberry.ID, plugin: str, settings: JSON
+    ) -> PluginStateResult:
+        state = await marketplace.update_settings(
+            info.context.app.plugins, await info.context.staff(), parse_id("Location", location_id), plugin, settings
+        )
         return PluginState.of(state)

@@ -13,10 +13,20 @@ from core.errors import ValidationCode
 
 # One per problem type that is not a ValidationError or a core RuleViolation.
 PROBLEM_CODES = (
-    "NOT_FOUND", "PERMISSION_DENIED", "INVALID_CREDENTIALS", "RATE_LIMITED", "QUERY_TOO_COSTLY",
-    "SLOT_UNAVAILABLE", "INVALID_TRANSITION", "STALE_APPOINTMENT",
-    "PLUGIN_DISABLED", "NOT_ELIGIBLE", "LINK_UNAVAILABLE",
-    "NOT_SIGNED_IN", "EMAIL_NOT_VERIFIED", "PASSWORD_SIGN_IN_REQUIRED",
+    "NOT_FOUND",
+    "PERMISSION_DENIED",
+    "INVALID_CREDENTIALS",
+    "RATE_LIMITED",
+    "QUERY_TOO_COSTLY",
+    "SLOT_UNAVAILABLE",
+    "INVALID_TRANSITION",
+    "STALE_APPOINTMENT",
+    "PLUGIN_DISABLED",
+    "NOT_ELIGIBLE",
+    "LINK_UNAVAILABLE",
+    "NOT_SIGNED_IN",
+    "EMAIL_NOT_VERIFIED",
+    "PASSWORD_SIGN_IN_REQUIRED",
     "PLUGIN_RULE",  # a RuleViolation raised by a plugin: its own code is in `rule`
     "PLUGIN_PROBLEM",  # a plugin's own problem type: its `__typename` says which
 )

@@ -67,7 +67,9 @@ def _link_token(operation: OperationDefinitionNode, variables: Any) -> str | Non
     return None
 
 
-def principal_of(request: Request, staff: Staff | None, operation: OperationDefinitionNode, variables: Any) -> str | None:
+def principal_of(
+    request: Request, staff: Staff | None, operation: OperationDefinitionNode, variables: Any
+) -> str | None:
     """Who a key belongs to: `staff:<user id>`, `session:<hash>` or `link:<hash>`; None for nobody."""
     if staff is not None:
         return f"staff:{staff.user_id}"
@@ -88,18 +90,27 @@ async def once(request: Request, key: str, staff: Staff | None, run: Callable[[]
     if operation is None:
         return await run()
     if not idempotency.valid_key(key):
-        return _refusal(400, f"An Idempotency-Key is 1 to {idempotency.MAX_KEY} printable ASCII characters.", "BAD_REQUEST")
+        return _refusal(
+            400, f"An Idempotency-Key is 1 to {idempotency.MAX_KEY} printable ASCII characters.", "BAD_REQUEST"
+        )
     principal = principal_of(request, staff, operation, data.get("variables"))
     if principal is None:
-        return _refusal(400, "An Idempotency-Key needs a signed-in caller (a bearer token, a session or a link token).",
-                        "IDEMPOTENCY_KEY_NEEDS_SIGN_IN")
+        return _refusal(
+            400,
+            "An Idempotency-Key needs a signed-in caller (a bearer token, a session or a link token).",
+            "IDEMPOTENCY_KEY_NEEDS_SIGN_IN",
+        )
     digest = idempotency.request_hash(data.get("query"), data.get("variables"), data.get("operationName"))
     try:
         async with unit_of_work():
             claimed = await idempotency.claim(principal, key, digest)
             if isinstance(claimed, idempotency.Answer):
-                return Response(claimed.body, status_code=claimed.status_code, media_type="application/json",
-                                headers={REPLAYED: "true"})
+                return Response(
+                    claimed.body,
+                    status_code=claimed.status_code,
+                    media_type="application/json",
+                    headers={REPLAYED: "true"},
+                )
             response = await run()
             body = bytes(response.body).decode()
             if response.status_code >= 500 or '"INTERNAL_SERVER_ERROR"' in body:
@@ -108,11 +119,16 @@ async def once(request: Request, key: str, staff: Staff | None, run: Callable[[]
     except _Failed as failed:
         return failed.response
     except idempotency.KeyReused:
-        return _refusal(422, "This Idempotency-Key was used for another request; use a new key for a new request.",
-                        "IDEMPOTENCY_KEY_REUSED")
+        return _refusal(
+            422,
+            "This Idempotency-Key was used for another request; use a new key for a new request.",
+            "IDEMPOTENCY_KEY_REUSED",
+        )
     except (idempotency.InProgress, OperationalError) as error:
         if isinstance(error, OperationalError) and "locked" not in str(error):
             raise
         # SQLite: the first request holds the database's write lock for longer than a wait.
-        return _refusal(409, "A request with this Idempotency-Key is still running; retry in a moment.", "REQUEST_IN_PROGRESS")
+        return _refusal(
+            409, "A request with this Idempotency-Key is still running; retry in a moment.", "REQUEST_IN_PROGRESS"
+        )
     return response

@@ -18,9 +18,7 @@ def _parse_datetime(value: object) -> dt.datetime:
             f'Value cannot represent a DateTime: "{value}". Use ISO 8601 such as 2026-03-01T09:00:00+01:00.'
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise StrawberryInputCoercionError(
-            f'DateTime "{value}" has no UTC offset. Add one, such as +01:00 or Z.'
-        )
+        raise StrawberryInputCoercionError(f'DateTime "{value}" has no UTC offset. Add one, such as +01:00 or Z.')
     return parsed
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 import strawberry
 
@@ -31,12 +30,12 @@ class CreateServiceInput:
 
 @strawberry.input(description="Only the fields given change; calendarIds replaces the list.")
 class UpdateServiceInput:
-    name: Optional[str] = strawberry.UNSET
-    duration_minutes: Optional[int] = strawberry.UNSET
-    price: Optional[Decimal] = strawberry.UNSET
-    buffer_after_minutes: Optional[int] = strawberry.UNSET
-    bookable_online: Optional[bool] = strawberry.UNSET
-    calendar_ids: Optional[list[strawberry.ID]] = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    duration_minutes: int | None = strawberry.UNSET
+    price: Decimal | None = strawberry.UNSET
+    buffer_after_minutes: int | None = strawberry.UNSET
+    bookable_online: bool | None = strawberry.UNSET
+    calendar_ids: list[strawberry.ID] | None = strawberry.UNSET
 
 
 def _core_fields(data) -> dict:
@@ -51,10 +50,17 @@ class ServiceQuery:
     @strawberry.field(description="Services of a location, by name.")
     @as_result
     async def services(
-        self, info: Info, location_id: strawberry.ID, first: Optional[int] = None, after: Optional[str] = None,
-        last: Optional[int] = None, before: Optional[str] = None,
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ServiceConnectionResult:
-        page = await services.service_page(await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before))
+        page = await services.service_page(
+            await info.context.staff(), parse_id("Location", location_id), Paging(first, after, last, before)
+        )
         return Connection[Service].of(page, Service.from_model)
 
 

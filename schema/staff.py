@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional, Union
+from typing import Annotated
 
 import strawberry
 
@@ -18,7 +18,7 @@ StaffUserResult = result("StaffUserResult", StaffUser)
 StaffUserConnectionResult = result("StaffUserConnectionResult", Connection[StaffUser])
 RevokeResult = result("RevokeStaffTokenResult", RevokedTokens)
 StaffLoginResult = Annotated[
-    Union[StaffSession, InvalidCredentials, RateLimited, ValidationError], strawberry.union("StaffLoginResult")
+    StaffSession | InvalidCredentials | RateLimited | ValidationError, strawberry.union("StaffLoginResult")
 ]
 
 
@@ -35,11 +35,17 @@ class CreateStaffUserInput:
 
 @strawberry.type
 class StaffQuery:
-    @strawberry.field(description="Staff users you may see: all for owners; for a manager, the managers of their locations.")
+    @strawberry.field(
+        description="Staff users you may see: all for owners; for a manager, the managers of their locations."
+    )
     @as_result
     async def staff_users(
-        self, info: Info, first: Optional[int] = None, after: Optional[str] = None,
-        last: Optional[int] = None, before: Optional[str] = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> StaffUserConnectionResult:
         page = await accounts.staff_user_page(await info.context.staff(), Paging(first, after, last, before))
         return Connection[StaffUser].of(page, StaffUser.from_model)
@@ -47,7 +53,9 @@ class StaffQuery:
 
 @strawberry.type
 class StaffMutation:
-    @strawberry.mutation(description="Exchange email and password for a bearer token. Rate-limited per account and per IP.")
+    @strawberry.mutation(
+        description="Exchange email and password for a bearer token. Rate-limited per account and per IP."
+    )
     @as_result
     async def staff_login(self, info: Info, email: str, password: str) -> StaffLoginResult:
         ctx = info.context
@@ -60,8 +68,13 @@ class StaffMutation:
     @as_result
     async def create_staff_user(self, info: Info, input: CreateStaffUserInput) -> StaffUserResult:
         user = await accounts.create_staff_user(
-            await info.context.staff(), email=input.email, password=input.password, role=input.role,
-            name=input.name, location_ids=parse_ids("Location", input.location_ids), settings=info.context.settings,
+            await info.context.staff(),
+            email=input.email,
+            password=input.password,
+            role=input.role,
+            name=input.name,
+            location_ids=parse_ids("Location", input.location_ids),
+            settings=info.context.settings,
         )
         return StaffUser.from_model(user)
 
@@ -70,10 +83,11 @@ class StaffMutation:
     )
     @as_result
     async def revoke_staff_token(
-        self, info: Info, token: Optional[str] = None, user_id: Optional[strawberry.ID] = None
+        self, info: Info, token: str | None = None, user_id: strawberry.ID | None = None
     ) -> RevokeResult:
         count = await accounts.revoke_tokens(
-            await info.context.staff(), token=token,
+            await info.context.staff(),
+            token=token,
             user_id=parse_id("StaffUser", user_id) if user_id is not None else None,
         )
         return RevokedTokens(count=count)

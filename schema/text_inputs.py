@@ -18,8 +18,18 @@ from typing import Any
 
 import strawberry
 from graphql import (
-    GraphQLArgument, GraphQLError, GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLObjectType, GraphQLResolveInfo, GraphQLString,
-    GraphQLUnionType, default_field_resolver, get_named_type, get_nullable_type,
+    GraphQLArgument,
+    GraphQLError,
+    GraphQLID,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    GraphQLUnionType,
+    default_field_resolver,
+    get_named_type,
+    get_nullable_type,
 )
 from strawberry.schema_directive import Location
 
@@ -77,7 +87,9 @@ def _refusal(info: GraphQLResolveInfo, refused: ValidationFailed) -> ValidationE
     result = get_nullable_type(info.return_type)
     if isinstance(result, GraphQLUnionType) and any(member.name == "ValidationError" for member in result.types):
         return validation_error(refused)
-    raise GraphQLError(f"{refused.field}: {refused.message}", extensions={"code": "BAD_USER_INPUT", "field": refused.field})
+    raise GraphQLError(
+        f"{refused.field}: {refused.message}", extensions={"code": "BAD_USER_INPUT", "field": refused.field}
+    )
 
 
 def _is_multiline(argument_or_field: Any) -> bool:
@@ -99,7 +111,9 @@ def _checked(value: Any, type_: Any, path: str, multiline: bool, problems: Probl
     if isinstance(type_, GraphQLList):
         return [_checked(item, type_.of_type, f"{path}[{i}]", multiline, problems) for i, item in enumerate(value)]
     if isinstance(type_, GraphQLInputObjectType):
-        return {name: _checked_input(item, type_.fields[name], f"{path}.{name}", problems) for name, item in value.items()}
+        return {
+            name: _checked_input(item, type_.fields[name], f"{path}.{name}", problems) for name, item in value.items()
+        }
     with problems.checking():
         if type_ is GraphQLString or type_ is GraphQLID:
             return plain_text(path, value, multiline=multiline) if isinstance(value, str) else value

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from enum import Enum
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Annotated, Generic, Optional, TypeVar
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
 from core import models
-from core.branding import logo_path_of
 from core.availability.rules import Rules
+from core.branding import logo_path_of
 from core.validation import format_clock
 from schema.context import Info
 
@@ -41,12 +41,12 @@ class SchedulingRules:
     cancellation_notice_hours: int
     cancellation_policy: str
     reschedule_notice_hours: int
-    max_customer_reschedules: Optional[int] = strawberry.field(description="null: no limit.")
+    max_customer_reschedules: int | None = strawberry.field(description="null: no limit.")
     cancellation_reasons: list[str]
     cancellation_reason_required: bool
 
     @classmethod
-    def of(cls, rules: Rules) -> "SchedulingRules":
+    def of(cls, rules: Rules) -> SchedulingRules:
         values = asdict(rules)
         values["cancellation_reasons"] = list(rules.cancellation_reasons)
         return cls(**values)
@@ -73,12 +73,20 @@ class Location:
     headquarters_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.Location) -> "Location":
+    def from_model(cls, m: models.Location) -> Location:
         return cls(
-            id=strawberry.ID(str(m.id)), name=m.name, timezone=m.timezone, currency=m.currency,
-            locale=m.locale, contact_email=m.contact_email, contact_phone=m.contact_phone, tier=m.tier,
+            id=strawberry.ID(str(m.id)),
+            name=m.name,
+            timezone=m.timezone,
+            currency=m.currency,
+            locale=m.locale,
+            contact_email=m.contact_email,
+            contact_phone=m.contact_phone,
+            tier=m.tier,
             shares_headquarters_settings=m.shares_headquarters_settings,
-            slot_step_minutes=m.slot_step_minutes, created_at=m.created_at, headquarters_id=m.headquarters_id,
+            slot_step_minutes=m.slot_step_minutes,
+            created_at=m.created_at,
+            headquarters_id=m.headquarters_id,
         )
 
     @strawberry.field(description="The headquarters, when this location is a branch you may see.")
@@ -93,16 +101,22 @@ class Location:
         rows = await info.context.loaders.children(models.Location, "headquarters_id").load(int(self.id))
         return [Location.from_model(r) for r in rows if await _visible(info, r.id)]
 
-    @strawberry.field(description="The scheduling rules in force (the headquarters' when this location shares its settings).")
+    @strawberry.field(
+        description="The scheduling rules in force (the headquarters' when this location shares its settings)."
+    )
     async def rules(self, info: Info) -> SchedulingRules:
         return SchedulingRules.of(Rules.of(await _settings_source(info, self)))
 
-    @strawberry.field(description="Background colour of customer pages, #rrggbb (the headquarters' when this location shares its settings).")
+    @strawberry.field(
+        description="Background colour of customer pages, #rrggbb (the headquarters' when this location shares its settings)."
+    )
     async def background_color(self, info: Info) -> str:
         return (await _settings_source(info, self)).background_color
 
-    @strawberry.field(description="Address of the logo on customer pages (the headquarters' when this location shares its settings); null when there is none.")
-    async def logo_url(self, info: Info) -> Optional[str]:
+    @strawberry.field(
+        description="Address of the logo on customer pages (the headquarters' when this location shares its settings); null when there is none."
+    )
+    async def logo_url(self, info: Info) -> str | None:
         path = logo_path_of(await _settings_source(info, self))
         return None if path is None else info.context.settings.base_url + path
 
@@ -117,7 +131,7 @@ class Location:
         return [Service.from_model(r) for r in rows]
 
 
-async def _settings_source(info: Info, location: "Location") -> models.Location:
+async def _settings_source(info: Info, location: Location) -> models.Location:
     """The location row whose settings apply (the headquarters' when shared)."""
     loader = info.context.loaders.by_id(models.Location)
     if location.shares_headquarters_settings and location.headquarters_id:
@@ -129,14 +143,16 @@ async def _location(info: Info, location_id: int) -> Location:
     return Location.from_model(await info.context.loaders.by_id(models.Location).load(location_id))
 
 
-@strawberry.type(description="A weekly working window in local wall-clock time (HH:MM); an `end` not after `start` is on the next day.")
+@strawberry.type(
+    description="A weekly working window in local wall-clock time (HH:MM); an `end` not after `start` is on the next day."
+)
 class RosterInterval:
     weekday: Weekday
     start: str
     end: str
 
     @classmethod
-    def from_model(cls, m: models.RosterRule) -> "RosterInterval":
+    def from_model(cls, m: models.RosterRule) -> RosterInterval:
         return cls(weekday=Weekday(m.weekday), start=format_clock(m.start_minute), end=format_clock(m.end_minute))
 
 
@@ -150,10 +166,14 @@ class CalendarException:
     note: str
 
     @classmethod
-    def from_model(cls, m: models.CalendarException) -> "CalendarException":
+    def from_model(cls, m: models.CalendarException) -> CalendarException:
         return cls(
-            id=strawberry.ID(str(m.id)), date=m.date, start=format_clock(m.start_minute),
-            end=format_clock(m.end_minute), kind=m.kind, note=m.note,
+            id=strawberry.ID(str(m.id)),
+            date=m.date,
+            start=format_clock(m.start_minute),
+            end=format_clock(m.end_minute),
+            kind=m.kind,
+            note=m.note,
         )
 
 
@@ -167,10 +187,14 @@ class Calendar:
     location_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, m: models.Calendar) -> "Calendar":
+    def from_model(cls, m: models.Calendar) -> Calendar:
         return cls(
-            id=strawberry.ID(str(m.id)), name=m.name, owner_name=m.owner_name,
-            owner_email=m.owner_email, owner_phone=m.owner_phone, location_id=m.location_id,
+            id=strawberry.ID(str(m.id)),
+            name=m.name,
+            owner_name=m.owner_name,
+            owner_email=m.owner_email,
+            owner_phone=m.owner_phone,
+            location_id=m.location_id,
         )
 
     @strawberry.field
@@ -186,10 +210,13 @@ class Calendar:
     async def exceptions(
         self, info: Info, from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None
     ) -> list[CalendarException]:
-        start = from_ or dt.datetime.now(dt.timezone.utc).date()
+        start = from_ or dt.datetime.now(dt.UTC).date()
         loader = info.context.loaders.children(
-            models.CalendarException, "calendar_id", ("date", "start_minute"),
-            date__gte=start, date__lt=start + dt.timedelta(days=366),
+            models.CalendarException,
+            "calendar_id",
+            ("date", "start_minute"),
+            date__gte=start,
+            date__lt=start + dt.timedelta(days=366),
         )
         return [CalendarException.from_model(r) for r in await loader.load(int(self.id))]
 
@@ -211,11 +238,16 @@ class Service:
     rule_overrides: strawberry.Private[dict]
 
     @classmethod
-    def from_model(cls, m: models.Service) -> "Service":
+    def from_model(cls, m: models.Service) -> Service:
         return cls(
-            id=strawberry.ID(str(m.id)), name=m.name, duration_minutes=m.duration_minutes, price=m.price,
-            buffer_after_minutes=m.buffer_after_minutes, bookable_online=m.bookable_online,
-            location_id=m.location_id, rule_overrides=dict(m.rule_overrides or {}),
+            id=strawberry.ID(str(m.id)),
+            name=m.name,
+            duration_minutes=m.duration_minutes,
+            price=m.price,
+            buffer_after_minutes=m.buffer_after_minutes,
+            bookable_online=m.bookable_online,
+            location_id=m.location_id,
+            rule_overrides=dict(m.rule_overrides or {}),
         )
 
     @strawberry.field
@@ -248,10 +280,15 @@ class Customer:
     location_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, m: models.Customer) -> "Customer":
+    def from_model(cls, m: models.Customer) -> Customer:
         return cls(
-            id=strawberry.ID(str(m.id)), first_name=m.first_name, last_name=m.last_name, email=m.email,
-            mobile_phone=m.mobile_phone, created_at=m.created_at, location_id=m.location_id,
+            id=strawberry.ID(str(m.id)),
+            first_name=m.first_name,
+            last_name=m.last_name,
+            email=m.email,
+            mobile_phone=m.mobile_phone,
+            created_at=m.created_at,
+            location_id=m.location_id,
         )
 
     @strawberry.field
@@ -272,7 +309,7 @@ class StaffUser:
     active: bool
 
     @classmethod
-    def from_model(cls, m: models.StaffUser) -> "StaffUser":
+    def from_model(cls, m: models.StaffUser) -> StaffUser:
         return cls(id=strawberry.ID(str(m.id)), email=m.email, name=m.name, role=m.role, active=m.active)
 
     @strawberry.field(description="Locations a manager works at (that you may see); empty for owners.")
@@ -316,19 +353,23 @@ class Connection(Generic[T]):
     page_info: PageInfo
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="How many items the list holds with its filters, whatever the cursors and page size. "
-                      "Counted only when asked for.")
+    @strawberry.field(
+        description="How many items the list holds with its filters, whatever the cursors and page size. "
+        "Counted only when asked for."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
     @classmethod
-    def of(cls, page, convert) -> "Connection":
+    def of(cls, page, convert) -> Connection:
         """A connection from a core `Page`, converting each item."""
         edges = [Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors)]
         return cls(
-            edges=edges, count=page.count,
+            edges=edges,
+            count=page.count,
             page_info=PageInfo(
-                has_next_page=page.has_next_page, has_previous_page=page.has_previous_page,
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),

@@ -19,8 +19,14 @@ import pytest
 CHROMIUM = os.environ.get("AGENDUM_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("AGENDUM_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -36,8 +42,7 @@ def _unavailable(reason: str) -> None:
 async def browser():
     """The system chromium, headless, launched once per test session."""
     try:
-        from playwright.async_api import Error as PlaywrightError
-        from playwright.async_api import async_playwright
+        from playwright.async_api import Error as PlaywrightError, async_playwright
     except ImportError as error:
         _unavailable(f"the playwright package is not installed ({error}); pip install -e '.[test]'")
     if not os.access(CHROMIUM, os.X_OK):
@@ -59,8 +64,9 @@ async def browser():
 async def phone(browser):
     """A fresh page (own cookies) in a phone-sized viewport, 390x844, touch, with JavaScript OFF:
     customer pages must work without it (playwright's own evaluate calls still work)."""
-    context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                        java_script_enabled=False)
+    context = await browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, java_script_enabled=False
+    )
     page = await context.new_page()
     try:
         yield page

@@ -12,16 +12,34 @@ import uuid
 from pathlib import Path
 
 import pytest
+from browser import browser, phone, screenshot  # noqa: F401 - browser fixtures (tests/browser.py)
 
 from agendum_testing.server import (  # noqa: F401 - names the suite's modules import from here
-    APPS as TEST_APPS, SECRET as TEST_SECRET, Api, InLoopServer, bare_app, free_socket, make_settings, start_server,
+    APPS as TEST_APPS,
+    SECRET as TEST_SECRET,
+    Api,
+    InLoopServer,
+    bare_app,
+    free_socket,
+    make_settings,
+    start_server,
 )
 from app import BUILTIN_PLUGINS
-from browser import browser, phone, screenshot  # noqa: F401 - browser fixtures (tests/browser.py)
 from core.plugins.host import PluginHost
 
-__all__ = ["TEST_APPS", "TEST_SECRET", "Api", "InLoopServer", "bare_app", "free_socket", "make_settings", "start_server",
-           "browser", "phone", "screenshot"]
+__all__ = [
+    "TEST_APPS",
+    "TEST_SECRET",
+    "Api",
+    "InLoopServer",
+    "bare_app",
+    "free_socket",
+    "make_settings",
+    "start_server",
+    "browser",
+    "phone",
+    "screenshot",
+]
 
 POSTGRES_URL = os.environ.get("AGENDUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("AGENDUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -9,20 +9,41 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from agendum_testing.clinic import (  # noqa: F401 - the suite's names for the kit's helpers
-    ALL_WEEK, APPOINTMENT_FIELDS, BOOK, Clinic, book, enable_plugin, later_today, local, make_clinic,
+    ALL_WEEK,
+    APPOINTMENT_FIELDS,
+    BOOK,
+    Clinic,
+    book,
+    enable_plugin,
+    later_today,
+    local,
+    make_clinic,
 )
 from agendum_testing.waiting import until  # noqa: F401
 from core import hookimpl
 from core.plugins.types import PluginInfo
 
-__all__ = ["ALL_WEEK", "APPOINTMENT_FIELDS", "BOOK", "Clinic", "book", "enable_plugin", "later_today", "local", "make_clinic",
-           "until", "midday_timezone", "statements", "throwaway_plugin"]
+__all__ = [
+    "ALL_WEEK",
+    "APPOINTMENT_FIELDS",
+    "BOOK",
+    "Clinic",
+    "book",
+    "enable_plugin",
+    "later_today",
+    "local",
+    "make_clinic",
+    "until",
+    "midday_timezone",
+    "statements",
+    "throwaway_plugin",
+]
 
 
 def midday_timezone(now: dt.datetime | None = None) -> str:
     """An Etc/GMT zone where it is now between 08:00 and 14:59 local time, so that an
     appointment later today stays on today's local date."""
-    hour = (now or dt.datetime.now(dt.timezone.utc)).hour
+    hour = (now or dt.datetime.now(dt.UTC)).hour
     offset = 10 - hour
     if offset < -12:
         offset += 24

@@ -7,8 +7,9 @@ import struct
 import zlib
 
 
-def png(width: int = 2, height: int = 2, pixel=lambda x, y: (0x1d, 0x4e, 0xd8)) -> bytes:
+def png(width: int = 2, height: int = 2, pixel=lambda x, y: (0x1D, 0x4E, 0xD8)) -> bytes:
     """An RGB PNG whose pixel colours come from `pixel(x, y)`."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 import httpx
+from helpers import local, make_clinic
 
 from core.models import Appointment
-from helpers import local, make_clinic
 from plugins.action_links.links import token_for, url_of
 
 LINK_RE = re.compile(r"https?://\S+/portal/[a-z0-9-]+/(?:verify|password)/[A-Za-z0-9_-]+")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery"
 
-PORTAL_URL = 'query($l: ID!) { portalUrl(locationId: $l) { __typename ... on PortalUrl { url slug } ... on PluginDisabled { plugin } } }'
+PORTAL_URL = "query($l: ID!) { portalUrl(locationId: $l) { __typename ... on PortalUrl { url slug } ... on PluginDisabled { plugin } } }"
 REGISTER = """mutation($s: String!, $i: PortalRegisterInput!) { portalRegister(slug: $s, input: $i) { __typename
   ... on PortalMessage { message } ... on ValidationError { field message } ... on RuleViolation { rule message } ... on NotFound { message }
   ... on RateLimited { retryAfterSeconds } } }"""
@@ -65,12 +65,16 @@ class Customer:
 async def portal_clinic(api, settings: dict | None = None, **clinic_options):
     """A clinic with the client portal enabled (and settings changed); (clinic, slug)."""
     clinic = await make_clinic(api, **clinic_options)
-    enabled = await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
-                             {"l": clinic.location})
+    enabled = await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
     assert enabled["setPluginEnabled"]["__typename"] == "PluginStateList", enabled
     if settings:
-        changed = await api.data('mutation($l: ID!, $s: JSON!) { updatePluginSettings(locationId: $l, plugin: "client_portal", settings: $s) { __typename ... on ValidationError { field message } } }',
-                                 {"l": clinic.location, "s": settings})
+        changed = await api.data(
+            'mutation($l: ID!, $s: JSON!) { updatePluginSettings(locationId: $l, plugin: "client_portal", settings: $s) { __typename ... on ValidationError { field message } } }',
+            {"l": clinic.location, "s": settings},
+        )
         assert changed["updatePluginSettings"]["__typename"] == "PluginState", changed
     url = (await api.data(PORTAL_URL, {"l": clinic.location}))["portalUrl"]
     return clinic, url["slug"]
@@ -79,13 +83,30 @@ async def portal_clinic(api, settings: dict | None = None, **clinic_options):
 async def sign_in_link_from_action_page(api, clinic, customer: Customer, days_ahead: int = 4):
     """Action links on too: staff book for the clinic's customer (Ada), whose browser opens the
     action-link page; (the appointment, the path of its "See all my appointments" link)."""
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
-    booked = await api.data('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { ... on Appointment { id } } }',
-                            {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer, "t": local(clinic.tz, days_ahead, 10).isoformat()})
+    await api.data(
+        "mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }", {"l": clinic.location}
+    )
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    booked = await api.data(
+        "mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { ... on Appointment { id } } }",
+        {
+            "c": clinic.calendar,
+            "s": clinic.service,
+            "u": clinic.customer,
+            "t": local(clinic.tz, days_ahead, 10).isoformat(),
+        },
+    )
     appointment = await Appointment.get(id=int(booked["bookAppointment"]["id"]))
-    action_page = await customer.page(url_of(api.settings, await token_for(api.settings, appointment)).replace("http://testserver", ""))
-    found = re.search(r'href="http://testserver(/portal/[a-z0-9-]+/from-link/[^"]+)"[^>]*>\s*See all my appointments', action_page.text)
+    action_page = await customer.page(
+        url_of(api.settings, await token_for(api.settings, appointment)).replace("http://testserver", "")
+    )
+    found = re.search(
+        r'href="http://testserver(/portal/[a-z0-9-]+/from-link/[^"]+)"[^>]*>\s*See all my appointments',
+        action_page.text,
+    )
     assert found, action_page.text
     return appointment, found.group(1)
 
@@ -97,12 +118,25 @@ def link_in(mail) -> str:
     return found.group(0)
 
 
-async def registered(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> tuple[Customer, str]:
+async def registered(
+    api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper"
+) -> tuple[Customer, str]:
     """A new client who registered (not confirmed yet): their client and the emailed link."""
     customer = Customer(api)
     seen = len(smtp.received)
-    registered = await customer.gql(REGISTER, {"s": slug, "i": {"firstName": first_name, "lastName": last_name, "email": email,
-                                                                "password": PASSWORD, "mobilePhone": "+44 7700 900555"}})
+    registered = await customer.gql(
+        REGISTER,
+        {
+            "s": slug,
+            "i": {
+                "firstName": first_name,
+                "lastName": last_name,
+                "email": email,
+                "password": PASSWORD,
+                "mobilePhone": "+44 7700 900555",
+            },
+        },
+    )
     assert registered["portalRegister"]["__typename"] == "PortalMessage", registered
     await smtp.wait_for(seen + 1)
     return customer, link_in(smtp.received[seen])
@@ -111,7 +145,9 @@ async def registered(api, smtp, slug: str, email: str, first_name: str = "Grace"
 async def signed_up(api, smtp, slug: str, email: str, first_name: str = "Grace", last_name: str = "Hopper") -> Customer:
     """A new client registered, verified from the email, and signed in."""
     customer, link = await registered(api, smtp, slug, email, first_name, last_name)
-    assert (await customer.gql(VERIFY, {"t": link.rsplit("/", 1)[1]}))["portalVerifyEmail"]["__typename"] == "PortalMessage"
+    assert (await customer.gql(VERIFY, {"t": link.rsplit("/", 1)[1]}))["portalVerifyEmail"][
+        "__typename"
+    ] == "PortalMessage"
     signed = (await customer.gql(LOGIN, {"s": slug, "e": email, "p": PASSWORD}))["portalLogin"]
     assert signed["__typename"] == "PortalSignedIn", signed
     return customer

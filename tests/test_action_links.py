@@ -8,11 +8,11 @@ import datetime as dt
 import re
 import secrets
 
+from helpers import book, later_today, local, make_clinic, midday_timezone
 
 from core import clock
 from core.models import Appointment, AppointmentEvent, OutboxMessage, PluginActivation
 from core.settings import RateLimit
-from helpers import book, later_today, local, make_clinic, midday_timezone
 from plugins.action_links.links import token_for
 
 LINK_RE = re.compile(r"http://testserver/action/([A-Za-z0-9_-]{43})")
@@ -26,10 +26,15 @@ CHANGE_FIELDS = """__typename ... on ActionLinkView { appointmentStatus startsAt
   ... on InvalidTransition { message } ... on ValidationError { field message } ... on SlotUnavailable { message }"""
 
 
-
 async def enable(api, clinic, tier="SILVER"):
-    await api.data('mutation($l: ID!, $t: Tier!) { updateLocation(id: $l, input: {tier: $t}) { __typename } }', {"l": clinic.location, "t": tier})
-    result = await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
+    await api.data(
+        "mutation($l: ID!, $t: Tier!) { updateLocation(id: $l, input: {tier: $t}) { __typename } }",
+        {"l": clinic.location, "t": tier},
+    )
+    result = await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
     assert result["setPluginEnabled"]["__typename"] == "PluginStateList", result
 
 
@@ -48,7 +53,9 @@ def csrf(page_text: str) -> str:
 
 async def test_end_to_end_through_a_real_smtp_server(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
-    clinic = await make_clinic(api, rules={"cancellationReasons": ["Feeling better", "Clash"], "cancellationReasonRequired": True})
+    clinic = await make_clinic(
+        api, rules={"cancellationReasons": ["Feeling better", "Clash"], "cancellationReasonRequired": True}
+    )
     await enable(api, clinic)
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
     await smtp.wait_for(1)
@@ -64,11 +71,15 @@ async def test_end_to_end_through_a_real_smtp_server(api_factory, smtp):
     await smtp.wait_for(2)
     assert token in smtp.received[1].message.get_body(("plain",)).get_content()
     # Reschedule by picking a slot on the slots page.
-    slots = await api.client.get(f"/action/{token}/reschedule", params={"day": local(clinic.tz, 6, 0).date().isoformat()})
+    slots = await api.client.get(
+        f"/action/{token}/reschedule", params={"day": local(clinic.tz, 6, 0).date().isoformat()}
+    )
     assert slots.status_code == 200
     starts = re.findall(r'name="start" value="([^"]+)"', slots.text)
     target = next(s for s in starts if dt.datetime.fromisoformat(s) > local(clinic.tz, 6, 9))
-    moved = await api.client.post(f"/action/{token}/reschedule", data={"csrf_token": csrf(slots.text), "start": target, "sequence": "0"})
+    moved = await api.client.post(
+        f"/action/{token}/reschedule", data={"csrf_token": csrf(slots.text), "start": target, "sequence": "0"}
+    )
     assert moved.status_code == 303
     row = await Appointment.get(id=int(booked["id"]))
     assert (row.starts_at, row.sequence, row.status.value) == (dt.datetime.fromisoformat(target), 1, "CONFIRMED")
@@ -79,7 +90,9 @@ async def test_end_to_end_through_a_real_smtp_server(api_factory, smtp):
     page = await api.client.get(f"/action/{token}")
     refused = await api.client.post(f"/action/{token}/cancel", data={"csrf_token": csrf(page.text), "note": "x"})
     assert refused.status_code == 409 and "choose a reason" in refused.text
-    cancelled = await api.client.post(f"/action/{token}/cancel", data={"csrf_token": csrf(page.text), "reason": "Clash", "note": "Work trip"})
+    cancelled = await api.client.post(
+        f"/action/{token}/cancel", data={"csrf_token": csrf(page.text), "reason": "Clash", "note": "Work trip"}
+    )
     assert cancelled.status_code == 303
     row = await Appointment.get(id=int(booked["id"]))
     assert (row.status.value, row.cancellation_reason, row.cancellation_note) == ("CANCELLED", "Clash", "Work trip")
@@ -90,7 +103,12 @@ async def test_end_to_end_through_a_real_smtp_server(api_factory, smtp):
     assert "confirm, reschedule, or cancel" not in cancelled_text
     assert f"View the details of your appointment\nhttp://testserver/action/{token}\n" in cancelled_text
     history = await AppointmentEvent.filter(appointment_id=row.id).order_by("id")
-    assert [(e.action, e.actor_kind.value) for e in history] == [("BOOKED", "STAFF"), ("CONFIRMED", "CUSTOMER_LINK"), ("RESCHEDULED", "CUSTOMER_LINK"), ("CANCELLED", "CUSTOMER_LINK")]
+    assert [(e.action, e.actor_kind.value) for e in history] == [
+        ("BOOKED", "STAFF"),
+        ("CONFIRMED", "CUSTOMER_LINK"),
+        ("RESCHEDULED", "CUSTOMER_LINK"),
+        ("CANCELLED", "CUSTOMER_LINK"),
+    ]
     assert history[1].ip == "127.0.0.1" and history[1].user_agent.startswith("python-httpx")
     page = await api.client.get(f"/action/{token}")
     assert "Cancelled" in page.text and "Changes made through this link" in page.text
@@ -100,37 +118,96 @@ async def test_graphql_flow_and_the_block_placeholder(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     clinic = await make_clinic(api)
     await enable(api, clinic)
-    save = 'mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on ValidationError { message } } }'
-    saved = await api.data(save, {"i": {"locationId": clinic.location, "name": "Booked", "event": "APPOINTMENT_BOOKED", "role": "CUSTOMER",
-                                        "subject": "Booked", "body": "Hello!\n\n{ActionLinkBlock}\nBye."}})
+    save = "mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on ValidationError { message } } }"
+    saved = await api.data(
+        save,
+        {
+            "i": {
+                "locationId": clinic.location,
+                "name": "Booked",
+                "event": "APPOINTMENT_BOOKED",
+                "role": "CUSTOMER",
+                "subject": "Booked",
+                "body": "Hello!\n\n{ActionLinkBlock}\nBye.",
+            }
+        },
+    )
     assert saved["saveEmailTemplate"]["__typename"] == "EmailTemplate"
-    staff_block = await api.data(save, {"i": {"locationId": clinic.location, "name": "Staff", "event": "APPOINTMENT_BOOKED", "role": "STAFF", "subject": "x", "body": "{ActionLinkBlock}"}})
+    staff_block = await api.data(
+        save,
+        {
+            "i": {
+                "locationId": clinic.location,
+                "name": "Staff",
+                "event": "APPOINTMENT_BOOKED",
+                "role": "STAFF",
+                "subject": "x",
+                "body": "{ActionLinkBlock}",
+            }
+        },
+    )
     assert staff_block["saveEmailTemplate"]["__typename"] == "ValidationError"
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
     message = await OutboxMessage.get(appointment_id=int(booked["id"]), role="CUSTOMER")
-    assert message.body.count("{{secret:") == 1 and "/action/" not in message.body  # a reference, placed where the template says
+    assert (
+        message.body.count("{{secret:") == 1 and "/action/" not in message.body
+    )  # a reference, placed where the template says
     await smtp.wait_for(1)
     sent = text_of(smtp.received[0])
-    assert re.search(r"^Hello!\n\nClick here to view, confirm, reschedule, or cancel your appointment\nhttp://testserver/action/\S+\n\nBye\.", sent), sent
+    assert re.search(
+        r"^Hello!\n\nClick here to view, confirm, reschedule, or cancel your appointment\nhttp://testserver/action/\S+\n\nBye\.",
+        sent,
+    ), sent
     token = LINK_RE.search(sent).group(1)
     assert token == await link_of(api, booked["id"])
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
-    assert (view["appointmentStatus"], view["canConfirm"], view["canCancel"], view["serviceName"]) == ("SCHEDULED", True, True, "Checkup")
+    assert (view["appointmentStatus"], view["canConfirm"], view["canCancel"], view["serviceName"]) == (
+        "SCHEDULED",
+        True,
+        True,
+        "Checkup",
+    )
     confirm = f"mutation($t: String!) {{ confirmViaActionLink(token: $t) {{ {CHANGE_FIELDS} }} }}"
-    assert (await api.data(confirm, {"t": token}, token=None))["confirmViaActionLink"]["appointmentStatus"] == "CONFIRMED"
+    assert (await api.data(confirm, {"t": token}, token=None))["confirmViaActionLink"][
+        "appointmentStatus"
+    ] == "CONFIRMED"
     again = (await api.data(confirm, {"t": token}, token=None))["confirmViaActionLink"]
     assert again["appointmentStatus"] == "CONFIRMED"
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
     assert not view["canConfirm"] and "already confirmed" in view["confirmRefusal"]
-    slots = await api.data('query($t: String!) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots { start } } } }', {"t": token}, token=None)
+    slots = await api.data(
+        "query($t: String!) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots { start } } } }",
+        {"t": token},
+        token=None,
+    )
     target = slots["actionLink"]["rescheduleSlots"][3]["start"]
-    moved = (await api.data(f"mutation($t: String!, $s: DateTime!) {{ rescheduleViaActionLink(token: $t, start: $s, expectedSequence: 0) {{ {CHANGE_FIELDS} }} }}", {"t": token, "s": target}, token=None))["rescheduleViaActionLink"]
+    moved = (
+        await api.data(
+            f"mutation($t: String!, $s: DateTime!) {{ rescheduleViaActionLink(token: $t, start: $s, expectedSequence: 0) {{ {CHANGE_FIELDS} }} }}",
+            {"t": token, "s": target},
+            token=None,
+        )
+    )["rescheduleViaActionLink"]
     assert (moved["appointmentStatus"], moved["sequence"]) == ("CONFIRMED", 1)
-    stale = (await api.data(f"mutation($t: String!, $s: DateTime!) {{ rescheduleViaActionLink(token: $t, start: $s, expectedSequence: 0) {{ {CHANGE_FIELDS} }} }}", {"t": token, "s": slots["actionLink"]["rescheduleSlots"][5]["start"]}, token=None))["rescheduleViaActionLink"]
+    stale = (
+        await api.data(
+            f"mutation($t: String!, $s: DateTime!) {{ rescheduleViaActionLink(token: $t, start: $s, expectedSequence: 0) {{ {CHANGE_FIELDS} }} }}",
+            {"t": token, "s": slots["actionLink"]["rescheduleSlots"][5]["start"]},
+            token=None,
+        )
+    )["rescheduleViaActionLink"]
     assert stale == {"__typename": "StaleAppointment", "currentSequence": 1}
-    cancelled = (await api.data(f'mutation($t: String!) {{ cancelViaActionLink(token: $t, note: "bye") {{ {CHANGE_FIELDS} }} }}', {"t": token}, token=None))["cancelViaActionLink"]
+    cancelled = (
+        await api.data(
+            f'mutation($t: String!) {{ cancelViaActionLink(token: $t, note: "bye") {{ {CHANGE_FIELDS} }} }}',
+            {"t": token},
+            token=None,
+        )
+    )["cancelViaActionLink"]
     assert cancelled["appointmentStatus"] == "CANCELLED"
-    links = await api.data('query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind url } } } }', {"id": booked["id"]})
+    links = await api.data(
+        "query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind url } } } }", {"id": booked["id"]}
+    )
     assert links["appointment"]["links"] == []  # staff never see the customer's link
 
 
@@ -140,7 +217,10 @@ async def test_disabled_unknown_and_replaced_links_answer_the_same_404(api):
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
     token = await link_of(api, booked["id"])
     assert (await api.client.get(f"/action/{token}")).status_code == 200
-    revoked = await api.data('mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }', {"a": booked["id"]})
+    revoked = await api.data(
+        "mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }",
+        {"a": booked["id"]},
+    )
     assert revoked["revokeActionLink"] == {"__typename": "ActionLinkRevoked", "appointmentId": booked["id"]}
     new_token = await link_of(api, booked["id"])
     assert new_token != token
@@ -148,7 +228,10 @@ async def test_disabled_unknown_and_replaced_links_answer_the_same_404(api):
     unknown = await api.client.get(f"/action/{secrets.token_urlsafe(32)}")
     garbage = await api.client.get("/action/not-a-token")
     assert (await api.client.get(f"/action/{new_token}")).status_code == 200
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: false) { __typename } }', {"l": clinic.location})
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: false) { __typename } }',
+        {"l": clinic.location},
+    )
     disabled = await api.client.get(f"/action/{new_token}")
     assert {r.status_code for r in (replaced, unknown, garbage, disabled)} == {404}
     without_nonce = lambda r: re.sub(r'nonce="[^"]+"', "", r.text)  # noqa: E731
@@ -156,7 +239,9 @@ async def test_disabled_unknown_and_replaced_links_answer_the_same_404(api):
     assert "Checkup" not in disabled.text and "Clinic" not in disabled.text
     for t in (token, new_token):
         assert (await api.data(VIEW, {"t": t}, token=None))["actionLink"]["__typename"] == "NotFound"
-    gated = await api.data('mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename } }', {"a": booked["id"]})
+    gated = await api.data(
+        "mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename } }", {"a": booked["id"]}
+    )
     assert gated["revokeActionLink"]["__typename"] == "PluginDisabled"
     # Enabling again revives the current link.
     await enable(api, clinic)
@@ -166,20 +251,27 @@ async def test_disabled_unknown_and_replaced_links_answer_the_same_404(api):
 async def test_expired_link_answers_410_with_the_contact(api):
     clinic = await make_clinic(api)
     await enable(api, clinic)
-    await api.data('mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "action_links", settings: {validHoursAfterEnd: 1}) { __typename } }', {"l": clinic.location})
+    await api.data(
+        'mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "action_links", settings: {validHoursAfterEnd: 1}) { __typename } }',
+        {"l": clinic.location},
+    )
     past = await book(api, clinic, local(clinic.tz, -1, 10), override=True)
     token = await link_of(api, past["id"])
     page = await api.client.get(f"/action/{token}")
     assert page.status_code == 410 and "expired" in page.text and "+44 20 7946 0000" in page.text
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
-    assert (view["__typename"], view["status"], view["ownerPhone"]) == ("LinkUnavailable", "EXPIRED", "+44 20 7946 0000")
+    assert (view["__typename"], view["status"], view["ownerPhone"]) == (
+        "LinkUnavailable",
+        "EXPIRED",
+        "+44 20 7946 0000",
+    )
 
 
 async def test_reschedule_slots_from_far_ahead_are_none_not_an_error(api):
     clinic = await make_clinic(api, rules={"maxAdvanceDays": 30})
     await enable(api, clinic)
     token = await link_of(api, (await book(api, clinic, local(clinic.tz, 3, 10)))["id"])
-    query = 'query($t: String!, $f: DateTime) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots(from: $f) { start } } } }'
+    query = "query($t: String!, $f: DateTime) { actionLink(token: $t) { ... on ActionLinkView { rescheduleSlots(from: $f) { start } } } }"
     near = await api.data(query, {"t": token, "f": local(clinic.tz, 29, 0).isoformat()}, token=None)
     assert near["actionLink"]["rescheduleSlots"]  # the last bookable days
     for far in ("9999-12-31T00:00:00+00:00", "2200-12-31T00:00:00+00:00", local(clinic.tz, 32, 0).isoformat()):
@@ -194,10 +286,17 @@ async def test_same_day_rule_refuses_confirm_with_its_message(api):
     booked = await book(api, clinic, later_today(clinic.tz, hours=3))
     token = await link_of(api, booked["id"])
     view = (await api.data(VIEW, {"t": token}, token=None))["actionLink"]
-    assert not view["canConfirm"] and "Changes on the day" in view["confirmRefusal"] and "+44 20 7946 0000" in view["confirmRefusal"]
+    assert (
+        not view["canConfirm"]
+        and "Changes on the day" in view["confirmRefusal"]
+        and "+44 20 7946 0000" in view["confirmRefusal"]
+    )
     page = await api.client.get(f"/action/{token}")
     assert "Changes on the day of the appointment are not possible online" in page.text and "/confirm" not in page.text
-    forced = await api.client.post(f"/action/{token}/confirm", data={"csrf_token": csrf((await api.client.get(f"/action/{token}/reschedule")).text)})
+    forced = await api.client.post(
+        f"/action/{token}/confirm",
+        data={"csrf_token": csrf((await api.client.get(f"/action/{token}/reschedule")).text)},
+    )
     assert forced.status_code == 409 and "Changes on the day" in forced.text
     assert (await Appointment.get(id=int(booked["id"]))).status.value == "SCHEDULED"
 
@@ -216,7 +315,9 @@ async def test_gets_heads_and_posts_without_csrf_change_nothing(api):
                 assert response.status_code in (200, 405), (method, path, response.status_code)
         refused = await api.client.post(f"/action/{token}{path}", data=form)
         assert refused.status_code in (403, 405)
-        no_token = await api.client.post(f"/action/{token}{path}", data={k: v for k, v in form.items() if k != "csrf_token"})
+        no_token = await api.client.post(
+            f"/action/{token}{path}", data={k: v for k, v in form.items() if k != "csrf_token"}
+        )
         assert no_token.status_code in (403, 405)
     other = await book(api, clinic, local(clinic.tz, 7, 10))
     other_token = await link_of(api, other["id"])
@@ -235,15 +336,22 @@ async def test_two_pages_rescheduling_at_once_one_wins(api):
     page = (await api.client.get(f"/action/{token}/reschedule")).text
     token_field = csrf(page)
     first, second = local(clinic.tz, 6, 11).isoformat(), local(clinic.tz, 6, 14).isoformat()
-    answers = await asyncio.gather(*(
-        api.client.post(f"/action/{token}/reschedule", data={"csrf_token": token_field, "start": start, "sequence": "0"})
-        for start in (first, second)
-    ))
+    answers = await asyncio.gather(
+        *(
+            api.client.post(
+                f"/action/{token}/reschedule", data={"csrf_token": token_field, "start": start, "sequence": "0"}
+            )
+            for start in (first, second)
+        )
+    )
     assert sorted(r.status_code for r in answers) == [303, 409]
     loser = next(r for r in answers if r.status_code == 409)
     assert "changed meanwhile" in loser.text
     row = await Appointment.get(id=int(booked["id"]))
-    assert row.sequence == 1 and row.starts_at.isoformat() in {dt.datetime.fromisoformat(first).astimezone(dt.timezone.utc).isoformat(), dt.datetime.fromisoformat(second).astimezone(dt.timezone.utc).isoformat()}
+    assert row.sequence == 1 and row.starts_at.isoformat() in {
+        dt.datetime.fromisoformat(first).astimezone(dt.UTC).isoformat(),
+        dt.datetime.fromisoformat(second).astimezone(dt.UTC).isoformat(),
+    }
 
 
 async def test_guessing_tokens_finds_nothing_and_the_limit_engages(api_factory):
@@ -271,12 +379,12 @@ async def test_guessing_tokens_finds_nothing_and_the_limit_engages(api_factory):
 
 
 # 2027-10-31 in London: the clocks go back at 02:00 BST, so 01:00 happens twice.
-FIRST_ONE_AM = dt.datetime(2027, 10, 31, 0, 0, tzinfo=dt.timezone.utc)  # 01:00 BST
-SECOND_ONE_AM = dt.datetime(2027, 10, 31, 1, 0, tzinfo=dt.timezone.utc)  # 01:00 GMT
+FIRST_ONE_AM = dt.datetime(2027, 10, 31, 0, 0, tzinfo=dt.UTC)  # 01:00 BST
+SECOND_ONE_AM = dt.datetime(2027, 10, 31, 1, 0, tzinfo=dt.UTC)  # 01:00 GMT
 
 
 async def test_the_pages_name_the_zone_of_every_time(api, monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 10, 1, 12, tzinfo=dt.timezone.utc))
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 10, 1, 12, tzinfo=dt.UTC))
     clinic = await make_clinic(api)  # Europe/London, English
     await enable(api, clinic)
     first, second = await book(api, clinic, FIRST_ONE_AM), await book(api, clinic, SECOND_ONE_AM)
@@ -286,12 +394,16 @@ async def test_the_pages_name_the_zone_of_every_time(api, monkeypatch):
     assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM BST" in first_page and "GMT" not in first_page
     assert "Sunday, October 31, 2027, 1:00\u202fAM – 1:30\u202fAM GMT" in second_page and "BST" not in second_page
     # Moving the second: on the fall-back day both 01:30s are free, and each button names its zone.
-    night = (await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-10-31"})).text
+    night = (
+        await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-10-31"})
+    ).text
     assert "Now: Sunday, October 31, 2027, 1:00\u202fAM GMT." in night
     assert "The clocks change on this day: each time names its zone (Europe/London time)." in night
     assert ">1:30\u202fAM BST</button>" in night and ">1:30\u202fAM GMT</button>" in night
     assert 'aria-label="Sunday, October 31, 2027, 1:30\u202fAM BST"' in night
     # On an ordinary day the zone is named once, above bare times.
-    day = (await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-11-01"})).text
+    day = (
+        await api.client.get(f"/action/{second_token}/reschedule", params={"from": "2027-10-31", "day": "2027-11-01"})
+    ).text
     assert "<h2>Monday, November 1</h2>" in day and "Times are in GMT (Europe/London time)." in day
     assert ">10:00\u202fAM</button>" in day and 'aria-label="Monday, November 1, 2027, 10:00\u202fAM GMT"' in day

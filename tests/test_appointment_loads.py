@@ -7,25 +7,36 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from helpers import book, local, make_clinic
 from tortoise.models import Model
 
 from core import sql
 from core.appointment_loads import appointment_via, changes_by
-from core.models import (ActorKind, Appointment, AppointmentEvent, Calendar, Customer, Location, OutboxMessage,
-                         PluginActivation, Service)
-from helpers import book, local, make_clinic
+from core.models import (
+    ActorKind,
+    Appointment,
+    AppointmentEvent,
+    Calendar,
+    Customer,
+    Location,
+    OutboxMessage,
+    PluginActivation,
+    Service,
+)
+from core.security.tokens import token_hash
 from plugins.action_links.links import token_for
 from plugins.action_links.models import ActionLink
-from core.security.tokens import token_hash
 
-ENABLE = 'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }'
-SILVER = 'mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }'
+ENABLE = (
+    'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }'
+)
+SILVER = "mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }"
 CANCEL = 'mutation($id: ID!) { cancelAppointment(id: $id, reason: "Other", note: "ünïcode ✓") { __typename } }'
 
 
 def same(model: type[Model], ours: Model, orm: Model) -> None:
     """Every column of `ours` equals the ORM's, with the same Python type (aware instants alike)."""
-    for column, field in model._meta.fields_db_projection.items():
+    for column in model._meta.fields_db_projection:
         mine, theirs = getattr(ours, column), getattr(orm, column)
         assert mine == theirs and type(mine) is type(theirs), (model.__name__, column, mine, theirs)
         if isinstance(theirs, dt.datetime):
@@ -33,7 +44,9 @@ def same(model: type[Model], ours: Model, orm: Model) -> None:
 
 
 async def by_hand(model: type[Model], row_id: int) -> Model:
-    rows = await sql.rows(f'SELECT {sql.columns(model, "x")} FROM "{model._meta.db_table}" x WHERE x.id = {{0}}', [row_id])
+    rows = await sql.rows(
+        f'SELECT {sql.columns(model, "x")} FROM "{model._meta.db_table}" x WHERE x.id = {{0}}', [row_id]
+    )
     return sql.instance(model, rows[0], "x")
 
 
@@ -48,7 +61,17 @@ async def test_rows_built_by_hand_equal_the_orms_for_every_model(api_factory):
     assert (await api.data(CANCEL, {"id": booked["id"]}))["cancelAppointment"]["__typename"] == "Appointment"
     await Service.filter(id=appointment.service_id).update(price=Decimal("12.50"))
     checked = 0
-    for model in (Location, Calendar, Service, Customer, Appointment, AppointmentEvent, PluginActivation, OutboxMessage, ActionLink):
+    for model in (
+        Location,
+        Calendar,
+        Service,
+        Customer,
+        Appointment,
+        AppointmentEvent,
+        PluginActivation,
+        OutboxMessage,
+        ActionLink,
+    ):
         for orm in await model.all():
             same(model, await by_hand(model, orm.id), orm)
             checked += 1
@@ -69,9 +92,13 @@ async def test_an_appointment_via_a_plugins_row_is_what_the_orm_loads(api_factor
     same(Location, found.location, await Location.get(id=appointment.location_id))
     same(Service, found.service, await Service.get(id=appointment.service_id))
     same(Calendar, found.calendar, await Calendar.get(id=appointment.calendar_id))
-    assert [a.plugin for a in found.activations] == [a.plugin for a in await PluginActivation.filter(location_id=clinic.location)]
+    assert [a.plugin for a in found.activations] == [
+        a.plugin for a in await PluginActivation.filter(location_id=clinic.location)
+    ]
     assert await changes_by(appointment.id, ActorKind.CUSTOMER_LINK) == []
     staff_changes = await changes_by(appointment.id, ActorKind.STAFF)
-    orm_changes = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.STAFF).order_by("at", "id")
+    orm_changes = await AppointmentEvent.filter(appointment_id=appointment.id, actor_kind=ActorKind.STAFF).order_by(
+        "at", "id"
+    )
     assert len(staff_changes) == len(orm_changes) == 1
     same(AppointmentEvent, staff_changes[0], orm_changes[0])

@@ -9,10 +9,10 @@ import json
 
 import httpx
 import pytest
-
 from helpers import make_clinic
 from images import png
 from portal_helpers import portal_clinic
+
 from core.settings import DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
 
 CHUNK = 64 * 1024
@@ -59,8 +59,10 @@ async def post_while_reading(url: str, path: str, total: int) -> tuple[int, dict
     """POST `total` bytes chunked on a raw connection, watching for the answer between chunks and
     stopping when it came: (status, headers, body, bytes sent by then)."""
     async with connection(url) as (reader, writer):
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: agendum\r\nContent-Type: application/json\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n".encode())
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: agendum\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
         answer = asyncio.ensure_future(read_response(reader))
         frame, sent = b"%x\r\n" % CHUNK + b" " * CHUNK + b"\r\n", 0
         while sent < total and not answer.done():
@@ -76,10 +78,14 @@ async def post_while_reading(url: str, path: str, total: int) -> tuple[int, dict
 def assert_payload_too_large(response, limit: int) -> None:
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"errors": [{
-        "message": f"The request body is larger than the limit of {limit} bytes.",
-        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-    }]}
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"The request body is larger than the limit of {limit} bytes.",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
 
 
 async def test_graphql_bodies_up_to_the_limit_are_answered_and_larger_ones_refused_with_413(api):
@@ -141,8 +147,10 @@ async def test_a_declared_body_over_the_limit_is_refused_before_the_client_sends
     """With `Expect: 100-continue` the client waits for leave to send the body: it gets the 413
     instead, and the connection closes."""
     async with connection(api.url) as (reader, writer):
-        writer.write(b"POST /graphql HTTP/1.1\r\nHost: agendum\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 104857600\r\nExpect: 100-continue\r\n\r\n")
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nHost: agendum\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 104857600\r\nExpect: 100-continue\r\n\r\n"
+        )
         status, headers, body = await read_response(reader)
         assert status == 413 and headers["connection"] == "close"
         assert json.loads(body)["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
@@ -164,7 +172,11 @@ async def test_logo_uploads_keep_their_own_limit(api_factory):
     """The logo route bounds its body itself (512 KB, after checking the caller's scope): a lower
     server limit neither refuses a logo nor answers for the route."""
     api = await api_factory(max_body_bytes=4096)
-    location = (await api.data('mutation { createLocation(input: {name: "L", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'))["createLocation"]["id"]
+    location = (
+        await api.data(
+            'mutation { createLocation(input: {name: "L", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'
+        )
+    )["createLocation"]["id"]
     logo = png(96, 96, pixel=lambda x, y: ((x * 7 + y * 13) % 256, (x * y) % 256, (x ^ y) % 256))
     assert len(logo) > 4096
     headers = {"Authorization": f"Bearer {api.owner_token}", "Content-Type": "image/png"}
@@ -174,38 +186,56 @@ async def test_logo_uploads_keep_their_own_limit(api_factory):
     assert refused.status_code == 413 and refused.json() == {"error": "The logo must be at most 512 KB."}
 
 
-@pytest.mark.parametrize("body", [
-    b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
-    b'{"query": "{ __typename }", "variables": {"v": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}}",
-    b"[" * 5000 + b"]" * 5000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+        b'{"query": "{ __typename }", "variables": {"v": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}}",
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
 async def test_json_nested_too_deeply_is_a_400_with_a_json_error(api, body):
     response = await api.client.post("/graphql", content=body, headers=JSON)
     assert response.status_code == 400, response.text
-    assert response.json() == {"errors": [{
-        "message": "The JSON body is nested too deeply.", "extensions": {"code": "BAD_REQUEST"},
-    }]}
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The JSON body is nested too deeply.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
 
 
 async def test_http_level_refusals_of_graphql_are_json_errors(api):
     broken = await api.client.post("/graphql", content=b'{"query": ', headers=JSON)
     assert broken.status_code == 400
-    assert broken.json() == {"errors": [{
-        "message": "Unable to parse request body as JSON", "extensions": {"code": "BAD_REQUEST"},
-    }]}
-    plain = await api.client.post("/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": "text/plain"})
+    assert broken.json() == {
+        "errors": [
+            {
+                "message": "Unable to parse request body as JSON",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
+    plain = await api.client.post(
+        "/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": "text/plain"}
+    )
     assert plain.status_code == 400 and plain.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     for method in ("PUT", "DELETE", "PATCH"):
         other = await api.client.request(method, "/graphql", json={"query": "{ __typename }"})
         assert other.status_code == 405 and other.json()["errors"][0]["extensions"] == {"code": "METHOD_NOT_ALLOWED"}
 
 
-@pytest.mark.parametrize("query", [
-    "{ a" * 5000 + " }" * 5000,  # selections nested 5,000 deep
-    "{ __typename(a: " + "[" * 5000 + "]" * 5000 + ") }",  # a list literal nested 5,000 deep
-    "{ __typename(a: " + "{a: " * 5000 + "1" + "}" * 5000 + ") }",  # an object literal nested 5,000 deep
-    "{" * 5000,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ a" * 5000 + " }" * 5000,  # selections nested 5,000 deep
+        "{ __typename(a: " + "[" * 5000 + "]" * 5000 + ") }",  # a list literal nested 5,000 deep
+        "{ __typename(a: " + "{a: " * 5000 + "1" + "}" * 5000 + ") }",  # an object literal nested 5,000 deep
+        "{" * 5000,
+    ],
+)
 async def test_graphql_documents_nested_too_deeply_are_errors_not_500(api, query):
     response = await api.client.post("/graphql", json={"query": query}, headers=JSON)
     assert response.status_code in (200, 400), response.text
@@ -221,11 +251,15 @@ async def test_deeply_nested_variables_are_errors_not_500(api, depth):
     nested = 1
     for _ in range(depth):
         nested = [nested]
-    lists = await api.gql('mutation($ids: [ID!]!) { setPluginEnabled(locationIds: $ids, plugin: "client_portal", enabled: true) { __typename } }',
-                          {"ids": nested})
+    lists = await api.gql(
+        'mutation($ids: [ID!]!) { setPluginEnabled(locationIds: $ids, plugin: "client_portal", enabled: true) { __typename } }',
+        {"ids": nested},
+    )
     assert lists["data"] is None and lists["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", lists
-    settings = await api.gql('mutation($l: ID!, $s: JSON!) { updatePluginSettings(locationId: $l, plugin: "client_portal", settings: $s) { __typename } }',
-                             {"l": clinic.location, "s": {"bookingInstructions": nested}})
+    settings = await api.gql(
+        'mutation($l: ID!, $s: JSON!) { updatePluginSettings(locationId: $l, plugin: "client_portal", settings: $s) { __typename } }',
+        {"l": clinic.location, "s": {"bookingInstructions": nested}},
+    )
     assert settings["data"]["updatePluginSettings"]["__typename"] == "ValidationError", settings
 
 

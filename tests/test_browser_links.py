@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import re
 
-from core.models import Appointment
 from helpers import book, local, make_clinic
+
+from core.models import Appointment
 
 LINK_RE = re.compile(r"http://testserver(/action/[A-Za-z0-9_-]{43})")
 
 
 async def test_action_link_reschedule_then_cancel_with_a_reason(api_factory, smtp, phone, screenshot):
     api = await api_factory(smtp_url=smtp.url())
-    clinic = await make_clinic(api, rules={"cancellationReasons": ["Feeling better", "Clash"], "cancellationReasonRequired": True})
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: GOLD, backgroundColor: "#0f766e"}) { __typename } }', {"l": clinic.location})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
+    clinic = await make_clinic(
+        api, rules={"cancellationReasons": ["Feeling better", "Clash"], "cancellationReasonRequired": True}
+    )
+    await api.data(
+        'mutation($l: ID!) { updateLocation(id: $l, input: {tier: GOLD, backgroundColor: "#0f766e"}) { __typename } }',
+        {"l": clinic.location},
+    )
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
     booked = await book(api, clinic, local(clinic.tz, 5, 10))
     await smtp.wait_for(1)  # the link as the customer receives it
     path = LINK_RE.search(smtp.received[0].message.get_body(("plain",)).get_content()).group(1)
@@ -40,14 +49,27 @@ async def test_action_link_reschedule_then_cancel_with_a_reason(api_factory, smt
     assert "Your appointment is cancelled" in await page.inner_text("main")
     await screenshot(page, "cancelled")
     row = await Appointment.get(id=int(booked["id"]))
-    assert (row.status.value, row.cancellation_reason, row.cancellation_note) == ("CANCELLED", "Clash", "A work trip came up")
+    assert (row.status.value, row.cancellation_reason, row.cancellation_note) == (
+        "CANCELLED",
+        "Clash",
+        "A work trip came up",
+    )
 
 
 async def test_one_time_link_book_then_see_the_contact_the_owner_message(api, phone, screenshot):
     clinic = await make_clinic(api)
-    await api.data('mutation($c: ID!) { updateCalendar(id: $c, input: {ownerName: "Dr Who", ownerPhone: "+44 7700 900999"}) { __typename } }', {"c": clinic.calendar})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": clinic.location})
-    created = await api.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { url } } }', {"c": clinic.calendar})
+    await api.data(
+        'mutation($c: ID!) { updateCalendar(id: $c, input: {ownerName: "Dr Who", ownerPhone: "+44 7700 900999"}) { __typename } }',
+        {"c": clinic.calendar},
+    )
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    created = await api.data(
+        "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { url } } }",
+        {"c": clinic.calendar},
+    )
     path = created["createOneTimeLink"]["url"].replace("http://testserver", "")
     page = phone
     assert (await page.goto(f"{api.url}{path}")).status == 200

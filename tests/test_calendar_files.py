@@ -11,23 +11,28 @@ import secrets
 import uuid
 
 import httpx
+from conftest import TEST_PLUGINS, Api, make_settings, start_server
+from helpers import APPOINTMENT_FIELDS, book, local, make_clinic
 from icalendar import Calendar as ICalendar
+from test_email_e2e import FAST, calendar_file
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
 from app import orm_config
-from conftest import TEST_PLUGINS, Api, make_settings, start_server
-from core.security.accounts import create_admin
 from core.email.ics import appointment_ics
 from core.models import Appointment, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, Service
+from core.security.accounts import create_admin
 from core.settings import Settings
-from helpers import APPOINTMENT_FIELDS, book, local, make_clinic
-from test_email_e2e import FAST, calendar_file
 
 CONFIRM = "mutation($id: ID!) { confirmAppointment(id: $id) { %s } }" % APPOINTMENT_FIELDS
-RESCHEDULE = "mutation($id: ID!, $t: DateTime!, $seq: Int) { rescheduleAppointment(id: $id, start: $t, expectedSequence: $seq) { %s } }" % APPOINTMENT_FIELDS
+RESCHEDULE = (
+    "mutation($id: ID!, $t: DateTime!, $seq: Int) { rescheduleAppointment(id: $id, start: $t, expectedSequence: $seq) { %s } }"
+    % APPOINTMENT_FIELDS
+)
 CANCEL = "mutation($id: ID!) { cancelAppointment(id: $id) { %s } }" % APPOINTMENT_FIELDS
-REMINDERS = 'mutation($l: ID!) { updateEmailSettings(locationId: $l, input: {reminderOffsetsMinutes: [60]}) { __typename } }'
+REMINDERS = (
+    "mutation($l: ID!) { updateEmailSettings(locationId: $l, input: {reminderOffsetsMinutes: [60]}) { __typename } }"
+)
 
 
 def vevent(mail):
@@ -49,8 +54,12 @@ async def test_sequence_rises_with_every_change_and_status_is_tentative_until_co
     assert (confirmed["status"], confirmed["sequence"]) == ("CONFIRMED", 0)
     [reminder] = await OutboxMessage.filter(appointment_id=int(booked["id"]), is_reminder=True)
     assert reminder.status is DeliveryStatus.QUEUED
-    assert (await api.data(CONFIRM, {"id": booked["id"]}))["confirmAppointment"]["status"] == "CONFIRMED"  # no-op: no email
-    moved = (await api.data(RESCHEDULE, {"id": booked["id"], "t": moved_to.isoformat(), "seq": 0}))["rescheduleAppointment"]
+    assert (await api.data(CONFIRM, {"id": booked["id"]}))["confirmAppointment"][
+        "status"
+    ] == "CONFIRMED"  # no-op: no email
+    moved = (await api.data(RESCHEDULE, {"id": booked["id"], "t": moved_to.isoformat(), "seq": 0}))[
+        "rescheduleAppointment"
+    ]
     assert (moved["status"], moved["sequence"]) == ("SCHEDULED", 1)  # moved by staff: the customer should confirm again
     assert (await api.data(CANCEL, {"id": booked["id"]}))["cancelAppointment"]["status"] == "CANCELLED"
     await smtp.wait_for(4)
@@ -72,7 +81,13 @@ async def installation(databases, **overrides):
     client = httpx.AsyncClient(base_url=base_url, timeout=30)
     try:
         issued = await create_admin("owner@test.example", "owner-password-1", settings)
-        yield Api(url=base_url, client=client, settings=settings, owner_token=issued.token, app=server.config.app.state.agendum)
+        yield Api(
+            url=base_url,
+            client=client,
+            settings=settings,
+            owner_token=issued.token,
+            app=server.config.app.state.agendum,
+        )
     finally:
         await client.aclose()
         server.should_exit = True
@@ -104,10 +119,24 @@ async def test_migration_keeps_the_uid_and_sequence_of_appointments_booked_befor
         location = await Location.create(name="Clinic", timezone="Europe/Berlin", currency="EUR")
         calendar = await Calendar.create(location=location, name="Dr Who")
         service = await Service.create(location=location, name="Checkup", duration_minutes=30)
-        customer = await Customer.create(location=location, first_name="Ada", last_name="Lovelace", email="ada@example.com", email_key="ada@example.com")
-        start = dt.datetime(2030, 1, 7, 9, tzinfo=dt.timezone.utc)
-        old = await Appointment.create(location=location, calendar=calendar, service=service, customer=customer, starts_at=start,
-                                       ends_at=start + dt.timedelta(minutes=30), blocked_until=start + dt.timedelta(minutes=30), sequence=2)
+        customer = await Customer.create(
+            location=location,
+            first_name="Ada",
+            last_name="Lovelace",
+            email="ada@example.com",
+            email_key="ada@example.com",
+        )
+        start = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
+        old = await Appointment.create(
+            location=location,
+            calendar=calendar,
+            service=service,
+            customer=customer,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=30),
+            blocked_until=start + dt.timedelta(minutes=30),
+            sequence=2,
+        )
         await Tortoise.close_connections()
         await migrate(config=config, target="core.0006_logo_version")  # as it was before 0007
         await migrate(config=config)
@@ -118,8 +147,15 @@ async def test_migration_keeps_the_uid_and_sequence_of_appointments_booked_befor
         ics = ICalendar.from_ical(appointment_ics(old, location, service, calendar, customer, "http://testserver"))
         event = next(c for c in ics.walk() if c.name == "VEVENT")
         assert (str(event["UID"]), int(event["SEQUENCE"])) == (f"appointment-{old.id}@testserver", 2)
-        new = await Appointment.create(location=location, calendar=calendar, service=service, customer=customer, starts_at=start + dt.timedelta(hours=1),
-                                       ends_at=start + dt.timedelta(minutes=90), blocked_until=start + dt.timedelta(minutes=90))
+        new = await Appointment.create(
+            location=location,
+            calendar=calendar,
+            service=service,
+            customer=customer,
+            starts_at=start + dt.timedelta(hours=1),
+            ends_at=start + dt.timedelta(minutes=90),
+            blocked_until=start + dt.timedelta(minutes=90),
+        )
         new = await Appointment.get(id=new.id)
         assert isinstance(new.ics_uid, uuid.UUID) and new.ics_sequence == 0
     finally:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from core import clock
 from helpers import book, make_clinic
+
+from core import clock
 
 CREATE_LOCATION = """
 mutation($input: CreateLocationInput!) { createLocation(input: $input) { ... on Location { id } } }"""
@@ -14,25 +15,32 @@ mutation($input: CreateLocationInput!) { createLocation(input: $input) { ... on 
 CALENDAR_FIELDS = """
 fragment CalendarFields on Calendar { id name ownerName ownerEmail ownerPhone location { id } }"""
 
-CREATE = """
+CREATE = (
+    """
 mutation($input: CreateCalendarInput!) {
   createCalendar(input: $input) {
     __typename ...CalendarFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + CALENDAR_FIELDS
+}"""
+    + CALENDAR_FIELDS
+)
 
-UPDATE = """
+UPDATE = (
+    """
 mutation($id: ID!, $input: UpdateCalendarInput!) {
   updateCalendar(id: $id, input: $input) {
     __typename ...CalendarFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + CALENDAR_FIELDS
+}"""
+    + CALENDAR_FIELDS
+)
 
-CALENDAR = """
+CALENDAR = (
+    """
 query($id: ID!, $from: Date) {
   calendar(id: $id) {
     __typename
@@ -43,7 +51,9 @@ query($id: ID!, $from: Date) {
     }
     ... on NotFound { message }
   }
-}""" + CALENDAR_FIELDS
+}"""
+    + CALENDAR_FIELDS
+)
 
 CALENDARS = """
 query($locationId: ID!, $first: Int, $after: String) {
@@ -119,18 +129,29 @@ def interval(weekday: str, start: str, end: str) -> dict:
 async def test_create_read_and_update_calendar(api):
     location_id = await new_location(api)
     created = await create(
-        api, location_id, name="  Dr Jones ", ownerName="Ann Jones", ownerEmail="ann@clinic.example", ownerPhone="+44 20 7946 0000"
+        api,
+        location_id,
+        name="  Dr Jones ",
+        ownerName="Ann Jones",
+        ownerEmail="ann@clinic.example",
+        ownerPhone="+44 20 7946 0000",
     )
     assert created["__typename"] == "Calendar"
     assert created["name"] == "Dr Jones"  # trimmed
-    assert (created["ownerName"], created["ownerEmail"], created["ownerPhone"]) == ("Ann Jones", "ann@clinic.example", "+44 20 7946 0000")
+    assert (created["ownerName"], created["ownerEmail"], created["ownerPhone"]) == (
+        "Ann Jones",
+        "ann@clinic.example",
+        "+44 20 7946 0000",
+    )
     assert created["location"] == {"id": location_id}
 
     read_back = await read(api, created["id"])
     assert {k: read_back[k] for k in created} == created
     assert read_back["roster"] == [] and read_back["exceptions"] == []
 
-    updated = (await api.data(UPDATE, {"id": created["id"], "input": {"name": "Room 2", "ownerEmail": ""}}))["updateCalendar"]
+    updated = (await api.data(UPDATE, {"id": created["id"], "input": {"name": "Room 2", "ownerEmail": ""}}))[
+        "updateCalendar"
+    ]
     assert (updated["name"], updated["ownerEmail"]) == ("Room 2", "")
     assert (updated["ownerName"], updated["ownerPhone"]) == ("Ann Jones", "+44 20 7946 0000")  # not given: unchanged
     assert (await read(api, created["id"]))["name"] == "Room 2"
@@ -192,7 +213,9 @@ async def test_unknown_ids_are_not_found(api):
     calendar = await create(api, location_id)
     for unknown in ("999999", "abc", "-1", "0"):
         assert (await read(api, unknown))["__typename"] == "NotFound"
-        assert (await api.data(UPDATE, {"id": unknown, "input": {"name": "x"}}))["updateCalendar"]["__typename"] == "NotFound"
+        assert (await api.data(UPDATE, {"id": unknown, "input": {"name": "x"}}))["updateCalendar"][
+            "__typename"
+        ] == "NotFound"
         assert (await set_roster(api, unknown, ("MONDAY", "09:00", "17:00")))["__typename"] == "NotFound"
         assert (await add_exception(api, unknown, "2030-01-07", "TIME_OFF"))["__typename"] == "NotFound"
         removed = (await api.data(REMOVE_EXCEPTION, {"id": unknown}))["removeCalendarException"]
@@ -266,7 +289,11 @@ async def test_exceptions_whole_day_time_off_and_extra_hours(api):
     day_off = await add_exception(api, calendar["id"], "2030-05-06", "TIME_OFF", note="Bank holiday")
     assert day_off["__typename"] == "CalendarException"
     assert {k: day_off[k] for k in ("date", "kind", "start", "end", "note")} == {
-        "date": "2030-05-06", "kind": "TIME_OFF", "start": "00:00", "end": "24:00", "note": "Bank holiday",
+        "date": "2030-05-06",
+        "kind": "TIME_OFF",
+        "start": "00:00",
+        "end": "24:00",
+        "note": "Bank holiday",
     }
     extra = await add_exception(api, calendar["id"], "2030-05-04", "EXTRA_HOURS", start="10:00", end="14:00")
     assert (extra["kind"], extra["start"], extra["end"], extra["note"]) == ("EXTRA_HOURS", "10:00", "14:00", "")
@@ -276,11 +303,18 @@ async def test_exceptions_whole_day_time_off_and_extra_hours(api):
 
     listed = (await read(api, calendar["id"], "2030-05-01"))["exceptions"]
     assert [(e["id"], e["date"]) for e in listed] == [
-        (extra["id"], "2030-05-04"), (day_off["id"], "2030-05-06"), (lunch["id"], "2030-05-07"), (late["id"], "2030-05-07"),
+        (extra["id"], "2030-05-04"),
+        (day_off["id"], "2030-05-06"),
+        (lunch["id"], "2030-05-07"),
+        (late["id"], "2030-05-07"),
     ]
     assert {"__typename": "CalendarException", **listed[1]} == day_off
     # `from` is inclusive, and the window reaches a year ahead.
-    assert [e["id"] for e in (await read(api, calendar["id"], "2030-05-06"))["exceptions"]] == [day_off["id"], lunch["id"], late["id"]]
+    assert [e["id"] for e in (await read(api, calendar["id"], "2030-05-06"))["exceptions"]] == [
+        day_off["id"],
+        lunch["id"],
+        late["id"],
+    ]
     assert (await read(api, calendar["id"], "2030-05-08"))["exceptions"] == []
     assert [e["id"] for e in (await read(api, calendar["id"], "2029-05-04"))["exceptions"]] == [extra["id"]]
     assert (await read(api, calendar["id"], "2029-05-01"))["exceptions"] == []
@@ -325,7 +359,7 @@ async def test_remove_calendar_exception(api):
 SLOTS = """query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) {
   __typename ... on SlotList { slots { start end } } } }"""
 LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.timezone.utc)  # before every date below, through the clock seam
+NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)  # before every date below, through the clock seam
 
 
 def london(day: str, time: str) -> dt.datetime:
@@ -333,7 +367,9 @@ def london(day: str, time: str) -> dt.datetime:
 
 
 async def slots(api, clinic, start: dt.datetime, end: dt.datetime) -> list[dict]:
-    found = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "f": start.isoformat(), "t": end.isoformat()}))
+    found = await api.data(
+        SLOTS, {"c": clinic.calendar, "s": clinic.service, "f": start.isoformat(), "t": end.isoformat()}
+    )
     assert found["availableSlots"]["__typename"] == "SlotList", found
     return found["availableSlots"]["slots"]
 
@@ -364,7 +400,9 @@ async def test_night_windows_are_saved_and_read_back(api):
 
 async def test_a_night_window_offers_and_books_slots_across_midnight(api, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    clinic = await make_clinic(api, roster=[{"weekday": "MONDAY", "start": "22:00", "end": "02:00"}], duration=30, step=15)
+    clinic = await make_clinic(
+        api, roster=[{"weekday": "MONDAY", "start": "22:00", "end": "02:00"}], duration=30, step=15
+    )
     monday, tuesday = "2027-03-08", "2027-03-09"
     found = await slots(api, clinic, london(monday, "18:00"), london(tuesday, "12:00"))
     assert [s["start"] for s in found] == quarter_hours(london(monday, "22:00"), london(tuesday, "01:30"))
@@ -381,14 +419,20 @@ async def test_a_night_window_offers_and_books_slots_across_midnight(api, monkey
     # Time off on Tuesday 00:30-01:30 takes that hour out of Monday's night.
     await add_exception(api, clinic.calendar, tuesday, "TIME_OFF", start="00:30", end="01:30")
     left = await slots(api, clinic, london(monday, "18:00"), london(tuesday, "12:00"))
-    assert [s["start"] for s in left] == [*quarter_hours(london(monday, "22:00"), london(monday, "23:15")), london(tuesday, "01:30").isoformat()]
+    assert [s["start"] for s in left] == [
+        *quarter_hours(london(monday, "22:00"), london(monday, "23:15")),
+        london(tuesday, "01:30").isoformat(),
+    ]
     assert (await book(api, clinic, london(tuesday, "01:00")))["__typename"] == "SlotUnavailable"
     assert (await book(api, clinic, london(tuesday, "01:30")))["__typename"] == "Appointment"
 
 
 async def test_windows_of_neighbouring_days_that_touch_join_across_midnight(api, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    roster = [{"weekday": "MONDAY", "start": "22:00", "end": "24:00"}, {"weekday": "TUESDAY", "start": "00:00", "end": "02:00"}]
+    roster = [
+        {"weekday": "MONDAY", "start": "22:00", "end": "24:00"},
+        {"weekday": "TUESDAY", "start": "00:00", "end": "02:00"},
+    ]
     clinic = await make_clinic(api, roster=roster, duration=30, step=15)
     found = await slots(api, clinic, london("2027-03-08", "18:00"), london("2027-03-09", "12:00"))
     assert [s["start"] for s in found] == quarter_hours(london("2027-03-08", "22:00"), london("2027-03-09", "01:30"))
@@ -398,15 +442,25 @@ async def test_windows_of_neighbouring_days_that_touch_join_across_midnight(api,
 async def test_a_daylight_saving_night_steps_in_real_time(api, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
     # Europe/London, Saturday 27 March 2027 22:00 GMT to Sunday 04:00 BST: at 01:00 GMT the clock jumps to 02:00 BST.
-    clinic = await make_clinic(api, roster=[{"weekday": "SATURDAY", "start": "22:00", "end": "04:00"}], duration=60, step=30)
+    clinic = await make_clinic(
+        api, roster=[{"weekday": "SATURDAY", "start": "22:00", "end": "04:00"}], duration=60, step=30
+    )
     found = await slots(api, clinic, london("2027-03-27", "12:00"), london("2027-03-28", "12:00"))
     assert [s["start"] for s in found] == [
-        "2027-03-27T22:00:00+00:00", "2027-03-27T22:30:00+00:00", "2027-03-27T23:00:00+00:00", "2027-03-27T23:30:00+00:00",
-        "2027-03-28T00:00:00+00:00", "2027-03-28T00:30:00+00:00", "2027-03-28T02:00:00+01:00", "2027-03-28T02:30:00+01:00",
+        "2027-03-27T22:00:00+00:00",
+        "2027-03-27T22:30:00+00:00",
+        "2027-03-27T23:00:00+00:00",
+        "2027-03-27T23:30:00+00:00",
+        "2027-03-28T00:00:00+00:00",
+        "2027-03-28T00:30:00+00:00",
+        "2027-03-28T02:00:00+01:00",
+        "2027-03-28T02:30:00+01:00",
         "2027-03-28T03:00:00+01:00",
     ]
     # 00:30 GMT for an hour ends at 02:30 BST: the slot spans midnight and the gap.
     assert found[5] == {"start": "2027-03-28T00:30:00+00:00", "end": "2027-03-28T02:30:00+01:00"}
-    booked = await book(api, clinic, dt.datetime(2027, 3, 28, 0, 30, tzinfo=dt.timezone.utc))
+    booked = await book(api, clinic, dt.datetime(2027, 3, 28, 0, 30, tzinfo=dt.UTC))
     assert (booked["__typename"], booked["endsAt"]) == ("Appointment", "2027-03-28T02:30:00+01:00")
-    assert (await book(api, clinic, london("2027-03-28", "03:30")))["__typename"] == "SlotUnavailable"  # ends after 04:00
+    assert (await book(api, clinic, london("2027-03-28", "03:30")))[
+        "__typename"
+    ] == "SlotUnavailable"  # ends after 04:00

@@ -19,36 +19,38 @@ import email.policy
 import json
 import re
 
+from conftest import TEST_PLUGINS, TEST_SECRET
+from helpers import book, local
+from portal_helpers import PASSWORD, Customer, portal_clinic
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
 from app import orm_config
-from conftest import TEST_PLUGINS, TEST_SECRET
 from core import sql
-from core.security.accounts import issue_token
 from core.db import run_migrations
 from core.email.delivery import DeliveryConfig
 from core.email.secrets import MARKER, MASK, PURPOSE
 from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole, StaffUser
+from core.security.accounts import issue_token
 from core.security.sealed import unseal
-from core.settings import Settings
 from core.security.tokens import new_token
-from helpers import book, local
-from portal_helpers import PASSWORD, Customer, portal_clinic
+from core.settings import Settings
 
 OLD_KEY = "0dRk3v5Qd2R2nqf4iVY_1zJxq0XyWn9ZtB7cLmP8sKjH4eGuA6oT3wYbN5vF1aDr"
 NEW_KEY = "pQ7xV2mL9kR4tW8zN1cB6yH3jF5gD0sA_eUiOoTqYrXwEvCbMnZlKaJhGfSdPuIy"
 # Quick retries: a refused message goes again within a fraction of a second.
 QUICK = DeliveryConfig(lanes=2, batch_size=10, poll_interval=0.05, retry_base=0.05, retry_cap=0.2)
-SECRET_LINK = re.compile(r"https?://\S+?/(?:action|portal/[a-z0-9-]+/(?:verify|password|from-link))/([A-Za-z0-9_.-]{20,})")
+SECRET_LINK = re.compile(
+    r"https?://\S+?/(?:action|portal/[a-z0-9-]+/(?:verify|password|from-link))/([A-Za-z0-9_.-]{20,})"
+)
 ACTION_LINK = re.compile(r"http://testserver/action/([A-Za-z0-9_-]{43})")
-ASK_RESET = 'mutation($s: String!, $e: String!) { portalRequestPasswordReset(slug: $s, email: $e) { __typename } }'
-RESET = 'mutation($t: String!, $p: String!) { portalResetPassword(token: $t, password: $p) { __typename } }'
-REVOKE = 'mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }'
+ASK_RESET = "mutation($s: String!, $e: String!) { portalRequestPasswordReset(slug: $s, email: $e) { __typename } }"
+RESET = "mutation($t: String!, $p: String!) { portalResetPassword(token: $t, password: $p) { __typename } }"
+REVOKE = "mutation($a: ID!) { revokeActionLink(appointmentId: $a) { __typename ... on ActionLinkRevoked { appointmentId } } }"
 SEND = """mutation($a: ID!) { sendActionLink(appointmentId: $a) { __typename
   ... on ActionLinkSent { delivery { id to event status subject body } } ... on RateLimited { message retryAfterSeconds }
   ... on ValidationError { field message } } }"""
-RESEND = 'mutation($d: ID!) { resendEmail(deliveryId: $d) { __typename ... on EmailDelivery { id messageId body } } }'
+RESEND = "mutation($d: ID!) { resendEmail(deliveryId: $d) { __typename ... on EmailDelivery { id messageId body } } }"
 STAFF_VIEW = """query($l: ID!, $a: ID!) {
   appointment(id: $a) { ... on Appointment { links { kind label url } } }
   appointments(locationId: $l) { ... on AppointmentConnection { edges { node { links { url } } } } }
@@ -65,10 +67,18 @@ def text_of(message) -> str:
 async def setup(api):
     """A clinic with the client portal and action links on, and a manager of it: (clinic, slug, the manager's token)."""
     clinic, slug = await portal_clinic(api)
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
-    created = await api.data('mutation($l: ID!) { createStaffUser(input: {email: "manager@test.example", name: "Manager", '
-                             'password: "manager-password-1", role: MANAGER, locationIds: [$l]}) { ... on StaffUser { id } } }', {"l": clinic.location})
+    await api.data(
+        "mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }", {"l": clinic.location}
+    )
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    created = await api.data(
+        'mutation($l: ID!) { createStaffUser(input: {email: "manager@test.example", name: "Manager", '
+        'password: "manager-password-1", role: MANAGER, locationIds: [$l]}) { ... on StaffUser { id } } }',
+        {"l": clinic.location},
+    )
     manager = (await issue_token(await StaffUser.get(id=int(created["createStaffUser"]["id"])), 24)).token
     return clinic, slug, manager
 
@@ -95,14 +105,20 @@ async def test_a_manager_never_sees_the_action_link_and_has_it_emailed_to_the_cu
     seen = await staff_view(api, manager, clinic, booked["id"])
     shown = json.dumps(seen)
     assert token not in shown and "/action/" not in shown
-    assert seen["appointment"]["links"] == [] and {str(e["node"]["links"]) for e in seen["appointments"]["edges"]} == {"[]"}
+    assert seen["appointment"]["links"] == [] and {str(e["node"]["links"]) for e in seen["appointments"]["edges"]} == {
+        "[]"
+    }
     [delivery] = seen["emailDeliveries"]["edges"]
-    assert delivery["node"]["body"].endswith(f"Click here to view, confirm, reschedule, or cancel your appointment\n{MASK}\n")
+    assert delivery["node"]["body"].endswith(
+        f"Click here to view, confirm, reschedule, or cancel your appointment\n{MASK}\n"
+    )
     assert MASK in seen["linkEmail"]["body"]
 
     # Replacing the link tells staff nothing of the new one; sending it emails the customer.
     assert (await api.data(REVOKE, {"a": booked["id"]}, token=manager))["revokeActionLink"] == {
-        "__typename": "ActionLinkRevoked", "appointmentId": booked["id"]}
+        "__typename": "ActionLinkRevoked",
+        "appointmentId": booked["id"],
+    }
     assert (await api.client.get(f"/action/{token}")).status_code == 404
     sent = (await api.data(SEND, {"a": booked["id"]}, token=manager))["sendActionLink"]
     assert sent["__typename"] == "ActionLinkSent" and sent["delivery"]["to"] == "ada@example.com"
@@ -118,23 +134,34 @@ async def test_a_manager_never_sees_the_action_link_and_has_it_emailed_to_the_cu
     # At most five a hour per appointment; an expired link is not sent.
     answers = [(await api.data(SEND, {"a": booked["id"]}, token=manager))["sendActionLink"] for _ in range(5)]
     assert [answer["__typename"] for answer in answers] == ["ActionLinkSent"] * 4 + ["RateLimited"]
-    assert answers[-1]["message"].startswith("This appointment's link was already emailed 5 times within the hour. Try again in")
+    assert answers[-1]["message"].startswith(
+        "This appointment's link was already emailed 5 times within the hour. Try again in"
+    )
     past = await book(api, clinic, local(clinic.tz, -3, 10), override=True)
     expired = (await api.data(SEND, {"a": past["id"]}, token=manager))["sendActionLink"]
-    assert (expired["__typename"], expired["field"]) == ("ValidationError", "appointmentId") and "expired" in expired["message"]
+    assert (expired["__typename"], expired["field"]) == ("ValidationError", "appointmentId") and "expired" in expired[
+        "message"
+    ]
 
 
 async def test_a_password_reset_is_read_by_its_customer_only(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url())
     clinic, slug, manager = await setup(api)
     stranger = Customer(api)
-    assert (await stranger.gql(ASK_RESET, {"s": slug, "e": "ada@example.com"}))["portalRequestPasswordReset"]["__typename"] == "PortalMessage"
+    assert (await stranger.gql(ASK_RESET, {"s": slug, "e": "ada@example.com"}))["portalRequestPasswordReset"][
+        "__typename"
+    ] == "PortalMessage"
     await smtp.settle()
     [mail] = smtp.received
     link = SECRET_LINK.search(text_of(mail.message))
     reset_token = link.group(1)
-    deliveries = (await api.data(STAFF_VIEW, {"l": clinic.location, "a": (await book(api, clinic, local(clinic.tz, 4, 9)))["id"]},
-                                 token=manager))["emailDeliveries"]["edges"]
+    deliveries = (
+        await api.data(
+            STAFF_VIEW,
+            {"l": clinic.location, "a": (await book(api, clinic, local(clinic.tz, 4, 9)))["id"]},
+            token=manager,
+        )
+    )["emailDeliveries"]["edges"]
     [reset] = [edge["node"] for edge in deliveries if edge["node"]["event"] == "PORTAL_SET_PASSWORD"]
     assert reset_token not in json.dumps(deliveries) and "/password/" not in reset["body"] and MASK in reset["body"]
     assert reset_token not in await stored_text()
@@ -147,7 +174,9 @@ async def test_a_password_reset_is_read_by_its_customer_only(api_factory, smtp):
     assert len(again) == 1 and SECRET_LINK.search(text_of(again[0].message)).group(1) == reset_token
 
     # The customer uses the link they received.
-    assert (await stranger.gql(RESET, {"t": reset_token, "p": "a fresh password 9"}))["portalResetPassword"]["__typename"] == "PortalMessage"
+    assert (await stranger.gql(RESET, {"t": reset_token, "p": "a fresh password 9"}))["portalResetPassword"][
+        "__typename"
+    ] == "PortalMessage"
     await stranger.close()
 
 
@@ -155,15 +184,22 @@ async def test_no_token_that_was_emailed_is_stored_in_the_outbox(api_factory, sm
     api = await api_factory(smtp_url=smtp.url())
     clinic, slug, manager = await setup(api)
     booked = await book(api, clinic, local(clinic.tz, 5, 10), token=manager)
-    await api.data('mutation($a: ID!) { confirmAppointment(id: $a) { __typename } }', {"a": booked["id"]})
+    await api.data("mutation($a: ID!) { confirmAppointment(id: $a) { __typename } }", {"a": booked["id"]})
     await api.data(SEND, {"a": booked["id"]}, token=manager)
     visitor = Customer(api)
     await visitor.gql(ASK_RESET, {"s": slug, "e": "ada@example.com"})
-    registered = await visitor.gql('mutation($s: String!) { portalRegister(slug: $s, input: {firstName: "Grace", lastName: "Hopper", '
-                                   'email: "grace@example.com", password: "%s"}) { __typename } }' % PASSWORD, {"s": slug})
+    registered = await visitor.gql(
+        'mutation($s: String!) { portalRegister(slug: $s, input: {firstName: "Grace", lastName: "Hopper", '
+        'email: "grace@example.com", password: "%s"}) { __typename } }' % PASSWORD,
+        {"s": slug},
+    )
     assert registered["portalRegister"]["__typename"] == "PortalMessage"
     await smtp.settle()
-    emailed = {found.group(0): found.group(1) for mail in smtp.received for found in SECRET_LINK.finditer(text_of(mail.message))}
+    emailed = {
+        found.group(0): found.group(1)
+        for mail in smtp.received
+        for found in SECRET_LINK.finditer(text_of(mail.message))
+    }
     kinds = {re.search(r"/(action|verify|password)/", url).group(1) for url in emailed}
     assert kinds == {"action", "verify", "password"} and len(set(emailed.values())) >= 3, emailed
     stored = await stored_text()
@@ -209,8 +245,10 @@ async def test_a_retry_and_a_duplicate_carry_the_same_links_and_message_id(api_f
 
     # A worker that died after sending, before recording it: its lease runs out, the message goes again.
     smtp.on_data = None
-    lapsed = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
-    await OutboxMessage.filter(message_id__in=list(accepted)).update(status=DeliveryStatus.SENDING, leased_by="dead", lease_until=lapsed)
+    lapsed = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    await OutboxMessage.filter(message_id__in=list(accepted)).update(
+        status=DeliveryStatus.SENDING, leased_by="dead", lease_until=lapsed
+    )
     api.app.wake_workers()
     await smtp.wait_for(4)
     await smtp.settle()
@@ -246,27 +284,49 @@ async def test_a_link_sealed_under_a_dropped_key_fails_its_email_until_the_key_i
 async def test_upgrading_seals_the_links_that_stored_emails_held_in_clear(database_url, monkeypatch):
     config = orm_config(Settings(database_url=database_url, load_entry_points=False), TEST_PLUGINS)
     action, reset = new_token(), new_token()
-    legacy = (f"Manage it: http://clinic.example/action/{action}\nChoose a password: "
-              f"https://clinic.example/portal/riverside/password/{reset}.\nThe portal: https://clinic.example/portal/riverside\n")
+    legacy = (
+        f"Manage it: http://clinic.example/action/{action}\nChoose a password: "
+        f"https://clinic.example/portal/riverside/password/{reset}.\nThe portal: https://clinic.example/portal/riverside\n"
+    )
     try:
         await migrate(config=config, target="core.0008_sent_attempts")  # the outbox as it was before
         await Tortoise.close_connections()
         await Tortoise.init(config=config)
         location = await Location.create(name="Riverside", timezone="Europe/London", currency="GBP")
-        rows = [await OutboxMessage.create(location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address="ada@example.com",
-                                           subject=subject, body=legacy, message_id=f"<{n}@agendum.test>", send_after=dt.datetime.now(dt.timezone.utc))
-                for n, subject in enumerate(["Booked", f"Your link http://clinic.example/action/{action}"])]
+        rows = [
+            await OutboxMessage.create(
+                location=location,
+                event="APPOINTMENT_BOOKED",
+                role=RecipientRole.CUSTOMER,
+                to_address="ada@example.com",
+                subject=subject,
+                body=legacy,
+                message_id=f"<{n}@agendum.test>",
+                send_after=dt.datetime.now(dt.UTC),
+            )
+            for n, subject in enumerate(["Booked", f"Your link http://clinic.example/action/{action}"])
+        ]
         await Tortoise.close_connections()
         monkeypatch.setenv("AGENDUM_SECRET_KEY", TEST_SECRET)
         await run_migrations(config)
         await Tortoise.close_connections()
         await Tortoise.init(config=config)
         stored = await stored_text()
-        assert action not in stored and reset not in stored and "The portal: https://clinic.example/portal/riverside\n" in stored
+        assert (
+            action not in stored
+            and reset not in stored
+            and "The portal: https://clinic.example/portal/riverside\n" in stored
+        )
         for row in rows:
             upgraded = await OutboxMessage.get(id=row.id)
-            urls = [json.loads(unseal(Settings(secret_key=TEST_SECRET), sealed, PURPOSE))["url"] for sealed in MARKER.findall(upgraded.body)]
-            assert urls == [f"http://clinic.example/action/{action}", f"https://clinic.example/portal/riverside/password/{reset}"]
+            urls = [
+                json.loads(unseal(Settings(secret_key=TEST_SECRET), sealed, PURPOSE))["url"]
+                for sealed in MARKER.findall(upgraded.body)
+            ]
+            assert urls == [
+                f"http://clinic.example/action/{action}",
+                f"https://clinic.example/portal/riverside/password/{reset}",
+            ]
             assert MARKER.sub("LINK", upgraded.body) == legacy.replace(urls[0], "LINK").replace(urls[1], "LINK")
         assert (await OutboxMessage.get(id=rows[1].id)).subject.startswith("Your link {{secret:")
     finally:

@@ -11,25 +11,32 @@ mutation($input: CreateLocationInput!) { createLocation(input: $input) { ... on 
 CUSTOMER_FIELDS = """
 fragment CustomerFields on Customer { id firstName lastName fullName email mobilePhone location { id } }"""
 
-CREATE = """
+CREATE = (
+    """
 mutation($input: CreateCustomerInput!) {
   createCustomer(input: $input) {
     __typename ...CustomerFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + CUSTOMER_FIELDS
+}"""
+    + CUSTOMER_FIELDS
+)
 
-UPDATE = """
+UPDATE = (
+    """
 mutation($id: ID!, $input: UpdateCustomerInput!) {
   updateCustomer(id: $id, input: $input) {
     __typename ...CustomerFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + CUSTOMER_FIELDS
+}"""
+    + CUSTOMER_FIELDS
+)
 
-CUSTOMERS = """
+CUSTOMERS = (
+    """
 query($locationId: ID!, $search: String, $first: Int, $after: String) {
   customers(locationId: $locationId, search: $search, first: $first, after: $after) {
     __typename
@@ -40,7 +47,9 @@ query($locationId: ID!, $search: String, $first: Int, $after: String) {
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + CUSTOMER_FIELDS
+}"""
+    + CUSTOMER_FIELDS
+)
 
 
 async def new_location(api, name: str = "Clinic") -> str:
@@ -48,7 +57,9 @@ async def new_location(api, name: str = "Clinic") -> str:
     return (await api.data(CREATE_LOCATION, {"input": values}))["createLocation"]["id"]
 
 
-async def create(api, location_id: str, first: str = "Ann", last: str = "Lee", email: str | None = None, **fields) -> dict:
+async def create(
+    api, location_id: str, first: str = "Ann", last: str = "Lee", email: str | None = None, **fields
+) -> dict:
     email = email or f"{first}.{last}@example.com".lower().replace(" ", "")
     values = {"locationId": location_id, "firstName": first, "lastName": last, "email": email, **fields}
     return (await api.data(CREATE, {"input": values}))["createCustomer"]
@@ -87,15 +98,23 @@ async def test_create_and_update_customer(api):
     created = await create(api, location_id, " Ann ", " Lee ", " Ann.Lee@Example.com ", mobilePhone="+44 7700 900123")
     assert created["__typename"] == "Customer"
     expected = {
-        "id": created["id"], "firstName": "Ann", "lastName": "Lee", "fullName": "Ann Lee", "email": "Ann.Lee@Example.com",
-        "mobilePhone": "+44 7700 900123", "location": {"id": location_id},
+        "id": created["id"],
+        "firstName": "Ann",
+        "lastName": "Lee",
+        "fullName": "Ann Lee",
+        "email": "Ann.Lee@Example.com",
+        "mobilePhone": "+44 7700 900123",
+        "location": {"id": location_id},
     }
     assert created == {"__typename": "Customer", **expected}
     assert [edge["node"] for edge in (await page(api, location_id))["edges"]] == [expected]
 
     renamed = await update(api, created["id"], lastName="Lee-Smith")
     assert (renamed["firstName"], renamed["lastName"], renamed["email"], renamed["mobilePhone"]) == (
-        "Ann", "Lee-Smith", "Ann.Lee@Example.com", "+44 7700 900123",
+        "Ann",
+        "Lee-Smith",
+        "Ann.Lee@Example.com",
+        "+44 7700 900123",
     )
     # Changing only the case of one's own email is not a duplicate.
     recased = await update(api, created["id"], email="ann.lee@example.com", mobilePhone="")
@@ -135,7 +154,13 @@ async def test_bad_customer_input_is_refused_and_changes_nothing(api):
         ({"lastName": "x" * 101}, "lastName"),
         ({"mobilePhone": "call me"}, "mobilePhone"),
     ):
-        values = {"locationId": location_id, "firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", **fields}
+        values = {
+            "locationId": location_id,
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": "ann@example.com",
+            **fields,
+        }
         refused = (await api.data(CREATE, {"input": values}))["createCustomer"]
         assert refused["__typename"] == "ValidationError", (fields, refused)
         assert refused["field"] == bad_field, (fields, refused)
@@ -191,12 +216,24 @@ async def test_search_matches_name_email_and_phone_ignoring_case(api):
 async def test_customers_are_ordered_by_last_then_first_name(api):
     location_id = await new_location(api)
     twins = []
-    for first, last in (("Zoe", "Smith"), ("Jo", "Brown"), ("Adam", "Smith"), ("Jo", "Brown"), ("Carl", "Adams"), ("Amy", "Smith")):
+    for first, last in (
+        ("Zoe", "Smith"),
+        ("Jo", "Brown"),
+        ("Adam", "Smith"),
+        ("Jo", "Brown"),
+        ("Carl", "Adams"),
+        ("Amy", "Smith"),
+    ):
         created = await create(api, location_id, first, last, f"{first}.{last}.{len(twins)}@example.com")
         twins.append(created["id"])
     connection = await page(api, location_id)
     assert [edge["node"]["fullName"] for edge in connection["edges"]] == [
-        "Carl Adams", "Jo Brown", "Jo Brown", "Adam Smith", "Amy Smith", "Zoe Smith",
+        "Carl Adams",
+        "Jo Brown",
+        "Jo Brown",
+        "Adam Smith",
+        "Amy Smith",
+        "Zoe Smith",
     ]
     # Equal names keep a stable order: the one created first comes first.
     assert [edge["node"]["id"] for edge in connection["edges"][1:3]] == [twins[1], twins[3]]
@@ -204,8 +241,19 @@ async def test_customers_are_ordered_by_last_then_first_name(api):
 
 async def test_pages_of_two_walk_every_customer_exactly_once(api):
     location_id = await new_location(api)
-    people = [("Zoe", "Smith"), ("Jo", "Brown"), ("Adam", "Smith"), ("Jo", "Brown"), ("Carl", "Adams"), ("Amy", "Smith"), ("Eve", "Brown")]
-    ids = [(await create(api, location_id, first, last, f"c{i}@example.com"))["id"] for i, (first, last) in enumerate(people)]
+    people = [
+        ("Zoe", "Smith"),
+        ("Jo", "Brown"),
+        ("Adam", "Smith"),
+        ("Jo", "Brown"),
+        ("Carl", "Adams"),
+        ("Amy", "Smith"),
+        ("Eve", "Brown"),
+    ]
+    ids = [
+        (await create(api, location_id, first, last, f"c{i}@example.com"))["id"]
+        for i, (first, last) in enumerate(people)
+    ]
     everyone = [edge["node"]["id"] for edge in (await page(api, location_id))["edges"]]
     assert sorted(everyone) == sorted(ids)
 
@@ -220,7 +268,11 @@ async def test_pages_of_two_walk_every_customer_exactly_once(api):
 
     # Paging combines with a search; the page after the last one is empty.
     pages = await walk(api, location_id, search="smith", first=2)
-    assert [edge["node"]["fullName"] for connection in pages for edge in connection["edges"]] == ["Adam Smith", "Amy Smith", "Zoe Smith"]
+    assert [edge["node"]["fullName"] for connection in pages for edge in connection["edges"]] == [
+        "Adam Smith",
+        "Amy Smith",
+        "Zoe Smith",
+    ]
     beyond = await page(api, location_id, search="smith", first=2, after=pages[-1]["pageInfo"]["endCursor"])
     assert beyond["edges"] == [] and beyond["pageInfo"]["hasNextPage"] is False
 

@@ -18,16 +18,24 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import TEST_SECRET, bare_app
-from core import clock
-from core.email.delivery import DeliveryConfig, Worker
-from core.models import (
-    Appointment, AppointmentStatus, Calendar, Customer, DeliveryStatus, Location, OutboxMessage, RecipientRole, Service,
-)
-from core.email.smtp import parse_smtp_url
 from helpers import book, local, make_clinic, until
 from smtp_server import SmtpServer
+
+from core import clock
+from core.email.delivery import DeliveryConfig, Worker
+from core.email.smtp import parse_smtp_url
+from core.models import (
+    Appointment,
+    AppointmentStatus,
+    Calendar,
+    Customer,
+    DeliveryStatus,
+    Location,
+    OutboxMessage,
+    RecipientRole,
+    Service,
+)
 
 AGENDUM = Path(sys.executable).with_name("agendum")
 MAIL_FROM = "Riverside Clinic <no-reply@clinic.example>"
@@ -35,19 +43,27 @@ SMTP_TIMEOUT = 5.0  # generous: a loaded machine must not turn a slow answer int
 SHORT_TIMEOUT = 0.25  # where a test waits on timeouts (a silent server)
 # Quick everything: tests wait for seconds, not the minutes production backs off for.
 FAST = DeliveryConfig(
-    lanes=2, batch_size=10, poll_interval=0.05, lease_seconds=3.0,
-    retry_base=0.05, retry_cap=0.2, outage_base=0.05, outage_cap=0.2,
+    lanes=2,
+    batch_size=10,
+    poll_interval=0.05,
+    lease_seconds=3.0,
+    retry_base=0.05,
+    retry_cap=0.2,
+    outage_base=0.05,
+    outage_cap=0.2,
 )
-ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendum//Test//EN\r\nMETHOD:{method}\r\nBEGIN:VEVENT\r\n"
-       "UID:appointment-1@agendum.test\r\nSUMMARY:Check-up for Zoë\r\nDTSTART:20261124T103000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Agendum//Test//EN\r\nMETHOD:{method}\r\nBEGIN:VEVENT\r\n"
+    "UID:appointment-1@agendum.test\r\nSUMMARY:Check-up for Zoë\r\nDTSTART:20261124T103000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture
 async def location(agendum_orm) -> Location:
     """A location in the test's database (the ORM only: no server, no worker)."""
-    return await Location.create(name="Riverside Clinic", timezone="Europe/London", currency="GBP",
-                                 contact_email="hello@riverside.example")
+    return await Location.create(
+        name="Riverside Clinic", timezone="Europe/London", currency="GBP", contact_email="hello@riverside.example"
+    )
 
 
 def worker_for(smtp: SmtpServer, timeout: float = SMTP_TIMEOUT, **config) -> Worker:
@@ -57,14 +73,19 @@ def worker_for(smtp: SmtpServer, timeout: float = SMTP_TIMEOUT, **config) -> Wor
 
 async def queue(location: Location, count: int = 1, **fields) -> list[OutboxMessage]:
     """Outbox rows as the booking path writes them (due now unless send_after is given)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = []
     for n in range(count):
         values = {
-            "location": location, "event": "APPOINTMENT_BOOKED", "role": RecipientRole.CUSTOMER,
-            "to_address": f"customer{n}@example.com", "subject": f"Your appointment #{n}",
-            "body": f"Hello,\nsee https://agendum.test/a/{n}\n", "message_id": f"<{uuid.uuid4().hex}@clinic.example>",
-            "send_after": now, **fields,
+            "location": location,
+            "event": "APPOINTMENT_BOOKED",
+            "role": RecipientRole.CUSTOMER,
+            "to_address": f"customer{n}@example.com",
+            "subject": f"Your appointment #{n}",
+            "body": f"Hello,\nsee https://agendum.test/a/{n}\n",
+            "message_id": f"<{uuid.uuid4().hex}@clinic.example>",
+            "send_after": now,
+            **fields,
         }
         rows.append(OutboxMessage(**values))
     await OutboxMessage.bulk_create(rows)
@@ -98,11 +119,25 @@ class Running:
 
 
 async def test_messages_arrive_with_headers_body_message_id_and_calendar_file(location, smtp):
-    invite = (await queue(location, to_address="Zoë Ångström <zoe@example.com>", subject="Your appointment — Zoë",
-                          body="Dear Zoë,\n\nmanage it here: https://agendum.test/a/xyz?x=1&y=2\n.\nA line that starts with a dot.\n",
-                          ics=ICS.format(method="REQUEST")))[0]
-    cancel = (await queue(location, to_address="ben@example.com", event="APPOINTMENT_CANCELLED",
-                          subject="Cancelled", body="Cancelled.", ics=ICS.format(method="CANCEL")))[0]
+    invite = (
+        await queue(
+            location,
+            to_address="Zoë Ångström <zoe@example.com>",
+            subject="Your appointment — Zoë",
+            body="Dear Zoë,\n\nmanage it here: https://agendum.test/a/xyz?x=1&y=2\n.\nA line that starts with a dot.\n",
+            ics=ICS.format(method="REQUEST"),
+        )
+    )[0]
+    cancel = (
+        await queue(
+            location,
+            to_address="ben@example.com",
+            event="APPOINTMENT_CANCELLED",
+            subject="Cancelled",
+            body="Cancelled.",
+            ics=ICS.format(method="CANCEL"),
+        )
+    )[0]
     plain = (await queue(location, to_address="carl@example.com", subject="Plain", body="No calendar file here."))[0]
     worker = worker_for(smtp, lanes=1)
     stats = await worker.drain()
@@ -118,7 +153,7 @@ async def test_messages_arrive_with_headers_body_message_id_and_calendar_file(lo
     assert message["To"] == "Zoë Ångström <zoe@example.com>"
     assert message["Reply-To"] == "hello@riverside.example"
     assert message["Subject"] == "Your appointment — Zoë"
-    assert abs(message["Date"].datetime - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
+    assert abs(message["Date"].datetime - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
     assert message["Message-ID"] == invite.message_id
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "multipart/mixed"
@@ -187,7 +222,9 @@ async def test_server_going_down_mid_batch_releases_the_rest_unspent(location, s
         await until(lambda: worker.stats.released, what="leases released")
         outages = worker.stats.outages
         await until(lambda: worker.stats.outages >= outages + 2, what="two more outages")  # tries would have run out
-        assert all(r.attempts == (1 if r.status is DeliveryStatus.SENT else 0) for r in await rows())  # the outage spent none
+        assert all(
+            r.attempts == (1 if r.status is DeliveryStatus.SENT else 0) for r in await rows()
+        )  # the outage spent none
         assert await OutboxMessage.filter(status=DeliveryStatus.FAILED).count() == 0
         await smtp.up()
         await until(lambda: all_sent(30), what="all sent")
@@ -219,7 +256,9 @@ async def test_a_4xx_answer_is_retried_with_backoff_then_sent(location, smtp, ad
     smtp.on_data = answer
     async with Running(worker_for(smtp, retry_base=60, retry_cap=3600)) as worker:
         for attempts, backoff in [(1, 60), (2, 120)]:
-            row = await until(lambda: queued_after(attempts), what=f"queued again after try {attempts}")
+            row = await until(
+                lambda attempts=attempts: queued_after(attempts), what=f"queued again after try {attempts}"
+            )
             assert abs((row.send_after - tries[-1]).total_seconds() - backoff) < 5
             await smtp.settle()  # everything due went: the refused message is not
             assert len(tries) == attempts
@@ -252,8 +291,10 @@ async def test_tries_run_out_after_max_attempts(location, smtp, advance_clock):
     smtp.on_data = lambda envelope: "452 4.2.2 Mailbox full"
     async with Running(worker_for(smtp, max_attempts=3, retry_base=60)):
         for tries in (1, 2):
-            await until(lambda: OutboxMessage.exists(id=row.id, status=DeliveryStatus.QUEUED, attempts=tries),
-                        what=f"queued again after try {tries}")
+            await until(
+                lambda tries=tries: OutboxMessage.exists(id=row.id, status=DeliveryStatus.QUEUED, attempts=tries),
+                what=f"queued again after try {tries}",
+            )
             advance_clock(60 * tries)
         await until(lambda: OutboxMessage.filter(status=DeliveryStatus.FAILED).exists(), what="FAILED")
     row = await OutboxMessage.get(id=row.id)
@@ -279,15 +320,19 @@ async def test_a_message_that_cannot_be_written_fails_without_spending_a_try(loc
 
 
 async def test_expired_leases_of_a_dead_worker_are_taken_over_live_ones_are_not(location, smtp):
-    now = dt.datetime.now(dt.timezone.utc)
-    dead = await queue(location, 4, status=DeliveryStatus.SENDING, leased_by="dead-worker",
-                       lease_until=now - dt.timedelta(seconds=1))
-    held = await queue(location, 3, status=DeliveryStatus.SENDING, leased_by="live-worker",
-                       lease_until=now + dt.timedelta(minutes=5))
+    now = dt.datetime.now(dt.UTC)
+    dead = await queue(
+        location, 4, status=DeliveryStatus.SENDING, leased_by="dead-worker", lease_until=now - dt.timedelta(seconds=1)
+    )
+    held = await queue(
+        location, 3, status=DeliveryStatus.SENDING, leased_by="live-worker", lease_until=now + dt.timedelta(minutes=5)
+    )
     stats = await worker_for(smtp).drain()
     assert stats.sent == 4
     assert smtp.message_ids() == {m.message_id: 1 for m in dead}
-    assert {(r.status, r.leased_by) for r in await rows(id__in=[m.id for m in held])} == {(DeliveryStatus.SENDING, "live-worker")}
+    assert {(r.status, r.leased_by) for r in await rows(id__in=[m.id for m in held])} == {
+        (DeliveryStatus.SENDING, "live-worker")
+    }
 
 
 async def test_a_worker_cancelled_mid_batch_loses_nothing(location, smtp, advance_clock):
@@ -368,8 +413,10 @@ async def test_two_worker_processes_never_send_one_message_twice(location, smtp,
     SKIP LOCKED): two `agendum worker` processes on one database, each message exactly once."""
     queued = await queue(location, 400)
     smtp.gate.clear()  # no answers until both processes hold leases: neither can finish alone first
-    processes = [await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle", timeout=60)
-                 for _ in range(2)]  # a held answer is not a timeout, however slowly the second one starts
+    processes = [
+        await _worker_process(database_url, smtp, "--lanes", "3", "--batch", "10", "--until-idle", timeout=60)
+        for _ in range(2)
+    ]  # a held answer is not a timeout, however slowly the second one starts
     outputs = []
     try:
         await until(lambda: _leaseholders(2), timeout=60, what="both processes holding leases")
@@ -397,11 +444,22 @@ async def _leaseholders(count: int) -> bool:
 
 async def _worker_process(database_url: str, smtp: SmtpServer, *args: str, timeout: float = SMTP_TIMEOUT):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENDUM_")}
-    env.update(AGENDUM_DATABASE_URL=database_url, AGENDUM_SMTP_URL=smtp.url(timeout), AGENDUM_MAIL_FROM=MAIL_FROM,
-               AGENDUM_SECRET_KEY=TEST_SECRET, AGENDUM_BASE_URL="http://testserver")
+    env.update(
+        AGENDUM_DATABASE_URL=database_url,
+        AGENDUM_SMTP_URL=smtp.url(timeout),
+        AGENDUM_MAIL_FROM=MAIL_FROM,
+        AGENDUM_SECRET_KEY=TEST_SECRET,
+        AGENDUM_BASE_URL="http://testserver",
+    )
     return await asyncio.create_subprocess_exec(
-        str(AGENDUM), "worker", "--poll-interval", "0.1", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        str(AGENDUM),
+        "worker",
+        "--poll-interval",
+        "0.1",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -411,15 +469,23 @@ async def _worker_process(database_url: str, smtp: SmtpServer, *args: str, timeo
 async def test_stale_reminders_become_void_and_current_ones_are_sent(location, smtp):
     calendar = await Calendar.create(location=location, name="Dr Who")
     service = await Service.create(location=location, name="Checkup", duration_minutes=30)
-    customer = await Customer.create(location=location, first_name="Ada", last_name="Lovelace",
-                                     email="ada@example.com", email_key="ada@example.com")
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=1)
+    customer = await Customer.create(
+        location=location, first_name="Ada", last_name="Lovelace", email="ada@example.com", email_key="ada@example.com"
+    )
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
 
     async def appointment(hours: float, **fields) -> Appointment:
         starts = start + dt.timedelta(hours=hours)
-        return await Appointment.create(location=location, calendar=calendar, service=service, customer=customer,
-                                        starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
-                                        blocked_until=starts + dt.timedelta(minutes=30), **fields)
+        return await Appointment.create(
+            location=location,
+            calendar=calendar,
+            service=service,
+            customer=customer,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=30),
+            blocked_until=starts + dt.timedelta(minutes=30),
+            **fields,
+        )
 
     current = await appointment(0, sequence=2)
     moved = await appointment(1, sequence=1)
@@ -428,12 +494,23 @@ async def test_stale_reminders_become_void_and_current_ones_are_sent(location, s
     gone = await appointment(3)
 
     async def reminder(appt: Appointment, sequence: int) -> OutboxMessage:
-        return (await queue(location, event="APPOINTMENT_REMINDER", appointment=appt, is_reminder=True,
-                            appointment_sequence=sequence, subject=f"Reminder {appt.id}"))[0]
+        return (
+            await queue(
+                location,
+                event="APPOINTMENT_REMINDER",
+                appointment=appt,
+                is_reminder=True,
+                appointment_sequence=sequence,
+                subject=f"Reminder {appt.id}",
+            )
+        )[0]
 
     reminders = {
-        "current": await reminder(current, 2), "moved": await reminder(moved, 0),
-        "cancelled": await reminder(cancelled, 0), "started": await reminder(started, 0), "gone": await reminder(gone, 0),
+        "current": await reminder(current, 2),
+        "moved": await reminder(moved, 0),
+        "cancelled": await reminder(cancelled, 0),
+        "started": await reminder(started, 0),
+        "gone": await reminder(gone, 0),
     }
     await gone.delete()  # the outbox row keeps living with appointment_id NULL
     stats = await worker_for(smtp).drain()
@@ -458,7 +535,9 @@ async def test_the_app_worker_sends_a_booking_email_at_once_and_stops_cleanly(ap
     worker."""
     api = await api_factory(smtp_url=smtp.url(SMTP_TIMEOUT), delivery=replace(FAST, poll_interval=3600))
     clinic = await make_clinic(api)
-    await asyncio.wait_for(api.app.asgi.state.worker.idle.wait(), 10)  # its first look found nothing; now it waits an hour
+    await asyncio.wait_for(
+        api.app.asgi.state.worker.idle.wait(), 10
+    )  # its first look found nothing; now it waits an hour
     booked = await book(api, clinic, local(clinic.tz, 3, 10))
     assert booked["__typename"] == "Appointment", booked
     await smtp.wait_for(1)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
 from conftest import free_socket
+
 from core.email.delivery import DeliveryConfig
 from core.models import Location, OutboxMessage, RecipientRole
 from web.linkify import linkify
@@ -42,8 +42,15 @@ async def test_no_dev_mailbox_in_demo_mode_with_a_real_smtp_server(api_factory):
 async def _queue(subject: str, body: str, ics: str | None = None, to: str = "ada@example.com") -> OutboxMessage:
     location = await Location.first() or await Location.create(name="Clinic", timezone="UTC", currency="EUR")
     return await OutboxMessage.create(
-        location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=to, subject=subject,
-        body=body, ics=ics, message_id=f"<{uuid.uuid4().hex}@agendum.test>", send_after=dt.datetime.now(dt.timezone.utc),
+        location=location,
+        event="APPOINTMENT_BOOKED",
+        role=RecipientRole.CUSTOMER,
+        to_address=to,
+        subject=subject,
+        body=body,
+        ics=ics,
+        message_id=f"<{uuid.uuid4().hex}@agendum.test>",
+        send_after=dt.datetime.now(dt.UTC),
     )
 
 
@@ -66,8 +73,12 @@ async def test_demo_mode_lists_delivered_messages_newest_first_with_clickable_li
     assert empty.headers["content-type"].startswith("text/html")
     assert 'name="viewport"' in empty.text
 
-    first = await _queue("First <b>booking</b>", "Hello Ada,\nconfirm at https://agendum.test/a/tok?x=1&y=2.\n"
-                         "Not a link: javascript:alert(1) <script>alert(1)</script>", ics=ICS)
+    first = await _queue(
+        "First <b>booking</b>",
+        "Hello Ada,\nconfirm at https://agendum.test/a/tok?x=1&y=2.\n"
+        "Not a link: javascript:alert(1) <script>alert(1)</script>",
+        ics=ICS,
+    )
     api.app.wake_workers()
     await _page_when(api, first.message_id.strip("<>"))
     second = await _queue("Second", "Another one: (https://agendum.test/b/other)")
@@ -94,10 +105,14 @@ async def test_demo_mode_lists_delivered_messages_newest_first_with_clickable_li
 async def test_the_mailbox_page_fits_a_phone_and_its_links_work(api_factory, phone, screenshot):  # noqa: F811
     api = await api_factory(demo=True, delivery=FAST)
     target = f"{api.url}/healthz"
-    await _queue("Your appointment on Tuesday 24 November at 10:30 with Dr Ada Patel",
-                 "Dear Ada,\n\nyour appointment is booked. To confirm, reschedule or cancel it, open\n"
-                 f"{target}?token=3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU\n\n"
-                 "See you soon,\nRiverside Clinic", ics=ICS, to="a-rather-long-address.for-a-phone@example.com")
+    await _queue(
+        "Your appointment on Tuesday 24 November at 10:30 with Dr Ada Patel",
+        "Dear Ada,\n\nyour appointment is booked. To confirm, reschedule or cancel it, open\n"
+        f"{target}?token=3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU3q2-7lqW0u8oHk1mJd0bT9rKXyZ4fG6hN2pQwErTyU\n\n"
+        "See you soon,\nRiverside Clinic",
+        ics=ICS,
+        to="a-rather-long-address.for-a-phone@example.com",
+    )
     api.app.wake_workers()
     await _page_when(api, "Riverside Clinic")
     response = await phone.goto(f"{api.url}/dev/mailbox")
@@ -117,7 +132,7 @@ def test_linkify_escapes_everything_and_links_only_http_urls():
     html = str(linkify('a <i>&</i> https://x.example/p?q="1"&r=<2> b, http://y.example/(z). ftp://no javascript:no'))
     assert html == (
         'a &lt;i&gt;&amp;&lt;/i&gt; <a href="https://x.example/p?q=" rel="noopener noreferrer" target="_blank">'
-        'https://x.example/p?q=</a>&#34;1&#34;&amp;r=&lt;2&gt; b, '
+        "https://x.example/p?q=</a>&#34;1&#34;&amp;r=&lt;2&gt; b, "
         '<a href="http://y.example/(z)" rel="noopener noreferrer" target="_blank">http://y.example/(z)</a>. ftp://no javascript:no'
     )
 
@@ -131,29 +146,50 @@ def test_serve_demo_delivers_a_booking_email_to_the_dev_mailbox(tmp_path):
     url = f"http://127.0.0.1:{port}"
     out = tmp_path / "serve.out"
     with out.open("w") as stdout, (tmp_path / "serve.err").open("w") as stderr:
-        process = subprocess.Popen([str(AGENDUM), "serve", "--demo", "--port", str(port)], cwd=tmp_path, env=env,
-                                   stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(
+            [str(AGENDUM), "serve", "--demo", "--port", str(port)], cwd=tmp_path, env=env, stdout=stdout, stderr=stderr
+        )
     try:
         deadline = time.monotonic() + 60
         while "Dev mailbox" not in out.read_text() or not _healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"agendum serve --demo did not start:\n{out.read_text()}\n{(tmp_path / 'serve.err').read_text()}")
+                pytest.fail(
+                    f"agendum serve --demo did not start:\n{out.read_text()}\n{(tmp_path / 'serve.err').read_text()}"
+                )
             time.sleep(0.1)
         printed = out.read_text()
         assert f"Dev mailbox (the emails the demo sends): {url}/dev/mailbox" in printed
         token = re.search(r"Staff token \(owner demo@agendum\.local\): (\S+)", printed).group(1)
         gql = lambda query, variables=None: _graphql(url, token, query, variables)  # noqa: E731
-        location = gql("{ locations { ... on LocationConnection { edges { node { id calendars { id } services { id name } } } } } }")
+        location = gql(
+            "{ locations { ... on LocationConnection { edges { node { id calendars { id } services { id name } } } } } }"
+        )
         node = location["locations"]["edges"][0]["node"]
-        customers = gql('query($l: ID!) { customers(locationId: $l) { ... on CustomerConnection { edges { node { id email } } } } }', {"l": node["id"]})
+        customers = gql(
+            "query($l: ID!) { customers(locationId: $l) { ... on CustomerConnection { edges { node { id email } } } } }",
+            {"l": node["id"]},
+        )
         customer = customers["customers"]["edges"][0]["node"]
         service = next(s for s in node["services"] if s["name"] == "Consultation")
-        start = dt.datetime.now(dt.timezone.utc)
-        slots = gql('query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) { ... on SlotList { slots { start } } } }',
-                    {"c": node["calendars"][0]["id"], "s": service["id"], "f": (start + dt.timedelta(days=1)).isoformat(),
-                     "t": (start + dt.timedelta(days=14)).isoformat()})
-        booked = gql('mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { __typename } }',
-                     {"c": node["calendars"][0]["id"], "s": service["id"], "u": customer["id"], "t": slots["availableSlots"]["slots"][0]["start"]})
+        start = dt.datetime.now(dt.UTC)
+        slots = gql(
+            "query($c: ID!, $s: ID!, $f: DateTime!, $t: DateTime!) { availableSlots(calendarId: $c, serviceId: $s, from: $f, to: $t) { ... on SlotList { slots { start } } } }",
+            {
+                "c": node["calendars"][0]["id"],
+                "s": service["id"],
+                "f": (start + dt.timedelta(days=1)).isoformat(),
+                "t": (start + dt.timedelta(days=14)).isoformat(),
+            },
+        )
+        booked = gql(
+            "mutation($c: ID!, $s: ID!, $u: ID!, $t: DateTime!) { bookAppointment(input: {calendarId: $c, serviceId: $s, customerId: $u, start: $t}) { __typename } }",
+            {
+                "c": node["calendars"][0]["id"],
+                "s": service["id"],
+                "u": customer["id"],
+                "t": slots["availableSlots"]["slots"][0]["start"],
+            },
+        )
         assert booked["bookAppointment"]["__typename"] == "Appointment", booked
         deadline = time.monotonic() + 20
         while True:
@@ -181,8 +217,12 @@ def _healthy(url: str) -> bool:
 
 
 def _graphql(url: str, token: str, query: str, variables: dict | None = None) -> dict:
-    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert not body.get("errors"), body["errors"]

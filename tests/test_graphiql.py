@@ -84,7 +84,7 @@ async def test_the_page_references_no_external_url_and_allows_only_self_and_its_
     assert not re.search(r"https?://|unpkg", page.text)  # not even in the inline script
 
     policy = csp(page.headers["content-security-policy"])
-    nonce = next(source for source in policy["script-src"] if source.startswith("'nonce-"))[len("'nonce-"):-1]
+    nonce = next(source for source in policy["script-src"] if source.startswith("'nonce-"))[len("'nonce-") : -1]
     assert len(nonce) >= 16 and nonce not in again.text  # one per response
     assert references.inline == [("style", nonce), ("script", nonce)]  # every inline element carries it
     assert policy["default-src"] == ["'none'"]
@@ -115,8 +115,12 @@ async def test_every_asset_is_served_with_its_type_integrity_and_long_caching(ap
         if kind == "stylesheet":  # a stylesheet loads only inline data (fonts, icons) or this origin
             urls = CSS_URL.findall(asset.text)
             assert all(local(found) for found in urls), [found[:60] for found in urls if not local(found)]
-    for missing in ("/graphql/assets/graphiql-3.8.3/LICENSE", "/graphql/assets/nope.js",
-                    "/graphql/assets/../../app.py", "/graphql/assets/%2e%2e/%2e%2e/app.py"):
+    for missing in (
+        "/graphql/assets/graphiql-3.8.3/LICENSE",
+        "/graphql/assets/nope.js",
+        "/graphql/assets/../../app.py",
+        "/graphql/assets/%2e%2e/%2e%2e/app.py",
+    ):
         assert (await api.client.get(missing)).status_code == 404, missing
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import statements
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions.validation_cache import _get_validate_cache
 from tortoise import Tortoise
 
-from helpers import statements
 from schema.scalars import _parse_datetime
 
 LOCATIONS = "{ locations { __typename ... on LocationConnection { edges { node { id name } } } } }"
@@ -15,11 +15,16 @@ LOCATIONS = "{ locations { __typename ... on LocationConnection { edges { node {
 
 async def test_only_json_posts_execute(api):
     form = await api.client.post(
-        "/graphql", data={"query": 'mutation { createLocation(input: {name: "x", timezone: "UTC", currency: "EUR"}) { __typename } }'},
+        "/graphql",
+        data={
+            "query": 'mutation { createLocation(input: {name: "x", timezone: "UTC", currency: "EUR"}) { __typename } }'
+        },
         headers={"Authorization": f"Bearer {api.owner_token}"},
     )
     assert form.status_code in (400, 415)
-    plain = await api.client.post("/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": "text/plain"})
+    plain = await api.client.post(
+        "/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": "text/plain"}
+    )
     assert plain.status_code in (400, 415)
     get = await api.client.get("/graphql", params={"query": "{ __typename }"}, headers={"Accept": "application/json"})
     assert get.status_code in (400, 405) or "data" not in get.text
@@ -30,7 +35,13 @@ async def test_only_json_posts_execute(api):
 
 
 async def test_depth_alias_and_token_limits(api):
-    deep = "{ locations { ... on LocationConnection { edges { node { " + "calendars { location { " * 6 + "name" + " } }" * 6 + " } } } } }"
+    deep = (
+        "{ locations { ... on LocationConnection { edges { node { "
+        + "calendars { location { " * 6
+        + "name"
+        + " } }" * 6
+        + " } } } } }"
+    )
     body = await api.gql(deep)
     assert body.get("data") is None and "depth" in body["errors"][0]["message"].lower()
     aliases = "{ " + " ".join(f"a{i}: locations {{ __typename }}" for i in range(20)) + " }"
@@ -53,11 +64,17 @@ async def test_parser_and_validation_caches_hit(api):
 
 async def test_unexpected_errors_are_masked_outside_debug_and_typed_errors_are_not(api_factory):
     api = await api_factory(debug=False)
-    refused = await api.data('mutation { createLocation(input: {name: "x", timezone: "Nowhere/Land", currency: "EUR"}) { __typename ... on ValidationError { field message } } }')
+    refused = await api.data(
+        'mutation { createLocation(input: {name: "x", timezone: "Nowhere/Land", currency: "EUR"}) { __typename ... on ValidationError { field message } } }'
+    )
     assert refused["createLocation"]["field"] == "timezone"
     await Tortoise.get_connection("default").execute_script('ALTER TABLE "customer" RENAME TO "customer_gone"')
-    created = await api.data('mutation { createLocation(input: {name: "x", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }')
-    body = await api.gql('query($id: ID!) { customers(locationId: $id) { __typename } }', {"id": created["createLocation"]["id"]})
+    created = await api.data(
+        'mutation { createLocation(input: {name: "x", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'
+    )
+    body = await api.gql(
+        "query($id: ID!) { customers(locationId: $id) { __typename } }", {"id": created["createLocation"]["id"]}
+    )
     assert body["errors"][0]["message"] == "Unexpected error."
     assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "customer" not in str(body).lower().replace("customers", "")
@@ -68,7 +85,9 @@ async def test_every_error_has_a_code(api):
         "{ locations { __typename }": ({}, "GRAPHQL_PARSE_FAILED"),
         "{ nope }": ({}, "GRAPHQL_VALIDATION_FAILED"),
         'query($t: DateTime!) { availableSlots(calendarId: "1", serviceId: "1", from: $t, to: $t) { __typename } }': (
-            {"t": "2026-01-01T10:00"}, "BAD_USER_INPUT"),
+            {"t": "2026-01-01T10:00"},
+            "BAD_USER_INPUT",
+        ),
     }
     for query, (variables, code) in cases.items():
         body = await api.gql(query, variables)
@@ -94,12 +113,27 @@ NESTED = """query($l: ID!, $n: Int!) {
 
 async def test_nested_pages_cost_a_fixed_number_of_queries(api_factory):
     api = await api_factory(run_worker=False)  # an idle delivery worker's polls would be counted too
-    loc = (await api.data('mutation { createLocation(input: {name: "L", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'))["createLocation"]["id"]
+    loc = (
+        await api.data(
+            'mutation { createLocation(input: {name: "L", timezone: "UTC", currency: "EUR"}) { ... on Location { id } } }'
+        )
+    )["createLocation"]["id"]
     for c in range(3):
-        cal = (await api.data('mutation($l: ID!, $n: String!) { createCalendar(input: {locationId: $l, name: $n}) { ... on Calendar { id } } }', {"l": loc, "n": f"C{c}"}))["createCalendar"]["id"]
-        await api.data('mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "S", durationMinutes: 30, calendarIds: [$c]}) { __typename } }', {"l": loc, "c": cal})
+        cal = (
+            await api.data(
+                "mutation($l: ID!, $n: String!) { createCalendar(input: {locationId: $l, name: $n}) { ... on Calendar { id } } }",
+                {"l": loc, "n": f"C{c}"},
+            )
+        )["createCalendar"]["id"]
+        await api.data(
+            'mutation($l: ID!, $c: ID!) { createService(input: {locationId: $l, name: "S", durationMinutes: 30, calendarIds: [$c]}) { __typename } }',
+            {"l": loc, "c": cal},
+        )
     for i in range(100):
-        await api.data('mutation($l: ID!, $e: String!) { createCustomer(input: {locationId: $l, firstName: "F", lastName: "L", email: $e}) { __typename } }', {"l": loc, "e": f"c{i}@x.example"})
+        await api.data(
+            'mutation($l: ID!, $e: String!) { createCustomer(input: {locationId: $l, firstName: "F", lastName: "L", email: $e}) { __typename } }',
+            {"l": loc, "e": f"c{i}@x.example"},
+        )
     counts = []
     for size in (5, 100):
         with statements() as sent:
@@ -124,7 +158,9 @@ async def test_http_level_refusals_are_json_errors_with_a_code(api):
         assert response.status_code == 400 and response.headers["content-type"] == "application/json", response.text
         [error] = response.json()["errors"]
         assert error["message"].startswith(message) and error["extensions"] == {"code": "BAD_REQUEST"}, body
-    over_get = await api.client.get("/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"})
+    over_get = await api.client.get(
+        "/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"}
+    )
     assert over_get.status_code == 400 and over_get.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     put = await api.client.put("/graphql", json={"query": "{ __typename }"})
     assert put.status_code == 405 and put.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

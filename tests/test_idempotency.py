@@ -9,9 +9,10 @@ import asyncio
 import json
 import uuid
 
+from helpers import BOOK, local, make_clinic
+
 from core.email.delivery import DeliveryConfig
 from core.models import Appointment, Customer, IdempotentRequest, OutboxMessage
-from helpers import BOOK, local, make_clinic
 
 CREATE_CUSTOMER = 'mutation($l: ID!, $n: String!) { createCustomer(input: {locationId: $l, firstName: $n, lastName: "Retry", email: "retry@example.com"}) { __typename ... on Customer { id } } }'
 
@@ -56,7 +57,12 @@ async def test_the_same_key_for_another_body_is_refused_and_changes_nothing(api)
 
 async def test_keys_belong_to_their_principal_and_need_one(api):
     clinic = await make_clinic(api)
-    login = await api.client.post("/graphql", json={"query": 'mutation { staffLogin(email: "owner@test.example", password: "owner-password-1") { ... on StaffSession { token } } }'})
+    login = await api.client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { staffLogin(email: "owner@test.example", password: "owner-password-1") { ... on StaffSession { token } } }'
+        },
+    )
     second_token = login.json()["data"]["staffLogin"]["token"]
     # Two tokens of one user are one principal: the key replays across them.
     first = await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Cy"}, "shared", token="owner")
@@ -64,7 +70,10 @@ async def test_keys_belong_to_their_principal_and_need_one(api):
     replay = await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Cy"}, "shared", token=second_token)
     assert replay.headers.get("idempotent-replayed") == "true" and replay.json() == first.json()
     anonymous = await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Di"}, "k", token=None)
-    assert anonymous.status_code == 400 and anonymous.json()["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_NEEDS_SIGN_IN"
+    assert (
+        anonymous.status_code == 400
+        and anonymous.json()["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_NEEDS_SIGN_IN"
+    )
     for bad in ("", "x" * 256, "tab\tkey"):
         refused = await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Ed"}, bad)
         assert refused.status_code == 400 and refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST", bad
@@ -83,7 +92,9 @@ async def test_many_simultaneous_retries_make_one_booking(api):
     assert booked and all(a.json()["data"]["bookAppointment"]["__typename"] == "Appointment" for a in booked)
     assert len({json.dumps(a.json(), sort_keys=True) for a in booked}) == 1  # one answer, replayed
     busy = [a for a in answers if a.status_code != 200]
-    assert all(a.status_code == 409 and a.json()["errors"][0]["extensions"]["code"] == "REQUEST_IN_PROGRESS" for a in busy)
+    assert all(
+        a.status_code == 409 and a.json()["errors"][0]["extensions"]["code"] == "REQUEST_IN_PROGRESS" for a in busy
+    )
 
 
 async def test_the_record_is_in_the_database_so_another_server_replays_it(api_factory):
@@ -112,7 +123,7 @@ async def test_a_key_is_kept_24_hours(api, advance_clock):
     assert await IdempotentRequest.filter(key="day-key").count() == 1
     await post(api, CREATE_CUSTOMER, {"l": clinic.location, "n": "Hal"}, "other-key")
     advance_clock(24 * 3600 + 1)
-    await post(api, "mutation { revokeStaffToken(token: \"none\") { __typename } }", {}, "last-key")
+    await post(api, 'mutation { revokeStaffToken(token: "none") { __typename } }', {}, "last-key")
     assert await IdempotentRequest.filter(key__in=["day-key", "other-key"]).count() == 0
 
 
@@ -122,7 +133,9 @@ async def test_a_retried_bookings_email_is_sent_once_and_at_once(api_factory, sm
     clinic = await make_clinic(api)
     variables = booking(clinic, local(clinic.tz, 2, 9))
     for _ in range(2):
-        assert (await post(api, BOOK, variables, "mail-key")).json()["data"]["bookAppointment"]["__typename"] == "Appointment"
+        assert (await post(api, BOOK, variables, "mail-key")).json()["data"]["bookAppointment"][
+            "__typename"
+        ] == "Appointment"
     await smtp.wait_for(1)
     await smtp.settle()
     assert len(smtp.received) == 1

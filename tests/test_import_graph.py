@@ -81,8 +81,11 @@ def test_the_modules_import_one_another_without_cycles():
 
 
 def test_core_never_imports_a_plugin():
-    offenders = {name: sorted(m for m in imported if m.split(".")[0] == "plugins")
-                 for name, imported in GRAPH.items() if name.split(".")[0] == "core"}
+    offenders = {
+        name: sorted(m for m in imported if m.split(".")[0] == "plugins")
+        for name, imported in GRAPH.items()
+        if name.split(".")[0] == "core"
+    }
     assert {name: found for name, found in offenders.items() if found} == {}
 
 

@@ -12,6 +12,7 @@ import inspect
 import json
 
 import pytest
+from helpers import book, local, make_clinic
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from tortoise.fields import DatetimeField as TortoiseDatetimeField
 from tortoise.models import Model
@@ -22,13 +23,25 @@ from core.email import outbox
 from core.instants import DatetimeField
 from core.models import DeliveryStatus, Location, OutboxMessage, RecipientRole
 from core.plugins.host import PluginHost
-from helpers import book, local, make_clinic
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Local (days after the chosen day, hour, minute) of the appointments: evenings and early
 # mornings, where comparing local text instead of instants moves an appointment across a day.
-TIMES = [(-1, 18, 0), (-1, 22, 0), (-1, 23, 30), (0, 0, 0), (0, 0, 45), (0, 9, 0), (0, 10, 30),
-         (0, 13, 0), (0, 19, 15), (0, 23, 30), (1, 0, 0), (1, 1, 15), (1, 11, 0)]
+TIMES = [
+    (-1, 18, 0),
+    (-1, 22, 0),
+    (-1, 23, 30),
+    (0, 0, 0),
+    (0, 0, 45),
+    (0, 9, 0),
+    (0, 10, 30),
+    (0, 13, 0),
+    (0, 19, 15),
+    (0, 23, 30),
+    (1, 0, 0),
+    (1, 1, 15),
+    (1, 11, 0),
+]
 DAYS_AHEAD = 10
 WINDOW = """query($l: ID!, $f: DateTime, $t: DateTime) { appointments(locationId: $l, from: $f, to: $t, first: 100) {
   __typename ... on AppointmentConnection { edges { node { id startsAt } } } ... on ValidationError { field message } } }"""
@@ -66,8 +79,13 @@ async def window_ids(api, clinic, start: dt.datetime | None, end: dt.datetime | 
     return [edge["node"]["id"] for edge in result["edges"]]
 
 
-@settings(max_examples=30, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(minutes=st.integers(-36 * 60, 36 * 60), length=st.integers(1, 48 * 60), from_zone=OFFSETS, to_zone=OFFSETS)
 @example(minutes=0, length=24 * 60, from_zone=offset(11 * 60), to_zone=offset(11 * 60))  # the issue's Sydney day
 @example(minutes=0, length=24 * 60, from_zone=offset(-5 * 60), to_zone=offset(-5 * 60))
@@ -91,13 +109,19 @@ async def test_the_local_day_at_sydney_holds_its_appointments_and_no_others_in_a
     assert (await window_ids(api, clinic, None, next_midnight))[-7:] == expected
     pages, after = [], None
     while after is not False:
-        page = (await api.data(PAGE, {"l": clinic.location, "f": midnight.isoformat(), "t": next_midnight.isoformat(), "a": after}))["appointments"]
+        page = (
+            await api.data(
+                PAGE, {"l": clinic.location, "f": midnight.isoformat(), "t": next_midnight.isoformat(), "a": after}
+            )
+        )["appointments"]
         pages.append([edge["node"]["id"] for edge in page["edges"]])
         after = page["pageInfo"]["hasNextPage"] and page["pageInfo"]["endCursor"]
     assert pages == [expected[:3], expected[3:6], expected[6:]]
     for forged in (["2030-01-01T00:00:00", 1], ["0001-01-01T00:00:00+14:00", 1]):  # no offset; before year 1 in UTC
         cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
-        page = (await api.data(PAGE, {"l": clinic.location, "f": midnight.isoformat(), "t": None, "a": cursor}))["appointments"]
+        page = (await api.data(PAGE, {"l": clinic.location, "f": midnight.isoformat(), "t": None, "a": cursor}))[
+            "appointments"
+        ]
         assert page == {"__typename": "ValidationError", "field": "after"}, page
     # Windows beyond the years diaries use are refused, not converted past year 1 or 9999.
     for start, end in (("0001-01-01T00:00:00+14:00", None), (None, "9999-12-31T23:59:59-12:00")):
@@ -106,9 +130,19 @@ async def test_the_local_day_at_sydney_holds_its_appointments_and_no_others_in_a
 
 
 async def queued(location: Location, names: list[str]) -> dict[str, int]:
-    rows = [OutboxMessage(location=location, event="APPOINTMENT_BOOKED", role=RecipientRole.CUSTOMER, to_address=f"{n}@example.com",
-                          subject=n, body=n, message_id=f"<{n}-{location.id}@clinic.example>", send_after=clock.now())
-            for n in names]
+    rows = [
+        OutboxMessage(
+            location=location,
+            event="APPOINTMENT_BOOKED",
+            role=RecipientRole.CUSTOMER,
+            to_address=f"{n}@example.com",
+            subject=n,
+            body=n,
+            message_id=f"<{n}-{location.id}@clinic.example>",
+            send_after=clock.now(),
+        )
+        for n in names
+    ]
     await OutboxMessage.bulk_create(rows)
     return {m.subject: m.id for m in await OutboxMessage.filter(location_id=location.id)}
 
@@ -120,10 +154,16 @@ async def test_the_outbox_claims_and_orders_by_instant_whatever_offset_times_com
     # A 4xx answer queues each again, given in far-apart offsets: "late" is due after "early", but
     # its local text (-12:00) reads as earlier than early's (+14:00).
     await OutboxMessage.filter(location_id=location.id).update(status=DeliveryStatus.SENDING, leased_by="w0")
-    for name, due, zone in (("early", now - dt.timedelta(hours=2), 840), ("late", now - dt.timedelta(hours=1), -720),
-                            ("future", now + dt.timedelta(minutes=30), -720)):
+    for name, due, zone in (
+        ("early", now - dt.timedelta(hours=2), 840),
+        ("late", now - dt.timedelta(hours=1), -720),
+        ("future", now + dt.timedelta(minutes=30), -720),
+    ):
         assert await outbox.retry_later(ids[name], "w0", due.astimezone(offset(zone)), "451 try later") == 1
-    stored = {r["id"]: r["send_after"] for r in await sql.rows('SELECT id, send_after FROM "outbox_message" WHERE location_id = {0}', [location.id])}
+    stored = {
+        r["id"]: r["send_after"]
+        for r in await sql.rows('SELECT id, send_after FROM "outbox_message" WHERE location_id = {0}', [location.id])
+    }
     assert all(sql.instant(v).utcoffset() == dt.timedelta(0) for v in stored.values())
     if isinstance(next(iter(stored.values())), str):  # SQLite keeps text: in UTC, it sorts as time does
         assert sorted(stored, key=stored.get) == [ids["early"], ids["late"], ids["future"]]
@@ -134,20 +174,33 @@ async def test_the_outbox_claims_and_orders_by_instant_whatever_offset_times_com
     rest = await outbox.claim(10, "w1", west_now, (now + dt.timedelta(minutes=5)).astimezone(offset(345)))
     assert [c.id for c in rest] == [ids["late"]]
     assert await outbox.mark_sent([ids["early"], ids["late"]], "w1", now.astimezone(offset(840))) == 2
-    assert [c.id for c in await outbox.claim(10, "w2", (now + dt.timedelta(hours=1)).astimezone(offset(840)), now + dt.timedelta(hours=2))] == [ids["future"]]
+    assert [
+        c.id
+        for c in await outbox.claim(
+            10, "w2", (now + dt.timedelta(hours=1)).astimezone(offset(840)), now + dt.timedelta(hours=2)
+        )
+    ] == [ids["future"]]
 
 
 def _models() -> list[type[Model]]:
     modules = ["core.models"]
     for app in PluginHost.load(BUILTIN_PLUGINS, entry_point_plugins=False).model_apps().values():
         modules += app["models"]
-    return [obj for name in modules for obj in vars(importlib.import_module(name)).values()
-            if inspect.isclass(obj) and issubclass(obj, Model) and obj is not Model and obj.__module__ == name]
+    return [
+        obj
+        for name in modules
+        for obj in vars(importlib.import_module(name)).values()
+        if inspect.isclass(obj) and issubclass(obj, Model) and obj is not Model and obj.__module__ == name
+    ]
 
 
 def test_every_datetime_column_of_core_and_the_built_in_plugins_stores_utc():
-    columns = {(model.__name__, name): field for model in _models() for name, field in model._meta.fields_map.items()
-               if isinstance(field, TortoiseDatetimeField)}
+    columns = {
+        (model.__name__, name): field
+        for model in _models()
+        for name, field in model._meta.fields_map.items()
+        if isinstance(field, TortoiseDatetimeField)
+    }
     assert len(columns) > 30
     assert [column for column, field in columns.items() if not isinstance(field, DatetimeField)] == []
 
@@ -157,7 +210,9 @@ async def test_the_orm_stores_instants_in_utc_and_refuses_naive_ones(api):
     at = dt.datetime(2026, 12, 7, 0, 0, tzinfo=offset(345))
     await Location.filter(id=location.id).update(logo_version=at)
     found = await sql.rows('SELECT logo_version FROM "location" WHERE id = {0}', [location.id])
-    assert sql.instant(found[0]["logo_version"]) == at and sql.instant(found[0]["logo_version"]).utcoffset() == dt.timedelta(0)
+    assert sql.instant(found[0]["logo_version"]) == at and sql.instant(
+        found[0]["logo_version"]
+    ).utcoffset() == dt.timedelta(0)
     if isinstance(found[0]["logo_version"], str):
         assert found[0]["logo_version"] == "2026-12-06 18:15:00+00:00"
     assert await Location.filter(logo_version__gte=at.astimezone(offset(-720)), id=location.id).count() == 1

@@ -19,12 +19,18 @@ def test_ctrl_c_stops_the_run(tmp_path):
     env = {**os.environ, "AGENDUM_INTERRUPT_PROBE": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "sqlite or after", str(PROBE)],
-        cwd=Path(__file__).parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / "serving").exists():
-            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read() if process.poll() is not None else "not serving"
+            assert process.poll() is None and time.monotonic() < deadline, (
+                process.stdout.read() if process.poll() is not None else "not serving"
+            )
             time.sleep(0.05)  # a subprocess's progress: polled, bounded
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

@@ -6,16 +6,15 @@ token of the new key."""
 from __future__ import annotations
 
 import httpx
+from helpers import book, local
+from portal_helpers import PASSWORD, PORTAL_URL, signed_up
+from test_action_links import csrf, enable, link_of
+from test_one_time_links import LIST, setup as one_time_setup
 
 from core.models import Appointment
 from core.security.tokens import derive_token
-from helpers import book, local
 from plugins.action_links.links import PURPOSE as ACTION
 from plugins.one_time_links.links import PURPOSE as ONE_TIME
-from portal_helpers import PASSWORD, PORTAL_URL, signed_up
-from test_action_links import csrf, enable, link_of
-from test_one_time_links import LIST
-from test_one_time_links import setup as one_time_setup
 from web.sessions import COOKIE_NAME
 
 OLD_KEY = "0dRk3v5Qd2R2nqf4iVY_1zJxq0XyWn9ZtB7cLmP8sKjH4eGuA6oT3wYbN5vF1aDr"
@@ -30,13 +29,17 @@ async def portal_me(api, cookie: str) -> str:
     return answer.get("email") or answer["__typename"]
 
 
-async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new_tokens_use_the_new_key(api_factory, smtp):
+async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new_tokens_use_the_new_key(
+    api_factory, smtp
+):
     # App A, key K1: a booking's email carries its action link; staff make a one-time link; a client signs in.
     a = await api_factory(secret_key=OLD_KEY, smtp_url=smtp.url())
     clinic, one_time, one_time_token = await one_time_setup(a)
     await enable(a, clinic)
-    await a.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
-                 {"l": clinic.location})
+    await a.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "client_portal", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
     slug = (await a.data(PORTAL_URL, {"l": clinic.location}))["portalUrl"]["slug"]
     first = await book(a, clinic, local(clinic.tz, 5, 10))
     await smtp.wait_for(1)
@@ -61,8 +64,10 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     new_token = await link_of(b, second["id"])
     assert new_token == derive_token(NEW_KEY, ACTION, int(second["id"]))
     new_form = csrf((await b.client.get(f"/action/{new_token}")).text)
-    created = await b.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id url } } }',
-                           {"c": clinic.calendar})
+    created = await b.data(
+        "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id url } } }",
+        {"c": clinic.calendar},
+    )
     new_one_time = created["createOneTimeLink"]["url"].rsplit("/", 1)[1]
     assert new_one_time == derive_token(NEW_KEY, ONE_TIME, int(created["createOneTimeLink"]["id"]))
     grace_again = await signed_up_again(b, slug)
@@ -72,7 +77,7 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     # App C, key K2 alone: what only K1 signed is refused; what B made works; links shown again get K2 tokens.
     c = await api_factory(secret_key=NEW_KEY, smtp_url=smtp.url())
     assert (await c.client.get(f"/action/{old_token}")).status_code == 404
-    view = await c.gql('query($t: String!) { actionLink(token: $t) { __typename } }', {"t": old_token}, token=None)
+    view = await c.gql("query($t: String!) { actionLink(token: $t) { __typename } }", {"t": old_token}, token=None)
     assert view["data"]["actionLink"]["__typename"] == "NotFound"
     assert (await c.client.get(f"/book/{one_time_token}")).status_code == 404
     assert await portal_me(c, old_cookie) == "NotSignedIn"
@@ -82,8 +87,10 @@ async def test_old_key_as_fallback_keeps_links_cookies_and_forms_working_and_new
     assert (await c.client.post(f"/action/{new_token}/confirm", data={"csrf_token": new_form})).status_code == 303
     assert await portal_me(c, new_cookie) == "grace@example.com"
     assert (await c.client.get(f"/book/{new_one_time}")).status_code == 200
-    moved = await c.data('mutation($a: ID!, $t: DateTime!) { rescheduleAppointment(id: $a, start: $t) { __typename } }',
-                         {"a": first["id"], "t": local(clinic.tz, 7, 10).isoformat()})
+    moved = await c.data(
+        "mutation($a: ID!, $t: DateTime!) { rescheduleAppointment(id: $a, start: $t) { __typename } }",
+        {"a": first["id"], "t": local(clinic.tz, 7, 10).isoformat()},
+    )
     assert moved["rescheduleAppointment"]["__typename"] == "Appointment", moved
     shown_again = await link_of(c, first["id"])  # the email saying it moved
     assert shown_again == derive_token(NEW_KEY, ACTION, int(first["id"])) != old_token

@@ -9,16 +9,25 @@ from helpers import book, local, make_clinic, statements
 CANCEL = "mutation($id: ID!) { cancelAppointment(id: $id) { __typename } }"
 
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
-APPOINTMENTS = """query($l: ID!, $first: Int, $after: String, $last: Int, $before: String, $st: AppointmentStatus,
+APPOINTMENTS = (
+    """query($l: ID!, $first: Int, $after: String, $last: Int, $before: String, $st: AppointmentStatus,
   $sts: [AppointmentStatus!], $c: ID) {
   appointments(locationId: $l, first: $first, after: $after, last: $last, before: $before, status: $st, statuses: $sts, calendarId: $c) {
-    __typename ... on AppointmentConnection { totalCount edges { cursor node { id } } %s } ... on ValidationError { field } } }""" % PAGE_INFO
-CUSTOMERS = """query($l: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    __typename ... on AppointmentConnection { totalCount edges { cursor node { id } } %s } ... on ValidationError { field } } }"""
+    % PAGE_INFO
+)
+CUSTOMERS = (
+    """query($l: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   customers(locationId: $l, first: $first, after: $after, last: $last, before: $before) {
-    __typename ... on CustomerConnection { edges { cursor node { id } } %s } } }""" % PAGE_INFO
-LINKS = """query($c: ID!, $first: Int, $after: String, $last: Int, $before: String, $st: OneTimeLinkStatus, $sts: [OneTimeLinkStatus!]) {
+    __typename ... on CustomerConnection { edges { cursor node { id } } %s } } }"""
+    % PAGE_INFO
+)
+LINKS = (
+    """query($c: ID!, $first: Int, $after: String, $last: Int, $before: String, $st: OneTimeLinkStatus, $sts: [OneTimeLinkStatus!]) {
   oneTimeLinks(calendarId: $c, first: $first, after: $after, last: $last, before: $before, status: $st, statuses: $sts) {
-    __typename ... on OneTimeLinkConnection { totalCount edges { cursor node { id } } %s } ... on ValidationError { field } } }""" % PAGE_INFO
+    __typename ... on OneTimeLinkConnection { totalCount edges { cursor node { id } } %s } ... on ValidationError { field } } }"""
+    % PAGE_INFO
+)
 DELIVERIES = """query($l: ID!, $st: DeliveryStatus, $sts: [DeliveryStatus!], $first: Int) {
   emailDeliveries(locationId: $l, status: $st, statuses: $sts, first: $first) {
     __typename ... on EmailDeliveryConnection { totalCount edges { node { id } } } ... on ValidationError { field } } }"""
@@ -71,7 +80,9 @@ async def test_paging_backward_gives_the_items_and_cursors_of_paging_forward(api
     assert (before["pageInfo"]["hasPreviousPage"], before["pageInfo"]["hasNextPage"]) == (True, True)
     after = await _page(api, APPOINTMENTS, "appointments", {"l": clinic.location, "first": 2, "after": middle})
     assert [(e["node"]["id"], e["cursor"]) for e in after["edges"]] == forward[4:6]
-    between = await _page(api, APPOINTMENTS, "appointments", {"l": clinic.location, "after": forward[0][1], "before": forward[4][1]})
+    between = await _page(
+        api, APPOINTMENTS, "appointments", {"l": clinic.location, "after": forward[0][1], "before": forward[4][1]}
+    )
     assert [(e["node"]["id"], e["cursor"]) for e in between["edges"]] == forward[1:4]
 
 
@@ -79,31 +90,58 @@ async def test_backward_paging_on_lists_ordered_by_several_columns_and_newest_fi
     clinic = await make_clinic(api)
     names = (("Bo", "Lee"), ("Al", "Lee"), ("Cy", "Ng"), ("Al", "Ng"), ("Di", "Abe"), ("Al", "Lee"), ("Ed", "Zu"))
     for n, (first, last) in enumerate(names):
-        made = await api.data('mutation($l: ID!, $f: String!, $n: String!, $e: String!) { createCustomer(input: {locationId: $l, firstName: $f, lastName: $n, email: $e}) { __typename } }',
-                              {"l": clinic.location, "f": first, "n": last, "e": f"c{n}@example.com"})
+        made = await api.data(
+            "mutation($l: ID!, $f: String!, $n: String!, $e: String!) { createCustomer(input: {locationId: $l, firstName: $f, lastName: $n, email: $e}) { __typename } }",
+            {"l": clinic.location, "f": first, "n": last, "e": f"c{n}@example.com"},
+        )
         assert made["createCustomer"]["__typename"] == "Customer", made
     forward, backward = await walk(api, CUSTOMERS, "customers", {"l": clinic.location}, 3)
     assert backward == forward and len(forward) == 8  # the clinic's own customer too
 
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": clinic.location})
-    made = [(await api.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id } } }', {"c": clinic.calendar}))["createOneTimeLink"]["id"] for _ in range(7)]
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    made = [
+        (
+            await api.data(
+                "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id } } }",
+                {"c": clinic.calendar},
+            )
+        )["createOneTimeLink"]["id"]
+        for _ in range(7)
+    ]
     forward, backward = await walk(api, LINKS, "oneTimeLinks", {"c": clinic.calendar}, 3)
     assert backward == forward and [i for i, _ in forward] == made[::-1]  # newest first
 
 
 async def test_total_count_counts_the_filtered_list_whatever_the_page(api):
     clinic = await make_clinic(api)
-    other = (await api.data('mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Room 2"}) { ... on Calendar { id } } }', {"l": clinic.location}))["createCalendar"]["id"]
+    other = (
+        await api.data(
+            'mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Room 2"}) { ... on Calendar { id } } }',
+            {"l": clinic.location},
+        )
+    )["createCalendar"]["id"]
     ids = [(await book(api, clinic, local(clinic.tz, 2, hour)))["id"] for hour in range(9, 15)]
     for i in ids[:2]:
         assert (await api.data(CANCEL, {"id": i}))["cancelAppointment"]["__typename"] == "Appointment"
-    await api.data('mutation($id: ID!) { confirmAppointment(id: $id) { __typename } }', {"id": ids[2]})
+    await api.data("mutation($id: ID!) { confirmAppointment(id: $id) { __typename } }", {"id": ids[2]})
 
     async def count(**variables) -> int:
         return (await _page(api, APPOINTMENTS, "appointments", {"l": clinic.location, **variables}))["totalCount"]
 
     assert await count() == 6
-    assert await count(first=2) == await count(first=2, after=(await _page(api, APPOINTMENTS, "appointments", {"l": clinic.location, "first": 2}))["pageInfo"]["endCursor"]) == 6
+    assert (
+        await count(first=2)
+        == await count(
+            first=2,
+            after=(await _page(api, APPOINTMENTS, "appointments", {"l": clinic.location, "first": 2}))["pageInfo"][
+                "endCursor"
+            ],
+        )
+        == 6
+    )
     assert await count(last=1) == 6
     assert await count(st="CANCELLED") == await count(sts=["CANCELLED"]) == 2
     assert await count(sts=["SCHEDULED", "CONFIRMED"]) == 4
@@ -133,9 +171,20 @@ async def test_total_count_runs_a_count_only_when_asked(api_factory):
 async def test_filters_take_lists_of_statuses(api_factory):
     api = await api_factory(run_worker=False)  # emails stay queued
     clinic = await make_clinic(api)
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": clinic.location})
-    links = [(await api.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id } } }', {"c": clinic.calendar}))["createOneTimeLink"]["id"] for _ in range(3)]
-    await api.data('mutation($id: ID!) { revokeOneTimeLink(id: $id) { __typename } }', {"id": links[0]})
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    links = [
+        (
+            await api.data(
+                "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { id } } }",
+                {"c": clinic.calendar},
+            )
+        )["createOneTimeLink"]["id"]
+        for _ in range(3)
+    ]
+    await api.data("mutation($id: ID!) { revokeOneTimeLink(id: $id) { __typename } }", {"id": links[0]})
 
     async def linked(**variables) -> dict:
         return (await api.data(LINKS, {"c": clinic.calendar, **variables}))["oneTimeLinks"]
@@ -149,10 +198,16 @@ async def test_filters_take_lists_of_statuses(api_factory):
     await book(api, clinic, local(clinic.tz, 2, 10))
     queued = (await api.data(DELIVERIES, {"l": clinic.location}))["emailDeliveries"]["totalCount"]
     assert queued > 0
-    assert (await api.data(DELIVERIES, {"l": clinic.location, "sts": ["QUEUED", "SENT"]}))["emailDeliveries"]["totalCount"] == queued
-    assert (await api.data(DELIVERIES, {"l": clinic.location, "sts": ["SENT", "FAILED"]}))["emailDeliveries"]["totalCount"] == 0
+    assert (await api.data(DELIVERIES, {"l": clinic.location, "sts": ["QUEUED", "SENT"]}))["emailDeliveries"][
+        "totalCount"
+    ] == queued
+    assert (await api.data(DELIVERIES, {"l": clinic.location, "sts": ["SENT", "FAILED"]}))["emailDeliveries"][
+        "totalCount"
+    ] == 0
     assert (await api.data(DELIVERIES, {"l": clinic.location, "sts": []}))["emailDeliveries"]["totalCount"] == 0
-    assert (await api.data(DELIVERIES, {"l": clinic.location, "st": "QUEUED", "sts": ["QUEUED"]}))["emailDeliveries"] == {"__typename": "ValidationError", "field": "statuses"}
+    assert (await api.data(DELIVERIES, {"l": clinic.location, "st": "QUEUED", "sts": ["QUEUED"]}))[
+        "emailDeliveries"
+    ] == {"__typename": "ValidationError", "field": "statuses"}
 
 
 async def test_bad_paging_and_filter_arguments_are_refused(api):
@@ -169,6 +224,8 @@ async def test_bad_paging_and_filter_arguments_are_refused(api):
     for name, (variables, field) in refused.items():
         answer = (await api.data(APPOINTMENTS, {"l": clinic.location, **variables}))["appointments"]
         assert answer == {"__typename": "ValidationError", "field": field}, name
-    refused_customers = await api.data(CUSTOMERS.replace("__typename", "__typename ... on ValidationError { field }"),
-                                       {"l": clinic.location, "before": "WyJMZWUiLCAiQW5uIiwgIm5vdC1hbi1pZCJd"})
+    refused_customers = await api.data(
+        CUSTOMERS.replace("__typename", "__typename ... on ValidationError { field }"),
+        {"l": clinic.location, "before": "WyJMZWUiLCAiQW5uIiwgIm5vdC1hbi1pZCJd"},
+    )
     assert refused_customers["customers"] == {"__typename": "ValidationError", "field": "before"}

@@ -32,43 +32,74 @@ async def starts(api, location: str, **window) -> list[dt.datetime]:
 async def test_appointments_of_local_days_at_a_location_far_from_utc(api):
     clinic = await make_clinic(api, timezone="Pacific/Kiritimati")
     day = day_ahead(3)
-    at = {name: dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(hour, minute), KIRITIMATI)
-          for name, shift, hour, minute in (("eve", -1, 23, 30), ("early", 0, 0, 0), ("late", 0, 23, 30), ("next", 1, 0, 0))}
+    at = {
+        name: dt.datetime.combine(day + dt.timedelta(days=shift), dt.time(hour, minute), KIRITIMATI)
+        for name, shift, hour, minute in (
+            ("eve", -1, 23, 30),
+            ("early", 0, 0, 0),
+            ("late", 0, 23, 30),
+            ("next", 1, 0, 0),
+        )
+    }
     for start in at.values():
         assert (await book(api, clinic, start))["__typename"] == "Appointment"
     assert await starts(api, clinic.location, fd=day, td=day) == [at["early"], at["late"]]
-    assert await starts(api, clinic.location, fd=day, td=day + dt.timedelta(days=1)) == [at["early"], at["late"], at["next"]]
+    assert await starts(api, clinic.location, fd=day, td=day + dt.timedelta(days=1)) == [
+        at["early"],
+        at["late"],
+        at["next"],
+    ]
     assert await starts(api, clinic.location, fd=day) == [at["early"], at["late"], at["next"]]  # open-ended
     assert await starts(api, clinic.location, td=day - dt.timedelta(days=1)) == [at["eve"]]
     # The same as the instants of the local midnights.
     midnight = dt.datetime.combine(day, dt.time(0), KIRITIMATI)
-    assert await starts(api, clinic.location, f=midnight, t=midnight + dt.timedelta(days=1)) == [at["early"], at["late"]]
+    assert await starts(api, clinic.location, f=midnight, t=midnight + dt.timedelta(days=1)) == [
+        at["early"],
+        at["late"],
+    ]
 
 
 async def test_slots_of_a_local_day_are_that_days_and_match_the_instants(api):
     clinic = await make_clinic(api, timezone="Pacific/Kiritimati", step=60, duration=60)
     day = day_ahead(4)
-    by_date = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat(), "td": day.isoformat()}))
+    by_date = await api.data(
+        SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat(), "td": day.isoformat()}
+    )
     slots = by_date["availableSlots"]["slots"]
     assert slots and {dt.datetime.fromisoformat(s["start"]).astimezone(KIRITIMATI).date() for s in slots} == {day}
     midnight = dt.datetime.combine(day, dt.time(0), KIRITIMATI)
-    by_instant = await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "f": midnight.isoformat(),
-                                        "t": (midnight + dt.timedelta(days=1)).isoformat()})
+    by_instant = await api.data(
+        SLOTS,
+        {
+            "c": clinic.calendar,
+            "s": clinic.service,
+            "f": midnight.isoformat(),
+            "t": (midnight + dt.timedelta(days=1)).isoformat(),
+        },
+    )
     assert by_instant["availableSlots"]["slots"] == slots
 
 
 async def test_a_spring_forward_day_is_23_hours_long(api):
     clinic = await make_clinic(api, timezone="Europe/London", step=60, duration=60)
     year = dt.date.today().year + 1
-    day = max(dt.date(year, 3, d) for d in range(25, 32) if dt.date(year, 3, d).weekday() == 6)  # the last Sunday of March
-    found = await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat(), "td": day.isoformat()})
+    day = max(
+        dt.date(year, 3, d) for d in range(25, 32) if dt.date(year, 3, d).weekday() == 6
+    )  # the last Sunday of March
+    found = await api.data(
+        SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat(), "td": day.isoformat()}
+    )
     slots = found["availableSlots"]["slots"]
-    assert len(slots) == 23 and slots[0]["start"] == f"{day}T00:00:00+00:00" and slots[-1]["end"] == f"{day + dt.timedelta(days=1)}T00:00:00+01:00"
+    assert (
+        len(slots) == 23
+        and slots[0]["start"] == f"{day}T00:00:00+00:00"
+        and slots[-1]["end"] == f"{day + dt.timedelta(days=1)}T00:00:00+01:00"
+    )
 
 
 async def test_dates_and_instants_are_refused_together_and_a_backward_range_is_refused(api):
     clinic = await make_clinic(api)
-    day, now = day_ahead(2), dt.datetime.now(dt.timezone.utc)
+    day, now = day_ahead(2), dt.datetime.now(dt.UTC)
     refusals = {
         "both": ({"fd": day, "f": now}, "fromDate"),
         "both, to": ({"td": day, "t": now}, "toDate"),
@@ -81,10 +112,25 @@ async def test_dates_and_instants_are_refused_together_and_a_backward_range_is_r
         slot_variables = {"c": clinic.calendar, "s": clinic.service, **{k: v.isoformat() for k, v in window.items()}}
         slot_result = (await api.data(SLOTS, slot_variables))["availableSlots"]
         assert slot_result["__typename"] == "ValidationError" and slot_result["field"] == field, (name, slot_result)
-    too_long = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat(),
-                                      "td": (day + dt.timedelta(days=62)).isoformat()}))["availableSlots"]
-    assert too_long == {"__typename": "ValidationError", "field": "toDate", "message": "Ask for at most 62 days at a time."}
-    open_ended = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat()}))["availableSlots"]
+    too_long = (
+        await api.data(
+            SLOTS,
+            {
+                "c": clinic.calendar,
+                "s": clinic.service,
+                "fd": day.isoformat(),
+                "td": (day + dt.timedelta(days=62)).isoformat(),
+            },
+        )
+    )["availableSlots"]
+    assert too_long == {
+        "__typename": "ValidationError",
+        "field": "toDate",
+        "message": "Ask for at most 62 days at a time.",
+    }
+    open_ended = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service, "fd": day.isoformat()}))[
+        "availableSlots"
+    ]
     assert open_ended["__typename"] == "ValidationError" and open_ended["field"] == "toDate"
     nothing = (await api.data(SLOTS, {"c": clinic.calendar, "s": clinic.service}))["availableSlots"]
     assert nothing["__typename"] == "ValidationError" and nothing["field"] == "from"

@@ -34,10 +34,21 @@ async def create(api, **fields):
 async def test_create_and_read_location(api):
     created = await create(api, name="North Clinic", currency="eur", locale="en-GB")
     assert created["__typename"] == "Location"
-    assert (created["name"], created["currency"], created["locale"], created["tier"]) == ("North Clinic", "EUR", "en_GB", "FREE")
+    assert (created["name"], created["currency"], created["locale"], created["tier"]) == (
+        "North Clinic",
+        "EUR",
+        "en_GB",
+        "FREE",
+    )
     assert created["slotStepMinutes"] == 15
     read = (await api.data(LOCATION, {"id": created["id"]}))["location"]
-    assert read == {"__typename": "Location", "id": created["id"], "name": "North Clinic", "timezone": "Europe/London", "currency": "EUR"}
+    assert read == {
+        "__typename": "Location",
+        "id": created["id"],
+        "name": "North Clinic",
+        "timezone": "Europe/London",
+        "currency": "EUR",
+    }
 
 
 async def test_bad_location_input_is_refused_and_changes_nothing(api):
@@ -58,13 +69,17 @@ async def test_bad_location_input_is_refused_and_changes_nothing(api):
 
 async def test_update_location_and_unknown_ids(api):
     location = await create(api)
-    updated = (await api.data(UPDATE, {"id": location["id"], "input": {"name": "Renamed", "timezone": "America/New_York"}}))["updateLocation"]
+    updated = (
+        await api.data(UPDATE, {"id": location["id"], "input": {"name": "Renamed", "timezone": "America/New_York"}})
+    )["updateLocation"]
     assert (updated["name"], updated["timezone"], updated["currency"]) == ("Renamed", "America/New_York", "GBP")
     bad = (await api.data(UPDATE, {"id": location["id"], "input": {"currency": "nope"}}))["updateLocation"]
     assert bad["__typename"] == "ValidationError" and bad["field"] == "currency"
     assert (await api.data(LOCATION, {"id": location["id"]}))["location"]["currency"] == "GBP"
     for unknown in ("999999", "abc", "-1"):
-        assert (await api.data(UPDATE, {"id": unknown, "input": {"name": "x"}}))["updateLocation"]["__typename"] == "NotFound"
+        assert (await api.data(UPDATE, {"id": unknown, "input": {"name": "x"}}))["updateLocation"][
+            "__typename"
+        ] == "NotFound"
         assert (await api.data(LOCATION, {"id": unknown}))["location"]["__typename"] == "NotFound"
     nulled = (await api.data(UPDATE, {"id": location["id"], "input": {"name": None}}))["updateLocation"]
     assert nulled["__typename"] == "ValidationError" and nulled["field"] == "name"
@@ -83,5 +98,9 @@ async def test_headquarters_rules(api):
     own = (await api.data(UPDATE, {"id": other["id"], "input": {"headquartersId": other["id"]}}))["updateLocation"]
     assert own["__typename"] == "ValidationError"
     assert (await create(api, sharesHeadquartersSettings=True))["field"] == "sharesHeadquartersSettings"
-    independent = (await api.data(UPDATE, {"id": branch["id"], "input": {"headquartersId": None, "sharesHeadquartersSettings": False}}))["updateLocation"]
+    independent = (
+        await api.data(
+            UPDATE, {"id": branch["id"], "input": {"headquartersId": None, "sharesHeadquartersSettings": False}}
+        )
+    )["updateLocation"]
     assert independent["headquarters"] is None

@@ -7,21 +7,31 @@ from __future__ import annotations
 
 import re
 
-from core.errors import RateLimited
-from core.settings import RateLimit, parse_networks
 from helpers import book, local
-from portal_helpers import LOGIN as PORTAL_LOGIN
-from portal_helpers import PASSWORD as PORTAL_PASSWORD
-from portal_helpers import Customer, portal_clinic, registered, signed_up
+from portal_helpers import (
+    LOGIN as PORTAL_LOGIN,
+    PASSWORD as PORTAL_PASSWORD,
+    Customer,
+    portal_clinic,
+    registered,
+    signed_up,
+)
 from test_one_time_links import VIEW, setup
 from test_staff import OWNER_EMAIL, OWNER_PASSWORD, login
 
+from core.errors import RateLimited
+from core.settings import RateLimit, parse_networks
+
 BEHIND_PROXY = parse_networks("127.0.0.1/32")
 NETWORK_A, SAME_24, OTHER_NETWORK = "203.0.113.7", "203.0.113.200", "198.51.100.7"
-LINK_LIMITS = dict(trusted_proxies=BEHIND_PROXY, link_limit_per_token=RateLimit(3, 60), link_ceiling_per_token=RateLimit(7, 60))
+LINK_LIMITS = dict(
+    trusted_proxies=BEHIND_PROXY, link_limit_per_token=RateLimit(3, 60), link_ceiling_per_token=RateLimit(7, 60)
+)
 ACTION_LINK = re.compile(r"/action/([A-Za-z0-9_-]{43})")
 PORTAL_LOGIN_WITH_LIMIT = PORTAL_LOGIN.replace("RateLimited { retryAfterSeconds }", "RateLimited { message }")
-VIEW_WITH_LIMIT = VIEW.replace("... on NotFound { message }", "... on NotFound { message } ... on RateLimited { message }")
+VIEW_WITH_LIMIT = VIEW.replace(
+    "... on NotFound { message }", "... on NotFound { message } ... on RateLimited { message }"
+)
 
 
 def from_(ip: str) -> dict:
@@ -31,7 +41,11 @@ def from_(ip: str) -> dict:
 def refusal(answer: dict) -> str:
     """Which limit a RateLimited answer names: network, account or link."""
     assert answer["__typename"] == "RateLimited", answer
-    for name, reason in (("network", RateLimited.FROM_YOUR_NETWORK), ("account", RateLimited.AT_THIS_ACCOUNT), ("link", RateLimited.AT_THIS_LINK)):
+    for name, reason in (
+        ("network", RateLimited.FROM_YOUR_NETWORK),
+        ("account", RateLimited.AT_THIS_ACCOUNT),
+        ("link", RateLimited.AT_THIS_LINK),
+    ):
         if answer["message"].startswith(reason):
             return name
     raise AssertionError(answer)
@@ -70,18 +84,24 @@ async def test_wrong_staff_passwords_lock_one_network_and_the_ceiling_all_of_the
     assert unknown == [*wrong, "network", "InvalidCredentials", *wrong, "network", "InvalidCredentials", "account"]
     # Other accounts are not touched, and the owner's own network was never locked.
     assert (await login(api, OWNER_EMAIL, "wrong-password-1", **from_("192.0.2.2")))["__typename"] == "RateLimited"
-    assert (await login(api, "other@test.example", "wrong-password-1", **from_("192.0.2.3")))["__typename"] == "InvalidCredentials"
+    assert (await login(api, "other@test.example", "wrong-password-1", **from_("192.0.2.3")))[
+        "__typename"
+    ] == "InvalidCredentials"
 
 
 async def test_a_stranger_guessing_a_portal_password_does_not_lock_its_owner_out(api_factory, smtp):
-    api = await api_factory(smtp_url=smtp.url(), trusted_proxies=BEHIND_PROXY, login_ceiling_per_account=RateLimit(7, 60))
+    api = await api_factory(
+        smtp_url=smtp.url(), trusted_proxies=BEHIND_PROXY, login_ceiling_per_account=RateLimit(7, 60)
+    )
     _, slug = await portal_clinic(api)
     grace = await signed_up(api, smtp, slug, "grace@example.com")  # her own sign-in counts once
     stranger = Customer(api)
 
     async def sign_in(who: Customer, ip: str, password: str) -> dict:
         who.client.headers["X-Forwarded-For"] = ip
-        return (await who.gql(PORTAL_LOGIN_WITH_LIMIT, {"s": slug, "e": "grace@example.com", "p": password}))["portalLogin"]
+        return (await who.gql(PORTAL_LOGIN_WITH_LIMIT, {"s": slug, "e": "grace@example.com", "p": password}))[
+            "portalLogin"
+        ]
 
     for n in range(5):
         assert (await sign_in(stranger, NETWORK_A, f"guess-{n}-xxxxxxxx"))["__typename"] == "InvalidCredentials"
@@ -90,8 +110,11 @@ async def test_a_stranger_guessing_a_portal_password_does_not_lock_its_owner_out
     # 7 attempts counted from every network: the ceiling holds the account for everyone, page included.
     assert refusal(await sign_in(grace, "192.0.2.1", PORTAL_PASSWORD)) == "account"
     grace.client.headers["X-Forwarded-For"] = "192.0.2.2"
-    page = await grace.post_form(f"/portal/{slug}/login", {"email": "grace@example.com", "password": PORTAL_PASSWORD},
-                                 from_page=f"/portal/{slug}")
+    page = await grace.post_form(
+        f"/portal/{slug}/login",
+        {"email": "grace@example.com", "password": PORTAL_PASSWORD},
+        from_page=f"/portal/{slug}",
+    )
     assert page.status_code == 429 and "Signing in with this email address is paused for a while" in page.text
     assert "from your network" not in page.text
     await grace.close()
@@ -101,6 +124,7 @@ async def test_a_stranger_guessing_a_portal_password_does_not_lock_its_owner_out
 async def assert_link_limits(api, path: str, ok: int = 200) -> None:
     """A link page's limits (3 per network, 7 from every network): one network's tries lock that
     network only, and the page says so; the ceiling locks the link for all, with its own words."""
+
     async def get(ip: str):
         return await api.client.get(path, headers=from_(ip))
 
@@ -128,8 +152,13 @@ async def test_one_time_link_limits_count_per_network_with_a_ceiling(api_factory
 async def test_action_link_limits_count_per_network_with_a_ceiling(api_factory, smtp):
     api = await api_factory(smtp_url=smtp.url(), **LINK_LIMITS)
     clinic, _ = await portal_clinic(api)
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }', {"l": clinic.location})
-    await api.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }', {"l": clinic.location})
+    await api.data(
+        "mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }", {"l": clinic.location}
+    )
+    await api.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "action_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
     await book(api, clinic, local(clinic.tz, 4, 10))
     await smtp.wait_for(1)
     token = ACTION_LINK.search(smtp.received[0].message.get_body(("plain",)).get_content()).group(1)

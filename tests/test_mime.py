@@ -10,12 +10,11 @@ import email.policy
 from email.utils import formataddr
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from core.email.mime import build, calendar_method
 
-NOW = dt.datetime(2026, 11, 21, 10, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 21, 10, 30, tzinfo=dt.UTC)
 # Any text without control characters other than line breaks and tabs (what templates produce).
 line = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\u2028\u2029\x85"), max_size=200)
 text = st.lists(line, max_size=12).map("\n".join)
@@ -39,8 +38,15 @@ def check_wire_format(data: bytes) -> None:
 def test_what_goes_in_comes_back_out(subject, body, display, ics):
     if ics is not None:
         ics = "BEGIN:VCALENDAR\nMETHOD:REQUEST\n" + ics + "\nEND:VCALENDAR\n"
-    envelope = build(mail_from="Agendum <no-reply@agendum.test>", to=formataddr((display, "ada@example.com")),
-                     subject=subject, body=body, message_id="<id-1@agendum.test>", ics=ics, date=NOW)
+    envelope = build(
+        mail_from="Agendum <no-reply@agendum.test>",
+        to=formataddr((display, "ada@example.com")),
+        subject=subject,
+        body=body,
+        message_id="<id-1@agendum.test>",
+        ics=ics,
+        date=NOW,
+    )
     check_wire_format(envelope.data)
     message = parse(envelope.data)
     assert not message.defects
@@ -61,8 +67,15 @@ def test_what_goes_in_comes_back_out(subject, body, display, ics):
 
 
 def test_envelope_addresses_and_international_domains():
-    envelope = build(mail_from="Clinic Zürich <no-reply@agendum.test>", to="Zoë <zoe@bücher.example>",
-                     subject="Hi", body="Hi", message_id="abc@agendum.test", date=NOW, reply_to="Desk <desk@clinic.example>")
+    envelope = build(
+        mail_from="Clinic Zürich <no-reply@agendum.test>",
+        to="Zoë <zoe@bücher.example>",
+        subject="Hi",
+        body="Hi",
+        message_id="abc@agendum.test",
+        date=NOW,
+        reply_to="Desk <desk@clinic.example>",
+    )
     assert (envelope.sender, envelope.recipient) == ("no-reply@agendum.test", "zoe@xn--bcher-kva.example")
     message = parse(envelope.data)
     assert message["From"] == "Clinic Zürich <no-reply@agendum.test>"
@@ -71,15 +84,18 @@ def test_envelope_addresses_and_international_domains():
     assert message["Date"].datetime == NOW
 
 
-@pytest.mark.parametrize("field, value, problem", [
-    ("to", "ada@example.com\r\nBcc: all@example.com", "contains a line break"),
-    ("to", "not an address", "is not an email address"),
-    ("to", "a@example.com, b@example.com", "is not exactly one email address"),
-    ("to", "zoë@example.com", "non-ASCII local part"),
-    ("subject", "Hi\nBcc: all@example.com", "Subject contains a line break"),
-    ("message_id", "<two words@x>", "is not of the form <id@domain>"),
-    ("mail_from", "Agendum", "is not an email address"),
-])
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("to", "ada@example.com\r\nBcc: all@example.com", "contains a line break"),
+        ("to", "not an address", "is not an email address"),
+        ("to", "a@example.com, b@example.com", "is not exactly one email address"),
+        ("to", "zoë@example.com", "non-ASCII local part"),
+        ("subject", "Hi\nBcc: all@example.com", "Subject contains a line break"),
+        ("message_id", "<two words@x>", "is not of the form <id@domain>"),
+        ("mail_from", "Agendum", "is not an email address"),
+    ],
+)
 def test_what_cannot_be_written_is_refused(field, value, problem):
     fields = {"mail_from": "a@agendum.test", "to": "b@example.com", "subject": "s", "body": "b", "message_id": "<m@x>"}
     with pytest.raises(ValueError, match=problem):

@@ -19,7 +19,9 @@ GUIDE = ROOT / "docs" / "plugins.md"
 TESTS = Path(__file__).resolve().parent
 SPEC_MARK = f"{hookspecs.PROJECT}_spec"
 IMPL_MARK = f"{hookspecs.PROJECT}_impl"
-HOOKS = sorted(name for name, value in vars(hookspecs).items() if inspect.isfunction(value) and hasattr(value, SPEC_MARK))
+HOOKS = sorted(
+    name for name, value in vars(hookspecs).items() if inspect.isfunction(value) and hasattr(value, SPEC_MARK)
+)
 
 
 def spec(name: str):
@@ -105,7 +107,9 @@ def test_every_hook_is_called_by_the_host_and_location_scoped_ones_only_through_
         assert not direct_call, f"{name} is location-scoped but is called around the gate (pm.hook.{name})"
     else:
         assert gated_call is None, f"{name} is a startup hook but is called per location"
-        assert direct_call or re.search(rf"[\"']{name}[\"']", code), f"nothing in the host calls the startup hook {name}"
+        assert direct_call or re.search(rf"[\"']{name}[\"']", code), (
+            f"nothing in the host calls the startup hook {name}"
+        )
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -129,13 +133,21 @@ def test_the_guide_documents_no_hook_that_does_not_exist():
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_hook_is_exercised_by_a_test(name):
-    mentions = [p.name for p in TESTS.rglob("test_*.py") if p != Path(__file__).resolve() and re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", p.read_text())]
+    mentions = [
+        p.name
+        for p in TESTS.rglob("test_*.py")
+        if p != Path(__file__).resolve() and re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", p.read_text())
+    ]
     assert mentions, f"no test module mentions the hook {name}"
 
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_the_probe_plugin_implements_every_hook(name):
     implementation = getattr(agendum_probe, name, None)
-    assert implementation is not None and hasattr(implementation, IMPL_MARK), f"tests/fixture_plugins/agendum_probe lacks @hookimpl {name}"
+    assert implementation is not None and hasattr(implementation, IMPL_MARK), (
+        f"tests/fixture_plugins/agendum_probe lacks @hookimpl {name}"
+    )
     host = PluginHost([agendum_probe])
-    assert [impl.plugin_name for impl in getattr(host.pm.hook, name).get_hookimpls() if impl.plugin_name != "core"] == ["probe"]
+    assert [impl.plugin_name for impl in getattr(host.pm.hook, name).get_hookimpls() if impl.plugin_name != "core"] == [
+        "probe"
+    ]

@@ -25,9 +25,9 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-import shutil
 import tomllib
 import venv
 import zipfile
@@ -35,13 +35,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from conftest import POSTGRES_URL
+from helpers import book, local, make_clinic
 
 from app import load_plugins, printed_schema
-from conftest import POSTGRES_URL
 from core.models import OutboxMessage
 from core.plugins.host import PluginHost
 from core.settings import Settings
-from helpers import book, local, make_clinic
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "tests" / "dist" / "agendum-hello"
@@ -52,7 +52,7 @@ VENV_TIMEOUT = 600  # seconds: a fresh environment installs Agendum's dependenci
 SOURCES = ("pyproject.toml", "README.md", "app.py", "core", "schema", "web", "plugins", "agendum_testing")
 
 ENABLE = 'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "hello", enabled: true) { __typename ... on PluginStateList { plugins { name enabled } } } }'
-MARKETPLACE = 'query($l: ID!) { plugins(locationId: $l) { ... on PluginStateList { plugins { name title version enabled settings } } } }'
+MARKETPLACE = "query($l: ID!) { plugins(locationId: $l) { ... on PluginStateList { plugins { name title version enabled settings } } } }"
 HELLO = """query($on: ID!, $off: ID!) {
   on: helloWorld(locationId: $on) { __typename ... on HelloWorld { text } ... on PluginDisabled { plugin message } }
   off: helloWorld(locationId: $off) { __typename ... on HelloWorld { text } ... on PluginDisabled { plugin message } }
@@ -96,8 +96,19 @@ def pip_install(wheel: Path, target: Path) -> None:
     """pip-install a wheel into `target` only: no dependencies, no index, no user pip configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir", "--no-compile",
-               "--target", str(target), str(wheel)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--no-cache-dir",
+        "--no-compile",
+        "--target",
+        str(target),
+        str(wheel),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=PIP_TIMEOUT)
     assert done.returncode == 0, f"pip failed:\n{done.stdout}\n{done.stderr}"
 
@@ -118,7 +129,9 @@ def hello_site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("agendum-hello")
     site = root / "site"
     pip_install(build_wheel(PROJECT, root), site)
-    assert (site / MODULE / "__init__.py").is_file() and list(site.glob("agendum_hello-1.0.0.dist-info/entry_points.txt"))
+    assert (site / MODULE / "__init__.py").is_file() and list(
+        site.glob("agendum_hello-1.0.0.dist-info/entry_points.txt")
+    )
     return site.resolve()
 
 
@@ -147,9 +160,17 @@ async def test_an_installed_distribution_is_found_through_its_entry_point(instal
 
     api = await api_factory(host=host)
     on, off = await make_clinic(api), await make_clinic(api)
-    assert (await api.data(ENABLE, {"l": on.location}))["setPluginEnabled"]["plugins"] == [{"name": "hello", "enabled": True}]
+    assert (await api.data(ENABLE, {"l": on.location}))["setPluginEnabled"]["plugins"] == [
+        {"name": "hello", "enabled": True}
+    ]
     listed = {p["name"]: p for p in (await api.data(MARKETPLACE, {"l": off.location}))["plugins"]["plugins"]}
-    assert listed["hello"] == {"name": "hello", "title": "Hello", "version": "1.0.0", "enabled": False, "settings": {"greeting": "Hello"}}
+    assert listed["hello"] == {
+        "name": "hello",
+        "title": "Hello",
+        "version": "1.0.0",
+        "enabled": False,
+        "settings": {"greeting": "Hello"},
+    }
 
     data = await api.data(HELLO, {"on": on.location, "off": off.location})
     assert data["on"] == {"__typename": "HelloWorld", "text": "Hello, Clinic!"}
@@ -161,9 +182,17 @@ async def test_an_installed_distribution_is_found_through_its_entry_point(instal
     assert (await api.data(settings, {"l": on.location}))["updatePluginSettings"]["__typename"] == "PluginState"
     assert (await api.data(HELLO, {"on": on.location, "off": off.location}))["on"]["text"] == "Hi, Clinic!"
 
-    save = 'mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on ValidationError { message } } }'
-    template = {"name": "Booked", "event": "APPOINTMENT_BOOKED", "role": "CUSTOMER", "subject": "Booked", "body": "{HelloGreeting}!"}
-    assert (await api.data(save, {"i": {**template, "locationId": on.location}}))["saveEmailTemplate"]["__typename"] == "EmailTemplate"
+    save = "mutation($i: SaveEmailTemplateInput!) { saveEmailTemplate(input: $i) { __typename ... on ValidationError { message } } }"
+    template = {
+        "name": "Booked",
+        "event": "APPOINTMENT_BOOKED",
+        "role": "CUSTOMER",
+        "subject": "Booked",
+        "body": "{HelloGreeting}!",
+    }
+    assert (await api.data(save, {"i": {**template, "locationId": on.location}}))["saveEmailTemplate"][
+        "__typename"
+    ] == "EmailTemplate"
     refused = (await api.data(save, {"i": {**template, "locationId": off.location}}))["saveEmailTemplate"]
     assert refused["__typename"] == "ValidationError" and "hello plugin" in refused["message"]
     booked = await book(api, on, local(on.tz, 3, 10))
@@ -182,7 +211,9 @@ def test_nothing_of_the_distribution_is_left_behind():
     fresh = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert fresh.returncode == 0, fresh.stderr
     *found, importable = json.loads(fresh.stdout)
-    assert not importable and not [ep for ep in found if ep[1].split(":")[0] == MODULE], f"the project's environment sees: {fresh.stdout}"
+    assert not importable and not [ep for ep in found if ep[1].split(":")[0] == MODULE], (
+        f"the project's environment sees: {fresh.stdout}"
+    )
 
 
 def test_the_sample_plugins_own_tests_pass_with_the_kit_in_a_fresh_environment(tmp_path):
@@ -200,12 +231,33 @@ def test_the_sample_plugins_own_tests_pass_with_the_kit_in_a_fresh_environment(t
     assert not list(sample.rglob("conftest.py"))
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    install = [python, "-m", "pip", "install", "--quiet", str(checkout), str(sample), "pytest", "pytest-asyncio", "httpx"]
+    install = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        str(checkout),
+        str(sample),
+        "pytest",
+        "pytest-asyncio",
+        "httpx",
+    ]
     done = subprocess.run(install, capture_output=True, text=True, timeout=VENV_TIMEOUT)
     assert done.returncode == 0, f"pip failed:\n{done.stdout}\n{done.stderr}"
-    env = {**os.environ, "AGENDUM_TEST_POSTGRES_URL": POSTGRES_URL, "AGENDUM_TEST_DATABASE_PREFIX": "agendum_hello_test_"}
-    run = subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA"], cwd=sample, env=env,
-                         capture_output=True, text=True, timeout=VENV_TIMEOUT)
+    env = {
+        **os.environ,
+        "AGENDUM_TEST_POSTGRES_URL": POSTGRES_URL,
+        "AGENDUM_TEST_DATABASE_PREFIX": "agendum_hello_test_",
+    }
+    run = subprocess.run(
+        [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA"],
+        cwd=sample,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=VENV_TIMEOUT,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     passed = re.findall(r"^PASSED (tests/test_hello.py::\S+)", run.stdout, re.MULTILINE)
     backends = ["sqlite", "postgres"] if os.environ.get("AGENDUM_REQUIRE_POSTGRES") == "1" else ["sqlite"]

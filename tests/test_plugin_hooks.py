@@ -8,26 +8,31 @@ import datetime as dt
 from types import SimpleNamespace
 
 import agendum_probe
-import pytest
 import agendum_witness
+import pytest
 from agendum_probe.models import ProbeNote
-
-from app import orm_config
 from conftest import make_settings, start_server
-from core import booking
-from core.security.access import Actor
-from core.email.secrets import derived_link
-from core.models import ActorKind, DeliveryStatus, OutboxMessage, RecipientRole
-from core.plugins.types import Link
-from core.plugins.host import PluginConflict, PluginHost
-from core.settings import Settings
 from helpers import Clinic, book, local, make_clinic, throwaway_plugin
 
+from app import orm_config
+from core import booking
+from core.email.secrets import derived_link
+from core.models import ActorKind, DeliveryStatus, OutboxMessage, RecipientRole
+from core.plugins.host import PluginConflict, PluginHost
+from core.plugins.types import Link
+from core.security.access import Actor
+from core.settings import Settings
+
 LOCATION_SCOPED = {
-    "email_placeholder_values", "emails_for_change", "amend_email", "appointment_links", "appointment_changing",
-    "appointment_changed", "check_customer_action",
+    "email_placeholder_values",
+    "emails_for_change",
+    "amend_email",
+    "appointment_links",
+    "appointment_changing",
+    "appointment_changed",
+    "check_customer_action",
 }
-LINKS = 'query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind url } } } }'
+LINKS = "query($id: ID!) { appointment(id: $id) { ... on Appointment { links { kind url } } } }"
 
 
 def probe_host() -> PluginHost:
@@ -36,7 +41,9 @@ def probe_host() -> PluginHost:
 
 def test_register_models_gives_each_plugin_its_own_app_with_migrations_beside_the_models():
     host = probe_host()
-    assert host.model_apps() == {"probe": {"models": ["agendum_probe.models"], "migrations": "agendum_probe.migrations"}}
+    assert host.model_apps() == {
+        "probe": {"models": ["agendum_probe.models"], "migrations": "agendum_probe.migrations"}
+    }
     apps = orm_config(Settings(database_url="sqlite://:memory:", load_entry_points=False), host)["apps"]
     assert apps["probe"]["models"] == ["agendum_probe.models"] and apps["probe"]["default_connection"] == "default"
     assert set(apps) == {"core", "probe"}
@@ -61,10 +68,14 @@ async def test_startup_and_shutdown_run_with_the_app(database_url):
 
 async def _clinic(api, *, probe: bool) -> Clinic:
     clinic = await make_clinic(api)
-    await api.data('mutation($l: ID!) { updateLocation(id: $l, input: {tier: GOLD}) { __typename } }', {"l": clinic.location})
+    await api.data(
+        "mutation($l: ID!) { updateLocation(id: $l, input: {tier: GOLD}) { __typename } }", {"l": clinic.location}
+    )
     for plugin in ("probe",) if probe else ():
-        enabled = await api.data('mutation($l: ID!, $p: String!) { setPluginEnabled(locationIds: [$l], plugin: $p, enabled: true) { __typename } }',
-                                 {"l": clinic.location, "p": plugin})
+        enabled = await api.data(
+            "mutation($l: ID!, $p: String!) { setPluginEnabled(locationIds: [$l], plugin: $p, enabled: true) { __typename } }",
+            {"l": clinic.location, "p": plugin},
+        )
         assert enabled["setPluginEnabled"]["__typename"] == "PluginStateList"
     return clinic
 
@@ -99,22 +110,43 @@ async def test_register_secret_links_makes_an_emails_link_again_as_it_is_sent(ap
     def broken(references):
         raise RuntimeError("the broken plugin fails on purpose")
 
-    host = PluginHost([agendum_probe, agendum_witness, throwaway_plugin("broken", register_secret_links=lambda: {"broken": broken})])
+    host = PluginHost(
+        [agendum_probe, agendum_witness, throwaway_plugin("broken", register_secret_links=lambda: {"broken": broken})]
+    )
     api = await api_factory(host=host, smtp_url=smtp.url())
     clinic = await _clinic(api, probe=False)
-    now = dt.datetime.now(dt.timezone.utc)
-    await OutboxMessage.bulk_create([
-        OutboxMessage(location_id=int(clinic.location), event="PROBE_EVENT", role=RecipientRole.CUSTOMER, to_address=f"{word}@example.com",
-                      subject="Your link", body=f"Here: {derived_link(kind, word, api.settings)}\n", message_id=f"<{word}@agendum.test>", send_after=now)
-        for kind, word in (("probe_secret", "open-sesame"), ("probe_secret", "gone"), ("broken", "x"))
-    ])
+    now = dt.datetime.now(dt.UTC)
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                location_id=int(clinic.location),
+                event="PROBE_EVENT",
+                role=RecipientRole.CUSTOMER,
+                to_address=f"{word}@example.com",
+                subject="Your link",
+                body=f"Here: {derived_link(kind, word, api.settings)}\n",
+                message_id=f"<{word}@agendum.test>",
+                send_after=now,
+            )
+            for kind, word in (("probe_secret", "open-sesame"), ("probe_secret", "gone"), ("broken", "x"))
+        ]
+    )
     api.app.wake_workers()
     await smtp.settle()
     [mail] = smtp.received
-    assert mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Here: http://testserver/probe/secret/open-sesame\n"
-    gone, failed = await OutboxMessage.get(message_id="<gone@agendum.test>"), await OutboxMessage.get(message_id="<x@agendum.test>")
+    assert (
+        mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        == "Here: http://testserver/probe/secret/open-sesame\n"
+    )
+    gone, failed = (
+        await OutboxMessage.get(message_id="<gone@agendum.test>"),
+        await OutboxMessage.get(message_id="<x@agendum.test>"),
+    )
     assert (gone.status, gone.attempts) == (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 0)
-    assert "leads nowhere" in gone.last_error and "its broken link (x) could not be made (RuntimeError)" in failed.last_error
+    assert (
+        "leads nowhere" in gone.last_error
+        and "its broken link (x) could not be made (RuntimeError)" in failed.last_error
+    )
     assert not await OutboxMessage.filter(body__contains="/probe/secret/").exists()
     with pytest.raises(PluginConflict, match="'probe_secret' is registered by both 'probe' and 'copycat'"):
         PluginHost([agendum_probe, throwaway_plugin("copycat", register_secret_links=lambda: {"probe_secret": str})])
@@ -151,13 +183,17 @@ PAGE_LINKS = """query($l: ID!) { appointments(locationId: $l) { ... on Appointme
 async def test_appointment_links_asks_each_plugin_once_per_page_with_its_settings(api_factory):
     api = await api_factory(host=probe_host())
     on = await _clinic(api, probe=True)
-    changed = await api.data('mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "probe", settings: {greeting: "Ahoy"}) { __typename } }',
-                             {"l": on.location})
+    changed = await api.data(
+        'mutation($l: ID!) { updatePluginSettings(locationId: $l, plugin: "probe", settings: {greeting: "Ahoy"}) { __typename } }',
+        {"l": on.location},
+    )
     assert changed["updatePluginSettings"]["__typename"] == "PluginState"
     ids = [(await book(api, on, local(on.tz, 2, hour)))["id"] for hour in (9, 10, 11)]
     agendum_probe.calls.clear()
     edges = (await api.data(PAGE_LINKS, {"l": on.location}))["appointments"]["edges"]
-    assert [detail for hook, detail in agendum_probe.calls if hook == "appointment_links"] == [("staff", sorted(int(i) for i in ids))]
+    assert [detail for hook, detail in agendum_probe.calls if hook == "appointment_links"] == [
+        ("staff", sorted(int(i) for i in ids))
+    ]
     assert {edge["node"]["id"]: edge["node"]["links"] for edge in edges} == {
         i: [{"kind": "probe", "label": "Ahoy, staff", "url": f"http://testserver/probe/{on.location}"}] for i in ids
     }
@@ -169,20 +205,39 @@ async def test_appointment_links_takes_a_batch_and_answers_by_appointment_id():
 
     with pytest.raises(PluginConflict, match="'old'.*appointment"):  # the one-appointment shape is refused at start-up
         PluginHost([throwaway_plugin("old", appointment_links=one_at_a_time)])
-    host = PluginHost([
-        throwaway_plugin("odd", appointment_links=lambda appointments: {a.id: [Link("odd", "Odd", f"/odd/{a.id}")] for a in appointments if a.id % 2}),
-        throwaway_plugin("all", appointment_links=lambda appointments, settings: {a.id: [Link("all", type(settings).__name__, "/all")] for a in appointments}),
-        throwaway_plugin("off", appointment_links=lambda appointments: {a.id: [Link("off", "Off", "/off")] for a in appointments}),
-        throwaway_plugin("list", appointment_links=lambda audience: [Link("list", "List", "/list")]),
-    ])
+    host = PluginHost(
+        [
+            throwaway_plugin(
+                "odd",
+                appointment_links=lambda appointments: {
+                    a.id: [Link("odd", "Odd", f"/odd/{a.id}")] for a in appointments if a.id % 2
+                },
+            ),
+            throwaway_plugin(
+                "all",
+                appointment_links=lambda appointments, settings: {
+                    a.id: [Link("all", type(settings).__name__, "/all")] for a in appointments
+                },
+            ),
+            throwaway_plugin(
+                "off", appointment_links=lambda appointments: {a.id: [Link("off", "Off", "/off")] for a in appointments}
+            ),
+            throwaway_plugin("list", appointment_links=lambda audience: [Link("list", "List", "/list")]),
+        ]
+    )
     rows = [SimpleNamespace(id=i, location_id=7) for i in (1, 2, 3)]  # what the host reads of rows
 
     def activations(*enabled):
-        return [SimpleNamespace(location_id=7, plugin=name, enabled=name in enabled, settings={}) for name in ("odd", "all", "off", "list")]
+        return [
+            SimpleNamespace(location_id=7, plugin=name, enabled=name in enabled, settings={})
+            for name in ("odd", "all", "off", "list")
+        ]
 
     found = await host.links(rows, "staff", activations("odd", "all"))
     assert {i: [(link.kind, link.label) for link in links] for i, links in found.items()} == {
-        1: [("odd", "Odd"), ("all", "NoSettings")], 2: [("all", "NoSettings")], 3: [("odd", "Odd"), ("all", "NoSettings")],
+        1: [("odd", "Odd"), ("all", "NoSettings")],
+        2: [("all", "NoSettings")],
+        3: [("odd", "Odd"), ("all", "NoSettings")],
     }
     # A plugin answering in the wrong shape is logged and left out; the others' links still show.
     found = await host.links(rows, "customer", activations("odd", "list"))

@@ -14,19 +14,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import local
+from portal_helpers import PASSWORD, link_in, portal_clinic, signed_up
 
 from core.models import Appointment, AppointmentStatus
 from core.timefmt import TimeFormatter
-from helpers import local
 from plugins.client_portal.models import PortalAccount
-from portal_helpers import PASSWORD, link_in, portal_clinic, signed_up
 
 DESKTOP = {"width": 1280, "height": 800}
 MIN_TOUCH_PX = 43.5  # 2.75rem = 44 CSS px, less rounding
 # The form controls and button-like links a customer taps (hidden inputs and checkboxes aside:
 # a checkbox is tapped through its label).
-CONTROLS = ("main input:not([type=hidden]):not([type=checkbox]), main select, main textarea, "
-            "main button, main a.button")
+CONTROLS = "main input:not([type=hidden]):not([type=checkbox]), main select, main textarea, main button, main a.button"
 # The slot picker's day chips (web/templates/slot_days.html), measured on their own in the last test.
 DAY_CHIPS = ".days a.button"
 TERMS = "Payment is due on the day.\nMissed appointments are charged in full."
@@ -66,7 +65,7 @@ async def main_text(page) -> str:
 async def mailed_to(smtp, since: int, count: int) -> list[str]:
     """The recipients, sorted, of the `count` emails after the first `since` to reach the SMTP server."""
     await smtp.wait_for(since + count)
-    return sorted(address for mail in smtp.received[since:since + count] for address in mail.recipients)
+    return sorted(address for mail in smtp.received[since : since + count] for address in mail.recipients)
 
 
 async def short_controls(page, selector: str, *, leave_out: str = "") -> list:
@@ -77,7 +76,8 @@ async def short_controls(page, selector: str, *, leave_out: str = "") -> list:
              .filter(e => e.getClientRects().length > 0 && !(leaveOut && e.closest(leaveOut)))
              .map(e => [(e.innerText || e.id || e.name || e.tagName).trim(), Math.round(e.getBoundingClientRect().height * 10) / 10])
              .filter(([, height]) => height < min)""",
-        [selector, leave_out, MIN_TOUCH_PX])
+        [selector, leave_out, MIN_TOUCH_PX],
+    )
 
 
 async def assert_fits_a_phone(page) -> None:
@@ -102,10 +102,15 @@ async def capture(phone, desktop, screenshot, name: str, *, on_desktop: bool = T
     await screenshot(desktop, f"desktop-{name}")
 
 
-async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(api_factory, smtp, phone, desktop, screenshot):
+async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(
+    api_factory, smtp, phone, desktop, screenshot
+):
     api = await api_factory(smtp_url=smtp.url())
-    clinic, slug = await portal_clinic(api, {"termsAndConditions": TERMS},
-                                       rules={"cancellationReasons": ["Feeling better", "Ill", "Other"], "cancellationPolicy": POLICY})
+    clinic, slug = await portal_clinic(
+        api,
+        {"termsAndConditions": TERMS},
+        rules={"cancellationReasons": ["Feeling better", "Ill", "Other"], "cancellationPolicy": POLICY},
+    )
     page = phone
 
     # Signed out, the portal is the sign-in page, with the way to register.
@@ -131,9 +136,13 @@ async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(ap
     assert mail.recipients == ["grace@example.com"] and "Confirm your email" in mail.message["Subject"]
     link = link_in(mail).replace(api.settings.base_url, api.url, 1)
     assert (await page.goto(link)).status == 200
-    assert await page.locator("h1").inner_text() == "Confirm your email" and "grace@example.com" in await main_text(page)
+    assert await page.locator("h1").inner_text() == "Confirm your email" and "grace@example.com" in await main_text(
+        page
+    )
     await capture(page, desktop, screenshot, "confirm-email")
-    assert (await PortalAccount.get(email_key="grace@example.com")).verified_at is None  # opening the link is not confirming
+    assert (
+        await PortalAccount.get(email_key="grace@example.com")
+    ).verified_at is None  # opening the link is not confirming
     await follow(page, page.get_by_role("button", name="Confirm my email"))
     assert "Your email address is confirmed. Please sign in." in await main_text(page)
     assert (await PortalAccount.get(email_key="grace@example.com")).verified_at is not None
@@ -163,7 +172,9 @@ async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(ap
     when = fmt.datetime(start)
     assert when.endswith(f", 10:00\u202fAM {start.tzname()}")  # GMT or BST: the time names its zone
     text = await main_text(page)
-    assert "Checkup" in text and "Dr Who" in text and when in text and "Missed appointments are charged in full." in text
+    assert (
+        "Checkup" in text and "Dr Who" in text and when in text and "Missed appointments are charged in full." in text
+    )
     await capture(page, desktop, screenshot, "confirm")
     await page.get_by_label("I have read and accept the terms and conditions").check()
     assert (await follow(page, page.get_by_role("button", name="Book this time"))).status == 200
@@ -201,9 +212,17 @@ async def test_new_customer_registers_confirms_books_and_cancels_in_a_browser(ap
     rows = await Appointment.filter(location_id=int(clinic.location)).prefetch_related("customer")
     assert len(rows) == 1
     row = rows[0]
-    assert (row.status, row.cancellation_reason, row.cancellation_note) == (AppointmentStatus.CANCELLED, "Ill", "Flu, sorry")
+    assert (row.status, row.cancellation_reason, row.cancellation_note) == (
+        AppointmentStatus.CANCELLED,
+        "Ill",
+        "Flu, sorry",
+    )
     assert row.starts_at == start and row.calendar_id == int(clinic.calendar) and row.service_id == int(clinic.service)
-    assert (row.customer.first_name, row.customer.last_name, row.customer.email) == ("Grace", "Hopper", "grace@example.com")
+    assert (row.customer.first_name, row.customer.last_name, row.customer.email) == (
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+    )
     assert len(smtp.received) == 5
 
 
@@ -211,7 +230,9 @@ async def test_slot_picker_day_chips_are_touch_sized_on_a_phone(api_factory, smt
     api = await api_factory(smtp_url=smtp.url())
     clinic, slug = await portal_clinic(api)
     grace = await signed_up(api, smtp, slug, "grace@example.com")  # set-up over GraphQL: the flow is the test above
-    await phone.context.add_cookies([{"name": cookie.name, "value": cookie.value, "url": api.url} for cookie in grace.client.cookies.jar])
+    await phone.context.add_cookies(
+        [{"name": cookie.name, "value": cookie.value, "url": api.url} for cookie in grace.client.cookies.jar]
+    )
     await grace.close()
     response = await phone.goto(f"{api.url}/portal/{slug}/book?service={clinic.service}&calendar={clinic.calendar}")
     assert response.status == 200 and await phone.locator(DAY_CHIPS).count() > 1

@@ -4,10 +4,11 @@ rotation, and expiry by the app's clock."""
 
 from __future__ import annotations
 
+from portal_helpers import Customer, portal_clinic, sign_in_link_from_action_page
+
 from core import clock
 from plugins.client_portal.models import PortalSession
 from plugins.client_portal.signin_links import SALT
-from portal_helpers import Customer, portal_clinic, sign_in_link_from_action_page
 from web import csrf, sessions
 from web.signing import sign, unsign
 
@@ -20,7 +21,9 @@ def _with_token(path: str, token: str) -> str:
     return path.rsplit("/", 1)[0] + "/" + token
 
 
-async def test_a_value_signed_for_another_purpose_is_no_sign_in_link_and_a_sign_in_link_is_no_session(api_factory, smtp):
+async def test_a_value_signed_for_another_purpose_is_no_sign_in_link_and_a_sign_in_link_is_no_session(
+    api_factory, smtp
+):
     api = await api_factory(smtp_url=smtp.url())
     clinic, _ = await portal_clinic(api)
     ada = Customer(api)

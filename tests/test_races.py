@@ -26,7 +26,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import free_socket
 from helpers import APPOINTMENT_FIELDS, BOOK, Clinic, local, make_clinic
 
@@ -46,7 +45,10 @@ STOP_TIMEOUT = 10  # SIGTERM to SIGKILL
 # One TLS context for every client (plain http, but httpx builds a context per client: ~20 ms each).
 TLS = ssl.create_default_context()
 
-RESCHEDULE = "mutation($id: ID!, $t: DateTime!, $seq: Int) { rescheduleAppointment(id: $id, start: $t, expectedSequence: $seq) { %s } }" % APPOINTMENT_FIELDS
+RESCHEDULE = (
+    "mutation($id: ID!, $t: DateTime!, $seq: Int) { rescheduleAppointment(id: $id, start: $t, expectedSequence: $seq) { %s } }"
+    % APPOINTMENT_FIELDS
+)
 APPOINTMENT = "query($id: ID!) { appointment(id: $id) { %s } }" % APPOINTMENT_FIELDS
 APPOINTMENTS = """query($l: ID!) { appointments(locationId: $l, first: 100) { __typename
   ... on AppointmentConnection { edges { node { id status startsAt endsAt sequence } } } } }"""
@@ -80,14 +82,18 @@ class Server:
         """The body of a GraphQL response that must be a 200 without `errors`."""
         body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
         if response.status_code != 200 or body is None or body.get("errors"):
-            pytest.fail(f"HTTP {response.status_code} from worker {response.headers.get('x-agendum-pid')}: "
-                        f"{response.text[:2000]}\n--- server stderr ---\n{self.stderr()}")
+            pytest.fail(
+                f"HTTP {response.status_code} from worker {response.headers.get('x-agendum-pid')}: "
+                f"{response.text[:2000]}\n--- server stderr ---\n{self.stderr()}"
+            )
         return body
 
     async def data(self, query: str, variables: dict | None = None, token: str | None = "owner") -> dict:
         """The `data` of a request as the owner (the interface `helpers.make_clinic` uses)."""
         headers = {"Authorization": f"Bearer {self.owner_token if token == 'owner' else token}"} if token else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         return self.check(response)["data"]
 
 
@@ -120,6 +126,7 @@ async def _stop(process: subprocess.Popen) -> None:
 async def _warm_up(server: Server) -> None:
     """Open fresh connections until every worker has answered once (all finished starting), so a
     race's connections can spread over them; bounded, the races assert the spread themselves."""
+
     async def one_fresh_connection() -> str | None:
         async with httpx.AsyncClient(base_url=server.url, timeout=5, verify=TLS) as fresh:
             response = await fresh.get("/healthz")
@@ -127,7 +134,9 @@ async def _warm_up(server: Server) -> None:
 
     deadline = time.monotonic() + WARMUP_TIMEOUT
     while len(server.workers_seen) < WORKERS and time.monotonic() < deadline:
-        server.workers_seen.update(p for p in await asyncio.gather(*(one_fresh_connection() for _ in range(WORKERS))) if p)
+        server.workers_seen.update(
+            p for p in await asyncio.gather(*(one_fresh_connection() for _ in range(WORKERS))) if p
+        )
         await asyncio.sleep(0.05)
 
 
@@ -138,8 +147,13 @@ async def agendum_server(database_url: str, workdir: Path, workers: int = WORKER
     kills the group on the way out and fails if the server logged a traceback."""
     env = _env(database_url)
     admin = await asyncio.to_thread(
-        subprocess.run, [str(AGENDUM), "create-admin", "--email", "owner@race.example"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+        subprocess.run,
+        [str(AGENDUM), "create-admin", "--email", "owner@race.example"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
     )
     assert admin.returncode == 0, f"create-admin failed:\n{admin.stdout}\n{admin.stderr}"
     token = admin.stdout.strip().splitlines()[-1]
@@ -150,7 +164,11 @@ async def agendum_server(database_url: str, workdir: Path, workers: int = WORKER
     with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             [str(AGENDUM), "serve", "--workers", str(workers), "--port", str(port)],
-            cwd=workdir, env={**env, "AGENDUM_BASE_URL": url}, stdout=stdout, stderr=stderr, start_new_session=True,
+            cwd=workdir,
+            env={**env, "AGENDUM_BASE_URL": url},
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
         )
     try:
         async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, verify=TLS) as client:
@@ -159,7 +177,9 @@ async def agendum_server(database_url: str, workdir: Path, workers: int = WORKER
             while True:
                 if process.poll() is not None:
                     pytest.fail(f"agendum serve exited with {process.returncode}:\n{server.stderr()}")
-                if "Traceback" in server.stderr(tail=10**7):  # e.g. a worker failing to import: uvicorn respawns it forever
+                if "Traceback" in server.stderr(
+                    tail=10**7
+                ):  # e.g. a worker failing to import: uvicorn respawns it forever
                     pytest.fail(f"agendum serve failed while starting:\n{server.stderr()}")
                 if time.monotonic() > deadline:
                     pytest.fail(f"agendum serve did not answer /healthz within {STARTUP_TIMEOUT}s:\n{server.stderr()}")
@@ -199,10 +219,15 @@ async def race(server: Server, requests: list[tuple[str, dict]]) -> list[Answer]
 
     async with contextlib.AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(
-                base_url=server.url, headers=headers, timeout=REQUEST_TIMEOUT, verify=TLS,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            ))
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=server.url,
+                    headers=headers,
+                    timeout=REQUEST_TIMEOUT,
+                    verify=TLS,
+                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                )
+            )
             for _ in requests
         ]
         started = time.monotonic()
@@ -210,16 +235,23 @@ async def race(server: Server, requests: list[tuple[str, dict]]) -> list[Answer]
             asyncio.gather(*(client_run(c, q, v) for c, (q, v) in zip(clients, requests))), RACE_TIMEOUT
         )
         elapsed = time.monotonic() - started
-    bad = [r for r in responses if r.status_code != 200 or "application/json" not in r.headers.get("content-type", "")
-           or r.json().get("errors")]
+    bad = [
+        r
+        for r in responses
+        if r.status_code != 200 or "application/json" not in r.headers.get("content-type", "") or r.json().get("errors")
+    ]
     if bad:
-        pytest.fail(f"{len(bad)} of {len(responses)} responses were not a 200 without `errors`; first: "
-                    f"HTTP {bad[0].status_code} from worker {bad[0].headers.get('x-agendum-pid')}: {bad[0].text[:2000]}\n"
-                    f"--- server stderr ---\n{server.stderr()}")
+        pytest.fail(
+            f"{len(bad)} of {len(responses)} responses were not a 200 without `errors`; first: "
+            f"HTTP {bad[0].status_code} from worker {bad[0].headers.get('x-agendum-pid')}: {bad[0].text[:2000]}\n"
+            f"--- server stderr ---\n{server.stderr()}"
+        )
     answers = [Answer(next(iter(r.json()["data"].values())), r.headers["x-agendum-pid"]) for r in responses]
     pids = Counter(a.pid for a in answers)
-    print(f"race of {len(requests)} clients: {elapsed:.2f}s, answers per worker {dict(pids)}, "
-          f"results {dict(Counter(a.result['__typename'] for a in answers))}")
+    print(
+        f"race of {len(requests)} clients: {elapsed:.2f}s, answers per worker {dict(pids)}, "
+        f"results {dict(Counter(a.result['__typename'] for a in answers))}"
+    )
     assert len(pids) >= 2, f"every request was answered by one process {set(pids)}: not a cross-process race"
     return answers
 
@@ -262,13 +294,14 @@ async def test_overlapping_slots_of_different_lengths_have_one_winner(served):
     clinic = await make_clinic(served)
     services = {30: clinic.service}
     for minutes in (45, 60, 90):
-        created = (await served.data(SERVICE, {"l": clinic.location, "c": clinic.calendar, "d": minutes}))["createService"]
+        created = (await served.data(SERVICE, {"l": clinic.location, "c": clinic.calendar, "d": minutes}))[
+            "createService"
+        ]
         assert created["__typename"] == "Service", created
         services[minutes] = created["id"]
     instant = local(clinic.tz, 3, 12)  # every booking below covers it: start <= instant < start + duration
     candidates = [
-        (minutes, instant - dt.timedelta(minutes=back))
-        for minutes in services for back in range(0, minutes, 15)
+        (minutes, instant - dt.timedelta(minutes=back)) for minutes in services for back in range(0, minutes, 15)
     ]
     assert len(candidates) == 2 + 3 + 4 + 6
     requests = [
@@ -280,19 +313,33 @@ async def test_overlapping_slots_of_different_lengths_have_one_winner(served):
     [winner] = [a.result for a in answers if a.result["__typename"] == "Appointment"]
     assert dt.datetime.fromisoformat(winner["startsAt"]) <= instant < dt.datetime.fromisoformat(winner["endsAt"])
     stored = await appointments(served, clinic)
-    assert [(a["id"], a["startsAt"], a["endsAt"]) for a in stored] == [(winner["id"], winner["startsAt"], winner["endsAt"])]
+    assert [(a["id"], a["startsAt"], a["endsAt"]) for a in stored] == [
+        (winner["id"], winner["startsAt"], winner["endsAt"])
+    ]
 
 
 async def test_concurrent_reschedules_with_the_same_expected_sequence_have_one_winner(served):
     """Every client moves the same appointment, seen at sequence 0, to its own free slot: one wins,
     the rest are stale. No constraint helps here: without the lock PostgreSQL lets several win."""
     clinic = await make_clinic(served)
-    booked = (await served.data(BOOK, {"c": clinic.calendar, "s": clinic.service, "u": clinic.customer,
-                                       "t": local(clinic.tz, 3, 10).isoformat(), "o": False}))["bookAppointment"]
+    booked = (
+        await served.data(
+            BOOK,
+            {
+                "c": clinic.calendar,
+                "s": clinic.service,
+                "u": clinic.customer,
+                "t": local(clinic.tz, 3, 10).isoformat(),
+                "o": False,
+            },
+        )
+    )["bookAppointment"]
     assert (booked["__typename"], booked["sequence"]) == ("Appointment", 0), booked
     # One free, disjoint slot per client (whole hours, away from 01:00-02:59 and its DST changes):
     # without the lock no loser could be saved by the exclusion constraint.
-    targets = [local(clinic.tz, day, hour) for day in range(3, 12) for hour in range(3, 23) if (day, hour) != (3, 10)][:CLIENTS]
+    targets = [local(clinic.tz, day, hour) for day in range(3, 12) for hour in range(3, 23) if (day, hour) != (3, 10)][
+        :CLIENTS
+    ]
     assert len(targets) == CLIENTS
     answers = await race(served, [(RESCHEDULE, {"id": booked["id"], "t": t.isoformat(), "seq": 0}) for t in targets])
     assert typenames(answers) == {"Appointment": 1, "StaleAppointment": len(targets) - 1}, typenames(answers)
@@ -314,13 +361,30 @@ async def test_one_time_link_used_by_many_clients_at_once_books_once(served):
     """The link is claimed inside the booking transaction: one booking, every other client told
     the link is used (not that a slot is taken: each asks for a different free time)."""
     clinic = await make_clinic(served)
-    await served.data('mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }', {"l": clinic.location})
-    created = await served.data('mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { url } } }', {"c": clinic.calendar})
+    await served.data(
+        'mutation($l: ID!) { setPluginEnabled(locationIds: [$l], plugin: "one_time_links", enabled: true) { __typename } }',
+        {"l": clinic.location},
+    )
+    created = await served.data(
+        "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { ... on OneTimeLink { url } } }",
+        {"c": clinic.calendar},
+    )
     token = created["createOneTimeLink"]["url"].rsplit("/", 1)[1]
     starts = [local(clinic.tz, day, hour) for day in range(3, 12) for hour in range(3, 23)][:CLIENTS]
     requests = [
-        (ONE_TIME_BOOK, {"t": token, "i": {"serviceId": clinic.service, "start": start.isoformat(), "firstName": "Client",
-                                           "lastName": str(n), "email": f"client{n}@example.com"}})
+        (
+            ONE_TIME_BOOK,
+            {
+                "t": token,
+                "i": {
+                    "serviceId": clinic.service,
+                    "start": start.isoformat(),
+                    "firstName": "Client",
+                    "lastName": str(n),
+                    "email": f"client{n}@example.com",
+                },
+            },
+        )
         for n, start in enumerate(starts)
     ]
     answers = await race(served, requests)

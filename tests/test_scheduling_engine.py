@@ -8,34 +8,56 @@ every busy interval for every candidate."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from core.models import ExceptionKind
 from core.availability.engine import Availability, free_slots, is_on_grid, local_instant
+from core.models import ExceptionKind
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
 DAY = 24 * 60
 ZONES = [
-    "UTC", "Europe/London", "America/New_York", "America/Santiago", "America/Havana", "Australia/Lord_Howe",
-    "Asia/Kathmandu", "Asia/Tehran", "America/Sao_Paulo", "Europe/Berlin", "Pacific/Apia", "America/St_Johns",
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "America/Santiago",
+    "America/Havana",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Asia/Tehran",
+    "America/Sao_Paulo",
+    "Europe/Berlin",
+    "Pacific/Apia",
+    "America/St_Johns",
     "Asia/Beirut",
 ]
 # Days with a transition in some of the zones above (and their neighbours, by the offsets drawn).
 TRANSITION_DAYS = [
-    dt.date(2026, 3, 8), dt.date(2026, 3, 29), dt.date(2026, 10, 25), dt.date(2026, 11, 1), dt.date(2026, 9, 6),
-    dt.date(2026, 4, 5), dt.date(2026, 10, 4), dt.date(2026, 3, 8), dt.date(2018, 11, 4), dt.date(2011, 12, 29),
-    dt.date(2024, 3, 10), dt.date(2024, 11, 3), dt.date(2025, 3, 30), dt.date(2025, 10, 26), dt.date(2021, 9, 5),
+    dt.date(2026, 3, 8),
+    dt.date(2026, 3, 29),
+    dt.date(2026, 10, 25),
+    dt.date(2026, 11, 1),
+    dt.date(2026, 9, 6),
+    dt.date(2026, 4, 5),
+    dt.date(2026, 10, 4),
+    dt.date(2026, 3, 8),
+    dt.date(2018, 11, 4),
+    dt.date(2011, 12, 29),
+    dt.date(2024, 3, 10),
+    dt.date(2024, 11, 3),
+    dt.date(2025, 3, 30),
+    dt.date(2025, 10, 26),
+    dt.date(2021, 9, 5),
 ]
 
 
 # ------------------------------------------------------------------ the reference
 
 
-@lru_cache(maxsize=None)
+@cache
 def ref_instant(tz: ZoneInfo, day: dt.date, minute: int) -> dt.datetime:
     """Scan real minutes for the first whose local wall clock reaches `minute` of `day`."""
     wall = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
@@ -72,7 +94,7 @@ def ref_candidates(tz, roster, extra, time_off, duration, step, first: dt.date, 
     and a slot needs its duration before the run ends. Also the runs, as instants."""
     is_open = ref_open(roster, extra, time_off, first, days) + [False]
     instant = lambda m: ref_instant(tz, first + dt.timedelta(days=m // DAY), m % DAY)  # noqa: E731
-    whole = {n * DAY for n in range(days) if all(is_open[n * DAY:(n + 1) * DAY])}
+    whole = {n * DAY for n in range(days) if all(is_open[n * DAY : (n + 1) * DAY])}
     candidates, runs, run_start = set(), [], None
     for minute, open_now in enumerate(is_open):
         if open_now and run_start is None:
@@ -97,7 +119,9 @@ def reference_span(tz, window_start, window_end):
     return first, (window_end.astimezone(tz).date() - first).days + 4
 
 
-def reference_slots(tz, roster, extra, time_off, busy, duration, buffer, step, window_start, window_end, earliest, latest):
+def reference_slots(
+    tz, roster, extra, time_off, busy, duration, buffer, step, window_start, window_end, earliest, latest
+):
     first, days = reference_span(tz, window_start, window_end)
     candidates, _ = ref_candidates(tz, roster, extra, time_off, duration, step, first, days)
     slots = []
@@ -111,14 +135,23 @@ def reference_slots(tz, roster, extra, time_off, busy, duration, buffer, step, w
 
 
 def engine_availability(tz, roster, extra, time_off):
-    exceptions = [(d, ExceptionKind.EXTRA_HOURS, a, b) for d, a, b in extra] + [(d, ExceptionKind.TIME_OFF, a, b) for d, a, b in time_off]
+    exceptions = [(d, ExceptionKind.EXTRA_HOURS, a, b) for d, a, b in extra] + [
+        (d, ExceptionKind.TIME_OFF, a, b) for d, a, b in time_off
+    ]
     return Availability.build(tz, roster, exceptions)
 
 
 def engine_slots(tz, roster, extra, time_off, busy, duration, buffer, step, window_start, window_end, earliest, latest):
     return free_slots(
-        engine_availability(tz, roster, extra, time_off), busy, duration=duration, buffer=buffer, step=step,
-        window_start=window_start, window_end=window_end, earliest=earliest, latest=latest,
+        engine_availability(tz, roster, extra, time_off),
+        busy,
+        duration=duration,
+        buffer=buffer,
+        step=step,
+        window_start=window_start,
+        window_end=window_end,
+        earliest=earliest,
+        latest=latest,
     )
 
 
@@ -138,7 +171,13 @@ def roster_windows():
         return weekday, start, end
 
     quarters = st.integers(1, 96) | st.sampled_from([88, 96])  # often long: nights and days open throughout
-    return st.builds(written, st.integers(0, 6), st.integers(0, 95).map(lambda q: q * 15), quarters.map(lambda q: q * 15), st.booleans())
+    return st.builds(
+        written,
+        st.integers(0, 6),
+        st.integers(0, 95).map(lambda q: q * 15),
+        quarters.map(lambda q: q * 15),
+        st.booleans(),
+    )
 
 
 @st.composite
@@ -157,7 +196,9 @@ def scenarios(draw):
     time_off = [(d, a, b) for d, (a, b) in draw(st.lists(st.tuples(day_offsets, minute_range), max_size=3))]
     origin = dt.datetime.combine(base, dt.time(), tzinfo=UTC) - dt.timedelta(hours=14)
     offsets = st.integers(0, 4 * 24 * 60 // 5).map(lambda n: origin + dt.timedelta(minutes=5 * n))
-    busy = [(s, s + dt.timedelta(minutes=m)) for s, m in draw(st.lists(st.tuples(offsets, st.integers(5, 240)), max_size=8))]
+    busy = [
+        (s, s + dt.timedelta(minutes=m)) for s, m in draw(st.lists(st.tuples(offsets, st.integers(5, 240)), max_size=8))
+    ]
     duration = dt.timedelta(minutes=draw(st.integers(1, 24)) * 5)
     buffer = dt.timedelta(minutes=draw(st.sampled_from([0, 5, 10, 15, 30])))
     step = dt.timedelta(minutes=draw(st.sampled_from([5, 10, 15, 20, 30, 45, 60])))
@@ -200,8 +241,20 @@ def slots_on(zone: str, day: dt.date, roster_ranges, *, duration=30, step=15, bu
     roster = [(day.weekday(), a, b) for a, b in roster_ranges]
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz) - dt.timedelta(hours=3)
     end = start + dt.timedelta(hours=30)
-    found = engine_slots(tz, roster, [], [], list(busy), dt.timedelta(minutes=duration), dt.timedelta(0),
-                         dt.timedelta(minutes=step), start, end, earliest, None)
+    found = engine_slots(
+        tz,
+        roster,
+        [],
+        [],
+        list(busy),
+        dt.timedelta(minutes=duration),
+        dt.timedelta(0),
+        dt.timedelta(minutes=step),
+        start,
+        end,
+        earliest,
+        None,
+    )
     return [s.astimezone(tz) for s in found]
 
 
@@ -228,7 +281,9 @@ def test_intervals_from_1300_on_transition_days_are_unaffected():
     for day in (dt.date(2026, 3, 29), dt.date(2026, 10, 25)):
         found = slots_on("Europe/London", day, [(13 * 60, 17 * 60)], duration=60, step=60)
         assert hm(found) == ["13:00", "14:00", "15:00", "16:00"]
-    found = slots_on("America/New_York", dt.date(2026, 3, 8), [(13 * 60, 15 * 60), (15 * 60 + 30, 17 * 60)], duration=30, step=30)
+    found = slots_on(
+        "America/New_York", dt.date(2026, 3, 8), [(13 * 60, 15 * 60), (15 * 60 + 30, 17 * 60)], duration=30, step=30
+    )
     assert hm(found) == ["13:00", "13:30", "14:00", "14:30", "15:30", "16:00", "16:30"]
 
 
@@ -251,7 +306,9 @@ def test_minimum_notice_landing_on_a_transition_day():
     assert hm(found)[:2] == ["02:30", "03:00"]
     assert found[0] == dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     # Ten minutes more notice skips to the next grid point, 03:00 BST.
-    found = slots_on("Europe/London", day, [(0, 6 * 60)], duration=30, step=30, earliest=earliest + dt.timedelta(minutes=10))
+    found = slots_on(
+        "Europe/London", day, [(0, 6 * 60)], duration=30, step=30, earliest=earliest + dt.timedelta(minutes=10)
+    )
     assert found[0] == dt.datetime(2026, 3, 29, 2, 0, tzinfo=UTC)
 
 
@@ -292,14 +349,28 @@ def clock(hour: int, minute: int = 0) -> int:
     return hour * 60 + minute
 
 
-def night(zone: str, day: dt.date, roster, *, extra=(), time_off=(), duration=30, step=15, earliest=None, hours=(18, 36)):
+def night(
+    zone: str, day: dt.date, roster, *, extra=(), time_off=(), duration=30, step=15, earliest=None, hours=(18, 36)
+):
     """Slots from `hours[0]` to `hours[1]` hours after `day`'s local midnight (18:00 to noon the
     next day by default), as local times written `Day HH:MM`."""
     tz = ZoneInfo(zone)
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     start, end = (midnight.astimezone(UTC) + dt.timedelta(hours=h) for h in hours)
-    found = engine_slots(tz, roster, list(extra), list(time_off), [], dt.timedelta(minutes=duration), dt.timedelta(0),
-                         dt.timedelta(minutes=step), start, end, earliest, None)
+    found = engine_slots(
+        tz,
+        roster,
+        list(extra),
+        list(time_off),
+        [],
+        dt.timedelta(minutes=duration),
+        dt.timedelta(0),
+        dt.timedelta(minutes=step),
+        start,
+        end,
+        earliest,
+        None,
+    )
     return [s.astimezone(tz).strftime("%a %H:%M") for s in found]
 
 
@@ -330,9 +401,21 @@ def test_windows_of_neighbouring_days_that_touch_or_overlap_join():
     # Monday 22:00-24:00 and Tuesday 00:00-02:00 are one run: its grid steps on from 22:00.
     touching = [(0, clock(22), DAY), (1, 0, clock(2))]
     assert night("Europe/London", MONDAY, touching, step=15) == every(15, "22:00", "01:30")
-    assert night("Europe/London", MONDAY, touching, step=45) == ["Mon 22:00", "Mon 22:45", "Mon 23:30", "Tue 00:15", "Tue 01:00"]
+    assert night("Europe/London", MONDAY, touching, step=45) == [
+        "Mon 22:00",
+        "Mon 22:45",
+        "Mon 23:30",
+        "Tue 00:15",
+        "Tue 01:00",
+    ]
     overlapping = [(0, clock(22), clock(1)), (1, clock(0, 30), clock(2))]
-    assert night("Europe/London", MONDAY, overlapping, step=45) == ["Mon 22:00", "Mon 22:45", "Mon 23:30", "Tue 00:15", "Tue 01:00"]
+    assert night("Europe/London", MONDAY, overlapping, step=45) == [
+        "Mon 22:00",
+        "Mon 22:45",
+        "Mon 23:30",
+        "Tue 00:15",
+        "Tue 01:00",
+    ]
 
 
 def test_exceptions_change_the_wall_clock_minutes_of_their_own_date():
@@ -342,9 +425,13 @@ def test_exceptions_change_the_wall_clock_minutes_of_their_own_date():
     cut = night("Europe/London", MONDAY, roster, time_off=[(tuesday, clock(0, 30), clock(1, 30))], step=30)
     assert cut == ["Mon 22:00", "Mon 22:30", "Mon 23:00", "Mon 23:30", "Tue 00:00", "Tue 01:30"]
     # Time off on Monday 00:30-01:30 is Monday morning: the night is untouched.
-    assert night("Europe/London", MONDAY, roster, time_off=[(MONDAY, clock(0, 30), clock(1, 30))], step=30) == every(30, "22:00", "01:30")
+    assert night("Europe/London", MONDAY, roster, time_off=[(MONDAY, clock(0, 30), clock(1, 30))], step=30) == every(
+        30, "22:00", "01:30"
+    )
     # Extra hours on Tuesday 02:00-03:00 extend the night; on Monday 21:00-22:00 they start it early.
-    longer = night("Europe/London", MONDAY, roster, extra=[(tuesday, clock(2), clock(3)), (MONDAY, clock(21), clock(22))], step=30)
+    longer = night(
+        "Europe/London", MONDAY, roster, extra=[(tuesday, clock(2), clock(3)), (MONDAY, clock(21), clock(22))], step=30
+    )
     assert longer == every(30, "21:00", "02:30")
     # Extra hours on Tuesday 00:00-01:00 after a Monday window to 24:00 join it.
     joined = night("Europe/London", MONDAY, [(0, clock(23), DAY)], extra=[(tuesday, 0, clock(1))], duration=60, step=30)
@@ -372,8 +459,20 @@ def test_night_windows_across_daylight_saving_transitions_step_in_real_time():
     # 5 April 2026: midnight -03 falls back to 23:00 -04 on Saturday; Saturday 22:00 to Sunday 01:00 is four real hours.
     repeat = night("America/Santiago", dt.date(2026, 4, 4), [(5, clock(22), clock(1))], **hourly)
     assert repeat == ["Sat 22:00", "Sat 23:00", "Sat 23:00", "Sun 00:00"]
-    starts = engine_slots(tz, [(5, clock(22), clock(1))], [], [], [], dt.timedelta(hours=1), dt.timedelta(0), dt.timedelta(hours=1),
-                          dt.datetime(2026, 4, 4, 12, tzinfo=UTC), dt.datetime(2026, 4, 5, 12, tzinfo=UTC), None, None)
+    starts = engine_slots(
+        tz,
+        [(5, clock(22), clock(1))],
+        [],
+        [],
+        [],
+        dt.timedelta(hours=1),
+        dt.timedelta(0),
+        dt.timedelta(hours=1),
+        dt.datetime(2026, 4, 4, 12, tzinfo=UTC),
+        dt.datetime(2026, 4, 5, 12, tzinfo=UTC),
+        None,
+        None,
+    )
     assert [s.astimezone(tz).utcoffset() / dt.timedelta(hours=1) for s in starts] == [-3, -3, -4, -4]
     # Australia/Lord_Howe, 4 October 2026: 02:00 jumps to 02:30; hourly steps land on the half hour after it.
     half = night("Australia/Lord_Howe", dt.date(2026, 10, 3), [(5, clock(22), clock(6))], **hourly)
@@ -387,16 +486,22 @@ def test_minimum_notice_landing_in_a_daylight_saving_night():
     found = night("Europe/London", dt.date(2026, 3, 28), roster, duration=30, step=30, earliest=earliest)
     assert found == ["Sun 02:00", "Sun 02:30", "Sun 03:00", "Sun 03:30"]
     earliest = dt.datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-    assert night("Europe/London", dt.date(2026, 3, 28), roster, duration=30, step=30, earliest=earliest)[0] == "Sun 00:30"
+    assert (
+        night("Europe/London", dt.date(2026, 3, 28), roster, duration=30, step=30, earliest=earliest)[0] == "Sun 00:30"
+    )
 
 
 def test_grid_check_across_midnight():
     tz = ZoneInfo("Europe/London")
     tuesday = MONDAY + dt.timedelta(days=1)
-    availability = Availability.build(tz, [(0, clock(22), clock(2))], [(tuesday, ExceptionKind.TIME_OFF, clock(0, 30), clock(1, 30))])
+    availability = Availability.build(
+        tz, [(0, clock(22), clock(2))], [(tuesday, ExceptionKind.TIME_OFF, clock(0, 30), clock(1, 30))]
+    )
     at = lambda day, h, m: dt.datetime.combine(day, dt.time(h, m), tzinfo=tz)  # noqa: E731
     step, half_hour = dt.timedelta(minutes=15), dt.timedelta(minutes=30)
-    assert is_on_grid(availability, at(MONDAY, 23, 45), dt.timedelta(minutes=45), step) is True  # ends as the time off starts
+    assert (
+        is_on_grid(availability, at(MONDAY, 23, 45), dt.timedelta(minutes=45), step) is True
+    )  # ends as the time off starts
     assert is_on_grid(availability, at(MONDAY, 23, 45), dt.timedelta(minutes=50), step) is None  # into the time off
     assert is_on_grid(availability, at(MONDAY, 23, 45), half_hour, step) is True
     assert is_on_grid(availability, at(MONDAY, 23, 50), half_hour, step) is False

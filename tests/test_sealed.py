@@ -30,12 +30,15 @@ def test_rotation_keeps_old_values_readable_while_the_old_key_is_a_fallback():
         unseal(Settings(secret_key=NEW), before)  # the old key dropped
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda token: token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:],
-    lambda token: token[:20],
-    lambda token: "not a sealed value",
-    lambda token: token + "é",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:],
+        lambda token: token[:20],
+        lambda token: "not a sealed value",
+        lambda token: token + "é",
+    ],
+)
 def test_a_changed_or_foreign_value_cannot_be_read(tamper):
     settings = Settings(secret_key=NEW)
     with pytest.raises(CannotUnseal):

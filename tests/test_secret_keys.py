@@ -6,13 +6,20 @@ from __future__ import annotations
 import secrets
 
 import pytest
-
 from conftest import TEST_SECRET
-from core.settings import DEMO_SECRET, Settings, SettingsError
-from core.security.strength import secret_bits
 
-WEAK = ["a" * 40, " " * 40, "0123456789" * 4, "abcdefghijklmnopqrstuvwxyz012345", "changeme" * 5,
-        "qwertyuiopasdfghjklzxcvbnm1234567890", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"]
+from core.security.strength import secret_bits
+from core.settings import DEMO_SECRET, Settings, SettingsError
+
+WEAK = [
+    "a" * 40,
+    " " * 40,
+    "0123456789" * 4,
+    "abcdefghijklmnopqrstuvwxyz012345",
+    "changeme" * 5,
+    "qwertyuiopasdfghjklzxcvbnm1234567890",
+    "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+]
 
 
 @pytest.mark.parametrize("key", WEAK)

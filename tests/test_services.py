@@ -13,25 +13,32 @@ fragment ServiceFields on Service {
   id name durationMinutes price bufferAfterMinutes bookableOnline location { id } calendars { id name }
 }"""
 
-CREATE = """
+CREATE = (
+    """
 mutation($input: CreateServiceInput!) {
   createService(input: $input) {
     __typename ...ServiceFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + SERVICE_FIELDS
+}"""
+    + SERVICE_FIELDS
+)
 
-UPDATE = """
+UPDATE = (
+    """
 mutation($id: ID!, $input: UpdateServiceInput!) {
   updateService(id: $id, input: $input) {
     __typename ...ServiceFields
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + SERVICE_FIELDS
+}"""
+    + SERVICE_FIELDS
+)
 
-SERVICES = """
+SERVICES = (
+    """
 query($locationId: ID!, $first: Int, $after: String) {
   services(locationId: $locationId, first: $first, after: $after) {
     __typename
@@ -39,7 +46,9 @@ query($locationId: ID!, $first: Int, $after: String) {
     ... on ValidationError { field message }
     ... on NotFound { message }
   }
-}""" + SERVICE_FIELDS
+}"""
+    + SERVICE_FIELDS
+)
 
 CALENDAR_SERVICES = """
 query($id: ID!) { calendar(id: $id) { ... on Calendar { services { id name } } } }"""
@@ -51,7 +60,9 @@ async def new_location(api, name: str = "Clinic") -> str:
 
 
 async def new_calendar(api, location_id: str, name: str) -> str:
-    return (await api.data(CREATE_CALENDAR, {"input": {"locationId": location_id, "name": name}}))["createCalendar"]["id"]
+    return (await api.data(CREATE_CALENDAR, {"input": {"locationId": location_id, "name": name}}))["createCalendar"][
+        "id"
+    ]
 
 
 async def create(api, location_id: str, **fields) -> dict:
@@ -76,18 +87,34 @@ async def test_create_service_with_calendars_and_read_back(api):
     location_id = await new_location(api)
     beta, alpha, gamma = [await new_calendar(api, location_id, name) for name in ("Dr Beta", "Dr Alpha", "Dr Gamma")]
     created = await create(
-        api, location_id, name=" Check-up ", durationMinutes=45, price="49.50",
-        bufferAfterMinutes=10, bookableOnline=False, calendarIds=[beta, alpha],
+        api,
+        location_id,
+        name=" Check-up ",
+        durationMinutes=45,
+        price="49.50",
+        bufferAfterMinutes=10,
+        bookableOnline=False,
+        calendarIds=[beta, alpha],
     )
     assert created["__typename"] == "Service"
     expected = {
-        "id": created["id"], "name": "Check-up", "durationMinutes": 45, "price": "49.50",
-        "bufferAfterMinutes": 10, "bookableOnline": False, "location": {"id": location_id},
+        "id": created["id"],
+        "name": "Check-up",
+        "durationMinutes": 45,
+        "price": "49.50",
+        "bufferAfterMinutes": 10,
+        "bookableOnline": False,
+        "location": {"id": location_id},
         "calendars": [{"id": alpha, "name": "Dr Alpha"}, {"id": beta, "name": "Dr Beta"}],  # by name
     }
     assert {k: created[k] for k in expected} == expected
     other = await create(api, location_id, name="Advice", price=19.99)  # a JSON number works too
-    assert (other["price"], other["bufferAfterMinutes"], other["bookableOnline"], other["calendars"]) == ("19.99", 0, True, [])
+    assert (other["price"], other["bufferAfterMinutes"], other["bookableOnline"], other["calendars"]) == (
+        "19.99",
+        0,
+        True,
+        [],
+    )
     free = await create(api, location_id, name="Follow-up")
     assert free["price"] == "0.00"
 
@@ -102,7 +129,9 @@ async def test_create_service_with_calendars_and_read_back(api):
     first_page = (await api.data(SERVICES, {"locationId": location_id, "first": 2}))["services"]
     assert [e["node"]["name"] for e in first_page["edges"]] == ["Advice", "Check-up"]
     assert first_page["pageInfo"]["hasNextPage"] is True
-    rest = (await api.data(SERVICES, {"locationId": location_id, "first": 2, "after": first_page["pageInfo"]["endCursor"]}))["services"]
+    rest = (
+        await api.data(SERVICES, {"locationId": location_id, "first": 2, "after": first_page["pageInfo"]["endCursor"]})
+    )["services"]
     assert [e["node"]["name"] for e in rest["edges"]] == ["Follow-up"] and rest["pageInfo"]["hasNextPage"] is False
 
 
@@ -144,7 +173,11 @@ async def test_update_service_fields_and_replace_calendars(api):
 
     replaced = await update(api, service["id"], calendarIds=[c])
     assert [cal["id"] for cal in replaced["calendars"]] == [c]
-    assert (await services_of(api, a), await services_of(api, b), await services_of(api, c)) == ([], [], ["Long check-up"])
+    assert (await services_of(api, a), await services_of(api, b), await services_of(api, c)) == (
+        [],
+        [],
+        ["Long check-up"],
+    )
 
     for changes, bad_field in (
         ({"calendarIds": [a, foreign]}, "calendarIds[1]"),
@@ -160,7 +193,10 @@ async def test_update_service_fields_and_replace_calendars(api):
         assert refused["field"] == bad_field, (changes, refused)
     [unchanged] = await listed(api, location_id)
     assert (unchanged["name"], unchanged["durationMinutes"], unchanged["price"], unchanged["bufferAfterMinutes"]) == (
-        "Long check-up", 60, "35.50", 0,
+        "Long check-up",
+        60,
+        "35.50",
+        0,
     )
     assert [cal["id"] for cal in unchanged["calendars"]] == [c]
     assert await services_of(api, a) == [] and await services_of(api, foreign) == []

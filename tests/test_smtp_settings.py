@@ -9,58 +9,68 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SECRET, free_socket
 
 from app import create_app
-from conftest import TEST_SECRET, free_socket
-from core.settings import Settings, SettingsError
 from core.email.smtp import SmtpConfig, parse_smtp_url
+from core.settings import Settings, SettingsError
 
 AGENDUM = Path(sys.executable).with_name("agendum")
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://mail.example.com", SmtpConfig("mail.example.com", 25)),
-    ("smtp://host:25", SmtpConfig("host", 25)),
-    ("smtp://user:pass@host:587?starttls=true",
-     SmtpConfig("host", 587, "user", "pass", use_tls=False, start_tls=True)),
-    ("smtp://user:pass@host:587?starttls=false", SmtpConfig("host", 587, "user", "pass")),
-    ("smtps://host", SmtpConfig("host", 465, use_tls=True)),
-    ("smtps://apikey:s%40cr%3At%2F%20x@smtp.relay.example:2465",
-     SmtpConfig("smtp.relay.example", 2465, "apikey", "s@cr:t/ x", use_tls=True)),
-    ("smtp://us%C3%A9r:p@host", SmtpConfig("host", 25, "usér", "p")),
-    ("SMTP://Host.Example:2525/?timeout=2.5", SmtpConfig("host.example", 2525, timeout=2.5)),
-    ("smtp://[::1]:1025", SmtpConfig("::1", 1025)),
-    ("  smtp://host  ", SmtpConfig("host", 25)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://mail.example.com", SmtpConfig("mail.example.com", 25)),
+        ("smtp://host:25", SmtpConfig("host", 25)),
+        (
+            "smtp://user:pass@host:587?starttls=true",
+            SmtpConfig("host", 587, "user", "pass", use_tls=False, start_tls=True),
+        ),
+        ("smtp://user:pass@host:587?starttls=false", SmtpConfig("host", 587, "user", "pass")),
+        ("smtps://host", SmtpConfig("host", 465, use_tls=True)),
+        (
+            "smtps://apikey:s%40cr%3At%2F%20x@smtp.relay.example:2465",
+            SmtpConfig("smtp.relay.example", 2465, "apikey", "s@cr:t/ x", use_tls=True),
+        ),
+        ("smtp://us%C3%A9r:p@host", SmtpConfig("host", 25, "usér", "p")),
+        ("SMTP://Host.Example:2525/?timeout=2.5", SmtpConfig("host.example", 2525, timeout=2.5)),
+        ("smtp://[::1]:1025", SmtpConfig("::1", 1025)),
+        ("  smtp://host  ", SmtpConfig("host", 25)),
+    ],
+)
 def test_valid_smtp_urls(url, expected):
     assert parse_smtp_url(url) == expected
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("", "empty"),
-    ("mail.example.com:25", "does not start with smtp:// or smtps://"),
-    ("http://mail.example.com", "the scheme is 'http', not smtp or smtps"),
-    ("smtpx://host", "the scheme is 'smtpx'"),
-    ("smtp://", "the host is missing"),
-    ("smtp://user:secret@:25", "the host is missing"),
-    ("smtp://host:port", "the port is not a number from 1 to 65535"),
-    ("smtp://host:0", "the port is not a number from 1 to 65535"),
-    ("smtp://host:65536", "the port is not a number from 1 to 65535"),
-    ("smtp://host:-1", "the port is not a number"),
-    ("smtp://host:", "the port is empty"),
-    ("smtps://host:465?starttls=true", "starttls=true cannot be combined with smtps://"),
-    ("smtp://host?tls=true", "unknown option 'tls' (known: starttls, timeout)"),
-    ("smtp://host?starttls=yes&ssl=1", "unknown option 'ssl'"),
-    ("smtp://host?starttls=maybe", "option starttls='maybe' is not true or false"),
-    ("smtp://host?starttls=1&starttls=0", "option 'starttls' given twice"),
-    ("smtp://host?timeout=0", "option timeout='0' is not a number of seconds"),
-    ("smtp://host?timeout=soon", "option timeout='soon' is not a number of seconds"),
-    ("smtp://host/relay", "unexpected path '/relay'"),
-    ("smtp://host#frag", "unexpected fragment"),
-    ("smtp://ho st:25", "contains spaces or control characters"),
-    ("smtp://:secret@host", "a password is given without a user name"),
-    ("smtp://user@host:587?starttls=true", "a user name is given without a password"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("", "empty"),
+        ("mail.example.com:25", "does not start with smtp:// or smtps://"),
+        ("http://mail.example.com", "the scheme is 'http', not smtp or smtps"),
+        ("smtpx://host", "the scheme is 'smtpx'"),
+        ("smtp://", "the host is missing"),
+        ("smtp://user:secret@:25", "the host is missing"),
+        ("smtp://host:port", "the port is not a number from 1 to 65535"),
+        ("smtp://host:0", "the port is not a number from 1 to 65535"),
+        ("smtp://host:65536", "the port is not a number from 1 to 65535"),
+        ("smtp://host:-1", "the port is not a number"),
+        ("smtp://host:", "the port is empty"),
+        ("smtps://host:465?starttls=true", "starttls=true cannot be combined with smtps://"),
+        ("smtp://host?tls=true", "unknown option 'tls' (known: starttls, timeout)"),
+        ("smtp://host?starttls=yes&ssl=1", "unknown option 'ssl'"),
+        ("smtp://host?starttls=maybe", "option starttls='maybe' is not true or false"),
+        ("smtp://host?starttls=1&starttls=0", "option 'starttls' given twice"),
+        ("smtp://host?timeout=0", "option timeout='0' is not a number of seconds"),
+        ("smtp://host?timeout=soon", "option timeout='soon' is not a number of seconds"),
+        ("smtp://host/relay", "unexpected path '/relay'"),
+        ("smtp://host#frag", "unexpected fragment"),
+        ("smtp://ho st:25", "contains spaces or control characters"),
+        ("smtp://:secret@host", "a password is given without a user name"),
+        ("smtp://user@host:587?starttls=true", "a user name is given without a password"),
+    ],
+)
 def test_invalid_smtp_urls_are_refused_with_a_clear_message(url, problem):
     with pytest.raises(SettingsError) as refused:
         parse_smtp_url(url)
@@ -79,24 +89,35 @@ def test_the_password_never_shows_in_logs_or_reprs():
 
 
 def test_settings_from_the_environment():
-    settings = Settings.from_env({"AGENDUM_SMTP_URL": " smtps://u:p@relay.example ", "AGENDUM_MAIL_FROM": "Clinic <hi@clinic.example>",
-                                  "AGENDUM_RUN_WORKER": "false"})
+    settings = Settings.from_env(
+        {
+            "AGENDUM_SMTP_URL": " smtps://u:p@relay.example ",
+            "AGENDUM_MAIL_FROM": "Clinic <hi@clinic.example>",
+            "AGENDUM_RUN_WORKER": "false",
+        }
+    )
     assert settings.smtp == SmtpConfig("relay.example", 465, "u", "p", use_tls=True)
     assert (settings.mail_from, settings.run_worker) == ("Clinic <hi@clinic.example>", False)
     defaults = Settings.from_env({})
     assert (defaults.smtp_url, defaults.smtp, defaults.run_worker) == ("", None, True)
     assert defaults.mail_from == "Agendum <no-reply@agendum.local>"
-    with pytest.raises(SettingsError, match=r"^AGENDUM_RUN_WORKER: 'sometimes' is not true or false \(use true/false, 1/0, yes/no or on/off\)$"):
+    with pytest.raises(
+        SettingsError,
+        match=r"^AGENDUM_RUN_WORKER: 'sometimes' is not true or false \(use true/false, 1/0, yes/no or on/off\)$",
+    ):
         Settings.from_env({"AGENDUM_RUN_WORKER": "sometimes"})
 
 
-@pytest.mark.parametrize("overrides, setting", [
-    ({"smtp_url": "smtps://host?starttls=true"}, "AGENDUM_SMTP_URL"),
-    ({"smtp_url": "smtp://host:99999"}, "AGENDUM_SMTP_URL"),
-    ({"smtp_url": "ftp://host", "demo": True, "secret_key": ""}, "AGENDUM_SMTP_URL"),  # the demo checks it too
-    ({"mail_from": "Agendum"}, "AGENDUM_MAIL_FROM"),
-    ({"mail_from": "ops@example.com\r\nBcc: x@example.com"}, "AGENDUM_MAIL_FROM"),
-])
+@pytest.mark.parametrize(
+    "overrides, setting",
+    [
+        ({"smtp_url": "smtps://host?starttls=true"}, "AGENDUM_SMTP_URL"),
+        ({"smtp_url": "smtp://host:99999"}, "AGENDUM_SMTP_URL"),
+        ({"smtp_url": "ftp://host", "demo": True, "secret_key": ""}, "AGENDUM_SMTP_URL"),  # the demo checks it too
+        ({"mail_from": "Agendum"}, "AGENDUM_MAIL_FROM"),
+        ({"mail_from": "ops@example.com\r\nBcc: x@example.com"}, "AGENDUM_MAIL_FROM"),
+    ],
+)
 def test_create_app_refuses_bad_delivery_settings(overrides, setting):
     with pytest.raises(SettingsError) as refused:
         create_app(Settings(secret_key=TEST_SECRET, base_url="http://testserver").replace(**overrides))
@@ -104,8 +125,14 @@ def test_create_app_refuses_bad_delivery_settings(overrides, setting):
 
 
 def test_create_app_accepts_good_delivery_settings():
-    app = create_app(Settings(secret_key=TEST_SECRET, base_url="https://clinic.example", smtp_url="smtp://u:p@relay.example:587?starttls=true",
-                              mail_from="no-reply@clinic.example"))
+    app = create_app(
+        Settings(
+            secret_key=TEST_SECRET,
+            base_url="https://clinic.example",
+            smtp_url="smtp://u:p@relay.example:587?starttls=true",
+            mail_from="no-reply@clinic.example",
+        )
+    )
     assert app.state.settings.smtp == SmtpConfig("relay.example", 587, "u", "p", start_tls=True)
     assert app.state.worker is None  # until the lifespan starts it
     assert app.state.mailbox is None  # no dev mailbox outside demo mode
@@ -127,11 +154,17 @@ def env(tmp_path) -> dict[str, str]:
 def test_serve_and_worker_refuse_a_bad_smtp_url_before_touching_the_database(tmp_path, env):
     with free_socket() as sock:
         port = str(sock.getsockname()[1])
-    bad = {**env, "AGENDUM_SECRET_KEY": TEST_SECRET, "AGENDUM_SMTP_URL": "smtps://user:topsecret@relay.example?starttls=true"}
+    bad = {
+        **env,
+        "AGENDUM_SECRET_KEY": TEST_SECRET,
+        "AGENDUM_SMTP_URL": "smtps://user:topsecret@relay.example?starttls=true",
+    }
     for args in (("serve", "--port", port), ("serve", "--demo", "--port", port), ("worker",)):
         refused = _agendum(tmp_path, bad, *args)
         assert refused.returncode != 0, args
-        assert refused.stderr.startswith("agendum: AGENDUM_SMTP_URL: starttls=true cannot be combined with smtps://"), refused.stderr
+        assert refused.stderr.startswith("agendum: AGENDUM_SMTP_URL: starttls=true cannot be combined with smtps://"), (
+            refused.stderr
+        )
         assert "Traceback" not in refused.stderr and "topsecret" not in refused.stderr
     assert not (tmp_path / "agendum.sqlite3").exists()
 
@@ -139,5 +172,7 @@ def test_serve_and_worker_refuse_a_bad_smtp_url_before_touching_the_database(tmp
 def test_worker_without_an_smtp_url_says_what_to_set(tmp_path, env):
     refused = _agendum(tmp_path, env, "worker")
     assert refused.returncode != 0
-    assert refused.stderr.startswith("agendum: AGENDUM_SMTP_URL is not set: the worker needs an SMTP server"), refused.stderr
+    assert refused.stderr.startswith("agendum: AGENDUM_SMTP_URL is not set: the worker needs an SMTP server"), (
+        refused.stderr
+    )
     assert "Traceback" not in refused.stderr

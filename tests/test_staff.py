@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from core.security.accounts import issue_token
 from core.models import StaffToken, StaffUser
-from core.settings import parse_networks
+from core.security.accounts import issue_token
 from core.security.tokens import token_hash
+from core.settings import parse_networks
 
 OWNER_EMAIL = "owner@test.example"
 OWNER_PASSWORD = "owner-password-1"
@@ -86,8 +86,9 @@ async def new_location(api, name: str) -> str:
     return (await api.data(CREATE_LOCATION, {"name": name}))["createLocation"]["id"]
 
 
-async def create_staff(api, email: str, *, role: str = "MANAGER", location_ids=(), password: str = PASSWORD,
-                       token: str | None = "owner") -> dict:
+async def create_staff(
+    api, email: str, *, role: str = "MANAGER", location_ids=(), password: str = PASSWORD, token: str | None = "owner"
+) -> dict:
     """The createStaffUser result (as the owner unless `token` says otherwise)."""
     values = {"email": email, "password": password, "role": role, "name": "Staff", "locationIds": list(location_ids)}
     return (await api.data(CREATE_STAFF, {"input": values}, token=token))["createStaffUser"]
@@ -101,7 +102,9 @@ async def token_for(email: str, hours: int = 1) -> str:
 
 async def can_list_locations(api, token: str) -> bool:
     """True when the token is accepted; a token that is not (unknown, expired, revoked) gets HTTP 401."""
-    response = await api.client.post("/graphql", json={"query": LOCATIONS}, headers={"Authorization": f"Bearer {token}"})
+    response = await api.client.post(
+        "/graphql", json={"query": LOCATIONS}, headers={"Authorization": f"Bearer {token}"}
+    )
     if response.status_code == 401:
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", response.text
         return False
@@ -122,7 +125,7 @@ async def test_login_returns_a_working_bearer_token(api):
     assert session["__typename"] == "StaffSession"
     assert session["user"]["email"] == OWNER_EMAIL and session["user"]["role"] == "OWNER"
     expires = dt.datetime.fromisoformat(session["expiresAt"])
-    assert dt.timedelta(days=29) < expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(days=30)
+    assert dt.timedelta(days=29) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=30)
     assert await can_list_locations(api, session["token"])
     assert not await can_list_locations(api, "not-a-real-token")
     response = await api.client.post(
@@ -142,7 +145,7 @@ async def test_expired_token_does_not_work(api):
     assert not await can_list_locations(api, await token_for(OWNER_EMAIL, hours=0))
     session = await login(api, OWNER_EMAIL, OWNER_PASSWORD)
     assert await can_list_locations(api, session["token"])
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     assert await StaffToken.filter(token_hash=token_hash(session["token"])).update(expires_at=past) == 1
     assert not await can_list_locations(api, session["token"])
 
@@ -200,14 +203,19 @@ async def test_a_manager_may_not_create_staff_users(api):
     await create_staff(api, "manager@test.example", location_ids=[north])
     manager = await token_for("manager@test.example")
     for role, locations in (("MANAGER", [north]), ("OWNER", [])):
-        result = await create_staff(api, f"{role.lower()}-by-manager@test.example", role=role,
-                                    location_ids=locations, token=manager)
+        result = await create_staff(
+            api, f"{role.lower()}-by-manager@test.example", role=role, location_ids=locations, token=manager
+        )
         assert result["__typename"] == "PermissionDenied", result
     anonymous = await create_staff(api, "anon@test.example", location_ids=[north], token=None)
     assert anonymous["__typename"] == "PermissionDenied"
-    assert not await StaffUser.filter(email_key__in=[
-        "manager-by-manager@test.example", "owner-by-manager@test.example", "anon@test.example",
-    ]).exists()
+    assert not await StaffUser.filter(
+        email_key__in=[
+            "manager-by-manager@test.example",
+            "owner-by-manager@test.example",
+            "anon@test.example",
+        ]
+    ).exists()
 
 
 async def test_staff_users_visibility(api):
@@ -222,13 +230,16 @@ async def test_staff_users_visibility(api):
         return {edge["node"]["email"]: [loc["id"] for loc in edge["node"]["locations"]] for edge in result["edges"]}
 
     assert await visible(api.owner_token) == {
-        OWNER_EMAIL: [], "north@test.example": [north], "both@test.example": sorted([north, south], key=int),
+        OWNER_EMAIL: [],
+        "north@test.example": [north],
+        "both@test.example": sorted([north, south], key=int),
         "south@test.example": [south],
     }
     # A manager sees the managers of their own locations (not owners, not other locations'
     # managers), and only the locations of those managers that they may see.
     assert await visible(await token_for("north@test.example")) == {
-        "north@test.example": [north], "both@test.example": [north],
+        "north@test.example": [north],
+        "both@test.example": [north],
     }
     assert set(await visible(await token_for("south@test.example"))) == {"south@test.example", "both@test.example"}
     anonymous = (await api.data(STAFF_USERS, token=None))["staffUsers"]
@@ -242,7 +253,9 @@ async def test_revoke_without_arguments_revokes_the_current_token_only(api):
     first, second = await token_for(OWNER_EMAIL), await token_for(OWNER_EMAIL)
     assert await revoke(api, first) == {"__typename": "RevokedTokens", "count": 1}
     assert not await can_list_locations(api, first)
-    assert (await api.client.post("/graphql", json={"query": REVOKE}, headers={"Authorization": f"Bearer {first}"})).status_code == 401
+    assert (
+        await api.client.post("/graphql", json={"query": REVOKE}, headers={"Authorization": f"Bearer {first}"})
+    ).status_code == 401
     assert await can_list_locations(api, second)
     assert await can_list_locations(api, api.owner_token)
 
@@ -301,7 +314,9 @@ async def test_sixth_attempt_for_an_account_is_rate_limited_even_with_the_right_
 
 
 async def test_aliased_login_fields_count_one_attempt_each(api):
-    results = await logins_in_one_request(api, [(OWNER_EMAIL, "wrong-password-1")] * 7 + [(OWNER_EMAIL, OWNER_PASSWORD)])
+    results = await logins_in_one_request(
+        api, [(OWNER_EMAIL, "wrong-password-1")] * 7 + [(OWNER_EMAIL, OWNER_PASSWORD)]
+    )
     assert [r["__typename"] for r in results] == ["InvalidCredentials"] * 5 + ["RateLimited"] * 3
     # The per-IP budget of 20 was charged 8 by that one request: 12 more attempts pass it, then none.
     others = [(f"user{i}@test.example", "wrong-password-1") for i in range(12)]
@@ -323,7 +338,9 @@ async def test_trusted_proxy_forwarded_for_decides_the_client_ip(api_factory):
     for i in range(20):
         result = await login(api, f"user{i}@test.example", "wrong-password-1", **{"X-Forwarded-For": "203.0.113.7"})
         assert result["__typename"] == "InvalidCredentials"
-    assert (await login(api, "u@test.example", "x", **{"X-Forwarded-For": "203.0.113.7"}))["__typename"] == "RateLimited"
+    assert (await login(api, "u@test.example", "x", **{"X-Forwarded-For": "203.0.113.7"}))[
+        "__typename"
+    ] == "RateLimited"
     # Entries left of the right-most untrusted one are the client's own claims: no escape there.
     spoofed = await login(api, "u@test.example", "x", **{"X-Forwarded-For": "198.51.100.9, 203.0.113.7"})
     assert spoofed["__typename"] == "RateLimited"
@@ -335,7 +352,9 @@ async def test_trusted_proxy_forwarded_for_decides_the_client_ip(api_factory):
 
 async def test_forwarded_for_is_ignored_without_trusted_proxies(api):
     for i in range(20):
-        result = await login(api, f"user{i}@test.example", "wrong-password-1", **{"X-Forwarded-For": f"203.0.113.{i + 1}"})
+        result = await login(
+            api, f"user{i}@test.example", "wrong-password-1", **{"X-Forwarded-For": f"203.0.113.{i + 1}"}
+        )
         assert result["__typename"] == "InvalidCredentials"
     # All twenty came from this one peer, whatever they claimed: its budget is spent.
     for claimed in ("198.51.100.1", None):

@@ -16,8 +16,10 @@ pytest_plugins = ["pytester"]
 def test_the_plugin_is_registered_and_importing_it_loads_no_app():
     (plugin,) = [ep for ep in entry_points(group="pytest11") if ep.name == "agendum"]
     assert plugin.value == "agendum_testing.plugin"
-    probe = ("import sys, json, agendum_testing.plugin; "
-             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'strawberry', 'tortoise', 'starlette', 'app', 'core'})))")
+    probe = (
+        "import sys, json, agendum_testing.plugin; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'strawberry', 'tortoise', 'starlette', 'app', 'core'})))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
@@ -29,7 +31,8 @@ def test_the_kit_in_a_project_of_its_own(pytester, monkeypatch):
     monkeypatch.setenv("AGENDUM_TEST_DATABASE_PREFIX", "kitcheck_")
     monkeypatch.delenv("AGENDUM_TEST_POSTGRES_URL", raising=False)
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\nasyncio_mode = "auto"\n')
-    pytester.makepyfile(test_kit="""
+    pytester.makepyfile(
+        test_kit="""
         import datetime as dt
         import re
 
@@ -70,6 +73,7 @@ def test_the_kit_in_a_project_of_its_own(pytester, monkeypatch):
         def test_and_comes_back():
             from core import clock
             assert abs(clock.now() - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=7)

@@ -8,8 +8,12 @@ SECRET = "s" * 40
 def test_derived_tokens_are_stable_per_purpose_object_and_generation():
     token = derive_token(SECRET, "action", 7)
     assert token == derive_token(SECRET, "action", 7) and len(token) == 43 and looks_like_token(token)
-    others = {derive_token(SECRET, "action", 8), derive_token(SECRET, "one-time", 7), derive_token(SECRET, "action", 7, 1),
-              derive_token("t" * 40, "action", 7)}
+    others = {
+        derive_token(SECRET, "action", 8),
+        derive_token(SECRET, "one-time", 7),
+        derive_token(SECRET, "action", 7, 1),
+        derive_token("t" * 40, "action", 7),
+    }
     assert token not in others and len(others) == 4
 
 

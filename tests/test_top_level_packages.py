@@ -15,8 +15,9 @@ def start(tmp_path: Path, *shadows: str) -> subprocess.CompletedProcess:
     for name in shadows:
         (tmp_path / f"{name}.py").write_text("VERSION = 'not agendum'\n")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "HOME": str(tmp_path)}
-    return subprocess.run([AGENDUM, "serve", "--demo", "--port", "0"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [AGENDUM, "serve", "--demo", "--port", "0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize("name", ["schema", "core", "web", "plugins"])

@@ -16,38 +16,44 @@ import re
 from dataclasses import replace
 
 import pytest
+from helpers import book, local, make_clinic, throwaway_plugin
 from jinja2 import TemplateNotFound
+from smtp_server import SmtpServer
 
 from app import BUILTIN_PLUGINS
 from core.email.delivery import DeliveryConfig
 from core.email.templates import default_template, default_templates
 from core.models import Appointment, RecipientRole
 from core.plugins.host import PluginHost
-from helpers import book, local, make_clinic, throwaway_plugin
 from plugins.action_links.links import token_for
-from smtp_server import SmtpServer
 
 A_URL, B_URL = "http://clinic-a.example", "http://clinic-b.example"
 A_KEY = "a-key-Zq8vN2mT5rW9yB3cF6hJ1kL4pS7uX0dG2eI5oR8tV1wY4zC7bN0mQ3sU6xA9"
 B_KEY = "b-key-Hc3fK6nP9sV2yB5eH8kM1pS4vX7aD0gJ3mQ6tW9zC2fI5lO8rU1xA4dG7jN0q"
 QUIET = replace(DeliveryConfig(), poll_interval=3600.0, lanes=1)  # looks only when its app wakes it
 VIEW = "query($t: String!) { actionLink(token: $t) { __typename } }"
-ONE_TIME = 'mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { __typename ... on OneTimeLink { url } } }'
-ENABLE = 'mutation($l: ID!, $p: String!) { setPluginEnabled(locationIds: [$l], plugin: $p, enabled: true) { __typename } }'
-SILVER = 'mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }'
+ONE_TIME = "mutation($c: ID!) { createOneTimeLink(input: {calendarId: $c}) { __typename ... on OneTimeLink { url } } }"
+ENABLE = (
+    "mutation($l: ID!, $p: String!) { setPluginEnabled(locationIds: [$l], plugin: $p, enabled: true) { __typename } }"
+)
+SILVER = "mutation($l: ID!) { updateLocation(id: $l, input: {tier: SILVER}) { __typename } }"
 LINK = re.compile(r"(http://[^/\s]+)/action/([A-Za-z0-9_-]{43})")
 
 
 def recorder(name: str, seen: list):
     """A plugin noting every committed change it hears of, with the app it heard it in."""
-    return throwaway_plugin(name, appointment_changed=lambda change, app: seen.append((name, app.settings.base_url, change.appointment.id)))
+    return throwaway_plugin(
+        name, appointment_changed=lambda change, app: seen.append((name, app.settings.base_url, change.appointment.id))
+    )
 
 
 async def _ready(api, plugin_names) -> object:
     clinic = await make_clinic(api)
     await api.data(SILVER, {"l": clinic.location})
     for plugin in plugin_names:
-        assert (await api.data(ENABLE, {"l": clinic.location, "p": plugin}))["setPluginEnabled"]["__typename"] == "PluginStateList"
+        assert (await api.data(ENABLE, {"l": clinic.location, "p": plugin}))["setPluginEnabled"][
+            "__typename"
+        ] == "PluginStateList"
     return clinic
 
 
@@ -79,13 +85,24 @@ async def test_two_apps_in_one_process_keep_their_links_emails_and_after_commit_
         assert LINK.findall(smtp_b.received[0].message.get_body().get_content()) == [(B_URL, token_b)]
 
         # Interleaved requests: each app opens its own links only (the other's key made the other's).
-        answers = await asyncio.gather(*(
-            api.data(VIEW, {"t": token}, token=None) for api, token in ((a, token_a), (b, token_b), (a, token_b), (b, token_a))
-        ))
-        assert [answer["actionLink"]["__typename"] for answer in answers] == ["ActionLinkView", "ActionLinkView", "NotFound", "NotFound"]
-        pages = await asyncio.gather(*(
-            api.client.get(f"/action/{token}") for api, token in ((a, token_a), (b, token_b), (a, token_b), (b, token_a))
-        ))
+        answers = await asyncio.gather(
+            *(
+                api.data(VIEW, {"t": token}, token=None)
+                for api, token in ((a, token_a), (b, token_b), (a, token_b), (b, token_a))
+            )
+        )
+        assert [answer["actionLink"]["__typename"] for answer in answers] == [
+            "ActionLinkView",
+            "ActionLinkView",
+            "NotFound",
+            "NotFound",
+        ]
+        pages = await asyncio.gather(
+            *(
+                api.client.get(f"/action/{token}")
+                for api, token in ((a, token_a), (b, token_b), (a, token_b), (b, token_a))
+            )
+        )
         assert [page.status_code for page in pages] == [200, 200, 404, 404]
 
         # Each app's plugin set: one-time links in A only, made with A's base URL.
@@ -94,7 +111,9 @@ async def test_two_apps_in_one_process_keep_their_links_emails_and_after_commit_
         assert "createOneTimeLink" in (await b.gql(ONE_TIME, {"c": clinic_b.calendar}))["errors"][0]["message"]
 
         # After-commit work ran in each app, by its own plugins, with its own settings.
-        assert sorted(seen) == sorted([("recorder_a", A_URL, int(booked_a["id"])), ("recorder_b", B_URL, int(booked_b["id"]))])
+        assert sorted(seen) == sorted(
+            [("recorder_a", A_URL, int(booked_a["id"])), ("recorder_b", B_URL, int(booked_b["id"]))]
+        )
     finally:
         await smtp_b.down()
 
@@ -107,7 +126,12 @@ async def test_each_app_knows_only_its_own_plugins_default_emails_and_page_templ
     assert verify is not None and verify.subject == "Confirm your email for {LocationName}"
     assert default_template(b.app.plugins.registry, "PORTAL_VERIFY_EMAIL", RecipientRole.CUSTOMER) is None
     assert {t.event for t in default_templates(b.app.plugins.registry)} == {
-        "APPOINTMENT_BOOKED", "APPOINTMENT_CONFIRMED", "APPOINTMENT_RESCHEDULED", "APPOINTMENT_CANCELLED", "APPOINTMENT_REMINDER"}
+        "APPOINTMENT_BOOKED",
+        "APPOINTMENT_CONFIRMED",
+        "APPOINTMENT_RESCHEDULED",
+        "APPOINTMENT_CANCELLED",
+        "APPOINTMENT_REMINDER",
+    }
     pages_a, pages_b = a.app.asgi.state.pages, b.app.asgi.state.pages
     assert pages_a.env.get_template("client_portal/book_confirm.html") is not None
     assert pages_b.env.get_template("one_time_links/services.html") is not None

@@ -21,8 +21,14 @@ async def post(api, query: str, authorization: str | None, variables: dict | Non
 def assert_401(response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
-    assert response.json() == {"errors": [{"message": "The access token is invalid, expired or revoked: sign in again.",
-                                           "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The access token is invalid, expired or revoked: sign in again.",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ]
+    }
 
 
 async def test_unknown_malformed_and_non_bearer_tokens_are_401_and_run_nothing(api):
@@ -35,7 +41,9 @@ async def test_unknown_malformed_and_non_bearer_tokens_are_401_and_run_nothing(a
 async def test_expired_and_revoked_tokens_are_401(api, advance_clock):
     owner = await StaffUser.get(email_key="owner@test.example")
     short = (await issue_token(owner, hours=1)).token
-    assert (await post(api, LOCATIONS, f"Bearer {short}")).json()["data"]["locations"]["__typename"] == "LocationConnection"
+    assert (await post(api, LOCATIONS, f"Bearer {short}")).json()["data"]["locations"][
+        "__typename"
+    ] == "LocationConnection"
     advance_clock(3601)
     assert_401(await post(api, LOCATIONS, f"Bearer {short}"))
 

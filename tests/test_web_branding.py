@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-from core.security.accounts import issue_token
-from core.models import LocationLogo, StaffUser
 from images import GIF, HTML, JPEG, SVG, WEBP, png
+
+from core.models import LocationLogo, StaffUser
+from core.security.accounts import issue_token
 
 BRANDING = "query($id: ID!) { location(id: $id) { ... on Location { name backgroundColor logoUrl } } }"
 UPDATE = """mutation($id: ID!, $i: UpdateLocationInput!) { updateLocation(id: $id, input: $i) {
@@ -38,8 +39,16 @@ def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def upload(api, location: str, data: bytes, *, token: str | None = "owner", multipart: bool = False,
-                 filename: str = "logo.png", content_type: str = "image/png"):
+async def upload(
+    api,
+    location: str,
+    data: bytes,
+    *,
+    token: str | None = "owner",
+    multipart: bool = False,
+    filename: str = "logo.png",
+    content_type: str = "image/png",
+):
     headers = auth(api.owner_token if token == "owner" else token) if token else {}
     url = f"/locations/{location}/logo"
     if multipart:
@@ -63,8 +72,17 @@ async def test_background_colour_defaults_to_white_and_can_be_changed(api):
 
 
 BAD_COLOURS = [
-    "red", "#fff", "#12345g", "#1234567", "123456", "#12 345", "", "#1a2b3c;}body{display:none",
-    "</style><script>alert(1)</script>", "url(javascript:alert(1))", "#ａｂｃｄｅｆ",
+    "red",
+    "#fff",
+    "#12345g",
+    "#1234567",
+    "123456",
+    "#12 345",
+    "",
+    "#1a2b3c;}body{display:none",
+    "</style><script>alert(1)</script>",
+    "url(javascript:alert(1))",
+    "#ａｂｃｄｅｆ",
 ]
 
 
@@ -72,7 +90,9 @@ async def test_invalid_colour_is_refused_and_changes_nothing(api):
     location = await new_location(api)
     await api.data(UPDATE, {"id": location, "i": {"backgroundColor": "#123456"}})
     for bad in BAD_COLOURS:
-        refused = (await api.data(UPDATE, {"id": location, "i": {"backgroundColor": bad, "name": "Renamed"}}))["updateLocation"]
+        refused = (await api.data(UPDATE, {"id": location, "i": {"backgroundColor": bad, "name": "Renamed"}}))[
+            "updateLocation"
+        ]
         assert refused["__typename"] == "ValidationError" and refused["field"] == "backgroundColor", (bad, refused)
         assert "#rrggbb" in refused["message"]
     assert await branding(api, location) == {"name": "Clinic", "backgroundColor": "#123456", "logoUrl": None}
@@ -97,7 +117,9 @@ async def test_a_branch_sharing_settings_shows_and_keeps_the_headquarters_brandi
     assert response.status_code == 400 and "headquarters" in response.json()["error"]
     assert await LocationLogo.filter(location_id=int(branch)).count() == 0
     # Once it stops sharing, it has (and may change) its own.
-    own = (await api.data(UPDATE, {"id": branch, "i": {"sharesHeadquartersSettings": False, "backgroundColor": "#222222"}}))["updateLocation"]
+    own = (
+        await api.data(UPDATE, {"id": branch, "i": {"sharesHeadquartersSettings": False, "backgroundColor": "#222222"}})
+    )["updateLocation"]
     assert own == {"__typename": "Location", "backgroundColor": "#222222"}
     assert (await branding(api, branch))["logoUrl"] is None
 
@@ -106,17 +128,29 @@ async def test_a_branch_sharing_settings_shows_and_keeps_the_headquarters_brandi
 
 
 async def test_logo_upload_is_served_back_byte_identical(api):
-    for kind, data, content_type in (("png", png(16, 8), "image/png"), ("jpeg", JPEG, "image/jpeg"), ("webp", WEBP, "image/webp")):
+    for kind, data, content_type in (
+        ("png", png(16, 8), "image/png"),
+        ("jpeg", JPEG, "image/jpeg"),
+        ("webp", WEBP, "image/webp"),
+    ):
         for multipart in (True, False):
             location = await new_location(api, f"{kind} {multipart}")
             # The declared type is ignored: the content decides.
-            response = await upload(api, location, data, multipart=multipart, filename="whatever.bin",
-                                    content_type="application/octet-stream")
+            response = await upload(
+                api,
+                location,
+                data,
+                multipart=multipart,
+                filename="whatever.bin",
+                content_type="application/octet-stream",
+            )
             assert response.status_code == 200, (kind, multipart, response.text)
             body = response.json()
             assert body["contentType"] == content_type and body["size"] == len(data)
             logo_url = (await branding(api, location))["logoUrl"]
-            assert logo_url == body["logoUrl"] and logo_url.startswith(f"{api.settings.base_url}/locations/{location}/logo?v=")
+            assert logo_url == body["logoUrl"] and logo_url.startswith(
+                f"{api.settings.base_url}/locations/{location}/logo?v="
+            )
 
             got = await served(api, location)
             assert got.status_code == 200 and got.content == data
@@ -140,8 +174,12 @@ async def test_replacing_a_logo_changes_its_address(api):
 
 
 REFUSED = [
-    ("html named .png", HTML), ("svg", SVG), ("gif", GIF), ("text", b"just some text"),
-    ("png signature only", b"\x89PNG\r\n\x1a\n" + HTML), ("riff but not webp", b"RIFF\x10\x00\x00\x00WAVEfmt " + b"\x00" * 16),
+    ("html named .png", HTML),
+    ("svg", SVG),
+    ("gif", GIF),
+    ("text", b"just some text"),
+    ("png signature only", b"\x89PNG\r\n\x1a\n" + HTML),
+    ("riff but not webp", b"RIFF\x10\x00\x00\x00WAVEfmt " + b"\x00" * 16),
 ]
 
 
@@ -150,7 +188,9 @@ async def test_anything_but_png_jpeg_webp_is_refused_by_content(api):
     assert (await upload(api, location, WEBP, content_type="image/webp")).status_code == 200
     for name, data in REFUSED:
         for multipart in (True, False):
-            refused = await upload(api, location, data, multipart=multipart, filename="logo.png", content_type="image/png")
+            refused = await upload(
+                api, location, data, multipart=multipart, filename="logo.png", content_type="image/png"
+            )
             assert refused.status_code == 415, (name, multipart, refused.text)
             assert refused.headers["content-type"] == "application/json"
             assert refused.json() == {"error": "The logo must be a PNG, JPEG or WebP image."}
@@ -180,10 +220,15 @@ async def test_oversized_logo_is_refused(api):
 async def test_empty_and_malformed_uploads_are_refused(api):
     location = await new_location(api)
     assert (await upload(api, location, b"")).status_code == 400
-    missing_field = await api.client.post(f"/locations/{location}/logo", files={"image": ("a.png", png(), "image/png")}, headers=auth(api.owner_token))
+    missing_field = await api.client.post(
+        f"/locations/{location}/logo", files={"image": ("a.png", png(), "image/png")}, headers=auth(api.owner_token)
+    )
     assert missing_field.status_code == 400 and "logo" in missing_field.json()["error"]
-    broken = await api.client.post(f"/locations/{location}/logo", content=b"--x\r\nnonsense",
-                                   headers={**auth(api.owner_token), "Content-Type": "multipart/form-data; boundary=x"})
+    broken = await api.client.post(
+        f"/locations/{location}/logo",
+        content=b"--x\r\nnonsense",
+        headers={**auth(api.owner_token), "Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert broken.status_code == 400
     assert (await served(api, location)).status_code == 404
 
@@ -228,6 +273,10 @@ async def test_delete_logo(api):
 async def test_logo_urls_in_a_list_of_locations(api):
     with_logo, without = await new_location(api, "A with"), await new_location(api, "B without")
     await upload(api, with_logo, png())
-    listing = await api.data("{ locations { ... on LocationConnection { edges { node { id logoUrl backgroundColor } } } } }")
+    listing = await api.data(
+        "{ locations { ... on LocationConnection { edges { node { id logoUrl backgroundColor } } } } }"
+    )
     urls = {edge["node"]["id"]: edge["node"]["logoUrl"] for edge in listing["locations"]["edges"]}
-    assert urls[without] is None and urls[with_logo].startswith(f"{api.settings.base_url}/locations/{with_logo}/logo?v=")
+    assert urls[without] is None and urls[with_logo].startswith(
+        f"{api.settings.base_url}/locations/{with_logo}/logo?v="
+    )

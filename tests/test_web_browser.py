@@ -11,24 +11,27 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
+from conftest import InLoopServer, free_socket, make_settings
+from images import png
 from starlette.requests import Request
 from starlette.routing import Route
 
 from app import create_app
-from browser import PHONE, browser, phone, screenshot  # noqa: F401 - fixtures
-from conftest import InLoopServer, free_socket, make_settings
-from core.security.accounts import create_admin
 from core.models import Location
+from core.security.accounts import create_admin
 from core.security.ratelimit import MemoryLimiter
-from images import png
 from web.csrf import page_csrf_token
 from web.pages import Pages, render_page
 
 
 async def demo_page(request: Request):
     location = await Location.get(id=int(request.path_params["id"]))
-    context = {"title": "Your appointment", "note": "Confirm, or cancel if you cannot come.",
-               "csrf": page_csrf_token(request, "link-token")}
+    context = {
+        "title": "Your appointment",
+        "note": "Confirm, or cancel if you cannot come.",
+        "csrf": page_csrf_token(request, "link-token"),
+    }
     return await render_page(request, "webtest/demo.html", context, location=location)
 
 
@@ -54,12 +57,14 @@ async def site(database_url):
 
 def logo_png() -> bytes:
     """A 180x60 logo: a white badge with an orange square and a dark bar."""
+
     def pixel(x: int, y: int):
         if 10 <= x < 50 and 10 <= y < 50:
             return (0xF9, 0x73, 0x16)
         if 60 <= x < 170 and 22 <= y < 38:
             return (0x1E, 0x29, 0x3B)
         return (0xFF, 0xFF, 0xFF)
+
     return png(180, 60, pixel)
 
 
@@ -67,13 +72,29 @@ async def test_branded_page_at_phone_size(phone, site, screenshot):  # noqa: F81
     url, token = site
     auth = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=url) as http:
-        created = (await http.post("/graphql", headers=auth, json={"query": (
-            'mutation { createLocation(input: {name: "Harbour Physio & Sports Clinic", timezone: "Europe/London", '
-            'currency: "GBP", locale: "en_GB"}) { ... on Location { id } } }')})).json()
+        created = (
+            await http.post(
+                "/graphql",
+                headers=auth,
+                json={
+                    "query": (
+                        'mutation { createLocation(input: {name: "Harbour Physio & Sports Clinic", timezone: "Europe/London", '
+                        'currency: "GBP", locale: "en_GB"}) { ... on Location { id } } }'
+                    )
+                },
+            )
+        ).json()
         location = created["data"]["createLocation"]["id"]
-        changed = (await http.post("/graphql", headers=auth, json={
-            "query": 'mutation($id: ID!) { updateLocation(id: $id, input: {backgroundColor: "#1e3a8a"}) { __typename } }',
-            "variables": {"id": location}})).json()
+        changed = (
+            await http.post(
+                "/graphql",
+                headers=auth,
+                json={
+                    "query": 'mutation($id: ID!) { updateLocation(id: $id, input: {backgroundColor: "#1e3a8a"}) { __typename } }',
+                    "variables": {"id": location},
+                },
+            )
+        ).json()
         assert changed["data"]["updateLocation"]["__typename"] == "Location"
         assert (await http.post(f"/locations/{location}/logo", headers=auth, content=logo_png())).status_code == 200
 
@@ -88,7 +109,7 @@ async def test_branded_page_at_phone_size(phone, site, screenshot):  # noqa: F81
     body_bg = await page.eval_on_selector("body", "e => getComputedStyle(e).backgroundColor")
     name_color = await page.eval_on_selector(".site .name", "e => getComputedStyle(e).color")
     main_bg = await page.eval_on_selector("main", "e => getComputedStyle(e).backgroundColor")
-    assert body_bg == "rgb(30, 58, 138)"      # the location's colour
+    assert body_bg == "rgb(30, 58, 138)"  # the location's colour
     assert name_color == "rgb(255, 255, 255)"  # white reads on dark blue
     assert main_bg == "rgb(255, 255, 255)"
     assert await page.inner_text(".site .name") == "Harbour Physio & Sports Clinic"
@@ -118,9 +139,14 @@ async def test_branded_page_at_phone_size(phone, site, screenshot):  # noqa: F81
 
     # A light colour: the name turns black.
     async with httpx.AsyncClient(base_url=url) as http:
-        await http.post("/graphql", headers=auth, json={
-            "query": 'mutation($id: ID!) { updateLocation(id: $id, input: {backgroundColor: "#fde047"}) { __typename } }',
-            "variables": {"id": location}})
+        await http.post(
+            "/graphql",
+            headers=auth,
+            json={
+                "query": 'mutation($id: ID!) { updateLocation(id: $id, input: {backgroundColor: "#fde047"}) { __typename } }',
+                "variables": {"id": location},
+            },
+        )
     await page.goto(f"{url}/test-page/{location}")
     assert await page.eval_on_selector("body", "e => getComputedStyle(e).backgroundColor") == "rgb(253, 224, 71)"
     assert await page.eval_on_selector(".site .name", "e => getComputedStyle(e).color") == "rgb(0, 0, 0)"

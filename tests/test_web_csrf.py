@@ -34,12 +34,22 @@ def test_forged_and_malformed_tokens_are_refused():
     bound, stamp, signature = token.split(".")
     later = base64_encode(int_to_bytes(bytes_to_int(base64_decode(stamp)) + 1)).decode()
     for forged in (
-        f"{issued}.{flipped}",                      # one character of the MAC changed
-        f"{bound}.{later}.{signature}",             # a later issue time with the old MAC
-        f"{issued}.", f".{mac}", issued, mac, "",   # pieces
-        f"-{issued}.{mac}", f"{issued}.{mac}.x", f"{issued} .{mac}",
-        f"١٢٣.{mac}",                               # non-ASCII digits
-        "x" * 5000, None, 123, b"bytes", ["list"],
+        f"{issued}.{flipped}",  # one character of the MAC changed
+        f"{bound}.{later}.{signature}",  # a later issue time with the old MAC
+        f"{issued}.",
+        f".{mac}",
+        issued,
+        mac,
+        "",  # pieces
+        f"-{issued}.{mac}",
+        f"{issued}.{mac}.x",
+        f"{issued} .{mac}",
+        f"١٢٣.{mac}",  # non-ASCII digits
+        "x" * 5000,
+        None,
+        123,
+        b"bytes",
+        ["list"],
     ):
         assert not valid_csrf(SECRET, LINK, forged), forged
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from images import png
 from jinja2 import TemplateNotFound
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,10 +16,9 @@ from starlette.routing import Route
 
 from core.branding import Branding
 from core.colors import contrast_ratio, relative_luminance, text_color_for
-from core.models import Calendar, Location
-from images import png
-from web.csrf import page_csrf_token
 from core.errors import RateLimited
+from core.models import Calendar, Location
+from web.csrf import page_csrf_token
 from web.pages import Pages, gone_page, not_found_page, render_page, too_many_page
 
 WEB_TEMPLATES = Path(__file__).parent / "web_templates"
@@ -28,16 +28,25 @@ HOSTILE = '<script>alert("x")</script> & Bob\'s <img src=x onerror=alert(1)>'
 
 async def demo(request: Request):
     location = await Location.get(id=int(request.path_params["id"]))
-    context = {"title": "Your appointment", "note": request.query_params.get("note", ""),
-               "csrf": page_csrf_token(request, "link-token")}
+    context = {
+        "title": "Your appointment",
+        "note": request.query_params.get("note", ""),
+        "csrf": page_csrf_token(request, "link-token"),
+    }
     return await render_page(request, "webtest/demo.html", context, location=location)
 
 
 async def gone(request: Request):
     calendar = await Calendar.get(id=int(request.path_params["id"]))
     location = await Location.get(id=calendar.location_id)
-    return await gone_page(request, location=location, message="This link has already been used.",
-                           owner_name=calendar.owner_name, owner_email=calendar.owner_email, owner_phone=calendar.owner_phone)
+    return await gone_page(
+        request,
+        location=location,
+        message="This link has already been used.",
+        owner_name=calendar.owner_name,
+        owner_email=calendar.owner_email,
+        owner_phone=calendar.owner_phone,
+    )
 
 
 async def busy(request: Request):
@@ -50,7 +59,9 @@ async def missing(request: Request):
 
 def page_client(api) -> httpx.AsyncClient:
     """A client of a test-only app with page routes, sharing the test's database and settings."""
-    app = Starlette(routes=[Route("/demo/{id}", demo), Route("/gone/{id}", gone), Route("/busy", busy), Route("/missing", missing)])
+    app = Starlette(
+        routes=[Route("/demo/{id}", demo), Route("/gone/{id}", gone), Route("/busy", busy), Route("/missing", missing)]
+    )
     app.state.settings = api.settings
     app.state.pages = Pages({"webtest": WEB_TEMPLATES})
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
@@ -64,7 +75,7 @@ async def make_location(api, name: str = "Sunny Dental", color: str | None = Non
     location = created["createLocation"]["id"]
     if color:
         changed = await api.data(
-            'mutation($id: ID!, $c: String!) { updateLocation(id: $id, input: {backgroundColor: $c}) { __typename } }',
+            "mutation($id: ID!, $c: String!) { updateLocation(id: $id, input: {backgroundColor: $c}) { __typename } }",
             {"id": location, "c": color},
         )
         assert changed["updateLocation"]["__typename"] == "Location", changed
@@ -84,7 +95,11 @@ def check_page_headers(response: httpx.Response) -> None:
     nonce = re.fullmatch(r"'nonce-([A-Za-z0-9_-]{16,})'", csp["style-src"]).group(1)
     html = response.text
     assert f'<style nonce="{nonce}">' in html and html.count("<style") == 1
-    assert "<script" not in html.lower() and " style=" not in html and "unsafe" not in response.headers["content-security-policy"]
+    assert (
+        "<script" not in html.lower()
+        and " style=" not in html
+        and "unsafe" not in response.headers["content-security-policy"]
+    )
     assert re.search(r'<html lang="[a-z]{2}(-[A-Z]{2})?">', html)
     assert '<main id="main"' in html and 'href="#main"' in html and '<meta name="viewport"' in html
 
@@ -119,25 +134,32 @@ async def test_unknown_urls_of_the_real_app_get_the_404_page_plugins_use(api):
 
 async def test_hostile_names_are_escaped(api):
     location = await make_location(api, name=HOSTILE)
-    calendar = (await api.data(
-        "mutation($l: ID!, $n: String!) { createCalendar(input: {locationId: $l, name: \"Diary\", ownerName: $n, ownerEmail: \"who@clinic.example\"}) { ... on Calendar { id } } }",
-        {"l": location, "n": HOSTILE},
-    ))["createCalendar"]["id"]
+    calendar = (
+        await api.data(
+            'mutation($l: ID!, $n: String!) { createCalendar(input: {locationId: $l, name: "Diary", ownerName: $n, ownerEmail: "who@clinic.example"}) { ... on Calendar { id } } }',
+            {"l": location, "n": HOSTILE},
+        )
+    )["createCalendar"]["id"]
     async with page_client(api) as http:
         pages = [await http.get(f"/gone/{calendar}"), await http.get(f"/demo/{location}", params={"note": HOSTILE})]
     for page in pages:
         assert "<script" not in page.text and "<img src=x" not in page.text and "onerror=alert(1)>" not in page.text
-        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Bob&#39;s &lt;img src=x onerror=alert(1)&gt;" in page.text
+        assert (
+            "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Bob&#39;s &lt;img src=x onerror=alert(1)&gt;"
+            in page.text
+        )
         check_page_headers(page)
     assert pages[0].status_code == 410
 
 
 async def test_gone_page_names_who_to_contact_in_the_location_branding(api):
     location = await make_location(api, color="#14532d")
-    calendar = (await api.data(
-        'mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Dr Who", ownerName: "Dr Who", ownerEmail: "who@clinic.example", ownerPhone: "+44 20 7946 0000"}) { ... on Calendar { id } } }',
-        {"l": location},
-    ))["createCalendar"]["id"]
+    calendar = (
+        await api.data(
+            'mutation($l: ID!) { createCalendar(input: {locationId: $l, name: "Dr Who", ownerName: "Dr Who", ownerEmail: "who@clinic.example", ownerPhone: "+44 20 7946 0000"}) { ... on Calendar { id } } }',
+            {"l": location},
+        )
+    )["createCalendar"]["id"]
     async with page_client(api) as http:
         page = await http.get(f"/gone/{calendar}")
     assert page.status_code == 410
@@ -162,8 +184,9 @@ async def test_pages_show_the_location_colour_logo_and_name(api):
         assert '<p class="name">Harbour Physio</p>' in page and "<img" not in page and 'lang="en-GB"' in page
         assert 'name="csrf_token" value="' in page
 
-        uploaded = await api.client.post(f"/locations/{location}/logo", content=png(),
-                                         headers={"Authorization": f"Bearer {api.owner_token}"})
+        uploaded = await api.client.post(
+            f"/locations/{location}/logo", content=png(), headers={"Authorization": f"Bearer {api.owner_token}"}
+        )
         assert uploaded.status_code == 200, uploaded.text
         page = (await http.get(f"/demo/{location}")).text
         src = re.search(r'<img src="([^"]+)" alt="">', page).group(1)
@@ -171,7 +194,9 @@ async def test_pages_show_the_location_colour_logo_and_name(api):
         assert (await api.client.get(src)).content == png()
 
         # A branch sharing its headquarters' settings: the headquarters' colour and logo, its own name.
-        branch = await make_location(api, name="Harbour Physio East", headquartersId=location, sharesHeadquartersSettings=True)
+        branch = await make_location(
+            api, name="Harbour Physio East", headquartersId=location, sharesHeadquartersSettings=True
+        )
         page = (await http.get(f"/demo/{branch}")).text
         assert "--brand: #1e3a8a;" in page and f'<img src="{src}"' in page and "Harbour Physio East" in page
 
@@ -179,18 +204,33 @@ async def test_pages_show_the_location_colour_logo_and_name(api):
         assert "--brand: #fde047; --on-brand: #000000;" in (await http.get(f"/demo/{light}")).text
 
 
-@pytest.mark.parametrize("background, expected", [
-    ("#ffffff", "#000000"), ("#000000", "#ffffff"), ("#fde047", "#000000"), ("#1e3a8a", "#ffffff"),
-    ("#777777", "#000000"), ("#0000ff", "#ffffff"), ("#ff0000", "#000000"), ("#00ff00", "#000000"),
-])
+@pytest.mark.parametrize(
+    "background, expected",
+    [
+        ("#ffffff", "#000000"),
+        ("#000000", "#ffffff"),
+        ("#fde047", "#000000"),
+        ("#1e3a8a", "#ffffff"),
+        ("#777777", "#000000"),
+        ("#0000ff", "#ffffff"),
+        ("#ff0000", "#000000"),
+        ("#00ff00", "#000000"),
+    ],
+)
 def test_text_colour_is_chosen_from_the_background_luminance(background, expected):
     assert text_color_for(background) == expected
 
 
 def test_text_colour_always_reaches_wcag_aa_contrast():
     for value in range(0, 256, 5):
-        for color in (f"#{value:02x}{value:02x}{value:02x}", f"#{value:02x}0000", f"#00{value:02x}00",
-                      f"#0000{value:02x}", f"#{value:02x}{255 - value:02x}80", f"#ff{value:02x}00"):
+        for color in (
+            f"#{value:02x}{value:02x}{value:02x}",
+            f"#{value:02x}0000",
+            f"#00{value:02x}00",
+            f"#0000{value:02x}",
+            f"#{value:02x}{255 - value:02x}80",
+            f"#ff{value:02x}00",
+        ):
             assert contrast_ratio(color, text_color_for(color)) >= 4.5, color
     assert relative_luminance("#ffffff") == pytest.approx(1) and relative_luminance("#000000") == 0
     assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21)
@@ -206,8 +246,16 @@ def test_each_app_renders_its_own_plugins_templates(tmp_path):
     a, b = Pages({"plugin": one}), Pages({"plugin": two, "other": one})
 
     def render(pages: Pages, name: str) -> str:
-        return pages.env.get_template(name).render(x="<b>", title="t", message="m", contact=None, retry_after=None,
-                                                    brand=Branding(), csp_nonce="n", request=None)
+        return pages.env.get_template(name).render(
+            x="<b>",
+            title="t",
+            message="m",
+            contact=None,
+            retry_after=None,
+            brand=Branding(),
+            csp_nonce="n",
+            request=None,
+        )
 
     assert "one &lt;b&gt;" in render(a, "plugin/page.html") and render(b, "plugin/page.html") == "two"
     assert "one &lt;b&gt;" in render(b, "other/page.html")

@@ -9,13 +9,13 @@ import re
 
 import httpx
 import pytest
+from conftest import REDIS_PREFIX, REDIS_URL, TEST_SECRET, make_settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app import create_app
-from conftest import REDIS_PREFIX, REDIS_URL, TEST_SECRET, make_settings
 from core.security.ratelimit import MemoryLimiter, RedisLimiter
 from core.settings import RateLimit, Settings, SettingsError, parse_networks
 from web.ratelimit import limited
@@ -72,7 +72,10 @@ async def test_redis_counts_are_shared_between_limiters(redis_url):
     """Two limiters with their own connections (as two server processes) count the same attempts."""
     prefix = f"{PREFIX}shared:"
     clock = Clock()
-    first, second = RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix), RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix)
+    first, second = (
+        RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix),
+        RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix),
+    )
     first._clock = second._clock = clock
     rule = RateLimit(4, 30)
     try:
@@ -91,7 +94,10 @@ async def test_redis_counts_are_shared_between_limiters(redis_url):
 
 async def test_redis_keys_name_an_hmac_of_what_they_count_never_the_token_or_email(redis_url):
     prefix = f"{PREFIX}hashed:"
-    limiter, other_key = RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix), RedisLimiter.from_url(redis_url, "x" * 48, prefix=prefix)
+    limiter, other_key = (
+        RedisLimiter.from_url(redis_url, TEST_SECRET, prefix=prefix),
+        RedisLimiter.from_url(redis_url, "x" * 48, prefix=prefix),
+    )
     token, rule = "Xq3" + "a" * 40, RateLimit(1, 60)
     try:
         await limiter.hit(f"action-link:token:{token}:net:203.0.113.0/24", rule)
@@ -102,7 +108,9 @@ async def test_redis_keys_name_an_hmac_of_what_they_count_never_the_token_or_ema
         client = Redis.from_url(redis_url)
         names = [k.decode() async for k in client.scan_iter(match=prefix + "*")]
         await client.aclose()
-        assert len(names) == 3 and all(re.fullmatch(rf"{re.escape(prefix)}[0-9a-f]{{64}}:60:\d+", n) for n in names), names
+        assert len(names) == 3 and all(re.fullmatch(rf"{re.escape(prefix)}[0-9a-f]{{64}}:60:\d+", n) for n in names), (
+            names
+        )
         assert not any(secret in n for n in names for secret in (token, "ada@example.com", "203.0.113", "action-link"))
     finally:
         await limiter.aclose()
@@ -158,7 +166,13 @@ def client(app: Starlette, peer: str) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 async def test_limited_counts_per_client_ip_and_answers_the_429_page(kind, request):
-    limiter = MemoryLimiter() if kind == "memory" else RedisLimiter.from_url(request.getfixturevalue("redis_url"), TEST_SECRET, prefix=f"{PREFIX}{request.node.name}:")
+    limiter = (
+        MemoryLimiter()
+        if kind == "memory"
+        else RedisLimiter.from_url(
+            request.getfixturevalue("redis_url"), TEST_SECRET, prefix=f"{PREFIX}{request.node.name}:"
+        )
+    )
     app = page_app(limiter, trusted="10.0.0.0/8")
     try:
         async with client(app, "198.51.100.7") as http:

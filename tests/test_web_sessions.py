@@ -6,12 +6,12 @@ import secrets
 
 import httpx
 import pytest
+from conftest import TEST_SECRET
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from conftest import TEST_SECRET
 from core.settings import Settings
 from web.sessions import COOKIE_NAME, SESSION_MAX_AGE, clear_session, new_session, read_session, write_session
 
@@ -35,7 +35,13 @@ async def sign_out(request: Request) -> JSONResponse:
 
 
 def make_app(base_url: str = "http://testserver", secret: str = TEST_SECRET) -> Starlette:
-    app = Starlette(routes=[Route("/in", sign_in, methods=["POST"]), Route("/me", whoami), Route("/out", sign_out, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/in", sign_in, methods=["POST"]),
+            Route("/me", whoami),
+            Route("/out", sign_out, methods=["POST"]),
+        ]
+    )
     app.state.settings = Settings(secret_key=secret, base_url=base_url)
     return app
 
@@ -87,8 +93,11 @@ async def test_tampered_foreign_or_garbage_cookies_are_ignored():
         tampered = [
             value[:-2] + ("AA" if not value.endswith("AA") else "BB"),  # signature changed
             value.replace(value[0], "e" if value[0] != "e" else "f", 1),  # payload changed
-            f"{payload}.",                                              # signature removed
-            "x" * 5000, "", "not-a-session", "e30.AAAA.AAAA",
+            f"{payload}.",  # signature removed
+            "x" * 5000,
+            "",
+            "not-a-session",
+            "e30.AAAA.AAAA",
         ]
         for bad in tampered:
             assert await me(http, bad) is None, bad
@@ -124,7 +133,9 @@ async def test_session_data_too_large_for_a_cookie_is_refused():
 
     async def huge(request: Request) -> JSONResponse:
         response = JSONResponse({})
-        write_session(response, request, new_session({"blob": secrets.token_hex(3000)}))  # random: repetitive data would compress
+        write_session(
+            response, request, new_session({"blob": secrets.token_hex(3000)})
+        )  # random: repetitive data would compress
         return response
 
     app.router.routes.append(Route("/huge", huge, methods=["POST"]))

@@ -7,9 +7,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from test_web_sessions import client, cookie_of, make_app, me
 
 from plugins.client_portal.signin_links import SALT as SIGN_IN
-from test_web_sessions import client, cookie_of, make_app, me
 from web import csrf, sessions
 from web.signing import CLOCK_SKEW, sign, unsign
 
@@ -61,9 +61,21 @@ def test_tampered_malformed_and_oversized_tokens_are_refused():
     token = sign((NEW,), sessions.SALT, PAYLOAD)
     payload, stamp, signature = token.split(".")
     for bad in (
-        token[:-1] + ("A" if token[-1] != "A" else "B"), f"{payload}x.{stamp}.{signature}", f"{payload}.{stamp}",
-        f"{payload}..{signature}", f"{payload}.!!.{signature}", token + ".", "", ".", "..", "a.b.c", "é" * 10,
-        None, 42, b"bytes", [token],
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        f"{payload}x.{stamp}.{signature}",
+        f"{payload}.{stamp}",
+        f"{payload}..{signature}",
+        f"{payload}.!!.{signature}",
+        token + ".",
+        "",
+        ".",
+        "..",
+        "a.b.c",
+        "é" * 10,
+        None,
+        42,
+        b"bytes",
+        [token],
     ):
         assert unsign((NEW,), sessions.SALT, bad) is None, bad
     assert unsign((NEW,), sessions.SALT, token, max_length=len(token) - 1) is None

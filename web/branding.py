@@ -20,11 +20,18 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.security.accounts import authenticate
 from core.branding import (
-    MAX_LOGO_BYTES, ImageTooLarge, UnsupportedImage, brandable_location, delete_logo, logo_path, public_logo, set_logo,
+    MAX_LOGO_BYTES,
+    ImageTooLarge,
+    UnsupportedImage,
+    brandable_location,
+    delete_logo,
+    logo_path,
+    public_logo,
+    set_logo,
 )
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.security.accounts import authenticate
 
 MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the image
 LOGO_CACHE = "public, max-age=86400"
@@ -122,7 +129,11 @@ async def upload_logo(request: Request) -> Response:
         return _error(400, error.message)
     base = request.app.state.settings.base_url
     return JSONResponse(
-        {"logoUrl": base + logo_path(location_id, logo.updated_at), "contentType": logo.content_type, "size": len(logo.data)},
+        {
+            "logoUrl": base + logo_path(location_id, logo.updated_at),
+            "contentType": logo.content_type,
+            "size": len(logo.data),
+        },
         headers={"Cache-Control": "no-store"},
     )
 

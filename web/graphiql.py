@@ -64,7 +64,7 @@ def graphiql_page() -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     assets = [(f"{ASSETS_PREFIX}/{name}", integrity(name)) for name in ASSETS]
     html = TOOLKIT_PAGES.env.get_template("graphiql.html").render(
-        csp_nonce=nonce, stylesheets=assets[: len(STYLESHEETS)], scripts=assets[len(STYLESHEETS):]
+        csp_nonce=nonce, stylesheets=assets[: len(STYLESHEETS)], scripts=assets[len(STYLESHEETS) :]
     )
     response = security_headers(HTMLResponse(html), nonce)  # no-store, nosniff, no framing, no Referer
     response.headers["Content-Security-Policy"] = content_security_policy(nonce)

@@ -16,7 +16,7 @@ def linkify(text: str) -> Markup:
     for match in _URL.finditer(text):
         stripped = _trim(match.group(0))
         end = match.start() + len(stripped)
-        out.append(escape(text[last:match.start()]))
+        out.append(escape(text[last : match.start()]))
         out.append(Markup('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>').format(stripped))
         last = end
     out.append(escape(text[last:]))

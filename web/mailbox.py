@@ -64,7 +64,7 @@ def parse_received(number: int, envelope_from: str, envelope_to: list[str], raw:
         date = str(message["Date"] or "")
     return Received(
         id=number,
-        received_at=dt.datetime.now(dt.timezone.utc),
+        received_at=dt.datetime.now(dt.UTC),
         envelope_from=envelope_from,
         envelope_to=tuple(envelope_to),
         subject=str(message["Subject"] or "(no subject)"),
@@ -77,8 +77,6 @@ def parse_received(number: int, envelope_from: str, envelope_to: list[str], raw:
         ics_method=str(method) if method else None,
         size=len(raw),
     )
-
-
 
 
 class DevMailbox:
@@ -96,7 +94,8 @@ class DevMailbox:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: SMTP(self, hostname="agendum-dev-mailbox", ident="Agendum dev mailbox", enable_SMTPUTF8=True),
-            self.host, 0,
+            self.host,
+            0,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -119,9 +118,19 @@ class DevMailbox:
             received = parse_received(number, envelope.mail_from, envelope.rcpt_tos, envelope.content)
         except Exception as error:  # noqa: BLE001 - show what could not be read rather than refuse it
             received = Received(
-                number, dt.datetime.now(dt.timezone.utc), envelope.mail_from, tuple(envelope.rcpt_tos),
-                f"(unreadable message: {type(error).__name__})", envelope.mail_from, ", ".join(envelope.rcpt_tos),
-                "", "", envelope.content.decode("utf-8", "replace"), None, None, len(envelope.content),
+                number,
+                dt.datetime.now(dt.UTC),
+                envelope.mail_from,
+                tuple(envelope.rcpt_tos),
+                f"(unreadable message: {type(error).__name__})",
+                envelope.mail_from,
+                ", ".join(envelope.rcpt_tos),
+                "",
+                "",
+                envelope.content.decode("utf-8", "replace"),
+                None,
+                None,
+                len(envelope.content),
             )
         self.messages.append(received)
         return "250 Message accepted for delivery"
@@ -134,9 +143,16 @@ class DevMailbox:
     @reads()
     async def page(self, request: Request) -> HTMLResponse:
         """GET /dev/mailbox: every message kept, newest first."""
-        return await render_page(request, "dev_mailbox.html", {
-            "title": "Dev mailbox", "messages": list(reversed(self.messages)), "keep": self.messages.maxlen, "port": self.port,
-        })
+        return await render_page(
+            request,
+            "dev_mailbox.html",
+            {
+                "title": "Dev mailbox",
+                "messages": list(reversed(self.messages)),
+                "keep": self.messages.maxlen,
+                "port": self.port,
+            },
+        )
 
     @reads()
     async def calendar_file(self, request: Request) -> Response:

@@ -18,9 +18,9 @@ layout's one nonce'd <style> element (style attributes are refused by the policy
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
@@ -39,7 +39,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 R = TypeVar("R", bound=Response)
 
 
-
 class Pages:
     """The templates one app's pages render (autoescaped, strict): the toolkit's own (`base.html`,
     `error.html`: never replaced) and each plugin's folder as `<plugin name>/<file>`."""
@@ -48,8 +47,9 @@ class Pages:
         for prefix in folders or {}:
             if not prefix or "/" in prefix:
                 raise ValueError(f"template prefix {prefix!r} must be a non-empty name without '/'")
-        plugins = PrefixLoader({prefix: FileSystemLoader(Path(folder)) for prefix, folder in (folders or {}).items()},
-                               delimiter="/")
+        plugins = PrefixLoader(
+            {prefix: FileSystemLoader(Path(folder)) for prefix, folder in (folders or {}).items()}, delimiter="/"
+        )
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(TEMPLATES), plugins]),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -113,8 +113,14 @@ async def render_page(
     return _render(request, template, values, await branding_of(location), status, headers)
 
 
-def _render(request: Request, template: str, context: dict[str, Any], brand: Branding, status: int,
-            headers: dict[str, str] | None) -> HTMLResponse:
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    brand: Branding,
+    status: int,
+    headers: dict[str, str] | None,
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     values = {"title": "", **context, "brand": brand, "csp_nonce": nonce, "request": request}
     html = pages_of(request).env.get_template(template).render(values)
@@ -160,8 +166,12 @@ async def gone_page(
 ) -> HTMLResponse:
     """410 for a link that is used, expired or revoked: its status message, and who to contact
     (the diary contact: owner name, email, phone), in the location's branding."""
-    context = {"title": title, "message": message, "retry_after": None,
-               "contact": Contact(owner_name, owner_email, owner_phone) or None}
+    context = {
+        "title": title,
+        "message": message,
+        "retry_after": None,
+        "contact": Contact(owner_name, owner_email, owner_phone) or None,
+    }
     return await render_page(request, "error.html", context, location=location, status=410)
 
 
@@ -170,14 +180,19 @@ async def too_many_page(request: Request, refused: RateLimited, *, location: Loc
     client's network, or everyone's attempts at one link or account)."""
     seconds = refused.retry_after
     context = {"title": "Too many attempts", "retry_after": seconds, "contact": None, "message": refused.reason}
-    return await render_page(request, "error.html", context, location=location, status=429,
-                             headers={"Retry-After": str(seconds)})
+    return await render_page(
+        request, "error.html", context, location=location, status=429, headers={"Retry-After": str(seconds)}
+    )
 
 
 async def too_large_page(request: Request, max_bytes: int) -> HTMLResponse:
     """413 for a form larger than the body limit (web/body_limit.py refuses it before reading it)."""
-    context = {"title": "Too much to send", "retry_after": None, "contact": None,
-               "message": "What you sent is larger than this site accepts. Go back, shorten it and try again."}
+    context = {
+        "title": "Too much to send",
+        "retry_after": None,
+        "contact": None,
+        "message": "What you sent is larger than this site accepts. Go back, shorten it and try again.",
+    }
     return _render(request, "error.html", context, Branding.neutral(), 413, None)
 
 

@@ -127,8 +127,9 @@ class Text(Param):
             return check.plain_text(self.name, raw, multiline=self.multiline)[: self.max_length]
         except ValidationFailed as refused:
             label = self.name.replace("_", " ")
-            raise self.refuse(f"The field “{label}” contains characters we cannot accept. {refused.message} "
-                              "Please type it again.") from None
+            raise self.refuse(
+                f"The field “{label}” contains characters we cannot accept. {refused.message} Please type it again."
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def reads(*, query: Iterable[Param] = (), form: Iterable[Param] = ()) -> Callabl
     declared = Declared(tuple(query), tuple(form))
 
     def mark(endpoint: Callable) -> Callable:
-        setattr(endpoint, "declared_params", declared)  # read back by declared_params()
+        setattr(endpoint, "declared_params", declared)  # noqa: B010 - read back by declared_params()
         return endpoint
 
     return mark

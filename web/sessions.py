@@ -54,7 +54,11 @@ def read_session(request: Request, *, max_age: int = SESSION_MAX_AGE) -> Session
     """The request's session, or None when there is no cookie or it is changed, foreign or expired."""
     cookie = request.cookies.get(COOKIE_NAME)
     payload = unsign(_settings(request).secret_keys, SALT, cookie, max_age=max_age, max_length=MAX_COOKIE_BYTES)
-    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str) or not isinstance(payload.get("data"), dict):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("id"), str)
+        or not isinstance(payload.get("data"), dict)
+    ):
         return None
     return Session(id=payload["id"], data=payload["data"])
 

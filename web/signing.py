@@ -37,7 +37,9 @@ class _ClockSigner(TimestampSigner):
 def _serializer(keys: tuple[str, ...], salt: str) -> URLSafeTimedSerializer:
     if not keys or not salt:
         raise ValueError("signing needs at least one secret key and a salt")
-    return URLSafeTimedSerializer(list(reversed(keys)), salt=salt, signer=_ClockSigner)  # itsdangerous signs with the last
+    return URLSafeTimedSerializer(
+        list(reversed(keys)), salt=salt, signer=_ClockSigner
+    )  # itsdangerous signs with the last
 
 
 def sign(keys: Sequence[str], salt: str, payload: Any) -> str:
@@ -45,8 +47,9 @@ def sign(keys: Sequence[str], salt: str, payload: Any) -> str:
     return _serializer(tuple(keys), salt).dumps(payload)
 
 
-def unsign(keys: Sequence[str], salt: str, token: object, *, max_age: float | None = None,
-           max_length: int = MAX_LENGTH) -> Any:
+def unsign(
+    keys: Sequence[str], salt: str, token: object, *, max_age: float | None = None, max_length: int = MAX_LENGTH
+) -> Any:
     """The payload of `token` when it was signed for `salt` with one of `keys` at most `max_age`
     seconds ago (any time when None); None when it is not a string, too long, malformed, changed,
     signed for another purpose or with an unknown key, expired, or (with a `max_age`) from further

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.availability.budget import LIMIT_KEY, Charge, SlotBudget
 from core.errors import QueryTooCostly
 from core.models import Location
-from core.availability.budget import LIMIT_KEY, Charge, SlotBudget
 from web.ratelimit import limited
 
 TOO_MANY = "There are too many free times to show at once. Please choose one calendar, or contact us to book."

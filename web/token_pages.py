@@ -30,8 +30,12 @@ async def refused_link_page(request: Request, problem: Exception, *, hint: str =
         return await too_many_page(request, problem)
     if isinstance(problem, LinkUnavailable):
         return await gone_page(
-            request, location=await Location.get(id=problem.location_id), message=f"{problem.message} {hint}".strip(),
-            owner_name=problem.owner_name, owner_email=problem.owner_email, owner_phone=problem.owner_phone,
+            request,
+            location=await Location.get(id=problem.location_id),
+            message=f"{problem.message} {hint}".strip(),
+            owner_name=problem.owner_name,
+            owner_email=problem.owner_email,
+            owner_phone=problem.owner_phone,
         )
     return await not_found_page(request)
 

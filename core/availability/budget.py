@@ -28,7 +28,7 @@ class SlotBudget:
         self._all_priced = asyncio.Event()
         self._all_priced.set()
 
-    def ticket(self, budget: int) -> "Ticket":
+    def ticket(self, budget: int) -> Ticket:
         """A slot field starts: take its ticket before the field's first await."""
         self._unpriced += 1
         self._all_priced.clear()

@@ -12,8 +12,8 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 
-from core.models import Location, RosterRule
 from core.availability.engine import DAY_MINUTES, roster_minutes, union
+from core.models import Location, RosterRule
 
 WEEK_MINUTES = 7 * DAY_MINUTES
 # A calendar's queries (roster, exceptions, appointments) cost about as much as this many candidates.
@@ -47,7 +47,9 @@ async def estimate(location: Location, calendar_ids: Sequence[int], start: dt.da
     for their rosters, nothing else. A calendar listed twice (for two services) costs twice."""
     if not calendar_ids:
         return 0
-    rows = await RosterRule.filter(calendar_id__in=list(calendar_ids)).values_list("calendar_id", "weekday", "start_minute", "end_minute")
+    rows = await RosterRule.filter(calendar_id__in=list(calendar_ids)).values_list(
+        "calendar_id", "weekday", "start_minute", "end_minute"
+    )
     rosters: dict[int, list[tuple[int, int, int]]] = {calendar_id: [] for calendar_id in calendar_ids}
     for calendar_id, weekday, start_minute, end_minute in rows:
         rosters[calendar_id].append((weekday, start_minute, end_minute))

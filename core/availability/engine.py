@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from core.models import ExceptionKind
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY_MINUTES = 24 * 60
 MinuteRange = tuple[int, int]
 Interval = tuple[dt.datetime, dt.datetime]
@@ -54,7 +54,12 @@ class Availability:
     time_off: Mapping[dt.date, Sequence[MinuteRange]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, tz: ZoneInfo, roster: Iterable[tuple[int, int, int]], exceptions: Iterable[tuple[dt.date, ExceptionKind, int, int]] = ()) -> "Availability":
+    def build(
+        cls,
+        tz: ZoneInfo,
+        roster: Iterable[tuple[int, int, int]],
+        exceptions: Iterable[tuple[dt.date, ExceptionKind, int, int]] = (),
+    ) -> Availability:
         """From (weekday, start, end) roster rows (an end not after the start is on the next day)
         and (date, kind, start, end) exceptions."""
         weekly: dict[int, list[MinuteRange]] = {}
@@ -191,7 +196,12 @@ def free_slots(
         start = grid.start
         if start < low:  # jump to the first grid point at or after `low`
             start += step * -((grid.start - low) // step)
-        while start < grid.stop and start + duration <= grid.close and start < window_end and (latest is None or start <= latest):
+        while (
+            start < grid.stop
+            and start + duration <= grid.close
+            and start < window_end
+            and (latest is None or start <= latest)
+        ):
             while j < len(merged) and merged[j][1] <= start:
                 j += 1
             if j < len(merged) and merged[j][0] < start + blocked:
@@ -202,7 +212,9 @@ def free_slots(
     return slots
 
 
-def is_on_grid(availability: Availability, start: dt.datetime, duration: dt.timedelta, step: dt.timedelta) -> bool | None:
+def is_on_grid(
+    availability: Availability, start: dt.datetime, duration: dt.timedelta, step: dt.timedelta
+) -> bool | None:
     """True when `start` is a slot start with room for `duration` in open time; False when the
     calendar works then but the start is off the step grid; None when it is not open."""
     for grid in availability.grids(*days_for(availability.tz, start, start + duration)):

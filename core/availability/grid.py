@@ -38,20 +38,33 @@ def _distinct(field: str, ids: Sequence[int], most: int, kind: str) -> list[int]
 
 
 async def availability(
-    actor: Staff | None, location_id: int, service_ids: Sequence[int], calendar_ids: Sequence[int] | None,
-    charge: Charge, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-    from_date: dt.date | None = None, to_date: dt.date | None = None,
+    actor: Staff | None,
+    location_id: int,
+    service_ids: Sequence[int],
+    calendar_ids: Sequence[int] | None,
+    charge: Charge,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
 ) -> tuple[Location, list[Entry]]:
     """The free slots of each service on each calendar of the location that provides it (only
     those of `calendar_ids` when given), by calendar then service, starting in [start, end) or on
     the local dates from_date..to_date; `NotFound` for a service or calendar not at the location."""
     services_asked = _distinct("serviceIds", service_ids, MAX_SERVICES, "services")
-    calendars_asked = None if calendar_ids is None else _distinct("calendarIds", calendar_ids, MAX_CALENDARS, "calendars")
+    calendars_asked = (
+        None if calendar_ids is None else _distinct("calendarIds", calendar_ids, MAX_CALENDARS, "calendars")
+    )
     location = await get_location(actor, location_id)
     start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
     with local_days.as_dates(from_date, to_date):
         if start is None or end is None:
-            raise ValidationFailed("from" if start is None else "to", "Give `from` and `to`, or `fromDate` and `toDate`.", ValidationCode.REQUIRED)
+            raise ValidationFailed(
+                "from" if start is None else "to",
+                "Give `from` and `to`, or `fromDate` and `toDate`.",
+                ValidationCode.REQUIRED,
+            )
         check_window(start, end)
     services = {s.id: s for s in await Service.filter(id__in=services_asked, location_id=location.id)}
     for service_id in services_asked:
@@ -70,6 +83,8 @@ async def availability(
     for calendar_id in sorted(calendars):
         offered = [service for calendar, service in pairs if calendar.id == calendar_id]
         if offered:
-            found = await slots_of_services(location, calendars[calendar_id], offered, start, end, [rules[s.id] for s in offered])
+            found = await slots_of_services(
+                location, calendars[calendar_id], offered, start, end, [rules[s.id] for s in offered]
+            )
             entries += [Entry(calendars[calendar_id], service, slots) for service, slots in zip(offered, found)]
     return location, entries

@@ -11,7 +11,6 @@ from core import validation as check
 from core.errors import RuleViolation, ValidationCode, ValidationFailed
 
 
-
 class RuleCode(StrEnum):
     """The codes of core's scheduling rules, as `RuleViolation.rule` carries them (plugins add their own)."""
 
@@ -41,14 +40,14 @@ class Rules:
     cancellation_reason_required: bool = False
 
     @classmethod
-    def of(cls, location, overrides: dict | None = None) -> "Rules":
+    def of(cls, location, overrides: dict | None = None) -> Rules:
         """The rules stored on a location row, with a service's overrides on top."""
         values = {f.name: getattr(location, f.name) for f in fields(cls)}
         values["cancellation_reasons"] = tuple(values["cancellation_reasons"] or ())
         rules = cls(**values)
         return rules.overridden(overrides or {})
 
-    def overridden(self, overrides: dict) -> "Rules":
+    def overridden(self, overrides: dict) -> Rules:
         """These rules with some fields replaced (unknown keys ignored)."""
         known = {f.name for f in fields(self)}
         values = {k: v for k, v in overrides.items() if k in known}
@@ -65,15 +64,21 @@ def local_date(instant: dt.datetime, tz: ZoneInfo) -> dt.date:
 def check_new_start(rules: Rules, start: dt.datetime, now: dt.datetime) -> None:
     """A booked or rescheduled start respects minimum notice and maximum advance."""
     if start < now + dt.timedelta(minutes=rules.min_notice_minutes):
-        raise RuleViolation(RuleCode.MIN_NOTICE, f"Appointments must be made at least {_duration(rules.min_notice_minutes)} ahead.")
+        raise RuleViolation(
+            RuleCode.MIN_NOTICE, f"Appointments must be made at least {_duration(rules.min_notice_minutes)} ahead."
+        )
     if start > now + dt.timedelta(days=rules.max_advance_days):
-        raise RuleViolation(RuleCode.MAX_ADVANCE, f"Appointments can be made at most {rules.max_advance_days} days ahead.")
+        raise RuleViolation(
+            RuleCode.MAX_ADVANCE, f"Appointments can be made at most {rules.max_advance_days} days ahead."
+        )
 
 
 def check_same_day(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz: ZoneInfo, contact: str) -> None:
     """Refuse a change on the appointment's own day when same-day changes are off."""
     if not rules.same_day_changes_allowed and local_date(now, tz) == local_date(current_start, tz):
-        raise RuleViolation(RuleCode.SAME_DAY_CHANGE, f"Changes on the day of the appointment are not possible online.{_call(contact)}")
+        raise RuleViolation(
+            RuleCode.SAME_DAY_CHANGE, f"Changes on the day of the appointment are not possible online.{_call(contact)}"
+        )
 
 
 def check_cancel(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz: ZoneInfo, contact: str) -> None:
@@ -88,7 +93,12 @@ def check_cancel(rules: Rules, current_start: dt.datetime, now: dt.datetime, tz:
 
 
 def check_reschedule(
-    rules: Rules, current_start: dt.datetime, now: dt.datetime, tz: ZoneInfo, contact: str, customer_reschedules: int | None
+    rules: Rules,
+    current_start: dt.datetime,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    contact: str,
+    customer_reschedules: int | None,
 ) -> None:
     """Same-day, reschedule-notice and (for customers) maximum-reschedules rules."""
     check_same_day(rules, current_start, now, tz, contact)
@@ -99,7 +109,10 @@ def check_reschedule(
         )
     limit = rules.max_customer_reschedules
     if customer_reschedules is not None and limit is not None and customer_reschedules >= limit:
-        raise RuleViolation(RuleCode.MAX_RESCHEDULES, f"This appointment has been moved the most times allowed online ({limit}).{_call(contact)}")
+        raise RuleViolation(
+            RuleCode.MAX_RESCHEDULES,
+            f"This appointment has been moved the most times allowed online ({limit}).{_call(contact)}",
+        )
 
 
 def _duration(minutes: int) -> str:
@@ -118,11 +131,15 @@ def _call(contact: str) -> str:
 
 def clean_rule_fields(changes: dict) -> dict:
     """Validate rule fields given by name (camelCase names in errors)."""
+
     def whole(field: str, low: int, high: int):
         def clean(value):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValidationFailed(field, f"Must be a whole number from {low} to {high}.", ValidationCode.OUT_OF_RANGE)
+                raise ValidationFailed(
+                    field, f"Must be a whole number from {low} to {high}.", ValidationCode.OUT_OF_RANGE
+                )
             return value
+
         return clean
 
     def reasons(value):
@@ -133,7 +150,9 @@ def clean_rule_fields(changes: dict) -> dict:
             with problems.checking():
                 text = check.text(f"cancellationReasons[{index}]", reason, max_length=200)
                 if text in cleaned:
-                    raise ValidationFailed(f"cancellationReasons[{index}]", "This reason is given twice.", ValidationCode.DUPLICATE)
+                    raise ValidationFailed(
+                        f"cancellationReasons[{index}]", "This reason is given twice.", ValidationCode.DUPLICATE
+                    )
                 cleaned.append(text)
         problems.raise_any()
         return cleaned
@@ -146,7 +165,9 @@ def clean_rule_fields(changes: dict) -> dict:
         "max_advance_days": whole("maxAdvanceDays", 1, 3650),
         "same_day_changes_allowed": bool,
         "cancellation_notice_hours": whole("cancellationNoticeHours", 0, 8760),
-        "cancellation_policy": lambda v: check.text("cancellationPolicy", v, max_length=2000, required=False, multiline=True),
+        "cancellation_policy": lambda v: check.text(
+            "cancellationPolicy", v, max_length=2000, required=False, multiline=True
+        ),
         "reschedule_notice_hours": whole("rescheduleNoticeHours", 0, 8760),
         "max_customer_reschedules": optional_limit,
         "cancellation_reasons": reasons,

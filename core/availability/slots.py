@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import clock, sql
-from core import validation as check
+from core import clock, sql, validation as check
+from core.availability.engine import Availability, Interval, days_for, free_slots
+from core.availability.rules import Rules
 from core.errors import ValidationCode, ValidationFailed
 from core.locations import settings_source
 from core.models import Calendar, CalendarException, Location, RosterRule, Service
-from core.availability.rules import Rules
-from core.availability.engine import Availability, Interval, days_for, free_slots
 
 MAX_WINDOW = dt.timedelta(days=62)
 # Longest an appointment can block its calendar: service duration plus buffer, each at most a day.
@@ -72,16 +71,27 @@ def check_window(start: dt.datetime, end: dt.datetime) -> None:
 
 
 async def slots_for(
-    location: Location, calendar: Calendar, service: Service, start: dt.datetime, end: dt.datetime, rules: Rules | None = None
+    location: Location,
+    calendar: Calendar,
+    service: Service,
+    start: dt.datetime,
+    end: dt.datetime,
+    rules: Rules | None = None,
 ) -> list[Slot]:
     """Free slots of `service` on `calendar` starting in [start, end), within the rules'
     minimum notice and maximum advance."""
-    [slots] = await slots_of_services(location, calendar, [service], start, end, [rules or await rules_for(location, service)])
+    [slots] = await slots_of_services(
+        location, calendar, [service], start, end, [rules or await rules_for(location, service)]
+    )
     return slots
 
 
 async def slots_of_services(
-    location: Location, calendar: Calendar, services: Sequence[Service], start: dt.datetime, end: dt.datetime,
+    location: Location,
+    calendar: Calendar,
+    services: Sequence[Service],
+    start: dt.datetime,
+    end: dt.datetime,
     rules: Sequence[Rules],
 ) -> list[list[Slot]]:
     """Free slots of each of `services` (with its `rules`) on `calendar` starting in [start, end):
@@ -90,15 +100,22 @@ async def slots_of_services(
     tz = ZoneInfo(location.timezone)
     now = clock.now()
     durations = [dt.timedelta(minutes=service.duration_minutes) for service in services]
-    reach = max((d + dt.timedelta(minutes=s.buffer_after_minutes) for d, s in zip(durations, services)), default=dt.timedelta(0))
+    reach = max(
+        (d + dt.timedelta(minutes=s.buffer_after_minutes) for d, s in zip(durations, services)), default=dt.timedelta(0)
+    )
     availability = await load_availability(calendar.id, tz, start, end + reach)
     busy = await busy_intervals(calendar.id, start, end + reach)
     step = dt.timedelta(minutes=location.slot_step_minutes)
     found = []
     for service, duration, service_rules in zip(services, durations, rules):
         starts = free_slots(
-            availability, busy, duration=duration, buffer=dt.timedelta(minutes=service.buffer_after_minutes), step=step,
-            window_start=start, window_end=end,
+            availability,
+            busy,
+            duration=duration,
+            buffer=dt.timedelta(minutes=service.buffer_after_minutes),
+            step=step,
+            window_start=start,
+            window_end=end,
             earliest=now + dt.timedelta(minutes=service_rules.min_notice_minutes),
             latest=now + dt.timedelta(days=service_rules.max_advance_days),
         )

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from core import clock
-from core import validation as check
-from core.security.access import Staff, in_scope
+from core import clock, validation as check
 from core.appointments import get_appointment
 from core.email.render import EmailContext, placeholder_values, render
 from core.email.secrets import mask
@@ -20,6 +18,7 @@ from core.errors import ValidationCode, ValidationFailed
 from core.locations import get_location, save_fields, settings_source
 from core.models import DeliveryStatus, EmailTemplate, Location, OutboxMessage, RecipientRole, StaffNotice
 from core.pagination import Page, Paging, keyset_page
+from core.security.access import Staff, in_scope
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -49,7 +48,9 @@ async def preview_email(host: PluginHost, actor: Staff | None, appointment_id: i
     return Preview(to=to, subject=mask(subject), body=mask(body))
 
 
-async def _template_for_preview(host: PluginHost, actor: Staff | None, template: int | str, location_id: int) -> Template:
+async def _template_for_preview(
+    host: PluginHost, actor: Staff | None, template: int | str, location_id: int
+) -> Template:
     location = await Location.get(id=location_id)
     if not str(template).startswith("default:"):
         row = await get_template(actor, int(template))
@@ -78,13 +79,23 @@ async def resend_email(actor: Staff | None, delivery_id: int) -> OutboxMessage:
     """Queue a copy of a sent or failed message (a new Message-ID); the original stays as it was."""
     original = await get_delivery(actor, delivery_id)
     if original.status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
-        raise ValidationFailed("deliveryId", f"Only sent or failed emails can be resent; this one is {original.status.value.lower()}.")
+        raise ValidationFailed(
+            "deliveryId", f"Only sent or failed emails can be resent; this one is {original.status.value.lower()}."
+        )
     domain = original.message_id.rpartition("@")[2].rstrip(">") or "agendum.local"
     return await OutboxMessage.create(
-        location_id=original.location_id, appointment_id=original.appointment_id, event=original.event,
-        role=original.role, template_name=original.template_name, to_address=original.to_address,
-        subject=original.subject, body=original.body, ics=original.ics, message_id=f"<{uuid.uuid4().hex}@{domain}>",
-        send_after=clock.now(), resent_from_id=original.id,
+        location_id=original.location_id,
+        appointment_id=original.appointment_id,
+        event=original.event,
+        role=original.role,
+        template_name=original.template_name,
+        to_address=original.to_address,
+        subject=original.subject,
+        body=original.body,
+        ics=original.ics,
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        send_after=clock.now(),
+        resent_from_id=original.id,
     )
 
 
@@ -114,28 +125,44 @@ async def update_email_settings(
     """Replace the reminder offsets and/or the staff notices of a location."""
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' email settings; change them there.", ValidationCode.NOT_EDITABLE)
+        raise ValidationFailed(
+            "locationId",
+            "This location uses its headquarters' email settings; change them there.",
+            ValidationCode.NOT_EDITABLE,
+        )
     problems = check.Problems()
     if reminder_offsets_minutes is not None:
         if len(set(reminder_offsets_minutes)) > MAX_REMINDERS:
             problems.add("reminderOffsetsMinutes", f"Up to {MAX_REMINDERS} reminders.", ValidationCode.OUT_OF_RANGE)
         for index, minutes in enumerate(reminder_offsets_minutes):
             if not 5 <= minutes <= 60 * 24 * 30:
-                problems.add(f"reminderOffsetsMinutes[{index}]", "Each reminder 5 minutes to 30 days before.", ValidationCode.OUT_OF_RANGE)
+                problems.add(
+                    f"reminderOffsetsMinutes[{index}]",
+                    "Each reminder 5 minutes to 30 days before.",
+                    ValidationCode.OUT_OF_RANGE,
+                )
         location.reminder_offsets_minutes = sorted(set(reminder_offsets_minutes), reverse=True)
     notices, seen = [], set()
     for index, (event, template_id) in enumerate(staff_notices or []):
         field = f"staffNotices[{index}]"
         if event not in host.registry.events or event == "APPOINTMENT_REMINDER":
-            problems.add(f"{field}.event", f"{event!r} is not an event staff can be notified of.", ValidationCode.INVALID_CHOICE)
+            problems.add(
+                f"{field}.event", f"{event!r} is not an event staff can be notified of.", ValidationCode.INVALID_CHOICE
+            )
         elif event in seen:
             problems.add(f"{field}.event", "Each event at most once.", ValidationCode.DUPLICATE)
         seen.add(event)
         template = None
         if template_id is not None:
-            template = await EmailTemplate.get_or_none(id=template_id, location_id=location.id, role=RecipientRole.STAFF)
+            template = await EmailTemplate.get_or_none(
+                id=template_id, location_id=location.id, role=RecipientRole.STAFF
+            )
             if template is None:
-                problems.add(f"{field}.templateId", f"Template {template_id} is not a staff template of this location.", ValidationCode.INVALID_CHOICE)
+                problems.add(
+                    f"{field}.templateId",
+                    f"Template {template_id} is not a staff template of this location.",
+                    ValidationCode.INVALID_CHOICE,
+                )
         notices.append(StaffNotice(location_id=location.id, event=event, template=template))
     problems.raise_any()
     async with in_transaction():

@@ -37,18 +37,18 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
 from core import clock
-from core.email import secrets as email_secrets, mime, outbox
-from core.email.secrets import UnreadableLink
+from core.email import mime, outbox, secrets as email_secrets
 from core.email.mime import Envelope
-from core.models import Location
 from core.email.outbox import Claimed
+from core.email.secrets import UnreadableLink
 from core.email.smtp import SmtpConfig
+from core.models import Location
 
 if TYPE_CHECKING:
     from core.agendum import Agendum
@@ -125,15 +125,27 @@ class Refused:
 # ------------------------------------------------------------------ the message
 
 
-def envelope_of(row: Claimed, mail_from: str, *, subject: str | None = None, body: str | None = None,
-                reply_to: str | None = None, date: dt.datetime | None = None) -> Envelope:
+def envelope_of(
+    row: Claimed,
+    mail_from: str,
+    *,
+    subject: str | None = None,
+    body: str | None = None,
+    reply_to: str | None = None,
+    date: dt.datetime | None = None,
+) -> Envelope:
     """The email of an outbox row: plain-text UTF-8 body, `invite.ics` attached when it has one
     (`subject`, `body`: the row's with their secret links resolved, core.email.secrets). The
     Message-ID is the row's, so every (re)send of it carries the same one."""
     return mime.build(
-        mail_from=mail_from, to=row.to_address, subject=row.subject if subject is None else subject,
-        body=row.body if body is None else body, message_id=row.message_id,
-        ics=row.ics, reply_to=reply_to or None, date=date or clock.now(),
+        mail_from=mail_from,
+        to=row.to_address,
+        subject=row.subject if subject is None else subject,
+        body=row.body if body is None else body,
+        message_id=row.message_id,
+        ics=row.ics,
+        reply_to=reply_to or None,
+        date=date or clock.now(),
     )
 
 
@@ -163,7 +175,7 @@ class Connection:
         client = aiosmtplib.SMTP(**self.config.client_options(), local_hostname=self.local_hostname)
         try:
             await client.connect()
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
             client.close()
             raise SmtpUnavailable(f"cannot connect to {self.config.describe()}: {_describe(error)}") from None
         self.client, self.messages = client, 0
@@ -182,7 +194,7 @@ class Connection:
             except aiosmtplib.SMTPRecipientsRefused as error:
                 first = error.recipients[0]
                 refused = Refused(first.code, first.message)
-            except (aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError) as error:
+            except (TimeoutError, aiosmtplib.SMTPTimeoutError) as error:
                 # Slow, not gone: back off. (If the message itself was through, it goes again
                 # later with the same Message-ID: at-least-once.)
                 self.drop()
@@ -237,7 +249,7 @@ class SentRecorder:
     worker killed at any moment re-sends only the few messages accepted during the last write,
     and busy lanes share their writes instead of each paying one per message."""
 
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self._pending: list[int] = []
         self._task: asyncio.Task | None = None
@@ -292,7 +304,12 @@ class Worker:
     """Delivers the outbox over SMTP until stopped; see the module docstring for the rules."""
 
     def __init__(
-        self, app: Agendum, smtp: SmtpConfig, mail_from: str, config: DeliveryConfig | None = None, worker_id: str | None = None
+        self,
+        app: Agendum,
+        smtp: SmtpConfig,
+        mail_from: str,
+        config: DeliveryConfig | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self.app = app  # its settings open the emails' links, its plugins make them; app.wake_workers() wakes this one
         self.smtp = smtp
@@ -365,7 +382,9 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._stopping.clear()
         self.app.workers.add(self)
-        log.info("outbox worker %s delivering to %s with %d lanes", self.worker_id, self.smtp.describe(), self.config.lanes)
+        log.info(
+            "outbox worker %s delivering to %s with %d lanes", self.worker_id, self.smtp.describe(), self.config.lanes
+        )
         try:
             lanes = [asyncio.create_task(self._lane(i, until_idle)) for i in range(self.config.lanes)]
             try:
@@ -458,7 +477,9 @@ class Worker:
         pending = [row for row in claimed if row.id not in stale]
         reply_to = await self._reply_addresses({row.location_id for row in pending})
         try:
-            links = await email_secrets.links_for(self.app.plugins, (text for row in pending for text in (row.subject, row.body)))
+            links = await email_secrets.links_for(
+                self.app.plugins, (text for row in pending for text in (row.subject, row.body))
+            )
             while pending and not self._stopping.is_set():
                 row = pending[0]
                 if clock.now() + dt.timedelta(seconds=2 * self.message_budget) >= row.lease_until:
@@ -484,7 +505,7 @@ class Worker:
             return Refused(None, f"cannot be built: {error}")
         try:
             refused = await asyncio.wait_for(connection.send(envelope), self.message_budget)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             connection.drop()
             raise SmtpUnavailable(f"no answer from {self.smtp.describe()} within {self.message_budget:g}s") from None
         if self._outages_in_row:

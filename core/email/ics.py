@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from icalendar import Calendar as ICalendar
-from icalendar import Event, vCalAddress, vText
+from icalendar import Calendar as ICalendar, Event, vCalAddress, vText
 
 from core import clock
 from core.models import Appointment, AppointmentStatus, Calendar, Customer, Location, Service
@@ -32,7 +31,12 @@ def appointment_uid(appointment: Appointment, base_url: str) -> str:
 
 
 def appointment_ics(
-    appointment: Appointment, location: Location, service: Service, calendar: Calendar, customer: Customer, base_url: str
+    appointment: Appointment,
+    location: Location,
+    service: Service,
+    calendar: Calendar,
+    customer: Customer,
+    base_url: str,
 ) -> str:
     """An iCalendar file inviting the customer to the appointment, or cancelling it."""
     cancelled = appointment.status is AppointmentStatus.CANCELLED

@@ -84,8 +84,15 @@ def _text_part(text: str) -> tuple[str, bytes]:
 
 
 def build(
-    *, mail_from: str, to: str, subject: str, body: str, message_id: str, ics: str | None = None,
-    reply_to: str | None = None, date: dt.datetime,
+    *,
+    mail_from: str,
+    to: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    ics: str | None = None,
+    reply_to: str | None = None,
+    date: dt.datetime,
 ) -> Envelope:
     """The email of one outbox row; ValueError when a header or address cannot be written."""
     from_header, sender = mailbox(mail_from, "sender")
@@ -114,14 +121,19 @@ def build(
         boundary = f"=_agendum_{uuid.uuid4().hex}"
         parts = [
             plain + b"\n" + text,
-            (f"Content-Type: text/calendar; method={calendar_method(ics)}; charset=utf-8\n"
-             f"Content-Transfer-Encoding: {calendar_encoding}\n"
-             'Content-Disposition: attachment; filename="invite.ics"\n\n').encode() + calendar,
+            (
+                f"Content-Type: text/calendar; method={calendar_method(ics)}; charset=utf-8\n"
+                f"Content-Transfer-Encoding: {calendar_encoding}\n"
+                'Content-Disposition: attachment; filename="invite.ics"\n\n'
+            ).encode()
+            + calendar,
         ]
         headers.append(f'Content-Type: multipart/mixed; boundary="{boundary}"')
         separator = f"--{boundary}\n".encode()
         data = (
-            "\n".join(headers).encode() + b"\n\nThis is a multipart message in MIME format.\n\n"
-            + b"".join(separator + part + b"\n" for part in parts) + f"--{boundary}--\n".encode()
+            "\n".join(headers).encode()
+            + b"\n\nThis is a multipart message in MIME format.\n\n"
+            + b"".join(separator + part + b"\n" for part in parts)
+            + f"--{boundary}--\n".encode()
         )
     return Envelope(sender, recipient, data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from core import clock
 from core.changes import Change
+from core.email.ics import appointment_ics
 from core.email.render import EmailContext, placeholder_values, render
 from core.email.templates import Template, customer_template, default_template
-from core.email.ics import appointment_ics
 from core.locations import settings_source
 from core.models import DeliveryStatus, EmailTemplate, OutboxMessage, RecipientRole, StaffNotice
 
@@ -45,7 +45,9 @@ class OutgoingEmail:
     appointment_sequence: int | None = None
 
 
-async def compose(host: PluginHost, template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra) -> OutgoingEmail:
+async def compose(
+    host: PluginHost, template: Template, context: EmailContext, to: str, enabled: frozenset[str] | None = None, **extra
+) -> OutgoingEmail:
     """Render a template for one recipient (`enabled`: the plugins enabled at the location, when
     known). Plugins use it for the messages they add or send."""
     subject, body = render(template, await placeholder_values(host, context, enabled))
@@ -59,7 +61,9 @@ async def queue_emails(host: PluginHost, location_id: int, messages: list[Outgoi
     await Notifier(host).write(location_id, None, messages)
 
 
-async def queue_email(host: PluginHost, location_id: int, appointment_id: int | None, message: OutgoingEmail) -> OutboxMessage:
+async def queue_email(
+    host: PluginHost, location_id: int, appointment_id: int | None, message: OutgoingEmail
+) -> OutboxMessage:
     """Queue one message (about an appointment, when given) outside an appointment change, and
     return its outbox row, e.g. to show staff what becomes of it. Wake the workers afterwards."""
     row = Notifier(host).row(location_id, appointment_id, message, clock.now())
@@ -94,7 +98,14 @@ class Notifier:
         if template is not None and context.customer.email:
             # Every change the customer is told of reaches their calendar too: an invite
             # (TENTATIVE, then CONFIRMED), its move, its cancellation. See core/email/ics.py.
-            ics = appointment_ics(appointment, context.location, context.service, context.calendar, context.customer, self.settings.base_url)
+            ics = appointment_ics(
+                appointment,
+                context.location,
+                context.service,
+                context.calendar,
+                context.customer,
+                self.settings.base_url,
+            )
             messages.append(await compose(self.host, template, context, context.customer.email, enabled, ics=ics))
         if change.actor.is_customer and change.actor.core_staff_notices and context.calendar.owner_email:
             notice = await StaffNotice.get_or_none(location_id=source.id, event=event)
@@ -103,12 +114,16 @@ class Notifier:
                 staff_template = Template.of(row) if row else default_template(self.host.registry, event, STAFF)
                 if staff_template is not None:
                     staff_context = EmailContext(**{**context.__dict__, "role": STAFF})
-                    messages.append(await compose(self.host, staff_template, staff_context, context.calendar.owner_email, enabled))
+                    messages.append(
+                        await compose(self.host, staff_template, staff_context, context.calendar.owner_email, enabled)
+                    )
         if change.action in ("BOOKED", "RESCHEDULED"):
             messages += await self.reminders(context, source, enabled)
         return messages
 
-    async def reminders(self, context: EmailContext, source, enabled: frozenset[str] = frozenset()) -> list[OutgoingEmail]:
+    async def reminders(
+        self, context: EmailContext, source, enabled: frozenset[str] = frozenset()
+    ) -> list[OutgoingEmail]:
         """Reminders at the location's offsets that are still ahead, tied to this sequence."""
         appointment, customer = context.appointment, context.customer
         assert appointment is not None and customer is not None  # a context about an appointment
@@ -120,10 +135,18 @@ class Notifier:
         for minutes in sorted(set(source.reminder_offsets_minutes or []), reverse=True):
             send_after = appointment.starts_at - dt.timedelta(minutes=minutes)
             if send_after > now:
-                messages.append(await compose(self.host,
-                    template, context, customer.email, enabled, send_after=send_after, is_reminder=True,
-                    appointment_sequence=appointment.sequence,
-                ))
+                messages.append(
+                    await compose(
+                        self.host,
+                        template,
+                        context,
+                        customer.email,
+                        enabled,
+                        send_after=send_after,
+                        is_reminder=True,
+                        appointment_sequence=appointment.sequence,
+                    )
+                )
         return messages
 
     async def queue(self, change: Change) -> None:
@@ -148,9 +171,18 @@ class Notifier:
     def row(self, location_id: int, appointment_id: int | None, m: OutgoingEmail, now) -> OutboxMessage:
         """The (unsaved) outbox row of a message, with a fresh Message-ID."""
         return OutboxMessage(
-            location_id=location_id, appointment_id=appointment_id, event=m.event, role=m.role,
-            template_name=m.template_name[:200], to_address=m.to, subject=m.subject[:500], body=m.body, ics=m.ics,
-            message_id=self.message_id(), is_reminder=m.is_reminder, appointment_sequence=m.appointment_sequence,
+            location_id=location_id,
+            appointment_id=appointment_id,
+            event=m.event,
+            role=m.role,
+            template_name=m.template_name[:200],
+            to_address=m.to,
+            subject=m.subject[:500],
+            body=m.body,
+            ics=m.ics,
+            message_id=self.message_id(),
+            is_reminder=m.is_reminder,
+            appointment_sequence=m.appointment_sequence,
             send_after=m.send_after or now,
         )
 

@@ -60,11 +60,19 @@ async def claim(limit: int, worker_id: str, now: dt.datetime, lease_until: dt.da
     rows = await sql.rows(_CLAIM, [lease_until, worker_id, now, limit])
     claimed = [
         Claimed(
-            id=row["id"], location_id=row["location_id"], appointment_id=row["appointment_id"],
-            to_address=row["to_address"], subject=row["subject"], body=row["body"], ics=row["ics"],
-            message_id=row["message_id"], is_reminder=bool(row["is_reminder"]),
-            appointment_sequence=row["appointment_sequence"], attempts=row["attempts"],
-            send_after=sql.instant(row["send_after"]), lease_until=lease_until,
+            id=row["id"],
+            location_id=row["location_id"],
+            appointment_id=row["appointment_id"],
+            to_address=row["to_address"],
+            subject=row["subject"],
+            body=row["body"],
+            ics=row["ics"],
+            message_id=row["message_id"],
+            is_reminder=bool(row["is_reminder"]),
+            appointment_sequence=row["appointment_sequence"],
+            attempts=row["attempts"],
+            send_after=sql.instant(row["send_after"]),
+            lease_until=lease_until,
         )
         for row in rows
     ]
@@ -79,14 +87,18 @@ async def _update(assignments: str, values: list, ids: list[int], worker_id: str
         return 0
     n = len(values)
     marks = ", ".join(f"{{{i}}}" for i in range(n + 1, n + 1 + len(ids)))
-    query = (f"UPDATE outbox_message SET {assignments}"
-             f" WHERE status = 'SENDING' AND leased_by = {{{n}}} AND id IN ({marks}) RETURNING id")
+    query = (
+        f"UPDATE outbox_message SET {assignments}"
+        f" WHERE status = 'SENDING' AND leased_by = {{{n}}} AND id IN ({marks}) RETURNING id"
+    )
     return len(await sql.rows(query, [*values, worker_id, *ids]))
 
 
 async def mark_sent(ids: list[int], worker_id: str, now: dt.datetime) -> int:
     """The server accepted these messages: one more try each (the one that worked)."""
-    return await _update("status = 'SENT', sent_at = {0}, attempts = attempts + 1, lease_until = NULL", [now], ids, worker_id)
+    return await _update(
+        "status = 'SENT', sent_at = {0}, attempts = attempts + 1, lease_until = NULL", [now], ids, worker_id
+    )
 
 
 async def release(ids: list[int], worker_id: str) -> int:
@@ -98,7 +110,9 @@ async def retry_later(message_id: int, worker_id: str, send_after: dt.datetime, 
     """The server answered 4xx: one try spent, queued again for `send_after`."""
     return await _update(
         "status = 'QUEUED', attempts = attempts + 1, send_after = {0}, last_error = {1}, lease_until = NULL",
-        [send_after, error], [message_id], worker_id,
+        [send_after, error],
+        [message_id],
+        worker_id,
     )
 
 
@@ -107,7 +121,9 @@ async def mark_failed(message_id: int, worker_id: str, error: str, spent: bool =
     attempts = "attempts + 1" if spent else "attempts"
     return await _update(
         f"status = 'FAILED', attempts = {attempts}, last_error = {{0}}, lease_until = NULL",
-        [error], [message_id], worker_id,
+        [error],
+        [message_id],
+        worker_id,
     )
 
 
@@ -123,10 +139,11 @@ async def stale_reminders(claimed: list[Claimed], now: dt.datetime) -> dict[int,
     if not reminders:
         return {}
     ids = {c.appointment_id for c in reminders if c.appointment_id is not None}
-    found = {
-        row["id"]: row
-        for row in await Appointment.filter(id__in=ids).values("id", "status", "sequence", "starts_at")
-    } if ids else {}
+    found = (
+        {row["id"]: row for row in await Appointment.filter(id__in=ids).values("id", "status", "sequence", "starts_at")}
+        if ids
+        else {}
+    )
     stale = {}
     for reminder in reminders:
         appointment = found.get(reminder.appointment_id)

@@ -53,14 +53,18 @@ class EmailRegistry:
     def add_event(self, event: EmailEvent) -> None:
         """Register an event; a second one of the same name is refused, naming both owners."""
         if event.name in self.events:
-            raise ValueError(f"Email event {event.name!r} is registered by {_owner(self.events[event.name])} and {_owner(event)}.")
+            raise ValueError(
+                f"Email event {event.name!r} is registered by {_owner(self.events[event.name])} and {_owner(event)}."
+            )
         self.events[event.name] = event
 
     def add_placeholder(self, placeholder: Placeholder) -> None:
         """Register a placeholder; a second one of the same name is refused, naming both owners."""
         if placeholder.name in self.placeholders:
             existing = self.placeholders[placeholder.name]
-            raise ValueError(f"Email placeholder {placeholder.name!r} is registered by {_owner(existing)} and {_owner(placeholder)}.")
+            raise ValueError(
+                f"Email placeholder {placeholder.name!r} is registered by {_owner(existing)} and {_owner(placeholder)}."
+            )
         self.placeholders[placeholder.name] = placeholder
 
     def default(self, event: str, role: RecipientRole) -> DefaultTemplate | None:
@@ -71,7 +75,11 @@ class EmailRegistry:
     def allowed(self, role: RecipientRole, enabled_plugins: frozenset[str] = frozenset()) -> list[Placeholder]:
         """Placeholders usable for a role: core's and those of the given enabled plugins, by name."""
         return sorted(
-            (p for p in self.placeholders.values() if role in p.roles and (p.plugin is None or p.plugin in enabled_plugins)),
+            (
+                p
+                for p in self.placeholders.values()
+                if role in p.roles and (p.plugin is None or p.plugin in enabled_plugins)
+            ),
             key=lambda p: p.name,
         )
 
@@ -82,34 +90,91 @@ def _owner(item: EmailEvent | Placeholder) -> str:
 
 _SIGNATURE = "\n\n{LocationName}\n{LocationPhone}\n"
 CORE_EVENTS = (
-    EmailEvent("APPOINTMENT_BOOKED", "An appointment was booked.", "BOOKED", defaults=(
-        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is booked',
-                        'Hello {ClientFirstName},\n\nyour appointment is booked:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
-        DefaultTemplate(STAFF, 'New appointment: {ClientFullName}, {AppointmentStartDateTime}',
-                        '{ClientFullName} ({ClientMobilePhone}, {ClientEmail}) booked {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n'),
-    )),
-    EmailEvent("APPOINTMENT_CONFIRMED", "An appointment was confirmed.", "CONFIRMED", defaults=(
-        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is confirmed',
-                        'Hello {ClientFirstName},\n\nthank you, your appointment is confirmed:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
-        DefaultTemplate(STAFF, 'Confirmed: {ClientFullName}, {AppointmentStartDateTime}',
-                        '{ClientFullName} ({ClientMobilePhone}) confirmed {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n'),
-    )),
-    EmailEvent("APPOINTMENT_RESCHEDULED", "An appointment was moved to another time.", "RESCHEDULED", defaults=(
-        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} has moved',
-                        'Hello {ClientFirstName},\n\nyour appointment has moved to a new time:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
-        DefaultTemplate(STAFF, 'Moved: {ClientFullName}, now {AppointmentStartDateTime}',
-                        '{ClientFullName} ({ClientMobilePhone}) moved {ServiceName} with {CalendarName} to {AppointmentStartDateTime}.\n'),
-    )),
-    EmailEvent("APPOINTMENT_CANCELLED", "An appointment was cancelled.", "CANCELLED", defaults=(
-        DefaultTemplate(CUSTOMER, 'Your appointment at {LocationName} is cancelled',
-                        'Hello {ClientFirstName},\n\nyour appointment has been cancelled:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}\n\nReason: {CancellationReason}\n{CancellationNote}' + _SIGNATURE),
-        DefaultTemplate(STAFF, 'Cancelled: {ClientFullName}, {AppointmentStartDateTime}',
-                        '{ClientFullName} ({ClientMobilePhone}) cancelled {ServiceName} with {CalendarName} on {AppointmentStartDateTime}.\nReason: {CancellationReason}\n{CancellationNote}\n'),
-    )),
-    EmailEvent("APPOINTMENT_REMINDER", "An appointment is coming up (sent at the location's reminder offsets).", None, defaults=(
-        DefaultTemplate(CUSTOMER, 'Reminder: your appointment at {LocationName}',
-                        'Hello {ClientFirstName},\n\na reminder of your appointment:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}' + _SIGNATURE),
-    )),
+    EmailEvent(
+        "APPOINTMENT_BOOKED",
+        "An appointment was booked.",
+        "BOOKED",
+        defaults=(
+            DefaultTemplate(
+                CUSTOMER,
+                "Your appointment at {LocationName} is booked",
+                "Hello {ClientFirstName},\n\nyour appointment is booked:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}"
+                + _SIGNATURE,
+            ),
+            DefaultTemplate(
+                STAFF,
+                "New appointment: {ClientFullName}, {AppointmentStartDateTime}",
+                "{ClientFullName} ({ClientMobilePhone}, {ClientEmail}) booked {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n",
+            ),
+        ),
+    ),
+    EmailEvent(
+        "APPOINTMENT_CONFIRMED",
+        "An appointment was confirmed.",
+        "CONFIRMED",
+        defaults=(
+            DefaultTemplate(
+                CUSTOMER,
+                "Your appointment at {LocationName} is confirmed",
+                "Hello {ClientFirstName},\n\nthank you, your appointment is confirmed:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}"
+                + _SIGNATURE,
+            ),
+            DefaultTemplate(
+                STAFF,
+                "Confirmed: {ClientFullName}, {AppointmentStartDateTime}",
+                "{ClientFullName} ({ClientMobilePhone}) confirmed {ServiceName} with {CalendarName} for {AppointmentStartDateTime}.\n",
+            ),
+        ),
+    ),
+    EmailEvent(
+        "APPOINTMENT_RESCHEDULED",
+        "An appointment was moved to another time.",
+        "RESCHEDULED",
+        defaults=(
+            DefaultTemplate(
+                CUSTOMER,
+                "Your appointment at {LocationName} has moved",
+                "Hello {ClientFirstName},\n\nyour appointment has moved to a new time:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}"
+                + _SIGNATURE,
+            ),
+            DefaultTemplate(
+                STAFF,
+                "Moved: {ClientFullName}, now {AppointmentStartDateTime}",
+                "{ClientFullName} ({ClientMobilePhone}) moved {ServiceName} with {CalendarName} to {AppointmentStartDateTime}.\n",
+            ),
+        ),
+    ),
+    EmailEvent(
+        "APPOINTMENT_CANCELLED",
+        "An appointment was cancelled.",
+        "CANCELLED",
+        defaults=(
+            DefaultTemplate(
+                CUSTOMER,
+                "Your appointment at {LocationName} is cancelled",
+                "Hello {ClientFirstName},\n\nyour appointment has been cancelled:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}\n\nReason: {CancellationReason}\n{CancellationNote}"
+                + _SIGNATURE,
+            ),
+            DefaultTemplate(
+                STAFF,
+                "Cancelled: {ClientFullName}, {AppointmentStartDateTime}",
+                "{ClientFullName} ({ClientMobilePhone}) cancelled {ServiceName} with {CalendarName} on {AppointmentStartDateTime}.\nReason: {CancellationReason}\n{CancellationNote}\n",
+            ),
+        ),
+    ),
+    EmailEvent(
+        "APPOINTMENT_REMINDER",
+        "An appointment is coming up (sent at the location's reminder offsets).",
+        None,
+        defaults=(
+            DefaultTemplate(
+                CUSTOMER,
+                "Reminder: your appointment at {LocationName}",
+                "Hello {ClientFirstName},\n\na reminder of your appointment:\n\n{ServiceName} with {CalendarName}\n{AppointmentStartDateTime}"
+                + _SIGNATURE,
+            ),
+        ),
+    ),
 )
 
 CORE_PLACEHOLDERS = (
@@ -117,9 +182,17 @@ CORE_PLACEHOLDERS = (
     Placeholder("ClientFirstName", "The customer's first name."),
     Placeholder("ClientMobilePhone", "The customer's mobile phone number.", frozenset({STAFF})),
     Placeholder("ClientEmail", "The customer's email address.", frozenset({STAFF})),
-    Placeholder("AppointmentStartDateTime", "When the appointment starts, in the location's time and language, naming the zone (e.g. 10:00 AM BST)."),
-    Placeholder("AppointmentEndDateTime", "When the appointment ends, in the location's time and language, naming the zone."),
-    Placeholder("NextAppointmentStartDateTime", "When the customer's next upcoming appointment at the location starts, naming the zone."),
+    Placeholder(
+        "AppointmentStartDateTime",
+        "When the appointment starts, in the location's time and language, naming the zone (e.g. 10:00 AM BST).",
+    ),
+    Placeholder(
+        "AppointmentEndDateTime", "When the appointment ends, in the location's time and language, naming the zone."
+    ),
+    Placeholder(
+        "NextAppointmentStartDateTime",
+        "When the customer's next upcoming appointment at the location starts, naming the zone.",
+    ),
     Placeholder("ServiceName", "The booked service."),
     Placeholder("CalendarName", "The calendar (staff member or resource) of the appointment."),
     Placeholder("LocationName", "The location's name."),

@@ -29,11 +29,14 @@ class EmailContext:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, appointment: Appointment, role: RecipientRole) -> "EmailContext":
+    async def load(cls, appointment: Appointment, role: RecipientRole) -> EmailContext:
         """The context of an email about `appointment` for a recipient role."""
         return cls(
-            location=await Location.get(id=appointment.location_id), role=role, appointment=appointment,
-            customer=await Customer.get(id=appointment.customer_id), calendar=await Calendar.get(id=appointment.calendar_id),
+            location=await Location.get(id=appointment.location_id),
+            role=role,
+            appointment=appointment,
+            customer=await Customer.get(id=appointment.customer_id),
+            calendar=await Calendar.get(id=appointment.calendar_id),
             service=await Service.get(id=appointment.service_id),
         )
 
@@ -45,26 +48,37 @@ async def core_values(context: EmailContext) -> dict[str, str]:
     values = {"LocationName": location.name, "LocationPhone": location.contact_phone}
     if customer is not None:
         values |= {
-            "ClientFullName": f"{customer.first_name} {customer.last_name}", "ClientFirstName": customer.first_name,
-            "ClientMobilePhone": customer.mobile_phone, "ClientEmail": customer.email,
+            "ClientFullName": f"{customer.first_name} {customer.last_name}",
+            "ClientFirstName": customer.first_name,
+            "ClientMobilePhone": customer.mobile_phone,
+            "ClientEmail": customer.email,
         }
     if appointment is not None:
         values |= {
             "AppointmentStartDateTime": fmt.datetime(appointment.starts_at),
             "AppointmentEndDateTime": fmt.datetime(appointment.ends_at),
-            "CancellationReason": appointment.cancellation_reason, "CancellationNote": appointment.cancellation_note,
+            "CancellationReason": appointment.cancellation_reason,
+            "CancellationNote": appointment.cancellation_note,
             "ServiceName": context.service.name if context.service else "",
             "CalendarName": context.calendar.name if context.calendar else "",
         }
-        upcoming = await Appointment.filter(
-            customer_id=appointment.customer_id, location_id=location.id, starts_at__gt=clock.now(),
-            status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
-        ).order_by("starts_at").first()
+        upcoming = (
+            await Appointment.filter(
+                customer_id=appointment.customer_id,
+                location_id=location.id,
+                starts_at__gt=clock.now(),
+                status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
+            )
+            .order_by("starts_at")
+            .first()
+        )
         values["NextAppointmentStartDateTime"] = fmt.datetime(upcoming.starts_at) if upcoming else ""
     return values
 
 
-async def placeholder_values(host: PluginHost, context: EmailContext, enabled: frozenset[str] | None = None) -> dict[str, str]:
+async def placeholder_values(
+    host: PluginHost, context: EmailContext, enabled: frozenset[str] | None = None
+) -> dict[str, str]:
     """Placeholder values for one email: the core's, then those of the plugins enabled at the
     location (`enabled`, when the caller knows them); a disabled plugin's placeholders render empty."""
     values = await core_values(context)

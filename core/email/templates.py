@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from tortoise.exceptions import IntegrityError
 
 from core import validation as check
-from core.security.access import Staff, in_scope
 from core.email.registry import EmailRegistry, placeholders_in
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.locations import get_location, settings_source
 from core.models import EmailTemplate, Location, RecipientRole
+from core.security.access import Staff, in_scope
 
 if TYPE_CHECKING:
     from core.plugins.host import PluginHost
@@ -38,7 +38,7 @@ class Template:
         return self.id is None
 
     @classmethod
-    def of(cls, row: EmailTemplate) -> "Template":
+    def of(cls, row: EmailTemplate) -> Template:
         """The template of a saved row."""
         return cls(row.id, row.name, row.event, row.role, row.subject, row.body)
 
@@ -48,17 +48,28 @@ def default_template(registry: EmailRegistry, event: str, role: RecipientRole) -
     found = registry.default(event, role)
     if found is None:
         return None
-    return Template(None, f"Default {event.lower().replace('_', ' ')} ({role.value.lower()})", event, role, found.subject, found.body)
+    return Template(
+        None,
+        f"Default {event.lower().replace('_', ' ')} ({role.value.lower()})",
+        event,
+        role,
+        found.subject,
+        found.body,
+    )
 
 
 def default_templates(registry: EmailRegistry) -> list[Template]:
     """Every built-in default of the registry's events, by event and role."""
-    keys = sorted(((event.name, default.role) for event in registry.events.values() for default in event.defaults),
-                  key=lambda k: (k[0], k[1].value))
+    keys = sorted(
+        ((event.name, default.role) for event in registry.events.values() for default in event.defaults),
+        key=lambda k: (k[0], k[1].value),
+    )
     return [t for event, role in keys if (t := default_template(registry, event, role)) is not None]
 
 
-def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]) -> None:
+def check_placeholders(
+    host: PluginHost, role: RecipientRole, subject: str, body: str, enabled_plugins: frozenset[str]
+) -> None:
     """Refuse placeholders that are unknown or not allowed for the role, listing the allowed ones."""
     registry = host.registry
     allowed = {p.name for p in registry.allowed(role, enabled_plugins)}
@@ -79,12 +90,24 @@ def check_placeholders(host: PluginHost, role: RecipientRole, subject: str, body
 async def _editable_location(actor: Staff | None, location_id: int) -> Location:
     location = await get_location(actor, location_id)
     if location.shares_headquarters_settings:
-        raise ValidationFailed("locationId", "This location uses its headquarters' email templates; change them there.", ValidationCode.NOT_EDITABLE)
+        raise ValidationFailed(
+            "locationId",
+            "This location uses its headquarters' email templates; change them there.",
+            ValidationCode.NOT_EDITABLE,
+        )
     return location
 
 
 async def save_template(
-    host: PluginHost, actor: Staff | None, location_id: int, *, name: str, event: str, role: RecipientRole, subject: str, body: str,
+    host: PluginHost,
+    actor: Staff | None,
+    location_id: int,
+    *,
+    name: str,
+    event: str,
+    role: RecipientRole,
+    subject: str,
+    body: str,
     enabled_plugins: frozenset[str] = frozenset(),
 ) -> EmailTemplate:
     """Create or replace (by name) a location's template, after checking its event and placeholders.
@@ -93,7 +116,9 @@ async def save_template(
     clean_name = check.text("name", name, max_length=200)
     events = host.registry.events
     if event not in events:
-        raise ValidationFailed("event", f"Unknown event. Events: {', '.join(sorted(events))}.", ValidationCode.INVALID_CHOICE)
+        raise ValidationFailed(
+            "event", f"Unknown event. Events: {', '.join(sorted(events))}.", ValidationCode.INVALID_CHOICE
+        )
     clean_subject = check.text("subject", subject, max_length=500)
     if "\n" in subject.strip() or "\r" in subject:
         raise ValidationFailed("subject", "A subject is one line.", ValidationCode.INVALID_CHARACTERS)
@@ -103,10 +128,19 @@ async def save_template(
         raise ValidationFailed("body", "At most 20000 characters.", ValidationCode.TOO_LONG)
     check_placeholders(host, role, clean_subject, body, enabled_plugins)
     if role is CUSTOMER:
-        taken = await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER).exclude(name=clean_name).first()
+        taken = (
+            await EmailTemplate.filter(location_id=location.id, event=event, role=CUSTOMER)
+            .exclude(name=clean_name)
+            .first()
+        )
         if taken:
             raise ValidationFailed("event", f"The customer template for this event is {taken.name!r}; edit that one.")
-    values: dict[str, Any] = {"event": event, "role": role, "subject": clean_subject, "body": body.replace("\r\n", "\n")}
+    values: dict[str, Any] = {
+        "event": event,
+        "role": role,
+        "subject": clean_subject,
+        "body": body.replace("\r\n", "\n"),
+    }
     row = await EmailTemplate.get_or_none(location_id=location.id, name=clean_name)
     try:
         if row is None:
@@ -115,7 +149,9 @@ async def save_template(
         await row.save()
         return row
     except IntegrityError:
-        raise ValidationFailed("name", "A template with this name was just saved; try again.", ValidationCode.TAKEN) from None
+        raise ValidationFailed(
+            "name", "A template with this name was just saved; try again.", ValidationCode.TAKEN
+        ) from None
 
 
 async def get_template(actor: Staff | None, template_id: int) -> EmailTemplate:
@@ -141,8 +177,11 @@ async def location_templates(host: PluginHost, actor: Staff | None, location_id:
     covered = {(t.event, t.role) for t in saved if t.role is CUSTOMER}
     events, enabled = host.registry.events, await host.enabled_names(location.id)
     defaults = [
-        t for t in default_templates(host.registry)
-        if (t.role is STAFF or (t.event, t.role) not in covered) and t.event in events and events[t.event].plugin in (None, *enabled)
+        t
+        for t in default_templates(host.registry)
+        if (t.role is STAFF or (t.event, t.role) not in covered)
+        and t.event in events
+        and events[t.event].plugin in (None, *enabled)
     ]
     return sorted(saved + defaults, key=lambda t: (t.event, t.role.value, not t.is_default, t.name))
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.RunSQL(
-            "UPDATE \"outbox_message\" SET \"attempts\" = \"attempts\" + 1 WHERE \"status\" = 'SENT'",
-            reverse_sql="UPDATE \"outbox_message\" SET \"attempts\" = \"attempts\" - 1 WHERE \"status\" = 'SENT' AND \"attempts\" > 0",
+            'UPDATE "outbox_message" SET "attempts" = "attempts" + 1 WHERE "status" = \'SENT\'',
+            reverse_sql='UPDATE "outbox_message" SET "attempts" = "attempts" - 1 WHERE "status" = \'SENT\' AND "attempts" > 0',
         ),
     ]

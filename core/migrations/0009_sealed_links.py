@@ -21,7 +21,8 @@ async def seal_stored_links(apps, schema_editor) -> None:
     client = schema_editor.client
     like = sql.params(client, 1)[0]
     found = await client.execute_query_dict(
-        f'SELECT id, subject, body FROM "outbox_message" WHERE body LIKE {like} OR subject LIKE {like}', ["%://%"])
+        f'SELECT id, subject, body FROM "outbox_message" WHERE body LIKE {like} OR subject LIKE {like}', ["%://%"]
+    )
     stored = [row for row in found if LINK.search(row["body"]) or LINK.search(row["subject"])]
     if not stored:
         return
@@ -34,7 +35,8 @@ async def seal_stored_links(apps, schema_editor) -> None:
             subject = LINK.sub(MASK, row["subject"])
         await client.execute_query(
             f'UPDATE "outbox_message" SET subject = {marks[0]}, body = {marks[1]} WHERE id = {marks[2]}',
-            [subject, seal(row["body"]), row["id"]])
+            [subject, seal(row["body"]), row["id"]],
+        )
 
 
 class Migration(migrations.Migration):

@@ -16,23 +16,24 @@ only for the plugins enabled at the location concerned; a plugin never checks th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from core.security.access import Actor
     from core.agendum import Agendum
     from core.changes import Change
+    from core.email.notifications import OutgoingEmail
     from core.email.registry import EmailEvent, Placeholder
     from core.email.render import EmailContext
     from core.errors import RuleViolation
     from core.models import Appointment
-    from core.email.notifications import OutgoingEmail
     from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
+    from core.security.access import Actor
 
 PROJECT = "agendum"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -129,7 +130,9 @@ def shutdown(app: Agendum) -> None | Awaitable[None]:
 
 
 @hookspec
-def validate_settings(location_id: int, settings: dict[str, Any], app: Agendum) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+def validate_settings(
+    location_id: int, settings: dict[str, Any], app: Agendum
+) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
     """Check this plugin's settings against the database and claim what they name (e.g. a
     unique slug in the plugin's own table). `settings` are already validated by the settings
     model (camelCase keys); raise `core.errors.ValidationFailed("settings.<key>", message)` to
@@ -139,7 +142,6 @@ def validate_settings(location_id: int, settings: dict[str, Any], app: Agendum) 
     change of its settings there, inside the transaction that stores them. Collected: the first
     (only) answer is the settings stored.
     """
-
 
 
 @hookspec
@@ -170,7 +172,11 @@ def amend_email(message: OutgoingEmail, context: EmailContext, app: Agendum) -> 
 
 @hookspec
 def appointment_links(
-    appointments: list[Appointment], audience: str, settings: PluginSettings, valid_until: datetime | None, origin: str | None,
+    appointments: list[Appointment],
+    audience: str,
+    settings: PluginSettings,
+    valid_until: datetime | None,
+    origin: str | None,
     app: Agendum,
 ) -> Mapping[int, list[Link]] | Awaitable[Mapping[int, list[Link]]]:
     """Links this plugin offers for appointments to an audience, "staff" or "customer" (staff
@@ -222,7 +228,9 @@ def appointment_changed(change: Change, app: Agendum) -> None | Awaitable[None]:
 
 
 @hookspec
-def check_customer_action(appointment: Appointment | None, action: str, actor: Actor, details: dict[str, Any], app: Agendum) -> RuleViolation | None | Awaitable[RuleViolation | None]:
+def check_customer_action(
+    appointment: Appointment | None, action: str, actor: Actor, details: dict[str, Any], app: Agendum
+) -> RuleViolation | None | Awaitable[RuleViolation | None]:
     """Refuse a customer's change: return a `RuleViolation` (with a rule code of your own) or
     None. `action` is BOOK, CONFIRM, RESCHEDULE or CANCEL; `appointment` is None when booking;
     `details` holds calendar_id, service_id, customer_id and start where they apply.

@@ -19,10 +19,10 @@ from typing import Any, cast
 
 import pluggy
 
-from core.plugins import hookspecs
 from core.email.registry import EmailRegistry, core_registry
 from core.errors import NotFound
 from core.models import Appointment, PluginActivation
+from core.plugins import hookspecs
 from core.plugins.types import AUDIENCES, GraphQLContribution, Link, PluginInfo, PluginRoutes
 
 log = logging.getLogger("agendum.plugins")
@@ -77,13 +77,15 @@ class PluginHost:
             self.pm.check_pending()
         except pluggy.PluginValidationError as error:
             name = self.pm.get_name(error.plugin) or repr(error.plugin)
-            raise PluginConflict(f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.plugins.hookspecs).") from None
+            raise PluginConflict(
+                f"Plugin {name!r}: {str(error).split(' in plugin ')[0]} (no such hook in core.plugins.hookspecs)."
+            ) from None
         self.registry: EmailRegistry = core_registry()
         self._register_email(self.registry)
         self.secret_link_makers = self._register_secret_links()
 
     @classmethod
-    def load(cls, module_names: Iterable[str], *, entry_point_plugins: bool = True) -> "PluginHost":
+    def load(cls, module_names: Iterable[str], *, entry_point_plugins: bool = True) -> PluginHost:
         """The host of the listed plugin modules plus, when asked, those of the `agendum` entry points."""
         modules = [importlib.import_module(name) for name in module_names]
         if entry_point_plugins:
@@ -123,7 +125,9 @@ class PluginHost:
         for name, kinds in self._collect("register_secret_links"):
             for kind, make in dict(kinds).items():
                 if kind in owners:
-                    raise PluginConflict(f"Secret link kind {kind!r} is registered by both {owners[kind]!r} and {name!r}.")
+                    raise PluginConflict(
+                        f"Secret link kind {kind!r} is registered by both {owners[kind]!r} and {name!r}."
+                    )
                 owners[kind], makers[kind] = name, make
         return makers
 
@@ -136,7 +140,9 @@ class PluginHost:
             return {}
         urls = await _resolve(make(references, **({"app": self.app} if "app" in _parameters(make) else {})))
         if not isinstance(urls, Mapping):
-            raise TypeError(f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference.")
+            raise TypeError(
+                f"the secret link function for {kind!r} returned {type(urls).__name__}, not URLs by reference."
+            )
         return urls
 
     def model_apps(self) -> dict[str, dict]:
@@ -186,7 +192,10 @@ class PluginHost:
         if not self.infos or not 0 < location_id <= 2**31 - 1:
             return frozenset()
         # Tortoise types values_list as tuples whatever `flat`: these are the plugins' names.
-        names = cast("list[str]", await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True))
+        names = cast(
+            "list[str]",
+            await PluginActivation.filter(location_id=location_id, enabled=True).values_list("plugin", flat=True),
+        )
         return frozenset(n for n in names if n in self.infos)
 
     async def activations_at(self, location_id: int) -> list[PluginActivation]:
@@ -218,9 +227,16 @@ class PluginHost:
         activations = list(activations)
         return self.allow_list(activations), self.settings_in(plugin, activations)
 
-    async def call(self, hook: str, location_id: int, /, enabled: frozenset[str] | None = None,
-                   activations: Iterable[PluginActivation] | None = None, isolated: bool = False,
-                   **kwargs: Any) -> list[tuple[str, Any]]:
+    async def call(
+        self,
+        hook: str,
+        location_id: int,
+        /,
+        enabled: frozenset[str] | None = None,
+        activations: Iterable[PluginActivation] | None = None,
+        isolated: bool = False,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]:
         """Call a location-scoped hook on the plugins enabled there, in the order they were
         installed: `enabled`, when the caller already knows them, or from `activations`, the
         location's PluginActivation rows when the caller has read them (an implementation taking
@@ -260,8 +276,14 @@ class PluginHost:
         ):
             raise violation
 
-    async def links(self, appointments: Sequence[Appointment], audience: str, activations: Iterable[PluginActivation],
-                    valid_until: datetime | None = None, origin: str | None = None) -> dict[int, list[Link]]:
+    async def links(
+        self,
+        appointments: Sequence[Appointment],
+        audience: str,
+        activations: Iterable[PluginActivation],
+        valid_until: datetime | None = None,
+        origin: str | None = None,
+    ) -> dict[int, list[Link]]:
         """The links the enabled plugins offer to "staff" or "customer" for appointments of one
         location, by appointment id (every one given, [] when none): one `appointment_links` call
         per plugin for the whole batch. `activations`: the location's PluginActivation rows, read
@@ -277,11 +299,23 @@ class PluginHost:
         if not found:
             return found
         batch = list({appointment.id: appointment for appointment in appointments}.values())
-        offers = await self.call("appointment_links", batch[0].location_id, activations=rows, isolated=True,
-                                 appointments=batch, audience=audience, valid_until=valid_until, origin=origin)
+        offers = await self.call(
+            "appointment_links",
+            batch[0].location_id,
+            activations=rows,
+            isolated=True,
+            appointments=batch,
+            audience=audience,
+            valid_until=valid_until,
+            origin=origin,
+        )
         for plugin, offered in offers:
             if not isinstance(offered, Mapping):
-                log.error("appointment_links of plugin %s returned %s, not links by appointment id", plugin, type(offered).__name__)
+                log.error(
+                    "appointment_links of plugin %s returned %s, not links by appointment id",
+                    plugin,
+                    type(offered).__name__,
+                )
                 continue
             for appointment_id, links in found.items():
                 links.extend(offered.get(appointment_id, ()))
@@ -290,7 +324,9 @@ class PluginHost:
     async def origin_is_live(self, location_id: int, origin: str) -> bool:
         """Whether the link named by `origin` (see `links`) still works: its plugin, enabled at the
         location, answers True."""
-        return any(answer is True for _, answer in await self.call("link_is_live", location_id, isolated=True, origin=origin))
+        return any(
+            answer is True for _, answer in await self.call("link_is_live", location_id, isolated=True, origin=origin)
+        )
 
     # ---------------------------------------------------------------- plugins and their settings
 
@@ -309,7 +345,9 @@ class PluginHost:
         """Let the plugin itself check settings against the database and claim what they name
         (its `validate_settings` hook, if it implements one: see core.plugins.hookspecs). Called when the
         plugin is enabled and on every change, inside the transaction that stores the settings."""
-        answers = await self.call("validate_settings", location_id, enabled=frozenset({plugin}), location_id=location_id, settings=settings)
+        answers = await self.call(
+            "validate_settings", location_id, enabled=frozenset({plugin}), location_id=location_id, settings=settings
+        )
         return answers[0][1] if answers else settings
 
 
@@ -332,4 +370,3 @@ def _refuse_ordering_options(pm: pluggy.PluginManager, plugin: object, name: str
 
 def _owned(item, plugin: str):
     return type(item)(**{**item.__dict__, "plugin": plugin})
-

@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from tortoise.transactions import in_transaction
 
-from core.security.access import Staff, in_scope, require_staff
 from core.errors import DomainError, ValidationCode, ValidationFailed
 from core.models import Location, PluginActivation, Tier
+from core.plugins.host import PluginHost
 from core.plugins.setting_problems import setting_problems
 from core.plugins.types import PluginInfo
-from core.plugins.host import PluginHost
+from core.security.access import Staff, in_scope, require_staff
 
 
 class NotEligible(DomainError):
@@ -48,7 +48,9 @@ async def states(host: PluginHost, actor: Staff | None, location_id: int) -> lis
     return [_state(info, location, rows.get(name)) for name, info in host.infos.items()]
 
 
-async def set_enabled(host: PluginHost, actor: Staff | None, location_ids: Sequence[int], plugin: str, enabled: bool) -> list[PluginState]:
+async def set_enabled(
+    host: PluginHost, actor: Staff | None, location_ids: Sequence[int], plugin: str, enabled: bool
+) -> list[PluginState]:
     """Turn a plugin on or off at several locations at once: all or none (an ineligible location,
     or required settings not yet set at one, refuse the whole request)."""
     staff = require_staff(actor)
@@ -69,14 +71,20 @@ async def set_enabled(host: PluginHost, actor: Staff | None, location_ids: Seque
                 settings = info.settings_from(row.settings)
                 missing = info.missing_settings(settings)
                 if missing:
-                    raise ValidationFailed(f"settings.{missing[0]}", f"Set {', '.join(missing)} before enabling {info.title}.", ValidationCode.REQUIRED)
+                    raise ValidationFailed(
+                        f"settings.{missing[0]}",
+                        f"Set {', '.join(missing)} before enabling {info.title}.",
+                        ValidationCode.REQUIRED,
+                    )
                 row.settings = await host.validate_settings(plugin, location.id, settings)
             await row.save()
             changed.append(_state(info, location, row))
     return changed
 
 
-async def update_settings(host: PluginHost, actor: Staff | None, location_id: int, plugin: str, settings: dict[str, Any]) -> PluginState:
+async def update_settings(
+    host: PluginHost, actor: Staff | None, location_id: int, plugin: str, settings: dict[str, Any]
+) -> PluginState:
     """Validate and store a plugin's settings at a location (camelCase keys, merged over those
     stored); a refusal names the field."""
     staff = require_staff(actor)
@@ -92,7 +100,10 @@ async def update_settings(host: PluginHost, actor: Staff | None, location_id: in
         raise ValidationFailed.of(setting_problems(error)) from None
     async with in_transaction():
         row = row or PluginActivation(location_id=location.id, plugin=plugin)
-        row.settings, row.changed_by = await host.validate_settings(plugin, location.id, clean), f"staff:{staff.user_id}"
+        row.settings, row.changed_by = (
+            await host.validate_settings(plugin, location.id, clean),
+            f"staff:{staff.user_id}",
+        )
         await row.save()
     return _state(info, location, row)
 
@@ -113,9 +124,13 @@ async def disable_ineligible(host: PluginHost, location: Location, changed_by: s
 def _state(info: PluginInfo, location: Location, row: PluginActivation | None) -> PluginState:
     settings = info.settings_from(row.settings if row else None)
     return PluginState(
-        info=info, enabled=bool(row and row.enabled), eligible=location.tier in info.tiers, settings=settings,
+        info=info,
+        enabled=bool(row and row.enabled),
+        eligible=location.tier in info.tiers,
+        settings=settings,
         missing_settings=info.missing_settings(settings),
-        changed_by=row.changed_by if row else "", changed_at=row.changed_at if row else None,
+        changed_by=row.changed_by if row else "",
+        changed_at=row.changed_at if row else None,
     )
 
 

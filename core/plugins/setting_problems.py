@@ -45,4 +45,8 @@ def setting_problems(error: PydanticValidationError, root: str = "settings") -> 
 def _code(kind: str) -> ValidationCode:
     if kind in CODES:
         return CODES[kind]
-    return ValidationCode.INVALID_FORMAT if kind.endswith(("_type", "_parsing")) or "pattern" in kind else ValidationCode.INVALID
+    return (
+        ValidationCode.INVALID_FORMAT
+        if kind.endswith(("_type", "_parsing")) or "pattern" in kind
+        else ValidationCode.INVALID
+    )

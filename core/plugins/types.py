@@ -23,7 +23,9 @@ class PluginSettings(BaseModel):
     """Base of plugin settings models: camelCase keys outside, unknown keys refused, text plain
     (core.validation.plain_text): one line, but `MultilineText` fields keep line breaks and tabs."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -64,13 +66,20 @@ class PluginInfo:
         try:
             return model.model_validate(stored or {}).model_dump(by_alias=True, mode="json")
         except ValidationError:
-            defaults = {f.alias or name: f.get_default(call_default_factory=True)
-                        for name, f in model.model_fields.items() if not f.is_required()}
+            defaults = {
+                f.alias or name: f.get_default(call_default_factory=True)
+                for name, f in model.model_fields.items()
+                if not f.is_required()
+            }
             return to_jsonable_python(defaults)
 
     def missing_settings(self, settings: dict[str, Any]) -> list[str]:
         """The required settings (camelCase) that `settings` lacks: the plugin cannot be enabled until they are set."""
-        return [f.alias or name for name, f in self.settings_model.model_fields.items() if f.is_required() and (f.alias or name) not in settings]
+        return [
+            f.alias or name
+            for name, f in self.settings_model.model_fields.items()
+            if f.is_required() and (f.alias or name) not in settings
+        ]
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class Actor:
     core_staff_notices: bool = True
 
     @classmethod
-    def for_staff(cls, staff: Staff | None, ip: str = "", user_agent: str = "") -> "Actor":
+    def for_staff(cls, staff: Staff | None, ip: str = "", user_agent: str = "") -> Actor:
         """A staff actor (still subject to scope checks: `staff` may be None for anonymous)."""
         return cls(ActorKind.STAFF, str(staff.user_id) if staff else "", staff, None, ip, user_agent)
 

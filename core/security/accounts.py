@@ -9,15 +9,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core import sql, validation as check
-from core.security.access import Staff, require_owner, require_staff
 from core.clock import now
 from core.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationCode, ValidationFailed
 from core.models import Location, StaffRole, StaffToken, StaffUser
 from core.pagination import Page, Paging, keyset_page
+from core.security.access import Staff, require_owner, require_staff
 from core.security.passwords import check_strength, hash_password, verify_password
 from core.security.ratelimit import Limiter, count_account_attempt
-from core.settings import Settings
 from core.security.tokens import new_token, token_hash
+from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,11 @@ async def create_staff_user(
     try:
         async with in_transaction():
             user = await StaffUser.create(
-                email=clean_email, email_key=clean_email.lower(), name=clean_name,
-                password_hash=password_hash, role=role,
+                email=clean_email,
+                email_key=clean_email.lower(),
+                name=clean_name,
+                password_hash=password_hash,
+                role=role,
             )
             if locations:
                 await user.locations.add(*locations)
@@ -159,8 +162,11 @@ async def create_admin(email: str, password: str | None, settings: Settings) -> 
     user = await StaffUser.get_or_none(email_key=clean_email.lower())
     if user is None:
         user = await StaffUser.create(
-            email=clean_email, email_key=clean_email.lower(), name="Administrator",
-            password_hash=await hash_password(password or new_token(), settings), role=StaffRole.OWNER,
+            email=clean_email,
+            email_key=clean_email.lower(),
+            name="Administrator",
+            password_hash=await hash_password(password or new_token(), settings),
+            role=StaffRole.OWNER,
         )
     elif user.role is not StaffRole.OWNER:
         raise ValidationFailed("email", "That staff user exists and is not an owner.")

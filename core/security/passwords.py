@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.security import strength
 from core.errors import ValidationCode, ValidationFailed
+from core.security import strength
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -26,8 +26,10 @@ MIN_LENGTH = 10
 MAX_LENGTH = 1024
 RULES = f"{MIN_LENGTH} to {MAX_LENGTH} characters; refused when on a list of common passwords or easy to guess."
 COMMON = "This password is on a list of common passwords. Choose another."
-GUESSABLE = ("This password is easy to guess (a common word or name, a keyboard pattern, a sequence, "
-             "a date, or your own name or email). Choose a longer one, e.g. a few unrelated words.")
+GUESSABLE = (
+    "This password is easy to guess (a common word or name, a keyboard pattern, a sequence, "
+    "a date, or your own name or email). Choose a longer one, e.g. a few unrelated words."
+)
 
 
 @functools.cache

@@ -13,8 +13,8 @@ import time
 from typing import Protocol
 
 from core.errors import RateLimited
-from core.settings import RateLimit, Settings
 from core.security.tokens import keyed_hash
+from core.settings import RateLimit, Settings
 
 
 class Limiter(Protocol):
@@ -60,7 +60,7 @@ class RedisLimiter:
         self._clock = clock
 
     @classmethod
-    def from_url(cls, url: str, secret: str, prefix: str = "agendum:ratelimit:", timeout: float = 2.0) -> "RedisLimiter":
+    def from_url(cls, url: str, secret: str, prefix: str = "agendum:ratelimit:", timeout: float = 2.0) -> RedisLimiter:
         """A limiter on the Redis server at `url` (connects on first use)."""
         from redis.asyncio import Redis
 
@@ -123,8 +123,16 @@ async def enforce(limiter: Limiter, key: str, rule: RateLimit, reason: str = Rat
         raise RateLimited(retry_after, reason)
 
 
-async def _count_attempt(limiter: Limiter, kind: str, key: str, client_ip: str, per_ip: RateLimit, per_network: RateLimit,
-                         ceiling: RateLimit, held: str) -> None:
+async def _count_attempt(
+    limiter: Limiter,
+    kind: str,
+    key: str,
+    client_ip: str,
+    per_ip: RateLimit,
+    per_network: RateLimit,
+    ceiling: RateLimit,
+    held: str,
+) -> None:
     await enforce(limiter, f"{kind}:ip:{ip_key(client_ip)}", per_ip)
     await enforce(limiter, f"{kind}:{key}:net:{client_network(client_ip)}", per_network)
     await enforce(limiter, f"{kind}:{key}", ceiling, held)
@@ -135,13 +143,29 @@ async def count_account_attempt(limiter: Limiter, settings: Settings, kind: str,
     client: per client IP, per account and client network, then per account from every network
     (the ceiling). `RateLimited` at the first limit over; an attempt its network's limits refuse
     never reaches the ceiling, so one network cannot lock the owner out from another."""
-    await _count_attempt(limiter, kind, f"account:{account}", client_ip, settings.login_limit_per_ip,
-                         settings.login_limit_per_account, settings.login_ceiling_per_account, RateLimited.AT_THIS_ACCOUNT)
+    await _count_attempt(
+        limiter,
+        kind,
+        f"account:{account}",
+        client_ip,
+        settings.login_limit_per_ip,
+        settings.login_limit_per_account,
+        settings.login_ceiling_per_account,
+        RateLimited.AT_THIS_ACCOUNT,
+    )
 
 
 async def count_link_attempt(limiter: Limiter, settings: Settings, kind: str, token: str, client_ip: str) -> None:
     """Count an attempt (`kind`, e.g. action-link) at a link token from a client, whatever the
     outcome: per client IP, per token and client network, then per token from every network (the
     ceiling), as `count_account_attempt` does for accounts."""
-    await _count_attempt(limiter, kind, f"token:{str(token)[:64]}", client_ip, settings.link_limit_per_ip,
-                         settings.link_limit_per_token, settings.link_ceiling_per_token, RateLimited.AT_THIS_LINK)
+    await _count_attempt(
+        limiter,
+        kind,
+        f"token:{str(token)[:64]}",
+        client_ip,
+        settings.link_limit_per_ip,
+        settings.link_limit_per_token,
+        settings.link_ceiling_per_token,
+        RateLimited.AT_THIS_LINK,
+    )

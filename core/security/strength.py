@@ -56,7 +56,7 @@ def secret_bits(secret: str) -> float:
     per_character = math.log2(max(_alphabet(secret), 2))
     bits = 0.0
     for start in range(0, len(secret), ZXCVBN_MAX):
-        for match in _estimate(secret[start:start + ZXCVBN_MAX])["sequence"]:
+        for match in _estimate(secret[start : start + ZXCVBN_MAX])["sequence"]:
             random = match["pattern"] == "bruteforce"
             bits += len(match["token"]) * per_character if random else math.log2(max(match["guesses"], 1))
     return bits

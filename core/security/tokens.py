@@ -47,7 +47,9 @@ def derive_token(secret: str, purpose: str, object_id: int | str, generation: in
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def shown_token(keys: Sequence[str], stored_hash: str, purpose: str, object_id: int | str, generation: int = 0) -> str | None:
+def shown_token(
+    keys: Sequence[str], stored_hash: str, purpose: str, object_id: int | str, generation: int = 0
+) -> str | None:
     """The object's token whose hash is stored, derived again under whichever of `keys` made it;
     None when none of them did (its key was dropped: give the object a token of `keys[0]`)."""
     for key in keys:

@@ -16,9 +16,12 @@ from plugins.action_links.links import NAME, SECRET_KIND, ActionLinkSettings, is
 @hookimpl
 def plugin_info():
     return PluginInfo(
-        name=NAME, title="Appointment Action Links",
+        name=NAME,
+        title="Appointment Action Links",
         description="Customers view, confirm, reschedule or cancel their appointment from a link in their emails.",
-        version="1.0", tiers=frozenset({Tier.SILVER, Tier.GOLD, Tier.PLATINUM}), settings_model=ActionLinkSettings,
+        version="1.0",
+        tiers=frozenset({Tier.SILVER, Tier.GOLD, Tier.PLATINUM}),
+        settings_model=ActionLinkSettings,
     )
 
 
@@ -29,10 +32,17 @@ def register_models():
 
 @hookimpl
 def register_graphql():
-    from plugins.action_links.schema import ActionLinkMutation, ActionLinkQuery, ActionLinkRevoked, ActionLinkSent, ActionLinkView
+    from plugins.action_links.schema import (
+        ActionLinkMutation,
+        ActionLinkQuery,
+        ActionLinkRevoked,
+        ActionLinkSent,
+        ActionLinkView,
+    )
 
-    return GraphQLContribution(query=ActionLinkQuery, mutation=ActionLinkMutation,
-                               types=(ActionLinkView, ActionLinkRevoked, ActionLinkSent))
+    return GraphQLContribution(
+        query=ActionLinkQuery, mutation=ActionLinkMutation, types=(ActionLinkView, ActionLinkRevoked, ActionLinkSent)
+    )
 
 
 @hookimpl
@@ -49,9 +59,14 @@ def register_email_events():
 
 @hookimpl
 def register_email_placeholders():
-    return [Placeholder(PLACEHOLDER, "The action link text, then the link to view, confirm, reschedule or cancel the appointment "
-                        f"(once it is cancelled, completed or a no-show: \"{DETAILS_TEXT}\", then the link).",
-                        frozenset({RecipientRole.CUSTOMER}))]
+    return [
+        Placeholder(
+            PLACEHOLDER,
+            "The action link text, then the link to view, confirm, reschedule or cancel the appointment "
+            f'(once it is cancelled, completed or a no-show: "{DETAILS_TEXT}", then the link).',
+            frozenset({RecipientRole.CUSTOMER}),
+        )
+    ]
 
 
 @hookimpl
@@ -86,7 +101,10 @@ async def appointment_links(appointments, audience, app):
         return {}
     tokens = await tokens_for(app.settings, appointments)
     label = "View, confirm, reschedule or cancel this appointment"
-    return {appointment.id: [Link("action_link", label, url_of(app.settings, tokens[appointment.id]))] for appointment in appointments}
+    return {
+        appointment.id: [Link("action_link", label, url_of(app.settings, tokens[appointment.id]))]
+        for appointment in appointments
+    }
 
 
 @hookimpl

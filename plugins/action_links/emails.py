@@ -7,6 +7,7 @@ from __future__ import annotations
 from core import clock
 from core.agendum import Agendum
 from core.booking import LIVE
+from core.email.notifications import OutgoingEmail, compose, queue_email
 from core.email.registry import DefaultTemplate, EmailEvent
 from core.email.render import EmailContext
 from core.email.secrets import derived_in, derived_link
@@ -14,7 +15,6 @@ from core.email.templates import customer_template
 from core.errors import ValidationFailed
 from core.locations import settings_source
 from core.models import Appointment, OutboxMessage, RecipientRole
-from core.email.notifications import OutgoingEmail, compose, queue_email
 from core.security.ratelimit import Limiter, enforce
 from core.settings import RateLimit
 from plugins.action_links.links import SECRET_KIND, ActionLinkSettings, expires_at
@@ -28,11 +28,18 @@ SEND_LIMIT = RateLimit(5, 60 * 60)  # sendActionLink: emails per appointment per
 SENT_OFTEN = f"This appointment's link was already emailed {SEND_LIMIT.limit} times within the hour."
 
 EVENTS = [
-    EmailEvent(SENT_EVENT, "Staff sent the customer the link to their appointment (sendActionLink).", defaults=(
-        DefaultTemplate(RecipientRole.CUSTOMER, "Your appointment at {LocationName}",
-                        "Hello {ClientFirstName},\n\nhere is the link to your appointment:\n\n{ServiceName} with {CalendarName}\n"
-                        "{AppointmentStartDateTime}\n\n{ActionLinkBlock}\n{LocationName}\n{LocationPhone}\n"),
-    )),
+    EmailEvent(
+        SENT_EVENT,
+        "Staff sent the customer the link to their appointment (sendActionLink).",
+        defaults=(
+            DefaultTemplate(
+                RecipientRole.CUSTOMER,
+                "Your appointment at {LocationName}",
+                "Hello {ClientFirstName},\n\nhere is the link to your appointment:\n\n{ServiceName} with {CalendarName}\n"
+                "{AppointmentStartDateTime}\n\n{ActionLinkBlock}\n{LocationName}\n{LocationPhone}\n",
+            ),
+        ),
+    ),
 ]
 
 
@@ -49,7 +56,9 @@ def with_block(app: Agendum, message: OutgoingEmail, appointment: Appointment, s
         message.body = f"{message.body.rstrip()}\n\n{block(app, appointment, settings)}"
 
 
-async def send_link(app: Agendum, appointment: Appointment, settings: ActionLinkSettings, limiter: Limiter) -> OutboxMessage:
+async def send_link(
+    app: Agendum, appointment: Appointment, settings: ActionLinkSettings, limiter: Limiter
+) -> OutboxMessage:
     """Queue the email that gives the customer their appointment's link (the location's template
     of SENT_EVENT, the block appended when it lacks it); its outbox row. Refused when the customer
     has no email or the link has expired; at most SEND_LIMIT per appointment."""
@@ -57,7 +66,9 @@ async def send_link(app: Agendum, appointment: Appointment, settings: ActionLink
     if not context.customer.email:
         raise ValidationFailed("appointmentId", "The customer has no email address to send the link to.")
     if clock.now() > expires_at(appointment, settings):
-        raise ValidationFailed("appointmentId", "This appointment's link has expired (validHoursAfterEnd after the appointment ended).")
+        raise ValidationFailed(
+            "appointmentId", "This appointment's link has expired (validHoursAfterEnd after the appointment ended)."
+        )
     await enforce(limiter, f"action-link:send:{appointment.id}", SEND_LIMIT, SENT_OFTEN)
     template = await customer_template(app.plugins.registry, await settings_source(context.location), SENT_EVENT)
     message = await compose(app.plugins, template, context, context.customer.email)

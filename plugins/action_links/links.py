@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from core import clock
-from core.appointment_loads import appointment_via
 from core.agendum import Agendum
+from core.appointment_loads import appointment_via
 from core.errors import LinkUnavailable, NotFound
 from core.models import Appointment, Calendar, Location, PluginActivation, Service
 from core.plugins.types import PluginSettings
-from core.settings import Settings
 from core.security.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
+from core.settings import Settings
 from core.validation import whole_number
 from plugins.action_links.models import ActionLink
 
@@ -90,16 +90,26 @@ async def tokens_for(settings: Settings, appointments: Iterable[Appointment]) ->
     a new link's token is the same). A link shows the token of the held key it was made with; one
     whose key was dropped from the fallbacks gets a token of the current key."""
     ids = list(dict.fromkeys(appointment.id for appointment in appointments))
-    rows = await ActionLink.filter(appointment_id__in=ids).values_list("appointment_id", "generation", "token_hash") if ids else []
+    rows = (
+        await ActionLink.filter(appointment_id__in=ids).values_list("appointment_id", "generation", "token_hash")
+        if ids
+        else []
+    )
     stored = {appointment_id: (generation, hashed) for appointment_id, generation, hashed in rows}
     missing = [i for i in ids if i not in stored]
     if missing:
         await ActionLink.bulk_create(
-            [ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(settings, i, 0))) for i in missing], ignore_conflicts=True
+            [
+                ActionLink(appointment_id=i, generation=0, token_hash=token_hash(_token(settings, i, 0)))
+                for i in missing
+            ],
+            ignore_conflicts=True,
         )
     tokens = {i: _token(settings, i, 0) for i in missing}
     for i, (generation, hashed) in stored.items():
-        tokens[i] = shown_token(settings.secret_keys, hashed, PURPOSE, i, generation) or await _rekey(settings, i, generation)
+        tokens[i] = shown_token(settings.secret_keys, hashed, PURPOSE, i, generation) or await _rekey(
+            settings, i, generation
+        )
     return {i: tokens[i] for i in ids}
 
 
@@ -146,7 +156,13 @@ async def open_link(app: Agendum, token: str) -> Opened:
     if found is None:
         raise NotFound("Link")
     link, appointment, location, service, calendar, activations = (
-        found.via, found.appointment, found.location, found.service, found.calendar, found.activations)
+        found.via,
+        found.appointment,
+        found.location,
+        found.service,
+        found.calendar,
+        found.activations,
+    )
     if not is_derived(app.settings.secret_keys, token, PURPOSE, appointment.id, link.generation):
         raise NotFound("Link")  # made with a secret key no longer held
     enabled, settings = app.plugins.allow_list_and_settings(NAME, activations)
@@ -154,7 +170,11 @@ async def open_link(app: Agendum, token: str) -> Opened:
         raise NotFound("Link")
     if clock.now() > expires_at(appointment, settings):
         raise LinkUnavailable(
-            "EXPIRED", "This link has expired.", owner_name=location.name,
-            owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id,
+            "EXPIRED",
+            "This link has expired.",
+            owner_name=location.name,
+            owner_email=location.contact_email,
+            owner_phone=location.contact_phone,
+            location_id=location.id,
         )
     return Opened(app, link, appointment, location, service, calendar, settings, token, activations)

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core.errors import DomainError, StaleAppointment, ValidationCode, ValidationFailed
-from core.models import AppointmentStatus
 from core.availability.budget import Charge
 from core.availability.slots import rules_for
+from core.errors import DomainError, StaleAppointment, ValidationCode, ValidationFailed
+from core.models import AppointmentStatus
 from plugins.action_links import service
 from plugins.action_links.links import Opened, open_link
 from web.client_ip import ip_of
@@ -20,8 +20,8 @@ from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import render_page
 from web.params import Choice, Date, Instant, Text, Whole, read, reads
 from web.slot_pages import page_slots
-from web.token_pages import token_page
 from web.slot_picker import pick_day, window
+from web.token_pages import token_page
 
 DONE = {
     "confirmed": "Thank you: your appointment is confirmed.",
@@ -38,12 +38,18 @@ async def _resolve(request: Request, token: str) -> Opened:
 link_page = token_page(_resolve, hint="Please contact us if you need to change your appointment.")
 
 
-async def _page(request: Request, opened: Opened, *, notice: str | None = None, error: str | None = None,
-                status: int = 200) -> Response:
+async def _page(
+    request: Request, opened: Opened, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> Response:
     view = await service.view(opened)
     context = {
-        "title": "Your appointment", "view": view, "appointment": opened.appointment,
-        "token": opened.token, "csrf": page_csrf_token(request, opened.token), "notice": notice, "error": error,
+        "title": "Your appointment",
+        "view": view,
+        "appointment": opened.appointment,
+        "token": opened.token,
+        "csrf": page_csrf_token(request, opened.token),
+        "notice": notice,
+        "error": error,
         "links": await service.customer_links(opened),
     }
     return await render_page(request, "action_links/appointment.html", context, location=opened.location, status=status)
@@ -78,9 +84,17 @@ async def slots_page(request: Request, opened: Opened) -> Response:
     days, chosen = pick_day(shown.slots, tz, asked["day"])
     base = f"/action/{opened.token}/reschedule?from={dates.first_day.isoformat()}"
     context = {
-        "title": "Choose a new time", "days": days, "chosen": chosen, "day_url": lambda day: f"{base}&day={day.isoformat()}", "token": opened.token, "appointment": opened.appointment,
-        "csrf": page_csrf_token(request, opened.token), "later": dates.later, "earlier": dates.earlier,
-        "error": None, "refusal": shown.refusal,
+        "title": "Choose a new time",
+        "days": days,
+        "chosen": chosen,
+        "day_url": lambda day: f"{base}&day={day.isoformat()}",
+        "token": opened.token,
+        "appointment": opened.appointment,
+        "csrf": page_csrf_token(request, opened.token),
+        "later": dates.later,
+        "earlier": dates.earlier,
+        "error": None,
+        "refusal": shown.refusal,
     }
     return await render_page(request, "action_links/slots.html", context, location=opened.location, status=shown.status)
 
@@ -94,7 +108,9 @@ async def _post(request: Request, opened: Opened, act) -> Response:
         done = await act(opened, asked)
     except StaleAppointment:
         fresh = await open_link(opened.app, opened.token)
-        return await _page(request, fresh, error="Your appointment was changed meanwhile; here it is as it is now.", status=409)
+        return await _page(
+            request, fresh, error="Your appointment was changed meanwhile; here it is as it is now.", status=409
+        )
     except DomainError as refused:
         return await _page(request, opened, error=refused.message, status=409)
     return RedirectResponse(f"/action/{opened.token}?done={done}", status_code=303)
@@ -135,7 +151,9 @@ async def cancel(request: Request, opened: Opened) -> Response:
     """POST: cancel the appointment with a reason and a note."""
 
     async def act(opened: Opened, asked) -> str:
-        await service.cancel(opened, asked["reason"] or None, asked["note"], ip_of(request), request.headers.get("user-agent", "")[:500])
+        await service.cancel(
+            opened, asked["reason"] or None, asked["note"], ip_of(request), request.headers.get("user-agent", "")[:500]
+        )
         return "cancelled"
 
     return await _post(request, opened, act)

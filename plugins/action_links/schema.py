@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Annotated, Optional, Union
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -17,7 +17,12 @@ from plugins.action_links import service
 from plugins.action_links.emails import SEND_LIMIT, SENT_EVENT, send_link
 from plugins.action_links.links import NAME, Opened, open_link, revoke
 from schema.appointments import (
-    AppointmentStatus as AppointmentStatusType, InvalidTransition, RuleViolation, Slot, SlotUnavailable, StaleAppointment,
+    AppointmentStatus as AppointmentStatusType,
+    InvalidTransition,
+    RuleViolation,
+    Slot,
+    SlotUnavailable,
+    StaleAppointment,
 )
 from schema.context import Info
 from schema.email import EmailDelivery
@@ -27,7 +32,7 @@ from schema.limits import selections, slot_field
 from schema.plugins import LinkUnavailable, PluginDisabled, gated
 from schema.text_inputs import MULTILINE_ARGUMENT
 
-From = Annotated[Optional[dt.datetime], strawberry.argument(name="from")]
+From = Annotated[dt.datetime | None, strawberry.argument(name="from")]
 
 
 @strawberry.type(description="A change made through the link.")
@@ -38,7 +43,9 @@ class ActionLinkEvent:
 
 @strawberry.type(description="An appointment as its customer sees it through an action link.")
 class ActionLinkView:
-    appointment_status: AppointmentStatusType = strawberry.field(description="Named so, not `status`, to sit beside LinkUnavailable.status in one query.")
+    appointment_status: AppointmentStatusType = strawberry.field(
+        description="Named so, not `status`, to sit beside LinkUnavailable.status in one query."
+    )
     starts_at: dt.datetime
     ends_at: dt.datetime
     sequence: int = strawberry.field(description="Pass it back as expectedSequence when rescheduling.")
@@ -51,9 +58,9 @@ class ActionLinkView:
     can_confirm: bool
     can_reschedule: bool
     can_cancel: bool
-    confirm_refusal: Optional[str] = strawberry.field(description="Why confirming is not possible now, if it is not.")
-    reschedule_refusal: Optional[str]
-    cancel_refusal: Optional[str]
+    confirm_refusal: str | None = strawberry.field(description="Why confirming is not possible now, if it is not.")
+    reschedule_refusal: str | None
+    cancel_refusal: str | None
     cancellation_reasons: list[str]
     cancellation_reason_required: bool
     cancellation_policy: str
@@ -61,49 +68,79 @@ class ActionLinkView:
     view: strawberry.Private[service.View]
 
     @classmethod
-    def of(cls, view: service.View) -> "ActionLinkView":
+    def of(cls, view: service.View) -> ActionLinkView:
         appointment, location, tz = view.opened.appointment, view.opened.location, view.tz
         return cls(
-            appointment_status=appointment.status, starts_at=appointment.starts_at.astimezone(tz), ends_at=appointment.ends_at.astimezone(tz),
-            sequence=appointment.sequence, service_name=view.service.name, calendar_name=view.calendar.name,
-            location_name=location.name, location_phone=location.contact_phone, location_email=location.contact_email,
-            timezone=location.timezone, can_confirm=view.can("CONFIRM"), can_reschedule=view.can("RESCHEDULE"),
-            can_cancel=view.can("CANCEL"), confirm_refusal=view.refusal("CONFIRM"), reschedule_refusal=view.refusal("RESCHEDULE"),
-            cancel_refusal=view.refusal("CANCEL"), cancellation_reasons=list(view.reasons),
-            cancellation_reason_required=view.reason_required, cancellation_policy=view.policy,
-            history=[ActionLinkEvent(at=e.at.astimezone(tz), action=e.action) for e in view.history], view=view,
+            appointment_status=appointment.status,
+            starts_at=appointment.starts_at.astimezone(tz),
+            ends_at=appointment.ends_at.astimezone(tz),
+            sequence=appointment.sequence,
+            service_name=view.service.name,
+            calendar_name=view.calendar.name,
+            location_name=location.name,
+            location_phone=location.contact_phone,
+            location_email=location.contact_email,
+            timezone=location.timezone,
+            can_confirm=view.can("CONFIRM"),
+            can_reschedule=view.can("RESCHEDULE"),
+            can_cancel=view.can("CANCEL"),
+            confirm_refusal=view.refusal("CONFIRM"),
+            reschedule_refusal=view.refusal("RESCHEDULE"),
+            cancel_refusal=view.refusal("CANCEL"),
+            cancellation_reasons=list(view.reasons),
+            cancellation_reason_required=view.reason_required,
+            cancellation_policy=view.policy,
+            history=[ActionLinkEvent(at=e.at.astimezone(tz), action=e.action) for e in view.history],
+            view=view,
         )
 
-    @strawberry.field(description="Free slots to move to (same calendar and service), from `from` (default now) for 14 days. Slot fields: the field that returns this view prices them before any work (QueryTooCostly) and counts each toward the client's per-IP slot limit.")
+    @strawberry.field(
+        description="Free slots to move to (same calendar and service), from `from` (default now) for 14 days. Slot fields: the field that returns this view prices them before any work (QueryTooCostly) and counts each toward the client's per-IP slot limit."
+    )
     async def reschedule_slots(self, from_: From = None) -> list[Slot]:
         tz = ZoneInfo(self.timezone)
         slots = await service.reschedule_slots(self.view.opened, from_)
         return [Slot(start=s.start.astimezone(tz), end=s.end.astimezone(tz)) for s in slots]
 
 
-@strawberry.type(description="The appointment's action link was replaced: the old one no longer works. Staff never see the link (it signs the customer in); `sendActionLink` emails the new one to the customer.")
+@strawberry.type(
+    description="The appointment's action link was replaced: the old one no longer works. Staff never see the link (it signs the customer in); `sendActionLink` emails the new one to the customer."
+)
 class ActionLinkRevoked:
     appointment_id: strawberry.ID
 
 
-@strawberry.type(description="The appointment's action link is queued to the customer's email address; `delivery` shows what becomes of it (its body with the link hidden).")
+@strawberry.type(
+    description="The appointment's action link is queued to the customer's email address; `delivery` shows what becomes of it (its body with the link hidden)."
+)
 class ActionLinkSent:
     delivery: EmailDelivery
 
 
 ActionLinkResult = Annotated[
-    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited, QueryTooCostly], strawberry.union("ActionLinkResult")
+    ActionLinkView | LinkUnavailable | NotFound | RateLimited | QueryTooCostly, strawberry.union("ActionLinkResult")
 ]
 ActionLinkChangeResult = Annotated[
-    Union[ActionLinkView, LinkUnavailable, NotFound, RateLimited, RuleViolation, InvalidTransition, StaleAppointment,
-          SlotUnavailable, ValidationError, PermissionDenied, QueryTooCostly],
+    ActionLinkView
+    | LinkUnavailable
+    | NotFound
+    | RateLimited
+    | RuleViolation
+    | InvalidTransition
+    | StaleAppointment
+    | SlotUnavailable
+    | ValidationError
+    | PermissionDenied
+    | QueryTooCostly,
     strawberry.union("ActionLinkChangeResult"),
 ]
 RevokeActionLinkResult = Annotated[
-    Union[ActionLinkRevoked, PluginDisabled, NotFound, PermissionDenied, ValidationError], strawberry.union("RevokeActionLinkResult")
+    ActionLinkRevoked | PluginDisabled | NotFound | PermissionDenied | ValidationError,
+    strawberry.union("RevokeActionLinkResult"),
 ]
 SendActionLinkResult = Annotated[
-    Union[ActionLinkSent, PluginDisabled, NotFound, PermissionDenied, ValidationError, RateLimited], strawberry.union("SendActionLinkResult")
+    ActionLinkSent | PluginDisabled | NotFound | PermissionDenied | ValidationError | RateLimited,
+    strawberry.union("SendActionLinkResult"),
 ]
 
 
@@ -146,10 +183,12 @@ class ActionLinkMutation:
             await service.confirm(opened, info.context.client_ip, info.context.user_agent)
             return await _view_after(opened)
 
-    @strawberry.mutation(description="Move the appointment to a free slot of the same calendar and service (the same appointment; `sequence` goes up by one). It is CONFIRMED afterwards, even if it was SCHEDULED: the customer chose the time.")
+    @strawberry.mutation(
+        description="Move the appointment to a free slot of the same calendar and service (the same appointment; `sequence` goes up by one). It is CONFIRMED afterwards, even if it was SCHEDULED: the customer chose the time."
+    )
     @as_result
     async def reschedule_via_action_link(
-        self, info: Info, token: str, start: dt.datetime, expected_sequence: Optional[int] = None
+        self, info: Info, token: str, start: dt.datetime, expected_sequence: int | None = None
     ) -> ActionLinkChangeResult:
         async with _opened(info, token) as opened:
             await service.reschedule(opened, start, expected_sequence, info.context.client_ip, info.context.user_agent)
@@ -158,13 +197,15 @@ class ActionLinkMutation:
     @strawberry.mutation(description="Cancel the appointment with a reason from the location's list and a note.")
     @as_result
     async def cancel_via_action_link(
-        self, info: Info, token: str, reason: Optional[str] = None, note: Annotated[Optional[str], MULTILINE_ARGUMENT] = None
+        self, info: Info, token: str, reason: str | None = None, note: Annotated[str | None, MULTILINE_ARGUMENT] = None
     ) -> ActionLinkChangeResult:
         async with _opened(info, token) as opened:
             await service.cancel(opened, reason, note or "", info.context.client_ip, info.context.user_agent)
             return await _view_after(opened)
 
-    @strawberry.mutation(description="Staff: replace an appointment's action link; the old link stops working (emails still queued carry the new one). Staff never see the link; `sendActionLink` emails it to the customer.")
+    @strawberry.mutation(
+        description="Staff: replace an appointment's action link; the old link stops working (emails still queued carry the new one). Staff never see the link; `sendActionLink` emails it to the customer."
+    )
     @as_result
     @gated(NAME, lambda appointment_id: _location_of(appointment_id))
     async def revoke_action_link(self, info: Info, appointment_id: strawberry.ID) -> RevokeActionLinkResult:
@@ -172,7 +213,9 @@ class ActionLinkMutation:
         await revoke(info.context.settings, appointment)
         return ActionLinkRevoked(appointment_id=strawberry.ID(str(appointment.id)))
 
-    @strawberry.mutation(description=f"Staff: email the customer their appointment's action link (staff never see it: it signs the customer in to the portal), with the location's template of {SENT_EVENT}. ValidationError when the customer has no email or the link has expired; at most {SEND_LIMIT.limit} per appointment per hour (RateLimited).")
+    @strawberry.mutation(
+        description=f"Staff: email the customer their appointment's action link (staff never see it: it signs the customer in to the portal), with the location's template of {SENT_EVENT}. ValidationError when the customer has no email or the link has expired; at most {SEND_LIMIT.limit} per appointment per hour (RateLimited)."
+    )
     @as_result
     @gated(NAME, lambda appointment_id: _location_of(appointment_id))
     async def send_action_link(self, info: Info, appointment_id: strawberry.ID) -> SendActionLinkResult:
@@ -188,4 +231,3 @@ async def _location_of(appointment_id) -> int:
     if row is None:
         raise Missing("Appointment", appointment_id)
     return row.location_id
-

@@ -25,9 +25,11 @@ async def validate_settings(app, location_id, settings):
 @hookimpl
 def plugin_info():
     return PluginInfo(
-        name=NAME, title="Client Portal",
+        name=NAME,
+        title="Client Portal",
         description="Customers sign in to see their own appointments, book and cancel under your policy.",
-        version="1.0", settings_model=PortalSettings,
+        version="1.0",
+        settings_model=PortalSettings,
     )
 
 
@@ -75,4 +77,7 @@ def appointment_links(appointments, audience, settings, valid_until, origin, app
     """For the customer: "See all my appointments", signing them in to the portal (once it has an address)."""
     if audience != "customer" or not settings.slug:
         return {}
-    return {appointment.id: [sign_in_link(app.settings, settings.slug, appointment, valid_until, origin)] for appointment in appointments}
+    return {
+        appointment.id: [sign_in_link(app.settings, settings.slug, appointment, valid_until, origin)]
+        for appointment in appointments
+    }

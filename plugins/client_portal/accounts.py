@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core import clock
-from core import validation as check
+from core import clock, validation as check
 from core.customers import clean_customer_fields, clean_new_customer
 from core.email.secrets import sealed_link
 from core.errors import InvalidCredentials, LinkUnavailable, NotFound, RuleViolation, ValidationCode, ValidationFailed
@@ -37,7 +36,9 @@ EVENT = {VERIFY: VERIFY_EVENT, PASSWORD: PASSWORD_EVENT}
 PATH = {VERIFY: "verify", PASSWORD: "password"}
 RESEND_AFTER = dt.timedelta(minutes=10)
 TRY_AGAIN = "Please try again in a moment."
-ALREADY_A_CLIENT = "Your email is confirmed. You are already one of our clients: we have emailed you a link to choose your password."
+ALREADY_A_CLIENT = (
+    "Your email is confirmed. You are already one of our clients: we have emailed you a link to choose your password."
+)
 
 
 @contextlib.asynccontextmanager
@@ -53,8 +54,9 @@ async def _send_link(portal: Portal, account: PortalAccount, purpose: str, custo
     `customer`, when the caller has the account's customer at hand)."""
     token = new_token()
     await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()
-    await PortalToken.create(account_id=account.id, purpose=purpose, token_hash=token_hash(token),
-                             expires_at=clock.now() + LIFETIME[purpose])
+    await PortalToken.create(
+        account_id=account.id, purpose=purpose, token_hash=token_hash(token), expires_at=clock.now() + LIFETIME[purpose]
+    )
     # The email keeps the link sealed (core.email.secrets): the outbox never holds it in clear,
     # and every try, resend or duplicate of the email carries this same link.
     link = sealed_link(f"{portal.url}/{PATH[purpose]}/{token}", portal.app.settings)
@@ -67,7 +69,11 @@ async def _live_account(location_id: int, email_key: str, customer: Customer | N
     by a change of the customer's email is removed."""
     account = await PortalAccount.get_or_none(location_id=location_id, email_key=email_key)
     if account is not None and account.customer_id is not None:
-        owner = customer if customer is not None and customer.id == account.customer_id else await Customer.get_or_none(id=account.customer_id)
+        owner = (
+            customer
+            if customer is not None and customer.id == account.customer_id
+            else await Customer.get_or_none(id=account.customer_id)
+        )
         if owner is None or owner.email_key != email_key:
             await account.delete()
             return None
@@ -79,8 +85,12 @@ async def _account_of(customer: Customer) -> PortalAccount:
     account = await _live_account(customer.location_id, customer.email_key, customer)
     try:
         if account is None:
-            account = await PortalAccount.create(location_id=customer.location_id, email=customer.email,
-                                                 email_key=customer.email_key, customer_id=customer.id)
+            account = await PortalAccount.create(
+                location_id=customer.location_id,
+                email=customer.email,
+                email_key=customer.email_key,
+                customer_id=customer.id,
+            )
         elif account.customer_id is None:  # a registration waiting for confirmation: the customer came first
             account.customer_id, account.password_hash, account.pending = customer.id, "", {}
             await account.save(update_fields=["customer_id", "password_hash", "pending"])
@@ -107,8 +117,11 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
             return
         account = await _live_account(location_id, email_key)
         if account is None and not portal.settings.accept_new_clients:
-            raise RuleViolation("NEW_CLIENTS_NOT_ACCEPTED", "This portal is not taking new clients online. "
-                                f"Please contact {portal.location.name}{portal.contact} to make an appointment.")
+            raise RuleViolation(
+                "NEW_CLIENTS_NOT_ACCEPTED",
+                "This portal is not taking new clients online. "
+                f"Please contact {portal.location.name}{portal.contact} to make an appointment.",
+            )
         pending = {k: contact[k] for k in ("first_name", "last_name", "mobile_phone")}
         if account is not None:
             account.password_hash, account.pending = "", pending
@@ -116,8 +129,13 @@ async def register(portal: Portal, details: dict, password: str, visitor: Visito
             await _send_link(portal, account, PASSWORD)
             return
         try:
-            account = await PortalAccount.create(location_id=location_id, email=contact["email"], email_key=email_key,
-                                                 password_hash=password_hash, pending=pending)
+            account = await PortalAccount.create(
+                location_id=location_id,
+                email=contact["email"],
+                email_key=email_key,
+                password_hash=password_hash,
+                pending=pending,
+            )
         except IntegrityError:
             raise RuleViolation("TRY_AGAIN", TRY_AGAIN) from None
         await _send_link(portal, account, VERIFY)
@@ -142,7 +160,8 @@ async def request_password_link(portal: Portal, email: str, visitor: Visitor) ->
         with contextlib.suppress(_Undone, IntegrityError):
             async with in_transaction():
                 account = await _live_account(portal.location.id, email_key) or await PortalAccount.create(
-                    location_id=portal.location.id, email=address, email_key=email_key)
+                    location_id=portal.location.id, email=address, email_key=email_key
+                )
                 await _send_link(portal, account, PASSWORD)
                 raise _Undone
 
@@ -159,8 +178,14 @@ class OpenedToken:
 def _unavailable(portal: Portal, status: str) -> LinkUnavailable:
     message = "This link has already been used." if status == "USED" else "This link has expired."
     location = portal.location
-    return LinkUnavailable(status, f"{message} You can ask for a new one on the portal's sign-in page.", owner_name=location.name,
-                           owner_email=location.contact_email, owner_phone=location.contact_phone, location_id=location.id)
+    return LinkUnavailable(
+        status,
+        f"{message} You can ask for a new one on the portal's sign-in page.",
+        owner_name=location.name,
+        owner_email=location.contact_email,
+        owner_phone=location.contact_phone,
+        location_id=location.id,
+    )
 
 
 async def open_token(token: str, purpose: str, visitor: Visitor) -> OpenedToken:
@@ -227,7 +252,9 @@ async def reset_password(opened: OpenedToken, password: str) -> PortalAccount:
                 await _new_customer(account)
         account.password_hash, account.verified_at = password_hash, account.verified_at or clock.now()
         account.password_changed_at, account.pending = clock.now(), {}
-        await account.save(update_fields=["customer_id", "password_hash", "verified_at", "password_changed_at", "pending"])
+        await account.save(
+            update_fields=["customer_id", "password_hash", "verified_at", "password_changed_at", "pending"]
+        )
         await end_other_sessions(account.customer_id, account.location_id)
     return account
 
@@ -238,12 +265,21 @@ async def login(portal: Portal, email: str, password: str, visitor: Visitor) -> 
     email_key = str(email or "").strip().lower()[:254]
     await visitor.count_account_attempt("login", portal.location.id, email_key)
     account = await _live_account(portal.location.id, email_key) if email_key else None
-    if not await verify_password(account.password_hash if account and account.password_hash else None, str(password or "")[:1024], portal.app.settings):
+    if not await verify_password(
+        account.password_hash if account and account.password_hash else None,
+        str(password or "")[:1024],
+        portal.app.settings,
+    ):
         raise InvalidCredentials()
     if account.verified_at is None or account.customer_id is None:
         now = clock.now()
-        pending = await PortalToken.filter(account_id=account.id, purpose=VERIFY, used_at__isnull=True, expires_at__gt=now,
-                                           created_at__gt=now - RESEND_AFTER).exists()
+        pending = await PortalToken.filter(
+            account_id=account.id,
+            purpose=VERIFY,
+            used_at__isnull=True,
+            expires_at__gt=now,
+            created_at__gt=now - RESEND_AFTER,
+        ).exists()
         if not pending:  # a link sent in the last minutes still works: no new email for every attempt
             async with _mailing(portal):
                 await _send_link(portal, account, VERIFY)
@@ -258,7 +294,9 @@ async def _check_current(signed: SignedIn, current_password: str, visitor: Visit
     account = signed.account
     await visitor.count_account_attempt("password", signed.portal.location.id, signed.customer.email_key)
     if account is None or not account.password_hash:
-        raise ValidationFailed("currentPassword", "You have no password yet: use “Forgot your password?” on the sign-in page to set one.")
+        raise ValidationFailed(
+            "currentPassword", "You have no password yet: use “Forgot your password?” on the sign-in page to set one."
+        )
     if not await verify_password(account.password_hash, str(current_password or "")[:1024], signed.portal.app.settings):
         raise ValidationFailed("currentPassword", "That is not your current password.", ValidationCode.INCORRECT)
     return account
@@ -273,14 +311,18 @@ async def change_password(signed: SignedIn, current_password: str, new_password:
     async with in_transaction():
         account.password_hash, account.password_changed_at = password_hash, clock.now()
         await account.save(update_fields=["password_hash", "password_changed_at"])
-        await PortalToken.filter(account_id=account.id, used_at__isnull=True).delete()  # emailed links die with the old password
+        await PortalToken.filter(
+            account_id=account.id, used_at__isnull=True
+        ).delete()  # emailed links die with the old password
         await end_other_sessions(signed.customer.id, signed.portal.location.id, keep=signed.row)
 
 
 async def update_profile(signed: SignedIn, current_password: str, changes: dict, visitor: Visitor) -> Customer:
     """Change the customer's name and mobile phone (the current password is required)."""
     await _check_current(signed, current_password, visitor)
-    clean = clean_customer_fields({k: v for k, v in changes.items() if k in ("first_name", "last_name", "mobile_phone") and v is not None})
+    clean = clean_customer_fields(
+        {k: v for k, v in changes.items() if k in ("first_name", "last_name", "mobile_phone") and v is not None}
+    )
     customer = signed.customer
     if clean:
         customer.update_from_dict(clean)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
-from core.security.access import Staff, require_location
 from core.agendum import Agendum
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.models import Location, PluginActivation
+from core.security.access import Staff, require_location
 from core.settings import Settings
 from plugins.client_portal.models import PortalAddress
 from plugins.client_portal.settings import NAME, SLUG_RE, PortalSettings
+
 
 @dataclass(frozen=True)
 class Portal:
@@ -97,11 +98,17 @@ async def claim_slug(location: Location, slug: str) -> str:
     location's name when empty), freeing its old one; the slug claimed."""
     slug = slug or await _free_slug(location)
     if await PortalAddress.filter(slug=slug).exclude(location_id=location.id).exists():
-        raise ValidationFailed("settings.slug", f"The address {slug!r} is taken by another location; choose another.", ValidationCode.TAKEN)
+        raise ValidationFailed(
+            "settings.slug", f"The address {slug!r} is taken by another location; choose another.", ValidationCode.TAKEN
+        )
     try:
         updated = await PortalAddress.filter(location_id=location.id).update(slug=slug)
         if not updated:
             await PortalAddress.create(location_id=location.id, slug=slug)
     except IntegrityError:
-        raise ValidationFailed("settings.slug", f"The address {slug!r} was just taken by another location; choose another.", ValidationCode.TAKEN) from None
+        raise ValidationFailed(
+            "settings.slug",
+            f"The address {slug!r} was just taken by another location; choose another.",
+            ValidationCode.TAKEN,
+        ) from None
     return slug

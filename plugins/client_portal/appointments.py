@@ -8,16 +8,15 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import booking, clock
-from core import validation as check
-from core.security.access import Actor
-from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationCode, ValidationFailed
-from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
-from core.locations import settings_source
-from core.availability.rules import Rules
+from core import booking, clock, validation as check
 from core.availability.budget import Charge
 from core.availability.cost import estimate
+from core.availability.rules import Rules
 from core.availability.slots import check_window, rules_for, slots_for
+from core.errors import NotFound, RuleViolation, SlotUnavailable, ValidationCode, ValidationFailed
+from core.locations import settings_source
+from core.models import ActorKind, Appointment, AppointmentEvent, AppointmentStatus, Calendar, Service
+from core.security.access import Actor
 from plugins.client_portal.addresses import Portal
 from plugins.client_portal.sessions import SignedIn
 from plugins.client_portal.settings import NAME
@@ -46,8 +45,14 @@ class FreeSlot:
 def actor(signed: SignedIn, visitor: Visitor) -> Actor:
     """The customer acting through the portal (the portal sends its own staff notices)."""
     who = f"portal-account:{signed.account.id}" if signed.account else f"portal-session:{signed.row.id}"
-    return Actor(ActorKind.PORTAL, id=who, customer_id=signed.customer.id, ip=visitor.ip, user_agent=visitor.user_agent,
-                 core_staff_notices=False)
+    return Actor(
+        ActorKind.PORTAL,
+        id=who,
+        customer_id=signed.customer.id,
+        ip=visitor.ip,
+        user_agent=visitor.user_agent,
+        core_staff_notices=False,
+    )
 
 
 async def own_appointments(signed: SignedIn, upcoming: bool) -> list[Appointment]:
@@ -61,7 +66,9 @@ async def own_appointments(signed: SignedIn, upcoming: bool) -> list[Appointment
 
 async def own_appointment(signed: SignedIn, appointment_id: int) -> Appointment:
     """One of the customer's own appointments; `NotFound` for anyone else's (or none)."""
-    row = await Appointment.get_or_none(id=appointment_id, customer_id=signed.customer.id, location_id=signed.portal.location.id)
+    row = await Appointment.get_or_none(
+        id=appointment_id, customer_id=signed.customer.id, location_id=signed.portal.location.id
+    )
     if row is None:
         raise NotFound("Appointment", appointment_id)
     return row
@@ -74,10 +81,16 @@ async def policy(portal: Portal) -> Rules:
 
 async def offers(portal: Portal) -> list[Offer]:
     """The services bookable online at the location that some calendar provides, by name."""
-    services = await Service.filter(location_id=portal.location.id, bookable_online=True).order_by("name", "id").prefetch_related("calendars")
+    services = (
+        await Service.filter(location_id=portal.location.id, bookable_online=True)
+        .order_by("name", "id")
+        .prefetch_related("calendars")
+    )
     found = []
     for service in services:
-        calendars = sorted((c for c in service.calendars if c.location_id == portal.location.id), key=lambda c: (c.name, c.id))
+        calendars = sorted(
+            (c for c in service.calendars if c.location_id == portal.location.id), key=lambda c: (c.name, c.id)
+        )
         if calendars:
             found.append(Offer(service, calendars))
     return found
@@ -97,7 +110,9 @@ def _calendars(chosen: Offer, calendar_id: int | None) -> list[Calendar]:
     for calendar in chosen.calendars:
         if calendar.id == calendar_id:
             return [calendar]
-    raise ValidationFailed("calendarId", "Choose one of the calendars offering this service, or any.", ValidationCode.INVALID_CHOICE)
+    raise ValidationFailed(
+        "calendarId", "Choose one of the calendars offering this service, or any.", ValidationCode.INVALID_CHOICE
+    )
 
 
 async def free_slots(
@@ -112,7 +127,9 @@ async def free_slots(
     return await _free(portal, chosen, calendars, start, end)
 
 
-async def _free(portal: Portal, chosen: Offer, calendars: list[Calendar], start: dt.datetime, end: dt.datetime) -> list[FreeSlot]:
+async def _free(
+    portal: Portal, chosen: Offer, calendars: list[Calendar], start: dt.datetime, end: dt.datetime
+) -> list[FreeSlot]:
     rules = await rules_for(portal.location, chosen.service)
     free: dict[dt.datetime, tuple[dt.datetime, list[int]]] = {}
     for calendar in calendars:
@@ -128,7 +145,10 @@ async def _least_busy_first(portal: Portal, calendar_ids: list[int], start: dt.d
     begin = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     counts = {cid: 0 for cid in calendar_ids}
     for cid in await Appointment.filter(
-        calendar_id__in=calendar_ids, starts_at__gte=begin, starts_at__lt=begin + dt.timedelta(days=1), status__in=LIVE,
+        calendar_id__in=calendar_ids,
+        starts_at__gte=begin,
+        starts_at__lt=begin + dt.timedelta(days=1),
+        status__in=LIVE,
     ).values_list("calendar_id", flat=True):
         counts[cid] += 1
     return sorted(calendar_ids, key=lambda cid: (counts[cid], cid))
@@ -136,10 +156,15 @@ async def _least_busy_first(portal: Portal, calendar_ids: list[int], start: dt.d
 
 def _refuse_unless(allowed: bool, rule: str, what: str, portal: Portal) -> None:
     if not allowed:
-        raise RuleViolation(rule, f"{what} is not available in the client portal. Please contact {portal.location.name}{portal.contact}.")
+        raise RuleViolation(
+            rule,
+            f"{what} is not available in the client portal. Please contact {portal.location.name}{portal.contact}.",
+        )
 
 
-async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start: dt.datetime, accept_terms: bool, visitor: Visitor) -> Appointment:
+async def book(
+    signed: SignedIn, service_id: int, calendar_id: int | None, start: dt.datetime, accept_terms: bool, visitor: Visitor
+) -> Appointment:
     """Book for the signed-in customer; with no calendar, the free one with the fewest
     appointments that day. Accepting the terms (when the location has them) is recorded in the
     appointment's history."""
@@ -147,7 +172,9 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
     _refuse_unless(portal.settings.allow_booking, "PORTAL_BOOKING_OFF", "Booking", portal)
     terms = portal.settings.terms_and_conditions
     if terms and not accept_terms:
-        raise ValidationFailed("acceptTerms", "Please read and accept the terms and conditions to book.", ValidationCode.REQUIRED)
+        raise ValidationFailed(
+            "acceptTerms", "Please read and accept the terms and conditions to book.", ValidationCode.REQUIRED
+        )
     check.instant("start", start)
     chosen = await offer(portal, service_id)
     candidates = [c.id for c in _calendars(chosen, calendar_id)]
@@ -162,18 +189,38 @@ async def book(signed: SignedIn, service_id: int, calendar_id: int | None, start
     async def record_terms(appointment: Appointment) -> None:
         if terms:
             await AppointmentEvent.create(
-                appointment_id=appointment.id, action="TERMS_ACCEPTED", actor_kind=ActorKind.PORTAL, actor_id=acting.id[:64],
-                ip=visitor.ip[:64], user_agent=visitor.user_agent[:500], before={}, after={"termsAndConditions": terms},
+                appointment_id=appointment.id,
+                action="TERMS_ACCEPTED",
+                actor_kind=ActorKind.PORTAL,
+                actor_id=acting.id[:64],
+                ip=visitor.ip[:64],
+                user_agent=visitor.user_agent[:500],
+                before={},
+                after={"termsAndConditions": terms},
             )
 
     for candidate in candidates[:-1]:
         try:
-            return await booking.book(portal.app.plugins, acting, calendar_id=candidate, service_id=chosen.service.id, start=start,
-                                      customer_id=signed.customer.id, after=[record_terms])
+            return await booking.book(
+                portal.app.plugins,
+                acting,
+                calendar_id=candidate,
+                service_id=chosen.service.id,
+                start=start,
+                customer_id=signed.customer.id,
+                after=[record_terms],
+            )
         except SlotUnavailable:
             continue  # taken meanwhile: the next least busy calendar
-    return await booking.book(portal.app.plugins, acting, calendar_id=candidates[-1], service_id=chosen.service.id, start=start,
-                              customer_id=signed.customer.id, after=[record_terms])
+    return await booking.book(
+        portal.app.plugins,
+        acting,
+        calendar_id=candidates[-1],
+        service_id=chosen.service.id,
+        start=start,
+        customer_id=signed.customer.id,
+        after=[record_terms],
+    )
 
 
 async def cancel(signed: SignedIn, appointment_id: int, reason: str | None, note: str, visitor: Visitor) -> Appointment:
@@ -211,7 +258,9 @@ async def describe(signed: SignedIn, rows: list[Appointment]) -> list[OwnAppoint
         service = services[row.service_id]
         refusal = "Cancelling is not available in the client portal." if not portal.settings.allow_cancelling else None
         if refusal is None:
-            problem = (await booking.customer_refusals(row, portal.location, Rules.of(source, service.rule_overrides)))["CANCEL"]
+            problem = (await booking.customer_refusals(row, portal.location, Rules.of(source, service.rule_overrides)))[
+                "CANCEL"
+            ]
             refusal = problem.message if problem else None
         described.append(OwnAppointment(row, service, calendars[row.calendar_id], refusal, links.get(row.id, [])))
     return described

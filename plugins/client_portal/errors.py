@@ -21,5 +21,7 @@ class PasswordSignInRequired(DomainError):
     """A session started from an action link cannot change the password or the profile."""
 
     def __init__(self) -> None:
-        super().__init__("You came in from the link in an email. To change your password or your details, "
-                         "sign out and sign in with your email and password.")
+        super().__init__(
+            "You came in from the link in an email. To change your password or your details, "
+            "sign out and sign in with your email and password."
+        )

@@ -26,7 +26,9 @@ class PortalAccount(Model):
     location = fields.ForeignKeyField("core.Location", related_name="portal_accounts", on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254)
     email_key = fields.CharField(max_length=254)
-    customer = fields.ForeignKeyField("core.Customer", related_name="portal_accounts", null=True, on_delete=fields.CASCADE)
+    customer = fields.ForeignKeyField(
+        "core.Customer", related_name="portal_accounts", null=True, on_delete=fields.CASCADE
+    )
     password_hash = fields.CharField(max_length=200, default="")
     pending = fields.JSONField(default=dict)
     verified_at = DatetimeField(null=True)
@@ -62,7 +64,9 @@ class PortalSession(Model):
     session_hash = fields.CharField(max_length=64, unique=True)
     location = fields.ForeignKeyField("core.Location", related_name="portal_sessions", on_delete=fields.CASCADE)
     customer = fields.ForeignKeyField("core.Customer", related_name="portal_sessions", on_delete=fields.CASCADE)
-    account = fields.ForeignKeyField("client_portal.PortalAccount", related_name="sessions", null=True, on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "client_portal.PortalAccount", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
     from_link = fields.BooleanField(default=False)
     created_at = DatetimeField(auto_now_add=True)
     expires_at = DatetimeField()

@@ -19,7 +19,6 @@ from web.csrf import page_csrf_token, valid_form_csrf
 from web.pages import not_found_page, render_page, security_headers
 from web.sessions import new_session, read_session, write_session
 
-
 EXPIRED_FORM = "This form has expired. Please try again."
 
 
@@ -30,7 +29,12 @@ def posting(request: Request) -> bool:
 
 def visitor(request: Request) -> Visitor:
     """The client of a request."""
-    return Visitor(request.app.state.agendum, ip_of(request), request.headers.get("user-agent", "")[:500], request.app.state.limiter)
+    return Visitor(
+        request.app.state.agendum,
+        ip_of(request),
+        request.headers.get("user-agent", "")[:500],
+        request.app.state.limiter,
+    )
 
 
 async def portal_of(request: Request) -> Portal | Response:
@@ -70,8 +74,9 @@ def customer_page(handler: Callable[[Request, Portal, SignedIn], Awaitable[Respo
     return endpoint
 
 
-async def page(request: Request, portal: Portal, template: str, *, status: int = 200, binding: str | None = None,
-               **context) -> Response:
+async def page(
+    request: Request, portal: Portal, template: str, *, status: int = 200, binding: str | None = None, **context
+) -> Response:
     """Render a portal page. Its forms' CSRF token binds to `binding` (a link token), else to the
     visitor's session (a new anonymous one is started, and written, when they have none)."""
     fresh = None
@@ -80,8 +85,14 @@ async def page(request: Request, portal: Portal, template: str, *, status: int =
         if session is None:
             session = fresh = new_session()
         binding = session.id
-    values = {"portal": portal, "base": f"/portal/{portal.slug}", "csrf": page_csrf_token(request, binding),
-              "error": None, "notice": None, **context}
+    values = {
+        "portal": portal,
+        "base": f"/portal/{portal.slug}",
+        "csrf": page_csrf_token(request, binding),
+        "error": None,
+        "notice": None,
+        **context,
+    }
     response = await render_page(request, f"{NAME}/{template}", values, location=portal.location, status=status)
     if fresh is not None:
         write_session(response, request, fresh)
@@ -103,7 +114,10 @@ def go(portal: Portal, path: str = "") -> Response:
     return security_headers(RedirectResponse(f"/portal/{portal.slug}{path}", status_code=303))
 
 
-async def sign_in_page(request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None,
-                       email: str = "") -> Response:
+async def sign_in_page(
+    request: Request, portal, *, status: int = 200, error: str | None = None, notice: str | None = None, email: str = ""
+) -> Response:
     """The sign-in form."""
-    return await page(request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email)
+    return await page(
+        request, portal, "signin.html", status=status, title="Sign in", error=error, notice=notice, email=email
+    )

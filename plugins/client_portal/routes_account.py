@@ -8,12 +8,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, InvalidCredentials, LinkUnavailable, NotFound, RateLimited, RuleViolation, ValidationCode, ValidationFailed
+from core.errors import (
+    DomainError,
+    InvalidCredentials,
+    LinkUnavailable,
+    NotFound,
+    RateLimited,
+    RuleViolation,
+    ValidationCode,
+    ValidationFailed,
+)
 from plugins.client_portal import accounts
-from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.addresses import Portal
+from plugins.client_portal.errors import EmailNotVerified, PasswordSignInRequired
 from plugins.client_portal.pages import (
-    EXPIRED_FORM, customer_of, customer_page, go, page, portal_page, posting, sign_in_page, valid_post, visitor,
+    EXPIRED_FORM,
+    customer_of,
+    customer_page,
+    go,
+    page,
+    portal_page,
+    posting,
+    sign_in_page,
+    valid_post,
+    visitor,
 )
 from plugins.client_portal.sessions import SignedIn, end_session, start_session
 from plugins.client_portal.signin_links import open_sign_in
@@ -48,8 +66,9 @@ async def login(request: Request, portal: Portal) -> Response:
     return await _signed_in_at(request, portal, account.customer_id, account)
 
 
-async def _signed_in_at(request: Request, portal: Portal, customer_id: int, account, until=None, *,
-                        from_link: bool = False) -> Response:
+async def _signed_in_at(
+    request: Request, portal: Portal, customer_id: int, account, until=None, *, from_link: bool = False
+) -> Response:
     """Start the customer's session and go to their appointments."""
     signed = await start_session(request, portal, customer_id, account, until, from_link=from_link)
     response = go(portal)
@@ -80,15 +99,30 @@ async def register(request: Request, portal: Portal) -> Response:
     form = await read(request, location=portal.location)
     values = {key: form[key] for key in REGISTER_FIELDS}
     if not await valid_post(request):
-        return await page(request, portal, "register.html", status=403, title="Create your account", values=values, error=EXPIRED_FORM)
+        return await page(
+            request, portal, "register.html", status=403, title="Create your account", values=values, error=EXPIRED_FORM
+        )
     try:
         await accounts.register(portal, values, form["password"], visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused, location=portal.location)
     except DomainError as refused:
-        return await page(request, portal, "register.html", status=422, title="Create your account", values=values, error=refused.message)
-    return await page(request, portal, "message.html", title="Check your email",
-                      message=f"We have sent a link to {values['email']}. Open it to finish setting up your account.")
+        return await page(
+            request,
+            portal,
+            "register.html",
+            status=422,
+            title="Create your account",
+            values=values,
+            error=refused.message,
+        )
+    return await page(
+        request,
+        portal,
+        "message.html",
+        title="Check your email",
+        message=f"We have sent a link to {values['email']}. Open it to finish setting up your account.",
+    )
 
 
 @reads(form=[EMAIL])
@@ -99,15 +133,24 @@ async def forgot(request: Request, portal: Portal) -> Response:
         return await page(request, portal, "forgot.html", title="Forgotten password", email="")
     email = (await read(request, location=portal.location))["email"]
     if not await valid_post(request):
-        return await page(request, portal, "forgot.html", status=403, title="Forgotten password", email=email, error=EXPIRED_FORM)
+        return await page(
+            request, portal, "forgot.html", status=403, title="Forgotten password", email=email, error=EXPIRED_FORM
+        )
     try:
         await accounts.request_password_link(portal, email, visitor(request))
     except RateLimited as refused:
         return await too_many_page(request, refused, location=portal.location)
     except ValidationFailed as refused:
-        return await page(request, portal, "forgot.html", status=422, title="Forgotten password", email=email, error=refused.message)
-    return await page(request, portal, "message.html", title="Check your email",
-                      message="If this email belongs to one of our clients, a link to set a new password is on its way.")
+        return await page(
+            request, portal, "forgot.html", status=422, title="Forgotten password", email=email, error=refused.message
+        )
+    return await page(
+        request,
+        portal,
+        "message.html",
+        title="Check your email",
+        message="If this email belongs to one of our clients, a link to set a new password is on its way.",
+    )
 
 
 def _portal_link(open_token):
@@ -136,17 +179,30 @@ async def verify(request: Request, portal: Portal, opened) -> Response:
     token = request.path_params["token"]
     if not posting(request) or not await valid_post(request, token):
         error = EXPIRED_FORM if posting(request) else None
-        return await page(request, portal, "verify.html", status=403 if error else 200, binding=token, title="Confirm your email",
-                          email=opened.account.email, token=token, error=error)
+        return await page(
+            request,
+            portal,
+            "verify.html",
+            status=403 if error else 200,
+            binding=token,
+            title="Confirm your email",
+            email=opened.account.email,
+            token=token,
+            error=error,
+        )
     try:
         confirmed = await accounts.verify_email(opened)
     except LinkUnavailable as problem:
         return await refused_link_page(request, problem)
     except RuleViolation as refused:
-        return await page(request, portal, "message.html", status=409, title="Please try again", message=refused.message)
+        return await page(
+            request, portal, "message.html", status=409, title="Please try again", message=refused.message
+        )
     if not confirmed:
         return await page(request, portal, "message.html", title="Check your email", message=accounts.ALREADY_A_CLIENT)
-    return await sign_in_page(request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email)
+    return await sign_in_page(
+        request, portal, notice="Your email address is confirmed. Please sign in.", email=opened.account.email
+    )
 
 
 @reads(form=[_password(), _password("password_again")])
@@ -157,8 +213,17 @@ async def new_password(request: Request, portal: Portal, opened) -> Response:
     token = request.path_params["token"]
 
     async def form_page(status: int = 200, error: str | None = None) -> Response:
-        return await page(request, portal, "password.html", status=status, binding=token, title="Choose your password",
-                          email=opened.account.email, token=token, error=error)
+        return await page(
+            request,
+            portal,
+            "password.html",
+            status=status,
+            binding=token,
+            title="Choose your password",
+            email=opened.account.email,
+            token=token,
+            error=error,
+        )
 
     if not posting(request):
         return await form_page()
@@ -173,7 +238,9 @@ async def new_password(request: Request, portal: Portal, opened) -> Response:
         return await refused_link_page(request, problem)
     except DomainError as refused:  # a weak password, or "try again" when the account was being set up meanwhile
         return await form_page(422 if isinstance(refused, ValidationFailed) else 409, refused.message)
-    return await sign_in_page(request, portal, notice="Your password is set. Please sign in.", email=opened.account.email)
+    return await sign_in_page(
+        request, portal, notice="Your password is set. Please sign in.", email=opened.account.email
+    )
 
 
 @reads()
@@ -186,21 +253,48 @@ async def from_link(request: Request, portal: Portal, offer) -> Response:
     # sign this browser in as the link's customer.
     if not posting(request) or not await valid_post(request):
         error = EXPIRED_FORM if posting(request) else None
-        return await page(request, portal, "from_link.html", status=403 if error else 200, title="Your appointments",
-                          customer=offer.customer, token=token, error=error)
+        return await page(
+            request,
+            portal,
+            "from_link.html",
+            status=403 if error else 200,
+            title="Your appointments",
+            customer=offer.customer,
+            token=token,
+            error=error,
+        )
     return await _signed_in_at(request, portal, offer.customer.id, offer.account, offer.expires_at, from_link=True)
 
 
-@reads(form=[Choice("change", frozenset({"details", "password"})), *(Text(name, 254, absent=None) for name in PROFILE_FIELDS),
-             _password("current_password"), _password("new_password"), _password("new_password_again")])
+@reads(
+    form=[
+        Choice("change", frozenset({"details", "password"})),
+        *(Text(name, 254, absent=None) for name in PROFILE_FIELDS),
+        _password("current_password"),
+        _password("new_password"),
+        _password("new_password_again"),
+    ]
+)
 @customer_page
 async def profile(request: Request, portal: Portal, signed: SignedIn) -> Response:
     """GET: your details and password; POST: change the details (current password required).
     A session from an action link sees the details only, and is told to sign in with the password."""
 
-    async def profile_page(status: int = 200, error: str | None = None, notice: str | None = None, values: dict | None = None):
-        return await page(request, portal, "profile.html", status=status, title="Your details", signed=signed, error=error,
-                          notice=notice, values=values or {}, link_limits=PasswordSignInRequired().message)
+    async def profile_page(
+        status: int = 200, error: str | None = None, notice: str | None = None, values: dict | None = None
+    ):
+        return await page(
+            request,
+            portal,
+            "profile.html",
+            status=status,
+            title="Your details",
+            signed=signed,
+            error=error,
+            notice=notice,
+            values=values or {},
+            link_limits=PasswordSignInRequired().message,
+        )
 
     if not posting(request):
         return await profile_page()
@@ -210,7 +304,9 @@ async def profile(request: Request, portal: Portal, signed: SignedIn) -> Respons
     try:
         if form["change"] == "password":
             if form["new_password"] != form["new_password_again"]:
-                raise ValidationFailed("newPassword", "The two new passwords are not the same.", ValidationCode.INCORRECT)
+                raise ValidationFailed(
+                    "newPassword", "The two new passwords are not the same.", ValidationCode.INCORRECT
+                )
             await accounts.change_password(signed, form["current_password"], form["new_password"], visitor(request))
             return await profile_page(notice="Your password is changed.")
         changes = {key: form[key] for key in PROFILE_FIELDS}  # None: not in the form, unchanged
@@ -218,7 +314,9 @@ async def profile(request: Request, portal: Portal, signed: SignedIn) -> Respons
     except RateLimited as refused:
         return await too_many_page(request, refused, location=portal.location)
     except DomainError as refused:
-        return await profile_page(422, refused.message, values={key: form[key] for key in PROFILE_FIELDS if form[key] is not None})
+        return await profile_page(
+            422, refused.message, values={key: form[key] for key in PROFILE_FIELDS if form[key] is not None}
+        )
     return await profile_page(notice="Your details are saved.")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Optional, Union
+from typing import Annotated, Union
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -21,12 +21,21 @@ from plugins.client_portal.visitor import Visitor
 from schema.appointments import AppointmentStatus, InvalidTransition, RuleViolation, SlotUnavailable
 from schema.context import Info
 from schema.errors import (
-    CODE, CONVERTERS, InvalidCredentials, NotFound, PermissionDenied, Problem, QueryTooCostly, RateLimited, ValidationError, as_result,
+    CODE,
+    CONVERTERS,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    QueryTooCostly,
+    RateLimited,
+    ValidationError,
+    as_result,
 )
 from schema.inputs import parse_id
-from schema.problem_codes import ErrorCode
 from schema.limits import slot_field
 from schema.plugins import Link, LinkUnavailable, PluginDisabled, gated
+from schema.problem_codes import ErrorCode
 from schema.text_inputs import MULTILINE_ARGUMENT
 from web.sessions import clear_session, write_session
 
@@ -38,17 +47,16 @@ class NotSignedIn(Problem):
     code: ErrorCode = strawberry.field(default=ErrorCode.NOT_SIGNED_IN, description=CODE)
 
 
-
 @strawberry.type(description="The email address is not confirmed yet; a link to confirm it has been sent.")
 class EmailNotVerified(Problem):
     code: ErrorCode = strawberry.field(default=ErrorCode.EMAIL_NOT_VERIFIED, description=CODE)
 
 
-
-@strawberry.type(description="Signed in from an action link (`PortalCustomer.fromLink`): changing the password or the profile needs a sign-in with the email and password (`portalLogin`).")
+@strawberry.type(
+    description="Signed in from an action link (`PortalCustomer.fromLink`): changing the password or the profile needs a sign-in with the email and password (`portalLogin`)."
+)
 class PasswordSignInRequired(Problem):
     code: ErrorCode = strawberry.field(default=ErrorCode.PASSWORD_SIGN_IN_REQUIRED, description=CODE)
-
 
 
 CONVERTERS[errors.NotSignedIn] = lambda e: NotSignedIn(message=e.message)
@@ -62,17 +70,28 @@ class PortalCustomer:
     last_name: str
     email: str
     mobile_phone: str
-    has_password: bool = strawberry.field(description="False when signed in from an action link without a password yet.")
-    from_link: bool = strawberry.field(description="Signed in from an action link (\"See all my appointments\"): this session may view, book and cancel appointments, but changing the password or the profile answers PasswordSignInRequired.")
+    has_password: bool = strawberry.field(
+        description="False when signed in from an action link without a password yet."
+    )
+    from_link: bool = strawberry.field(
+        description='Signed in from an action link ("See all my appointments"): this session may view, book and cancel appointments, but changing the password or the profile answers PasswordSignInRequired.'
+    )
     location_name: str
     portal_url: str
 
     @classmethod
-    def of(cls, signed: SignedIn) -> "PortalCustomer":
+    def of(cls, signed: SignedIn) -> PortalCustomer:
         c = signed.customer
-        return cls(first_name=c.first_name, last_name=c.last_name, email=c.email, mobile_phone=c.mobile_phone,
-                   has_password=bool(signed.account and signed.account.password_hash), from_link=signed.from_link,
-                   location_name=signed.portal.location.name, portal_url=signed.portal.url)
+        return cls(
+            first_name=c.first_name,
+            last_name=c.last_name,
+            email=c.email,
+            mobile_phone=c.mobile_phone,
+            has_password=bool(signed.account and signed.account.password_hash),
+            from_link=signed.from_link,
+            location_name=signed.portal.location.name,
+            portal_url=signed.portal.url,
+        )
 
 
 @strawberry.type(description="One of the customer's own appointments.")
@@ -83,9 +102,9 @@ class PortalAppointment:
     status: AppointmentStatus
     service_name: str
     calendar_name: str
-    price: Optional[Decimal] = strawberry.field(description="Null when the portal does not show prices.")
+    price: Decimal | None = strawberry.field(description="Null when the portal does not show prices.")
     can_cancel: bool
-    cancel_refusal: Optional[str] = strawberry.field(description="Why it cannot be cancelled here now.")
+    cancel_refusal: str | None = strawberry.field(description="Why it cannot be cancelled here now.")
     links: list[Link] = strawberry.field(description="Links other plugins offer the customer (e.g. the action link).")
 
 
@@ -105,7 +124,7 @@ class PortalService:
     id: strawberry.ID
     name: str
     duration_minutes: int
-    price: Optional[Decimal] = strawberry.field(description="Null when the portal does not show prices.")
+    price: Decimal | None = strawberry.field(description="Null when the portal does not show prices.")
     calendars: list[PortalCalendar]
 
 
@@ -164,7 +183,9 @@ class PortalRegisterInput:
 @strawberry.input
 class PortalBookInput:
     service_id: strawberry.ID
-    calendar_id: Optional[strawberry.ID] = strawberry.field(default=None, description="Null: any calendar (the least busy that day).")
+    calendar_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Null: any calendar (the least busy that day)."
+    )
     start: dt.datetime
     accept_terms: bool = False
 
@@ -172,25 +193,39 @@ class PortalBookInput:
 @strawberry.input
 class PortalProfileInput:
     current_password: str
-    first_name: Optional[str] = None
-    last_name: Optional[str] = None
-    mobile_phone: Optional[str] = None
+    first_name: str | None = None
+    last_name: str | None = None
+    mobile_phone: str | None = None
 
 
 def _union(name: str, *types):
-    return Annotated[Union[types], strawberry.union(name)]
+    return Annotated[Union[types], strawberry.union(name)]  # noqa: UP007 - a union of a tuple built at run time
 
 
-SignedInResult = _union("PortalSignedInResult", PortalSignedIn, InvalidCredentials, EmailNotVerified, NotFound, RateLimited, ValidationError)
+SignedInResult = _union(
+    "PortalSignedInResult", PortalSignedIn, InvalidCredentials, EmailNotVerified, NotFound, RateLimited, ValidationError
+)
 EmailSentResult = _union("PortalEmailSentResult", PortalMessage, NotFound, RateLimited, ValidationError, RuleViolation)
-TokenResult = _union("PortalTokenResult", PortalMessage, NotFound, LinkUnavailable, RateLimited, ValidationError, RuleViolation)
-SessionResult = _union("PortalSessionResult", PortalMessage, NotSignedIn, ValidationError, RateLimited, PasswordSignInRequired)
+TokenResult = _union(
+    "PortalTokenResult", PortalMessage, NotFound, LinkUnavailable, RateLimited, ValidationError, RuleViolation
+)
+SessionResult = _union(
+    "PortalSessionResult", PortalMessage, NotSignedIn, ValidationError, RateLimited, PasswordSignInRequired
+)
 MeResult = _union("PortalMeResult", PortalCustomer, NotSignedIn, ValidationError, RateLimited, PasswordSignInRequired)
 AppointmentsResult = _union("PortalAppointmentsResult", PortalAppointmentList, NotSignedIn)
 ServicesResult = _union("PortalServicesResult", PortalServices, NotFound)
 SlotsResult = _union("PortalSlotsResult", PortalSlotList, NotFound, ValidationError, RateLimited, QueryTooCostly)
-AppointmentResult = _union("PortalAppointmentResult", PortalAppointment, NotSignedIn, NotFound, ValidationError, SlotUnavailable,
-                           RuleViolation, InvalidTransition)
+AppointmentResult = _union(
+    "PortalAppointmentResult",
+    PortalAppointment,
+    NotSignedIn,
+    NotFound,
+    ValidationError,
+    SlotUnavailable,
+    RuleViolation,
+    InvalidTransition,
+)
 UrlResult = _union("PortalUrlResult", PortalUrl, PluginDisabled, NotFound, PermissionDenied)
 
 
@@ -207,10 +242,16 @@ async def portal_appointments(signed: SignedIn, rows: list[AppointmentRow]) -> l
     tz = ZoneInfo(signed.portal.location.timezone)
     return [
         PortalAppointment(
-            id=strawberry.ID(str(own.row.id)), starts_at=own.row.starts_at.astimezone(tz), ends_at=own.row.ends_at.astimezone(tz),
-            status=own.row.status, service_name=own.service.name, calendar_name=own.calendar.name,
-            price=own.service.price if signed.portal.settings.show_prices else None, can_cancel=own.cancel_refusal is None,
-            cancel_refusal=own.cancel_refusal, links=[Link(kind=link.kind, label=link.label, url=link.url) for link in own.links],
+            id=strawberry.ID(str(own.row.id)),
+            starts_at=own.row.starts_at.astimezone(tz),
+            ends_at=own.row.ends_at.astimezone(tz),
+            status=own.row.status,
+            service_name=own.service.name,
+            calendar_name=own.calendar.name,
+            price=own.service.price if signed.portal.settings.show_prices else None,
+            can_cancel=own.cancel_refusal is None,
+            cancel_refusal=own.cancel_refusal,
+            links=[Link(kind=link.kind, label=link.label, url=link.url) for link in own.links],
         )
         for own in await appointments.describe(signed, rows)
     ]
@@ -223,11 +264,15 @@ class PortalQuery:
     async def portal_me(self, info: Info) -> MeResult:
         return PortalCustomer.of(await _signed(info))
 
-    @strawberry.field(description="The signed-in customer's own appointments: upcoming (soonest first) or past (latest first).")
+    @strawberry.field(
+        description="The signed-in customer's own appointments: upcoming (soonest first) or past (latest first)."
+    )
     @as_result
     async def portal_appointments(self, info: Info, upcoming: bool = True) -> AppointmentsResult:
         signed = await _signed(info)
-        return PortalAppointmentList(appointments=await portal_appointments(signed, await appointments.own_appointments(signed, upcoming)))
+        return PortalAppointmentList(
+            appointments=await portal_appointments(signed, await appointments.own_appointments(signed, upcoming))
+        )
 
     @strawberry.field(description="The services a portal offers, with its booking and cancellation policy.")
     @as_result
@@ -236,29 +281,56 @@ class PortalQuery:
         rules = await appointments.policy(portal)
         show = portal.settings.show_prices
         return PortalServices(
-            location_name=portal.location.name, timezone=portal.location.timezone,
-            services=[PortalService(id=strawberry.ID(str(o.service.id)), name=o.service.name, duration_minutes=o.service.duration_minutes,
-                                    price=o.service.price if show else None,
-                                    calendars=[PortalCalendar(id=strawberry.ID(str(c.id)), name=c.name) for c in o.calendars])
-                      for o in await appointments.offers(portal)],
-            allow_booking=portal.settings.allow_booking, allow_cancelling=portal.settings.allow_cancelling,
-            accept_new_clients=portal.settings.accept_new_clients, booking_instructions=portal.settings.booking_instructions,
-            terms_and_conditions=portal.settings.terms_and_conditions, cancellation_policy=rules.cancellation_policy,
-            cancellation_reasons=list(rules.cancellation_reasons), cancellation_reason_required=rules.cancellation_reason_required,
+            location_name=portal.location.name,
+            timezone=portal.location.timezone,
+            services=[
+                PortalService(
+                    id=strawberry.ID(str(o.service.id)),
+                    name=o.service.name,
+                    duration_minutes=o.service.duration_minutes,
+                    price=o.service.price if show else None,
+                    calendars=[PortalCalendar(id=strawberry.ID(str(c.id)), name=c.name) for c in o.calendars],
+                )
+                for o in await appointments.offers(portal)
+            ],
+            allow_booking=portal.settings.allow_booking,
+            allow_cancelling=portal.settings.allow_cancelling,
+            accept_new_clients=portal.settings.accept_new_clients,
+            booking_instructions=portal.settings.booking_instructions,
+            terms_and_conditions=portal.settings.terms_and_conditions,
+            cancellation_policy=rules.cancellation_policy,
+            cancellation_reasons=list(rules.cancellation_reasons),
+            cancellation_reason_required=rules.cancellation_reason_required,
         )
 
-    @strawberry.field(description="Free starts of a service in [from, to) on one calendar, or on any (calendarId null). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit.")
+    @strawberry.field(
+        description="Free starts of a service in [from, to) on one calendar, or on any (calendarId null). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit."
+    )
     @as_result
     async def portal_available_slots(
-        self, info: Info, slug: str, service_id: strawberry.ID, from_: From, to: dt.datetime, calendar_id: Optional[strawberry.ID] = None,
+        self,
+        info: Info,
+        slug: str,
+        service_id: strawberry.ID,
+        from_: From,
+        to: dt.datetime,
+        calendar_id: strawberry.ID | None = None,
     ) -> SlotsResult:
         async with slot_field(info) as charge:
             portal = await open_portal(info.context.app, slug)
             calendar = parse_id("Calendar", calendar_id) if calendar_id is not None else None
             slots = await appointments.free_slots(portal, parse_id("Service", service_id), calendar, from_, to, charge)
         tz = ZoneInfo(portal.location.timezone)
-        return PortalSlotList(slots=[PortalSlot(start=s.start.astimezone(tz), end=s.end.astimezone(tz),
-                                                calendar_ids=[strawberry.ID(str(c)) for c in s.calendar_ids]) for s in slots])
+        return PortalSlotList(
+            slots=[
+                PortalSlot(
+                    start=s.start.astimezone(tz),
+                    end=s.end.astimezone(tz),
+                    calendar_ids=[strawberry.ID(str(c)) for c in s.calendar_ids],
+                )
+                for s in slots
+            ]
+        )
 
     @strawberry.field(description="Staff: the portal's address to copy onto the location's website.")
     @as_result
@@ -270,11 +342,18 @@ class PortalQuery:
 
 @strawberry.type
 class PortalMutation:
-    @strawberry.mutation(description="Register: a new client gets a link to confirm their email; a known email gets a link to set its password.")
+    @strawberry.mutation(
+        description="Register: a new client gets a link to confirm their email; a known email gets a link to set its password."
+    )
     @as_result
     async def portal_register(self, info: Info, slug: str, input: PortalRegisterInput) -> EmailSentResult:
         portal = await open_portal(info.context.app, slug)
-        details = {"first_name": input.first_name, "last_name": input.last_name, "email": input.email, "mobile_phone": input.mobile_phone}
+        details = {
+            "first_name": input.first_name,
+            "last_name": input.last_name,
+            "email": input.email,
+            "mobile_phone": input.mobile_phone,
+        }
         await accounts.register(portal, details, input.password, _visitor(info))
         return PortalMessage(message="Thank you. Please check your email for a link to finish setting up your account.")
 
@@ -282,15 +361,21 @@ class PortalMutation:
     @as_result
     async def portal_verify_email(self, info: Info, token: str) -> TokenResult:
         confirmed = await accounts.verify_email(await accounts.open_token(token, accounts.VERIFY, _visitor(info)))
-        return PortalMessage(message="Your email address is confirmed. You can sign in now." if confirmed else accounts.ALREADY_A_CLIENT)
+        return PortalMessage(
+            message="Your email address is confirmed. You can sign in now." if confirmed else accounts.ALREADY_A_CLIENT
+        )
 
-    @strawberry.mutation(description="Email a link to set a new password (the same answer whether or not the email is a client's).")
+    @strawberry.mutation(
+        description="Email a link to set a new password (the same answer whether or not the email is a client's)."
+    )
     @as_result
     async def portal_request_password_reset(self, info: Info, slug: str, email: str) -> EmailSentResult:
         await accounts.request_password_link(await open_portal(info.context.app, slug), email, _visitor(info))
         return PortalMessage(message="If this email belongs to a client, a link to set a new password is on its way.")
 
-    @strawberry.mutation(description=f"Set a new password with the emailed single-use link's token; every session ends. New password: {PASSWORD_RULES}")
+    @strawberry.mutation(
+        description=f"Set a new password with the emailed single-use link's token; every session ends. New password: {PASSWORD_RULES}"
+    )
     @as_result
     async def portal_reset_password(self, info: Info, token: str, password: str) -> TokenResult:
         await accounts.reset_password(await accounts.open_token(token, accounts.PASSWORD, _visitor(info)), password)
@@ -317,25 +402,35 @@ class PortalMutation:
     async def portal_book(self, info: Info, input: PortalBookInput) -> AppointmentResult:
         signed = await _signed(info)
         calendar = parse_id("Calendar", input.calendar_id) if input.calendar_id is not None else None
-        row = await appointments.book(signed, parse_id("Service", input.service_id), calendar, input.start, input.accept_terms, _visitor(info))
+        row = await appointments.book(
+            signed, parse_id("Service", input.service_id), calendar, input.start, input.accept_terms, _visitor(info)
+        )
         return (await portal_appointments(signed, [row]))[0]
 
     @strawberry.mutation(description="Cancel one of the signed-in customer's appointments under the location's policy.")
     @as_result
     async def portal_cancel(
-        self, info: Info, appointment_id: strawberry.ID, reason: Optional[str] = None, note: Annotated[str, MULTILINE_ARGUMENT] = "",
+        self,
+        info: Info,
+        appointment_id: strawberry.ID,
+        reason: str | None = None,
+        note: Annotated[str, MULTILINE_ARGUMENT] = "",
     ) -> AppointmentResult:
         signed = await _signed(info)
         row = await appointments.cancel(signed, parse_id("Appointment", appointment_id), reason, note, _visitor(info))
         return (await portal_appointments(signed, [row]))[0]
 
-    @strawberry.mutation(description=f"Change the password (the current one is required); other sessions end. PasswordSignInRequired for a session from an action link. New password: {PASSWORD_RULES}")
+    @strawberry.mutation(
+        description=f"Change the password (the current one is required); other sessions end. PasswordSignInRequired for a session from an action link. New password: {PASSWORD_RULES}"
+    )
     @as_result
     async def portal_change_password(self, info: Info, current_password: str, new_password: str) -> SessionResult:
         await accounts.change_password(await _signed(info), current_password, new_password, _visitor(info))
         return PortalMessage(message="Your password is changed.")
 
-    @strawberry.mutation(description="Change name and mobile phone (the current password is required). PasswordSignInRequired for a session from an action link.")
+    @strawberry.mutation(
+        description="Change name and mobile phone (the current password is required). PasswordSignInRequired for a session from an action link."
+    )
     @as_result
     async def portal_update_profile(self, info: Info, input: PortalProfileInput) -> MeResult:
         signed = await _signed(info)

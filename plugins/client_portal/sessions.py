@@ -41,8 +41,15 @@ class SignedIn:
         return max(1, int((self.row.expires_at - clock.now()).total_seconds()))
 
 
-async def start_session(request, portal: Portal, customer_id: int, account: PortalAccount | None,
-                        until: dt.datetime | None = None, *, from_link: bool = False) -> SignedIn:
+async def start_session(
+    request,
+    portal: Portal,
+    customer_id: int,
+    account: PortalAccount | None,
+    until: dt.datetime | None = None,
+    *,
+    from_link: bool = False,
+) -> SignedIn:
     """Sign a customer in with a new session, ending the one the browser had (write `.session`
     to the response with `web.sessions.write_session(..., max_age=signed.max_age)`). `until`
     shortens it and `from_link` marks it (a session from a link lasts no longer than the link,
@@ -53,8 +60,12 @@ async def start_session(request, portal: Portal, customer_id: int, account: Port
     session = new_session({"portal": portal.location.id})
     expires_at = min(clock.now() + LIFETIME, until or clock.now() + LIFETIME)
     row = await PortalSession.create(
-        session_hash=token_hash(session.id), location_id=portal.location.id, customer_id=customer_id,
-        account_id=account.id if account else None, expires_at=expires_at, from_link=from_link,
+        session_hash=token_hash(session.id),
+        location_id=portal.location.id,
+        customer_id=customer_id,
+        account_id=account.id if account else None,
+        expires_at=expires_at,
+        from_link=from_link,
     )
     return SignedIn(session, row, portal, await Customer.get(id=customer_id), account)
 

@@ -33,7 +33,9 @@ EmailAddress = Annotated[str, AfterValidator(_email)]
 class PortalSettings(PluginSettings):
     """Address, level of access, what the portal shows, and whom it tells about changes."""
 
-    slug: str = Field("", description="The portal's address /portal/{slug}; generated from the location's name when empty.")
+    slug: str = Field(
+        "", description="The portal's address /portal/{slug}; generated from the location's name when empty."
+    )
     allow_booking: bool = True
     allow_cancelling: bool = True
     accept_new_clients: bool = True
@@ -50,8 +52,10 @@ class PortalSettings(PluginSettings):
     def _slug(cls, value: str) -> str:
         slug = value.lower()
         if slug and not SLUG_RE.match(slug):
-            raise SettingInvalid("Use 3 to 60 lower-case letters, digits and hyphens, starting and ending with a letter or digit.",
-                                 ValidationCode.INVALID_FORMAT)
+            raise SettingInvalid(
+                "Use 3 to 60 lower-case letters, digits and hyphens, starting and ending with a letter or digit.",
+                ValidationCode.INVALID_FORMAT,
+            )
         return slug
 
     @field_validator("new_appointment_addresses")

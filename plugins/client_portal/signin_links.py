@@ -22,7 +22,9 @@ DEFAULT_LIFETIME = dt.timedelta(hours=24)
 MAX_TOKEN = 200
 
 
-def sign_in_link(settings: Settings, slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None) -> Link:
+def sign_in_link(
+    settings: Settings, slug: str, appointment: Appointment, valid_until: dt.datetime | None, origin: str | None
+) -> Link:
     """The link offered beside an appointment to the customer, into the portal at `slug`: valid
     until `valid_until` (the asking page's own expiry), or a day when the page gives none, and
     only while the page's own link (`origin`) still works."""
@@ -58,9 +60,16 @@ async def open_sign_in(token: str, visitor: Visitor) -> SignInOffer:
         raise NotFound("Link")  # the link it was shown on was replaced or turned off: this one goes with it
     if expires <= clock.now().timestamp():
         location = portal.location
-        raise LinkUnavailable("EXPIRED", "This link has expired. Sign in with your email and password instead.",
-                              owner_name=location.name, owner_email=location.contact_email, owner_phone=location.contact_phone,
-                              location_id=location.id)
+        raise LinkUnavailable(
+            "EXPIRED",
+            "This link has expired. Sign in with your email and password instead.",
+            owner_name=location.name,
+            owner_email=location.contact_email,
+            owner_phone=location.contact_phone,
+            location_id=location.id,
+        )
     customer = await Customer.get(id=appointment.customer_id)
-    account = await PortalAccount.get_or_none(location_id=portal.location.id, customer_id=customer.id, verified_at__isnull=False)
-    return SignInOffer(portal, customer, account, dt.datetime.fromtimestamp(expires, dt.timezone.utc))
+    account = await PortalAccount.get_or_none(
+        location_id=portal.location.id, customer_id=customer.id, verified_at__isnull=False
+    )
+    return SignInOffer(portal, customer, account, dt.datetime.fromtimestamp(expires, dt.UTC))

@@ -13,8 +13,10 @@ from plugins.one_time_links.links import NAME
 @hookimpl
 def plugin_info():
     return PluginInfo(
-        name=NAME, title="One-Time Links",
-        description="Single-use scheduling links for a calendar: the first booking uses the link up.", version="1.0",
+        name=NAME,
+        title="One-Time Links",
+        description="Single-use scheduling links for a calendar: the first booking uses the link up.",
+        version="1.0",
     )
 
 
@@ -27,7 +29,9 @@ def register_models():
 def register_graphql():
     from plugins.one_time_links.schema import OneTimeLink, OneTimeLinkMutation, OneTimeLinkQuery, OneTimeLinkView
 
-    return GraphQLContribution(query=OneTimeLinkQuery, mutation=OneTimeLinkMutation, types=(OneTimeLink, OneTimeLinkView))
+    return GraphQLContribution(
+        query=OneTimeLinkQuery, mutation=OneTimeLinkMutation, types=(OneTimeLink, OneTimeLinkView)
+    )
 
 
 @hookimpl

@@ -13,18 +13,18 @@ from enum import Enum
 from tortoise.expressions import Q
 
 from core import booking, clock, validation as check
-from core.security.access import Actor, Staff
 from core.agendum import Agendum
+from core.availability.budget import Charge
+from core.availability.cost import estimate
+from core.availability.slots import Slot, check_window, slots_for
 from core.calendars import get_calendar
 from core.errors import LinkUnavailable, NotFound, ValidationCode, ValidationFailed
 from core.models import ActorKind, Appointment, Calendar, Location, Service
 from core.pagination import Page, Paging, keyset_page
+from core.security.access import Actor, Staff
 from core.security.ratelimit import count_link_attempt
-from core.settings import Settings
-from core.availability.budget import Charge
-from core.availability.cost import estimate
-from core.availability.slots import Slot, check_window, slots_for
 from core.security.tokens import derive_token, is_derived, looks_like_token, shown_token, token_hash
+from core.settings import Settings
 from plugins.one_time_links.models import LinkState, OneTimeLink
 
 NAME = "one_time_links"
@@ -70,7 +70,14 @@ async def url_of(settings: Settings, link) -> str:
     return f"{settings.base_url}/book/{await token_of(settings, link)}"
 
 
-async def create(settings: Settings, actor: Staff | None, calendar_id: int, service_ids: list[int] | None, expires_at: dt.datetime | None, note: str):
+async def create(
+    settings: Settings,
+    actor: Staff | None,
+    calendar_id: int,
+    service_ids: list[int] | None,
+    expires_at: dt.datetime | None,
+    note: str,
+):
     """A new active link for a calendar (default services: the calendar's bookable online ones)."""
 
     calendar = await get_calendar(actor, calendar_id)
@@ -82,17 +89,28 @@ async def create(settings: Settings, actor: Staff | None, calendar_id: int, serv
         problems = check.Problems()
         for index, sid in enumerate(service_ids):
             if sid not in provided:
-                problems.add(f"serviceIds[{index}]", f"Service {sid} is not provided by this calendar.", ValidationCode.INVALID_CHOICE)
+                problems.add(
+                    f"serviceIds[{index}]",
+                    f"Service {sid} is not provided by this calendar.",
+                    ValidationCode.INVALID_CHOICE,
+                )
         problems.raise_any()
     if not chosen:
-        raise ValidationFailed("serviceIds", "The link needs at least one service the calendar provides.", ValidationCode.REQUIRED)
+        raise ValidationFailed(
+            "serviceIds", "The link needs at least one service the calendar provides.", ValidationCode.REQUIRED
+        )
     if expires_at is not None and check.instant("expiresAt", expires_at) <= clock.now():
         raise ValidationFailed("expiresAt", "The expiry must be in the future.", ValidationCode.OUT_OF_RANGE)
     if len(note) > 500:
         raise ValidationFailed("note", "At most 500 characters.", ValidationCode.TOO_LONG)
     link = await OneTimeLink.create(
-        calendar_id=calendar.id, location_id=calendar.location_id, service_ids=chosen, expires_at=expires_at,
-        note=note.strip(), token_hash=f"pending-{uuid.uuid4().hex}", created_by=str(actor.user_id),
+        calendar_id=calendar.id,
+        location_id=calendar.location_id,
+        service_ids=chosen,
+        expires_at=expires_at,
+        note=note.strip(),
+        token_hash=f"pending-{uuid.uuid4().hex}",
+        created_by=str(actor.user_id),
     )
     await token_of(settings, link)  # its pending hash matches no key: the link gets its token
     return link
@@ -104,7 +122,9 @@ async def page(actor: Staff | None, calendar_id: int, statuses: Collection[Statu
     query = OneTimeLink.filter(calendar_id=calendar.id)
     if statuses is not None:
         now = clock.now()
-        query = query.filter(Q(*(_status_is(status, now) for status in statuses), join_type="OR") if statuses else Q(id__in=[]))
+        query = query.filter(
+            Q(*(_status_is(status, now) for status in statuses), join_type="OR") if statuses else Q(id__in=[])
+        )
     return await keyset_page(query, ("id",), paging, descending=True)
 
 
@@ -151,9 +171,12 @@ class Opened:
     def unavailable(self) -> LinkUnavailable:
         """The refusal for a link that is not active, with the calendar owner's contact."""
         return LinkUnavailable(
-            self.status.value, f"{MESSAGES[self.status.value]} Please contact {self.calendar.owner_name or self.location.name} to book.",
-            owner_name=self.calendar.owner_name or self.location.name, owner_email=self.calendar.owner_email or self.location.contact_email,
-            owner_phone=self.calendar.owner_phone or self.location.contact_phone, location_id=self.location.id,
+            self.status.value,
+            f"{MESSAGES[self.status.value]} Please contact {self.calendar.owner_name or self.location.name} to book.",
+            owner_name=self.calendar.owner_name or self.location.name,
+            owner_email=self.calendar.owner_email or self.location.contact_email,
+            owner_phone=self.calendar.owner_phone or self.location.contact_phone,
+            location_id=self.location.id,
         )
 
     def service(self, service_id: int) -> Service:
@@ -178,10 +201,19 @@ async def resolve(app: Agendum, token: str, client_ip: str, limiter) -> Opened:
     if NAME not in await app.plugins.enabled_names(link.location_id):
         raise NotFound("Link")
     services = await Service.filter(id__in=link.service_ids, location_id=link.location_id).order_by("name", "id")
-    return Opened(app, link, await Calendar.get(id=link.calendar_id), await Location.get(id=link.location_id), list(services), status_of(link))
+    return Opened(
+        app,
+        link,
+        await Calendar.get(id=link.calendar_id),
+        await Location.get(id=link.location_id),
+        list(services),
+        status_of(link),
+    )
 
 
-async def free_slots(opened: Opened, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge) -> list[Slot]:
+async def free_slots(
+    opened: Opened, service_id: int, start: dt.datetime, end: dt.datetime, charge: Charge
+) -> list[Slot]:
     """Free slots of one of the link's services on its calendar; their cost is charged before
     any is computed."""
     if opened.status is not Status.ACTIVE:
@@ -192,7 +224,9 @@ async def free_slots(opened: Opened, service_id: int, start: dt.datetime, end: d
     return await slots_for(opened.location, opened.calendar, service, start, end)
 
 
-async def book(opened: Opened, service_id: int, start: dt.datetime, contact: dict, ip: str, user_agent: str) -> Appointment:
+async def book(
+    opened: Opened, service_id: int, start: dt.datetime, contact: dict, ip: str, user_agent: str
+) -> Appointment:
     """Book through the link: the link is claimed in the booking's transaction (the first
     statement after the calendar lock), so only one booking ever uses it."""
 
@@ -208,13 +242,21 @@ async def book(opened: Opened, service_id: int, start: dt.datetime, contact: dic
         ).update(state=LinkState.USED, used_at=now)
         if not claimed:
             fresh = await OneTimeLink.get(id=link_id)
-            raise Opened(opened.app, fresh, opened.calendar, opened.location, opened.services, status_of(fresh)).unavailable()
+            raise Opened(
+                opened.app, fresh, opened.calendar, opened.location, opened.services, status_of(fresh)
+            ).unavailable()
 
     async def attach(appointment: Appointment) -> None:
         await OneTimeLink.filter(id=link_id).update(appointment_id=appointment.id)
 
     actor = Actor(ActorKind.ONE_TIME_LINK, id=f"one-time-link:{link_id}", ip=ip, user_agent=user_agent)
     return await booking.book(
-        opened.app.plugins, actor, calendar_id=opened.calendar.id, service_id=service.id, start=start, contact=contact,
-        steps=[claim], after=[attach],
+        opened.app.plugins,
+        actor,
+        calendar_id=opened.calendar.id,
+        service_id=service.id,
+        start=start,
+        contact=contact,
+        steps=[claim],
+        after=[attach],
     )

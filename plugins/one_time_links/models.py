@@ -30,7 +30,9 @@ class OneTimeLink(Model):
     created_at = DatetimeField(auto_now_add=True)
     created_by = fields.CharField(max_length=100, default="")
     used_at = DatetimeField(null=True)
-    appointment = fields.ForeignKeyField("core.Appointment", related_name="one_time_links", null=True, on_delete=fields.SET_NULL)
+    appointment = fields.ForeignKeyField(
+        "core.Appointment", related_name="one_time_links", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "one_time_link"

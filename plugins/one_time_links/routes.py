@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.errors import DomainError, LinkUnavailable, ValidationCode, ValidationFailed
 from core.availability.slots import rules_for
+from core.errors import DomainError, LinkUnavailable, ValidationCode, ValidationFailed
 from plugins.one_time_links import links
 from web.client_ip import ip_of
 from web.csrf import page_csrf_token, valid_form_csrf
@@ -55,30 +55,65 @@ async def show(request: Request, opened: links.Opened) -> Response:
     try:
         service = opened.service(service_id)
     except ValidationFailed:
-        return await _render(request, opened, "services.html", title="Book an appointment", status=422,
-                             error="Please choose one of these services.")
+        return await _render(
+            request,
+            opened,
+            "services.html",
+            title="Book an appointment",
+            status=422,
+            error="Please choose one of these services.",
+        )
     if asked["start"] is not None:
         return await _form(request, opened, service, asked["start"])
     tz = ZoneInfo(opened.location.timezone)
     dates = window(asked["from"], tz, (await rules_for(opened.location, service)).max_advance_days)
-    shown = await page_slots(request, lambda charge: links.free_slots(opened, service.id, dates.start, dates.end, charge),
-                             location=opened.location)
+    shown = await page_slots(
+        request,
+        lambda charge: links.free_slots(opened, service.id, dates.start, dates.end, charge),
+        location=opened.location,
+    )
     if isinstance(shown, Response):
         return shown
     days, chosen = pick_day(shown.slots, tz, asked["day"])
     base = f"/book/{request.path_params['token']}?service={service.id}&from={dates.first_day.isoformat()}"
     return await _render(
-        request, opened, "slots.html", status=shown.status, title="Choose a time", service=service, days=days, chosen=chosen,
-        refusal=shown.refusal, day_url=lambda day: f"{base}&day={day.isoformat()}", later=dates.later, earlier=dates.earlier,
+        request,
+        opened,
+        "slots.html",
+        status=shown.status,
+        title="Choose a time",
+        service=service,
+        days=days,
+        chosen=chosen,
+        refusal=shown.refusal,
+        day_url=lambda day: f"{base}&day={day.isoformat()}",
+        later=dates.later,
+        earlier=dates.earlier,
     )
 
 
-async def _form(request: Request, opened: links.Opened, service, start: dt.datetime, *, error: str | None = None,
-                values: dict | None = None, status: int = 200) -> Response:
+async def _form(
+    request: Request,
+    opened: links.Opened,
+    service,
+    start: dt.datetime,
+    *,
+    error: str | None = None,
+    values: dict | None = None,
+    status: int = 200,
+) -> Response:
     token = request.path_params["token"]
     return await _render(
-        request, opened, "details.html", status=status, title="Your details", service=service, start=start,
-        csrf=page_csrf_token(request, token), values=values or {}, error=error,
+        request,
+        opened,
+        "details.html",
+        status=status,
+        title="Your details",
+        service=service,
+        start=start,
+        csrf=page_csrf_token(request, token),
+        values=values or {},
+        error=error,
     )
 
 
@@ -94,18 +129,40 @@ async def book(request: Request, opened: links.Opened) -> Response:
         if start is None:
             raise ValidationFailed("start", "Please choose a time.", ValidationCode.REQUIRED)
     except ValidationFailed:
-        return await _render(request, opened, "services.html", title="Book an appointment", status=422,
-                             error="Please choose a service and a time.")
+        return await _render(
+            request,
+            opened,
+            "services.html",
+            title="Book an appointment",
+            status=422,
+            error="Please choose a service and a time.",
+        )
     if not await valid_form_csrf(request, request.path_params["token"]):
-        return await _form(request, opened, service, start, values=values, status=403,
-                           error="This form has expired. Please check your details and send them again.")
+        return await _form(
+            request,
+            opened,
+            service,
+            start,
+            values=values,
+            status=403,
+            error="This form has expired. Please check your details and send them again.",
+        )
     try:
-        appointment = await links.book(opened, service.id, start, values, ip_of(request), request.headers.get("user-agent", "")[:500])
+        appointment = await links.book(
+            opened, service.id, start, values, ip_of(request), request.headers.get("user-agent", "")[:500]
+        )
     except LinkUnavailable as gone:
         return await refused_link_page(request, gone)
     except DomainError as refused:
-        return await _form(request, opened, service, start, values=values, status=409 if not isinstance(refused, ValidationFailed) else 422,
-                           error=refused.message)
+        return await _form(
+            request,
+            opened,
+            service,
+            start,
+            values=values,
+            status=409 if not isinstance(refused, ValidationFailed) else 422,
+            error=refused.message,
+        )
     return await _render(request, opened, "booked.html", title="Booked", service=service, appointment=appointment)
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Optional, Union
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
 
 from core.errors import NotFound as Missing
-from core.models import Appointment as AppointmentRow
-from core.models import Calendar as CalendarRow
-from core.models import Location as LocationRow
-from core.models import Service as ServiceRow
+from core.models import (
+    Appointment as AppointmentRow,
+    Calendar as CalendarRow,
+    Location as LocationRow,
+    Service as ServiceRow,
+)
 from core.pagination import Paging
 from plugins.one_time_links import links
 from plugins.one_time_links.models import OneTimeLink as LinkRow
@@ -27,11 +29,13 @@ from schema.plugins import LinkUnavailable, PluginDisabled, gated
 from schema.text_inputs import MULTILINE
 from schema.types import Connection
 
-OneTimeLinkStatus = strawberry.enum(links.Status, name="OneTimeLinkStatus", description="ACTIVE until used, expired or revoked.")
+OneTimeLinkStatus = strawberry.enum(
+    links.Status, name="OneTimeLinkStatus", description="ACTIVE until used, expired or revoked."
+)
 From = Annotated[dt.datetime, strawberry.argument(name="from")]
 
 
-async def _url(root: "OneTimeLink", info: Info) -> str:
+async def _url(root: OneTimeLink, info: Info) -> str:
     return await links.url_of(info.context.settings, root.row)
 
 
@@ -43,24 +47,31 @@ class OneTimeLink:
     note: str
     created_at: dt.datetime
     created_by: str = strawberry.field(description="Id of the staff user who created it.")
-    expires_at: Optional[dt.datetime]
-    used_at: Optional[dt.datetime]
+    expires_at: dt.datetime | None
+    used_at: dt.datetime | None
     service_ids: list[strawberry.ID]
-    appointment_id: strawberry.Private[Optional[int]]
+    appointment_id: strawberry.Private[int | None]
     location_id: strawberry.Private[int]
     row: strawberry.Private[LinkRow]
 
     @classmethod
-    def of(cls, row) -> "OneTimeLink":
+    def of(cls, row) -> OneTimeLink:
         return cls(
-            id=strawberry.ID(str(row.id)), row=row, status=links.status_of(row), note=row.note,
-            created_at=row.created_at, created_by=row.created_by, expires_at=row.expires_at, used_at=row.used_at,
-            service_ids=[strawberry.ID(str(s)) for s in row.service_ids], appointment_id=row.appointment_id,
+            id=strawberry.ID(str(row.id)),
+            row=row,
+            status=links.status_of(row),
+            note=row.note,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            service_ids=[strawberry.ID(str(s)) for s in row.service_ids],
+            appointment_id=row.appointment_id,
             location_id=row.location_id,
         )
 
     @strawberry.field(description="The appointment booked through it, once used.")
-    async def appointment(self, info: Info) -> Optional[Appointment]:
+    async def appointment(self, info: Info) -> Appointment | None:
         if self.appointment_id is None:
             return None
         row = await info.context.loaders.by_id(AppointmentRow).load(self.appointment_id)
@@ -85,10 +96,10 @@ class OneTimeLinkView:
     location_name: str
     timezone: str
     services: list[OneTimeLinkService]
-    owner_name: Optional[str] = strawberry.field(description="Whom to contact, when the link is no longer active.")
-    owner_email: Optional[str]
-    owner_phone: Optional[str]
-    unavailable_message: Optional[str] = strawberry.field(description="Why the link cannot be used, when it cannot.")
+    owner_name: str | None = strawberry.field(description="Whom to contact, when the link is no longer active.")
+    owner_email: str | None
+    owner_phone: str | None
+    unavailable_message: str | None = strawberry.field(description="Why the link cannot be used, when it cannot.")
 
 
 @strawberry.type(description="The appointment booked through a one-time link.")
@@ -103,8 +114,10 @@ class OneTimeBooking:
 @strawberry.input
 class CreateOneTimeLinkInput:
     calendar_id: strawberry.ID
-    service_ids: Optional[list[strawberry.ID]] = strawberry.field(default=None, description="Default: the calendar's services bookable online.")
-    expires_at: Optional[dt.datetime] = strawberry.field(default=None, description="None: never expires.")
+    service_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Default: the calendar's services bookable online."
+    )
+    expires_at: dt.datetime | None = strawberry.field(default=None, description="None: never expires.")
     note: str = strawberry.field(default="", directives=[MULTILINE])
 
 
@@ -118,16 +131,20 @@ class BookViaOneTimeLinkInput:
     mobile_phone: str = ""
 
 
-OneTimeLinkResult = Annotated[Union[OneTimeLink, PluginDisabled, ValidationError, NotFound, PermissionDenied], strawberry.union("OneTimeLinkResult")]
-OneTimeLinkConnectionResult = Annotated[
-    Union[Connection[OneTimeLink], PluginDisabled, ValidationError, NotFound, PermissionDenied], strawberry.union("OneTimeLinkConnectionResult")
+OneTimeLinkResult = Annotated[
+    OneTimeLink | PluginDisabled | ValidationError | NotFound | PermissionDenied, strawberry.union("OneTimeLinkResult")
 ]
-OneTimeLinkViewResult = Annotated[Union[OneTimeLinkView, NotFound, RateLimited], strawberry.union("OneTimeLinkViewResult")]
+OneTimeLinkConnectionResult = Annotated[
+    Connection[OneTimeLink] | PluginDisabled | ValidationError | NotFound | PermissionDenied,
+    strawberry.union("OneTimeLinkConnectionResult"),
+]
+OneTimeLinkViewResult = Annotated[OneTimeLinkView | NotFound | RateLimited, strawberry.union("OneTimeLinkViewResult")]
 OneTimeLinkSlotsResult = Annotated[
-    Union[SlotList, LinkUnavailable, NotFound, RateLimited, ValidationError, QueryTooCostly], strawberry.union("OneTimeLinkSlotsResult")
+    SlotList | LinkUnavailable | NotFound | RateLimited | ValidationError | QueryTooCostly,
+    strawberry.union("OneTimeLinkSlotsResult"),
 ]
 BookViaOneTimeLinkResult = Annotated[
-    Union[OneTimeBooking, LinkUnavailable, NotFound, RateLimited, SlotUnavailable, RuleViolation, ValidationError],
+    OneTimeBooking | LinkUnavailable | NotFound | RateLimited | SlotUnavailable | RuleViolation | ValidationError,
     strawberry.union("BookViaOneTimeLinkResult"),
 ]
 
@@ -156,12 +173,22 @@ class OneTimeLinkQuery:
     @as_result
     @gated(links.NAME, lambda calendar_id: _calendar_location(calendar_id))
     async def one_time_links(
-        self, info: Info, calendar_id: strawberry.ID, status: Optional[OneTimeLinkStatus] = None,
-        statuses: Optional[list[OneTimeLinkStatus]] = None,
-        first: Optional[int] = None, after: Optional[str] = None, last: Optional[int] = None, before: Optional[str] = None,
+        self,
+        info: Info,
+        calendar_id: strawberry.ID,
+        status: OneTimeLinkStatus | None = None,
+        statuses: list[OneTimeLinkStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> OneTimeLinkConnectionResult:
-        page = await links.page(await info.context.staff(), parse_id("Calendar", calendar_id),
-                                 one_or_list(status, statuses, "statuses"), Paging(first, after, last, before))
+        page = await links.page(
+            await info.context.staff(),
+            parse_id("Calendar", calendar_id),
+            one_or_list(status, statuses, "statuses"),
+            Paging(first, after, last, before),
+        )
         return Connection[OneTimeLink].of(page, OneTimeLink.of)
 
     @strawberry.field(description="A one-time link by its token: the calendar, location, services and status.")
@@ -170,16 +197,29 @@ class OneTimeLinkQuery:
         opened = await _open(info, token)
         inactive = opened.unavailable() if opened.status is not links.Status.ACTIVE else None
         return OneTimeLinkView(
-            status=opened.status, calendar_name=opened.calendar.name, location_name=opened.location.name,
+            status=opened.status,
+            calendar_name=opened.calendar.name,
+            location_name=opened.location.name,
             timezone=opened.location.timezone,
-            services=[OneTimeLinkService(id=strawberry.ID(str(s.id)), name=s.name, duration_minutes=s.duration_minutes, price=s.price) for s in opened.services],
-            owner_name=inactive.owner_name if inactive else None, owner_email=inactive.owner_email if inactive else None,
-            owner_phone=inactive.owner_phone if inactive else None, unavailable_message=inactive.message if inactive else None,
+            services=[
+                OneTimeLinkService(
+                    id=strawberry.ID(str(s.id)), name=s.name, duration_minutes=s.duration_minutes, price=s.price
+                )
+                for s in opened.services
+            ],
+            owner_name=inactive.owner_name if inactive else None,
+            owner_email=inactive.owner_email if inactive else None,
+            owner_phone=inactive.owner_phone if inactive else None,
+            unavailable_message=inactive.message if inactive else None,
         )
 
-    @strawberry.field(description="Free slots of one of the link's services, starting in [from, to). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit.")
+    @strawberry.field(
+        description="Free slots of one of the link's services, starting in [from, to). Priced before any work (QueryTooCostly over the request's budget) and counted toward the client's per-IP slot limit."
+    )
     @as_result
-    async def one_time_link_slots(self, info: Info, token: str, service_id: strawberry.ID, from_: From, to: dt.datetime) -> OneTimeLinkSlotsResult:
+    async def one_time_link_slots(
+        self, info: Info, token: str, service_id: strawberry.ID, from_: From, to: dt.datetime
+    ) -> OneTimeLinkSlotsResult:
         async with slot_field(info) as charge:
             opened = await _open(info, token)
             slots = await links.free_slots(opened, parse_id("Service", service_id), from_, to, charge)
@@ -194,12 +234,18 @@ class OneTimeLinkMutation:
     @gated(links.NAME, lambda input: _calendar_location(input.calendar_id))
     async def create_one_time_link(self, info: Info, input: CreateOneTimeLinkInput) -> OneTimeLinkResult:
         row = await links.create(
-            info.context.settings, await info.context.staff(), parse_id("Calendar", input.calendar_id), parse_ids("Service", input.service_ids),
-            input.expires_at, input.note,
+            info.context.settings,
+            await info.context.staff(),
+            parse_id("Calendar", input.calendar_id),
+            parse_ids("Service", input.service_ids),
+            input.expires_at,
+            input.note,
         )
         return OneTimeLink.of(row)
 
-    @strawberry.mutation(description="Staff: revoke a link; it stays listed and its URL answers that it is no longer valid.")
+    @strawberry.mutation(
+        description="Staff: revoke a link; it stays listed and its URL answers that it is no longer valid."
+    )
     @as_result
     @gated(links.NAME, lambda id: _link_location(id))
     async def revoke_one_time_link(self, info: Info, id: strawberry.ID) -> OneTimeLinkResult:
@@ -207,13 +253,30 @@ class OneTimeLinkMutation:
 
     @strawberry.mutation(description="Book through a one-time link; the first booking uses it up.")
     @as_result
-    async def book_via_one_time_link(self, info: Info, token: str, input: BookViaOneTimeLinkInput) -> BookViaOneTimeLinkResult:
+    async def book_via_one_time_link(
+        self, info: Info, token: str, input: BookViaOneTimeLinkInput
+    ) -> BookViaOneTimeLinkResult:
         opened = await _open(info, token)
-        contact = {"first_name": input.first_name, "last_name": input.last_name, "email": input.email, "mobile_phone": input.mobile_phone}
-        row = await links.book(opened, parse_id("Service", input.service_id), input.start, contact, info.context.client_ip, info.context.user_agent)
+        contact = {
+            "first_name": input.first_name,
+            "last_name": input.last_name,
+            "email": input.email,
+            "mobile_phone": input.mobile_phone,
+        }
+        row = await links.book(
+            opened,
+            parse_id("Service", input.service_id),
+            input.start,
+            contact,
+            info.context.client_ip,
+            info.context.user_agent,
+        )
         tz = ZoneInfo(opened.location.timezone)
         service = await ServiceRow.get(id=row.service_id)
         return OneTimeBooking(
-            starts_at=row.starts_at.astimezone(tz), ends_at=row.ends_at.astimezone(tz), service_name=service.name,
-            calendar_name=opened.calendar.name, location_name=opened.location.name,
+            starts_at=row.starts_at.astimezone(tz),
+            ends_at=row.ends_at.astimezone(tz),
+            service_name=service.name,
+            calendar_name=opened.calendar.name,
+            location_name=opened.location.name,
         )

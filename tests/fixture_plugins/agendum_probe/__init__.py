@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated
 
 import strawberry
 from pydantic import Field
@@ -11,10 +11,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core import hookimpl
+from core.email.notifications import OutgoingEmail
 from core.email.registry import EmailEvent, Placeholder
 from core.errors import RuleViolation, ValidationFailed
 from core.models import Customer, RecipientRole, Tier
-from core.email.notifications import OutgoingEmail
 from core.plugins.types import GraphQLContribution, Link, PluginInfo, PluginRoutes, PluginSettings
 from schema.context import Info
 from schema.errors import NotFound, PermissionDenied, as_result
@@ -33,8 +33,12 @@ class ProbeSettings(PluginSettings):
 @hookimpl
 def plugin_info():
     return PluginInfo(
-        name=NAME, title="Probe", description="Implements every hook (tests only).", version="1.0",
-        tiers=frozenset({Tier.SILVER, Tier.GOLD, Tier.PLATINUM}), settings_model=ProbeSettings,
+        name=NAME,
+        title="Probe",
+        description="Implements every hook (tests only).",
+        version="1.0",
+        tiers=frozenset({Tier.SILVER, Tier.GOLD, Tier.PLATINUM}),
+        settings_model=ProbeSettings,
     )
 
 
@@ -57,7 +61,9 @@ class ProbeGreeting:
     notes: int
 
 
-ProbeGreetingResult = Annotated[Union[ProbeGreeting, PluginDisabled, NotFound, PermissionDenied], strawberry.union("ProbeGreetingResult")]
+ProbeGreetingResult = Annotated[
+    ProbeGreeting | PluginDisabled | NotFound | PermissionDenied, strawberry.union("ProbeGreetingResult")
+]
 
 
 async def _location_in_scope(info: Info, location_id) -> int:
@@ -125,7 +131,9 @@ def register_email_placeholders():
 @hookimpl
 def register_secret_links():
     """Emails may refer to a probe link by a word; "gone" leads nowhere."""
-    return {"probe_secret": lambda references: {r: f"http://testserver/probe/secret/{r}" for r in references if r != "gone"}}
+    return {
+        "probe_secret": lambda references: {r: f"http://testserver/probe/secret/{r}" for r in references if r != "gone"}
+    }
 
 
 @hookimpl
@@ -150,7 +158,15 @@ async def emails_for_change(change):
     calls.append(("emails_for_change", change.action))
     if change.action != "BOOKED":
         return []
-    return [OutgoingEmail("PROBE_EVENT", RecipientRole.STAFF, "probe@example.com", f"Probe saw booking {change.appointment.id}", "Booked.\n")]
+    return [
+        OutgoingEmail(
+            "PROBE_EVENT",
+            RecipientRole.STAFF,
+            "probe@example.com",
+            f"Probe saw booking {change.appointment.id}",
+            "Booked.\n",
+        )
+    ]
 
 
 @hookimpl
@@ -163,7 +179,10 @@ def amend_email(message, context):
 @hookimpl
 def appointment_links(appointments, audience, settings):
     calls.append(("appointment_links", (audience, sorted(a.id for a in appointments))))
-    return {a.id: [Link("probe", f"{settings.greeting}, {audience}", f"http://testserver/probe/{a.location_id}")] for a in appointments}
+    return {
+        a.id: [Link("probe", f"{settings.greeting}, {audience}", f"http://testserver/probe/{a.location_id}")]
+        for a in appointments
+    }
 
 
 @hookimpl

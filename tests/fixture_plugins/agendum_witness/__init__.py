@@ -9,7 +9,9 @@ seen: list[tuple[str, int]] = []
 
 @hookimpl
 def plugin_info():
-    return PluginInfo(name="witness", title="Witness", description="Records committed changes (tests only).", version="1.0")
+    return PluginInfo(
+        name="witness", title="Witness", description="Records committed changes (tests only).", version="1.0"
+    )
 
 
 @hookimpl
