@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from core import local_days, validation as check
 from core.availability.budget import Charge
 from core.availability.cost import estimate
-from core.availability.slots import Slot, check_window, slots_for
+from core.availability.slots import Slot, check_window, slot_window, slots_for
 from core.calendars import get_calendar
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.instants import utc
@@ -91,14 +91,6 @@ async def available_slots(
             "serviceId", "This calendar does not provide that service.", ValidationCode.INVALID_CHOICE
         )
     location = await Location.get(id=calendar.location_id)
-    start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
-    with local_days.as_dates(from_date, to_date):
-        if start is None or end is None:
-            raise ValidationFailed(
-                "from" if start is None else "to",
-                "Give `from` and `to`, or `fromDate` and `toDate`.",
-                ValidationCode.REQUIRED,
-            )
-        check_window(start, end)
+    start, end = slot_window(location, start, end, from_date, to_date)
     await charge(await estimate(location, [calendar.id], start, end))
     return location, await slots_for(location, calendar, service, start, end)

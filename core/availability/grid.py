@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from core import local_days
 from core.availability.budget import Charge
 from core.availability.cost import estimate
-from core.availability.slots import Slot, check_window, rules_for, slots_of_services
+from core.availability.slots import Slot, rules_for, slot_window, slots_of_services
 from core.errors import NotFound, ValidationCode, ValidationFailed
 from core.locations import get_location
 from core.models import Calendar, Location, Service
@@ -57,15 +55,7 @@ async def availability(
         None if calendar_ids is None else _distinct("calendarIds", calendar_ids, MAX_CALENDARS, "calendars")
     )
     location = await get_location(actor, location_id)
-    start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
-    with local_days.as_dates(from_date, to_date):
-        if start is None or end is None:
-            raise ValidationFailed(
-                "from" if start is None else "to",
-                "Give `from` and `to`, or `fromDate` and `toDate`.",
-                ValidationCode.REQUIRED,
-            )
-        check_window(start, end)
+    start, end = slot_window(location, start, end, from_date, to_date)
     services = {s.id: s for s in await Service.filter(id__in=services_asked, location_id=location.id)}
     for service_id in services_asked:
         if service_id not in services:

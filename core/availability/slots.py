@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core import clock, sql, validation as check
+from core import clock, local_days, sql, validation as check
 from core.availability.engine import Availability, Interval, days_for, free_slots
 from core.availability.rules import Rules
 from core.errors import ValidationCode, ValidationFailed
@@ -68,6 +68,28 @@ def check_window(start: dt.datetime, end: dt.datetime) -> None:
         raise ValidationFailed("to", "`to` must be after `from`.", ValidationCode.OUT_OF_RANGE)
     if end - start > MAX_WINDOW:
         raise ValidationFailed("to", "Ask for at most 62 days at a time.", ValidationCode.OUT_OF_RANGE)
+
+
+def slot_window(
+    location: Location,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    from_date: dt.date | None,
+    to_date: dt.date | None,
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window of a slot search, asked for with instants or with the location's local dates
+    (core.local_days), both ends required and checked (`check_window`), errors named after what
+    was given (`fromDate`/`toDate` for dates)."""
+    start, end = local_days.window(ZoneInfo(location.timezone), start, end, from_date, to_date)
+    with local_days.as_dates(from_date, to_date):
+        if start is None or end is None:
+            raise ValidationFailed(
+                "from" if start is None else "to",
+                "Give `from` and `to`, or `fromDate` and `toDate`.",
+                ValidationCode.REQUIRED,
+            )
+        check_window(start, end)
+    return start, end
 
 
 async def slots_for(
